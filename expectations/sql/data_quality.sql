@@ -1,0 +1,23 @@
+-- Warnings: records kept (and scored) but flagged, with where they sit and why.
+with warnings as (select * from validation_failures where severity = 'warn'),
+located as (
+    select w.suite, w.record_id, w.rule, w.reason, w.value,
+           coalesce(f.source_file, s.source_file, a.source_file, b.source_file, i.source_file) as source_file,
+           coalesce(case when f.file_id is not null then '(file)' end, s.locator, a.locator, b.locator, i.locator)
+               as locator,
+           coalesce(f.file_id, s.file_id, a.file_id, b.file_id, i.file_id) as file_id
+    from warnings w
+    left join landing_files f on w.suite = 'files' and f.file_id = w.record_id
+    left join landing_submissions s on w.suite = 'submissions' and s.record_id = w.record_id
+    left join landing_spd_answers a on w.suite = 'spd_answers' and a.record_id = w.record_id
+    left join landing_sid_answers b on w.suite = 'sid_answers' and b.record_id = w.record_id
+    left join landing_innovations i on w.suite = 'innovations' and i.record_id = w.record_id
+),
+final as (
+    select $year::integer as year, l.source_file, l.locator, s.region_code, l.rule, l.reason, left(l.value, 120) as value,
+           l.suite as record_table, l.record_id
+    from located l
+    left join landing_submissions s on s.file_id = l.file_id
+)
+select * from final
+order by source_file, locator, rule

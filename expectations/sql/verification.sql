@@ -1,0 +1,38 @@
+-- Verification rows with the answer or innovation of the counting submission they point at.
+with counting as (
+    select file_id, region_code from submission_status where status = 'counting'
+),
+spd as (
+    select c.region_code, a.indicator, a.level
+    from landing_spd_answers a
+    join counting c using (file_id)
+    where a.record_id not in (select record_id from rejected_records where record_type = 'spd_answer')
+),
+inno as (
+    select c.region_code, i.record_id, i.innovation_id
+    from landing_innovations i
+    join counting c using (file_id)
+    where i.record_id not in (select record_id from rejected_records where record_type = 'innovation')
+),
+sid as (
+    select inno.region_code, inno.innovation_id, a.indicator, a.level
+    from landing_sid_answers a
+    join inno on inno.record_id = a.innovation_record_id
+    where a.record_id not in (select record_id from rejected_records where record_type = 'sid_answer')
+),
+final as (
+    select v.record_id, v.decision, v.verified_level,
+           coalesce(v.verified_level, -1) as verified_level_or_missing,
+           case when v.innovation_id is null and v.indicator is not null then spd.level
+                when v.innovation_id is not null and v.indicator is not null then sid.level end as claimed_level,
+           coalesce(case when v.innovation_id is null and v.indicator is not null then spd.indicator is not null
+                         when v.innovation_id is not null and v.indicator is null then inno.innovation_id is not null
+                         when v.innovation_id is not null and v.indicator is not null then sid.indicator is not null
+                    end, false) as target_found
+    from landing_verification v
+    left join spd on v.innovation_id is null and spd.region_code = v.region_code and spd.indicator = v.indicator
+    left join inno on v.indicator is null and inno.region_code = v.region_code and inno.innovation_id = v.innovation_id
+    left join sid on sid.region_code = v.region_code and sid.innovation_id = v.innovation_id
+                 and sid.indicator = v.indicator
+)
+select * from final

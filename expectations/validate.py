@@ -1,0 +1,152 @@
+"""Validate: run the Great Expectations suites of ``expectations/suites/`` on the landing tables.
+
+Failing rows become ``validation_failures`` (rule code, severity and reason from each expectation's
+``meta``); rejected records, with their dependants, go to ``quarantine`` and warnings to
+``data_quality``. GX is imported only here, inside the stage that needs it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from flows.methodology import Methodology
+
+EXPECTATIONS = Path(__file__).resolve().parent
+SUITES = EXPECTATIONS / "suites"
+SQL = EXPECTATIONS / "sql"
+SUITE_ORDER = ("files", "submissions", "spd_answers", "innovations", "sid_answers", "evidence", "verification")
+VALUE_CHARS = 120
+FAILURE_SCHEMA = pa.schema([
+    ("suite", pa.string()), ("record_id", pa.int64()), ("rule", pa.string()), ("severity", pa.string()),
+    ("reason", pa.string()), ("value", pa.string()),
+])
+
+
+@dataclass
+class SuiteOutcome:
+    """Success statistics of one suite, as recorded in the manifest."""
+
+    suite: str
+    rows: int
+    expectations: int
+    successful: int
+    failures: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"suite": self.suite, "rows": self.rows, "evaluated_expectations": self.expectations,
+                "successful_expectations": self.successful, "failing_rows_by_rule": self.failures}
+
+
+def load_suite_json(name: str) -> dict[str, Any]:
+    return dict(json.loads((SUITES / f"{name}.json").read_text(encoding="utf-8")))
+
+
+def frame_sql(name: str) -> str:
+    """The SELECT of one suite's frame from ``sql/frames.sql`` (or ``sql/<name>.sql``)."""
+    own = SQL / f"{name}.sql"
+    if own.exists():
+        return own.read_text(encoding="utf-8")
+    text = (SQL / "frames.sql").read_text(encoding="utf-8")
+    match = re.search(rf"-- frame: {name}\n(.*?)(?=\n-- frame: |\Z)", text, re.S)
+    if not match:
+        raise KeyError(f"no frame for suite {name}")
+    return match.group(1).strip().rstrip(";")
+
+
+def suite_parameters(method: Methodology, year: int, regions: list[tuple[str, bool]],
+                     now: datetime | None = None) -> dict[str, Any]:
+    """Values the suites take as ``$PARAMETER``: the year's codes, lists and dates."""
+    deadline = method.deadline_for(year)
+    ext = "|".join(re.escape(e) for e in method.evidence.allowed_extensions)
+    schemes = "|".join(re.escape(s) for s in method.evidence.url_schemes)
+    return {
+        "known_region_codes": [code for code, _ in regions],
+        "pemda_codes": [code for code, autonomous in regions if autonomous],
+        "years": [year],
+        "now": pd.Timestamp(now or datetime.now(UTC)),
+        "spd_rows": [r.code for r in method.spd_rows],
+        "sid_rows": [r.code for r in method.sid_rows],
+        "forms": list(method.enumerations.form),
+        "kinds": list(method.enumerations.kind),
+        "initiators": list(method.enumerations.initiator),
+        "stages": list(method.enumerations.stage),
+        "affairs": [a.name for a in method.affairs],
+        "deadline_date": pd.Timestamp(deadline.date()),
+        "design_min_words": method.narrative.design_min_words or 0,
+        "evidence_regex": rf"(?i)^((?:{schemes})://[^\s/]+\S*|[^/\\\s][^/\\]*\.(?:{ext}))$",
+    }
+
+
+class SuiteRunner:
+    """An ephemeral GX context with the suites loaded; validates DataFrames row by row."""
+
+    def __init__(self) -> None:
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        self.gx = gx
+        self.context = gx.get_context(mode="ephemeral")
+        self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        self.source = self.context.data_sources.add_pandas("landing")
+        self.suites = {name: self.context.suites.add(gx.ExpectationSuite(**load_suite_json(name)))
+                       for name in SUITE_ORDER}
+
+    def validate(self, name: str, frame: pd.DataFrame, params: dict[str, Any]) -> tuple[Any, SuiteOutcome]:
+        asset = self.source.add_dataframe_asset(name)
+        batch = asset.add_batch_definition_whole_dataframe(name).get_batch(batch_parameters={"dataframe": frame})
+        result = batch.validate(self.suites[name], expectation_parameters=params, result_format={
+            "result_format": "COMPLETE", "unexpected_index_column_names": ["record_id"]})
+        stats = result.statistics
+        outcome = SuiteOutcome(name, len(frame), int(stats["evaluated_expectations"]),
+                               int(stats["successful_expectations"]))
+        return result, outcome
+
+
+def _value_text(row: dict[str, Any]) -> str | None:
+    values = {k: v for k, v in row.items() if k != "record_id"}
+    parts = [str(v) for v in values.values() if v is not None and not (isinstance(v, float) and pd.isna(v))]
+    text = " / ".join(parts) if parts else None
+    return text[:VALUE_CHARS] if text else None
+
+
+def failures_of(name: str, result: Any, outcome: SuiteOutcome) -> dict[str, list[Any]]:
+    """Turn a GX result into failure rows; an expectation that raised is an error, never a pass."""
+    rows: dict[str, list[Any]] = {f.name: [] for f in FAILURE_SCHEMA}
+    for item in result.results:
+        meta = item.expectation_config.meta or {}
+        if item.exception_info and item.exception_info.get("raised_exception"):
+            raise RuntimeError(f"suite {name}, rule {meta.get('rule')}: expectation raised "
+                               f"{item.exception_info.get('exception_message')}")
+        if item.success:
+            continue
+        for failing in item.result.get("unexpected_index_list") or []:
+            rows["suite"].append(name)
+            rows["record_id"].append(int(failing["record_id"]))
+            rows["rule"].append(meta["rule"])
+            rows["severity"].append(meta["severity"])
+            rows["reason"].append(meta["reason"])
+            rows["value"].append(_value_text(failing))
+            outcome.failures[meta["rule"]] = outcome.failures.get(meta["rule"], 0) + 1
+    return rows
+
+
+def run_suite(con: duckdb.DuckDBPyConnection, runner: SuiteRunner, name: str,
+              params: dict[str, Any], sql_params: dict[str, Any] | None = None) -> SuiteOutcome:
+    """Validate one frame and append its failures to ``validation_failures``."""
+    from transforms.runner import bind
+
+    sql = frame_sql(name)
+    frame = con.execute(sql, bind(sql, sql_params or {})).df()
+    result, outcome = runner.validate(name, frame, params)
+    failures = pa.Table.from_pydict(failures_of(name, result, outcome), schema=FAILURE_SCHEMA)  # noqa: F841
+    con.execute("insert into validation_failures select * from failures")
+    return outcome

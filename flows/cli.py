@@ -1,0 +1,180 @@
+"""The ``iid`` command line: generate, run, backfill, snapshots, query.
+
+Heavy libraries (Prefect, Great Expectations) are imported only by the commands that need them.
+Errors end with one line naming the file or record and what to do, never a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from flows.settings import Home, configure_prefect_defaults
+
+app = typer.Typer(help="Indeks Inovasi Daerah: ingest, validate, score and publish regional innovation data.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+console = Console()
+err = Console(stderr=True)
+
+HomeOpt = Annotated[str | None, typer.Option("--home", help="IID home (default $IID_HOME, else ./data)")]
+
+
+def _fail(message: str, code: int = 1) -> None:
+    err.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+def parse_years(values: list[str]) -> list[int]:
+    """``2022 2023`` and ranges ``2022-2025``."""
+    years: list[int] = []
+    for value in values:
+        for part in value.split(","):
+            match = re.fullmatch(r"\s*(\d{4})\s*(?:-\s*(\d{4})\s*)?", part)
+            if not match:
+                raise typer.BadParameter(f"{part!r} is not a year or a range like 2022-2025")
+            first, last = int(match.group(1)), int(match.group(2) or match.group(1))
+            if last < first:
+                raise typer.BadParameter(f"range {part!r} runs backwards")
+            years.extend(y for y in range(first, last + 1) if y not in years)
+    return years
+
+
+@app.command()
+def generate(
+    year: Annotated[int, typer.Option(help="measurement year")],
+    home: HomeOpt = None,
+    seed: Annotated[int, typer.Option(help="random seed (same seed, same files)")] = 1,
+    scale: Annotated[float, typer.Option(help="multiplies the number of innovations")] = 1.0,
+    defect_rate: Annotated[float, typer.Option(help="share of submission files with an injected defect")] = 0.0,
+    formats: Annotated[str, typer.Option(help="comma-separated: json,xlsx")] = "json,xlsx",
+) -> None:
+    """Write realistic synthetic submissions for every pemda into HOME/raw/YEAR/."""
+    from rich.progress import Progress
+
+    from flows.generator import generate_year
+
+    chosen = tuple(f.strip() for f in formats.split(",") if f.strip())
+    if not chosen or any(f not in ("json", "xlsx") for f in chosen):
+        _fail(f"--formats {formats!r}: use json, xlsx or json,xlsx", 2)
+    target = Home.resolve(home)
+    with Progress(console=err, transient=True) as bar:
+        job = bar.add_task(f"generating {year}", total=None)
+        summary = generate_year(target, year, seed=seed, scale=scale, defect_rate=defect_rate, formats=chosen,
+                                progress=lambda done, total: bar.update(job, completed=done, total=total))
+    console.print(f"generated {year}: {summary.submitters} of {summary.regions} pemda submit, "
+                  f"{summary.files} files ({summary.xlsx_files} xlsx), {summary.innovations:,} innovations, "
+                  f"{summary.sid_answers:,} SID answers, {summary.defects} defects, "
+                  f"{summary.raw_bytes / 1e6:.1f} MB in {summary.seconds:.1f} s → {target.raw_year(year)}")
+
+
+def _run_one(year: int, home: Home) -> dict[str, Any]:
+    configure_prefect_defaults()
+    from flows.annual import annual
+
+    return dict(annual(year=year, home=str(home.root)))
+
+
+def _print_run(result: dict[str, Any]) -> None:
+    ing, val, tra, pub = result["ingest"], result["validate"], result["transform"], result["publish"]
+    console.print(f"[bold]{result['year']}[/]: {ing['files']} files read ({ing['rejected_files']} rejected), "
+                  f"{val['quarantined']:,} records quarantined, {val['warnings']:,} warnings; "
+                  f"submissions {val['submissions']}")
+    preds = tra["predicates"]
+    order = ("Sangat Inovatif", "Inovatif", "Kurang Inovatif", "Tidak Dapat Dinilai")
+    console.print("predicates: " + ", ".join(f"{p} {preds.get(p, 0)}" for p in order))
+    console.print(pub["message"] + (f" → {pub['path']}" if pub.get("path") else ""))
+
+
+@app.command()
+def run(year: Annotated[int, typer.Option(help="measurement year")], home: HomeOpt = None) -> None:
+    """The annual flow: ingest → validate → transform → publish."""
+    target = Home.resolve(home)
+    try:
+        result = _run_one(year, target)
+    except Exception as exc:  # a one-line reason, not a traceback
+        _fail(f"{year}: {exc}")
+    _print_run(result)
+    console.print(f"catalog: {target.catalog}")
+
+
+@app.command()
+def backfill(years: Annotated[list[str], typer.Option(help="years: 2022 2023 or ranges 2022-2025")],
+             home: HomeOpt = None) -> None:
+    """Run the annual flow for each year; a failing year does not stop the others."""
+    target = Home.resolve(home)
+    failed: dict[int, str] = {}
+    for year in parse_years(years):
+        try:
+            _print_run(_run_one(year, target))
+        except Exception as exc:
+            failed[year] = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            err.print(f"[red]{year} failed:[/] {failed[year]}")
+    ok = [y for y in parse_years(years) if y not in failed]
+    console.print(f"backfill: {len(ok)} succeeded {ok}, {len(failed)} failed {sorted(failed)}")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def snapshots(home: HomeOpt = None) -> None:
+    """List published releases per year with row counts and content hashes."""
+    from flows.releases import all_releases
+
+    table = Table("year", "release", "published", "methodology", "regions", "quarantine", "content")
+    releases = all_releases(Home.resolve(home))
+    for r in releases:
+        files = r.manifest.get("files", {})
+        content = "".join(sorted(r.manifest.get("content_hashes", {}).values()))
+        import hashlib
+
+        table.add_row(str(r.year), str(r.number), str(r.manifest.get("published_at", "")),
+                      str(r.manifest.get("methodology", {}).get("id", "")),
+                      str(files.get("region_scores.parquet", {}).get("rows", "")),
+                      str(files.get("quarantine.parquet", {}).get("rows", "")),
+                      hashlib.sha256(content.encode()).hexdigest()[:16])
+    if not releases:
+        console.print("no releases published yet: run 'iid run --year YEAR'")
+        return
+    console.print(table)
+
+
+@app.command()
+def query(sql: Annotated[str, typer.Argument(help="SQL against the catalog views")], home: HomeOpt = None) -> None:
+    """Run read-only SQL against the analyst catalog and print a table."""
+    import duckdb
+
+    catalog = Home.resolve(home).catalog
+    if not catalog.exists():
+        _fail(f"{catalog}: no catalog yet; run 'iid run --year YEAR' first")
+    try:
+        con = duckdb.connect(str(catalog), read_only=True)
+        cursor = con.execute(sql)
+        columns = [d[0] for d in cursor.description or []]
+        rows = cursor.fetchall()
+    except duckdb.Error as exc:
+        _fail(f"query failed: {str(exc).splitlines()[0]}")
+    table = Table(*columns)
+    for row in rows[:1000]:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    console.print(table)
+    if len(rows) > 1000:
+        console.print(f"… {len(rows) - 1000} more rows")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,219 @@
+"""Typed landing tables: the rows of every file as read, with source file and locator.
+
+Each typed field keeps its raw text beside it (``level`` and ``level_raw``) so validation can say
+what was wrong with a value that did not convert. Operator contact data goes to a separate private
+table and never into these.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+
+import pyarrow as pa
+
+from flows.readers import Answer, ParsedFile
+
+WIB = timezone(timedelta(hours=7))
+_NUMBER = re.compile(r"^[-+]?\d+([.,]\d+)?([eE][-+]?\d+)?$")
+_SPACES = re.compile(r"\s+")
+
+SCHEMAS: dict[str, pa.Schema] = {
+    "files": pa.schema([
+        ("file_id", pa.int64()), ("source_file", pa.string()), ("sha256", pa.string()), ("bytes", pa.int64()),
+        ("format", pa.string()), ("error_rule", pa.string()), ("error_detail", pa.string()),
+        ("has_bom", pa.bool_()), ("records", pa.int64()),
+    ]),
+    "submissions": pa.schema([
+        ("record_id", pa.int64()), ("file_id", pa.int64()), ("source_file", pa.string()), ("locator", pa.string()),
+        ("year", pa.int64()), ("year_raw", pa.string()), ("region_code", pa.string()), ("region_name", pa.string()),
+        ("submitted_at", pa.timestamp("us", tz="UTC")), ("submitted_at_raw", pa.string()),
+        ("n_spd", pa.int64()), ("n_innovations", pa.int64()),
+    ]),
+    "spd_answers": pa.schema([
+        ("record_id", pa.int64()), ("file_id", pa.int64()), ("source_file", pa.string()), ("locator", pa.string()),
+        ("indicator", pa.string()), ("level", pa.int64()), ("level_raw", pa.string()),
+        ("value", pa.float64()), ("value_raw", pa.string()), ("n_evidence", pa.int64()),
+    ]),
+    "innovations": pa.schema([
+        ("record_id", pa.int64()), ("file_id", pa.int64()), ("source_file", pa.string()), ("locator", pa.string()),
+        ("innovation_id", pa.string()), ("name", pa.string()), ("unit", pa.string()), ("form", pa.string()),
+        ("kind", pa.string()), ("initiator", pa.string()), ("affair", pa.string()), ("stage", pa.string()),
+        ("trial_date", pa.date32()), ("trial_date_raw", pa.string()),
+        ("implementation_date", pa.date32()), ("implementation_date_raw", pa.string()),
+        ("design", pa.string()), ("goal", pa.string()), ("benefit", pa.string()), ("result", pa.string()),
+        ("design_words", pa.int64()),
+    ]),
+    "sid_answers": pa.schema([
+        ("record_id", pa.int64()), ("file_id", pa.int64()), ("source_file", pa.string()), ("locator", pa.string()),
+        ("innovation_record_id", pa.int64()), ("innovation_id", pa.string()),
+        ("indicator", pa.string()), ("level", pa.int64()), ("level_raw", pa.string()),
+        ("value", pa.float64()), ("value_raw", pa.string()), ("n_evidence", pa.int64()),
+    ]),
+    "evidence": pa.schema([
+        ("record_id", pa.int64()), ("file_id", pa.int64()), ("source_file", pa.string()), ("locator", pa.string()),
+        ("answer_table", pa.string()), ("answer_record_id", pa.int64()), ("item", pa.string()),
+    ]),
+    "operators": pa.schema([
+        ("file_id", pa.int64()), ("source_file", pa.string()),
+        ("name", pa.string()), ("email", pa.string()), ("phone", pa.string()),
+    ]),
+}
+RECORD_TABLES = ("submissions", "spd_answers", "innovations", "sid_answers", "evidence")
+
+
+def text(value: Any) -> str | None:
+    """A field as text: strings stripped, numbers as written, structures as JSON, empty as None."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        stripped = value.strip()
+        return stripped or None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def enum_text(value: Any) -> str | None:
+    """Enumerations match ignoring case and surrounding or repeated spaces (CONTRACT.md §2)."""
+    raw = text(value)
+    return _SPACES.sub(" ", raw).lower() if raw is not None else None
+
+
+def code_text(value: Any) -> str | None:
+    raw = text(value)
+    return raw.lower().replace(" ", "") if raw is not None else None
+
+
+def whole_number(value: Any) -> int | None:
+    """An int from an int, an integral float or a digit string; None for anything else."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return value if abs(value) < 2**62 else None
+    if isinstance(value, float):
+        return int(value) if math.isfinite(value) and value.is_integer() and abs(value) < 2**62 else None
+    if isinstance(value, str) and re.fullmatch(r"\s*[-+]?\d{1,15}\s*", value):
+        return int(value)
+    return None
+
+
+def number(value: Any) -> float | None:
+    """A finite float from a number or a numeric string (a decimal comma is accepted)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        result = float(value) if not isinstance(value, int) or abs(value) < 2**62 else math.inf
+    elif isinstance(value, str) and _NUMBER.match(value.strip()):
+        result = float(value.strip().replace(",", "."))
+    else:
+        return None
+    return result if math.isfinite(result) else None
+
+
+def iso_date(value: Any) -> date | None:
+    raw = text(value)
+    if raw is None or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+def timestamp(value: Any) -> datetime | None:
+    """An ISO 8601 instant in UTC; a time without offset is read as WIB (UTC+7)."""
+    raw = text(value)
+    if raw is None or len(raw) > 40:
+        return None
+    try:
+        parsed = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=WIB)
+    return parsed.astimezone(UTC)
+
+
+class LandingBatch:
+    """Column lists for a batch of files, turned into Arrow tables for the database."""
+
+    def __init__(self, next_ids: dict[str, int]) -> None:
+        self.next_ids = next_ids
+        self.columns: dict[str, dict[str, list[Any]]] = {
+            name: {f.name: [] for f in schema} for name, schema in SCHEMAS.items()
+        }
+        self.rows = 0
+
+    def _add(self, table: str, **values: Any) -> int:
+        cols = self.columns[table]
+        record_id = -1
+        if "record_id" in cols:
+            record_id = self.next_ids[table]
+            self.next_ids[table] += 1
+            values["record_id"] = record_id
+        for name, column in cols.items():
+            column.append(values.get(name))
+        self.rows += 1
+        return record_id
+
+    def add_file(self, file_id: int, source_file: str, sha256: str, size: int, fmt: str,
+                 error_rule: str | None, error_detail: str | None, has_bom: bool, records: int) -> None:
+        self._add("files", file_id=file_id, source_file=source_file, sha256=sha256, bytes=size, format=fmt,
+                  error_rule=error_rule, error_detail=error_detail, has_bom=has_bom, records=records)
+
+    def _answer(self, table: str, file_id: int, source_file: str, answer: Answer, **extra: Any) -> int:
+        record_id = self._add(
+            table, file_id=file_id, source_file=source_file, locator=answer.locator,
+            indicator=code_text(answer.indicator), level=whole_number(answer.level), level_raw=text(answer.level),
+            value=number(answer.value) if answer.has_value else None,
+            value_raw=text(answer.value) if answer.has_value else None,
+            n_evidence=len(answer.evidence), **extra)
+        for locator, item in answer.evidence:
+            self._add("evidence", file_id=file_id, source_file=source_file, locator=locator,
+                      answer_table=table, answer_record_id=record_id, item=text(item))
+        return record_id
+
+    def add_parsed(self, file_id: int, source_file: str, parsed: ParsedFile) -> int:
+        """Add every record of a parsed file; returns the number of records added."""
+        before = self.rows
+        h = parsed.header
+        self._add("submissions", file_id=file_id, source_file=source_file, locator=parsed.header_locator,
+                  year=whole_number(h.get("year")), year_raw=text(h.get("year")),
+                  region_code=text(h.get("region_code")), region_name=text(h.get("region_name")),
+                  submitted_at=timestamp(h.get("submitted_at")), submitted_at_raw=text(h.get("submitted_at")),
+                  n_spd=len(parsed.spd), n_innovations=len(parsed.innovations))
+        op = parsed.operator
+        self._add("operators", file_id=file_id, source_file=source_file,
+                  name=text(op.get("name")), email=text(op.get("email")), phone=text(op.get("phone")))
+        for answer in parsed.spd:
+            self._answer("spd_answers", file_id, source_file, answer)
+        for inv in parsed.innovations:
+            f = inv.fields
+            design = text(f.get("design"))
+            inv_id = self._add(
+                "innovations", file_id=file_id, source_file=source_file, locator=inv.locator,
+                innovation_id=text(f.get("id")), name=text(f.get("name")), unit=text(f.get("unit")),
+                form=enum_text(f.get("form")), kind=enum_text(f.get("kind")), initiator=enum_text(f.get("initiator")),
+                affair=enum_text(f.get("affair")), stage=enum_text(f.get("stage")),
+                trial_date=iso_date(f.get("trial_date")), trial_date_raw=text(f.get("trial_date")),
+                implementation_date=iso_date(f.get("implementation_date")),
+                implementation_date_raw=text(f.get("implementation_date")),
+                design=design, goal=text(f.get("goal")), benefit=text(f.get("benefit")), result=text(f.get("result")),
+                design_words=len(design.split()) if design else 0)
+            for answer in inv.answers:
+                self._answer("sid_answers", file_id, source_file, answer,
+                             innovation_record_id=inv_id, innovation_id=text(f.get("id")))
+        for answer in parsed.orphan_answers:
+            self._answer("sid_answers", file_id, source_file, answer, innovation_record_id=None, innovation_id=None)
+        return self.rows - before - 1  # the operator row is not a record
+
+    def tables(self) -> dict[str, pa.Table]:
+        return {name: pa.Table.from_pydict(cols, schema=SCHEMAS[name]) for name, cols in self.columns.items()}

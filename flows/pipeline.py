@@ -1,0 +1,124 @@
+"""The stages of the annual run as plain functions (the Prefect flow wraps each in a task).
+
+Each stage opens the year's private work database, reads what the stage before it wrote and
+writes its own tables: ingest → validate → transform → publish.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+
+from flows.methodology import for_year
+from flows.reference import regions_path, regions_sha256
+from flows.settings import Home
+from flows.versioning import code_version
+
+STAGES = ("ingest", "validate", "transform", "publish")
+
+
+class ReconciliationError(RuntimeError):
+    """Records read do not equal records scored + quarantined + not counting: nothing is published."""
+
+
+@contextmanager
+def work_database(home: Home, year: int) -> Iterator[duckdb.DuckDBPyConnection]:
+    path = home.work_db(year)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def ingest(home: Home, year: int, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    from flows.ingest import ingest_year
+
+    with work_database(home, year) as con:
+        return asdict(ingest_year(home, year, con, progress))
+
+
+def validate(home: Home, year: int, now: datetime | None = None) -> dict[str, Any]:
+    from expectations.stage import validate_year
+
+    method = for_year(year).method
+    with work_database(home, year) as con:
+        summary = validate_year(con, year, method, now)
+        con.execute("create or replace table validation_summary as select ? as summary",
+                    [json.dumps(asdict(summary))])
+    return asdict(summary)
+
+
+def transform_params(year: int) -> dict[str, Any]:
+    """Every value the models may bind, from the year's methodology."""
+    from decimal import Decimal
+
+    loaded = for_year(year)
+    m = loaded.method
+    return {
+        "year": year,
+        "methodology": m.id,
+        "divisor": m.divisor_for(year),
+        "ji_rate": Decimal(str(m.innovation_count.per_innovation)),
+        "ji_cap": m.innovation_count.cap,
+        "ji_min_basic_affairs": m.innovation_count.min_basic_service_affairs,
+        "max_total": int(m.max_total),
+        "implementation_window": m.implementation_window_years,
+        "deadline": m.deadline_for(year),
+    }
+
+
+def transform(home: Home, year: int) -> dict[str, Any]:
+    from transforms.runner import run_models
+
+    with work_database(home, year) as con:
+        counts = run_models(con, transform_params(year))
+        unbalanced = con.execute("select source_file, records_read, records_scored, records_quarantined, "
+                                 "records_superseded, records_late from reconciliation where not balanced "
+                                 "limit 5").fetchall()
+        if unbalanced:
+            raise ReconciliationError(f"records do not add up for {len(unbalanced)} file(s), e.g. {unbalanced[0]}; "
+                                      "nothing was published")
+        predicates = dict(con.execute("select predicate, count(*) from region_scores group by all").fetchall())
+    return {"tables": counts, "predicates": {str(k): int(v) for k, v in predicates.items()}}
+
+
+def publish(home: Home, year: int, run: dict[str, Any]) -> dict[str, Any]:
+    from flows.publish import publish_release
+
+    loaded = for_year(year)
+    with work_database(home, year) as con:
+        validation = json.loads(con.execute("select summary from validation_summary").fetchall()[0][0])
+        inputs = con.execute("select source_file, sha256, bytes from landing_files union all "
+                             "select source_file, sha256, bytes from landing_verification_files "
+                             "order by source_file").fetchall()
+        totals = con.execute("select sum(records_read), sum(records_scored), sum(records_quarantined), "
+                             "sum(records_superseded), sum(records_late) from reconciliation").fetchall()[0]
+        counts = con.execute("select count(*), count(*) filter (where submitted), sum(n_innovations) "
+                             "from region_scores").fetchall()[0]
+        predicates = dict(con.execute("select predicate, count(*) from region_scores group by all").fetchall())
+        manifest = {
+            "run_id": run.get("run_id"),
+            "flow_run_id": run.get("flow_run_id"),
+            "started_at": run.get("started_at"),
+            "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "code_version": code_version(),
+            "methodology": {"id": loaded.method.id, "sha256": loaded.sha256, "file": loaded.path.name},
+            "region_master": {"file": regions_path().name, "sha256": regions_sha256()},
+            "inputs": [{"file": f, "sha256": s, "bytes": b} for f, s, b in inputs],
+            "counts": {"pemda": counts[0], "submitted": counts[1], "innovations": int(counts[2] or 0),
+                       "predicates": {str(k): int(v) for k, v in predicates.items()}},
+            "reconciliation": dict(zip(("read", "scored", "quarantined", "superseded", "late"),
+                                       (int(x or 0) for x in totals), strict=True)),
+            "validation": validation,
+        }
+        result = publish_release(con, home, year, manifest)
+    return {"release": result.release, "path": str(result.path) if result.path else None,
+            "published": result.published, "message": result.message}

@@ -1,0 +1,143 @@
+"""Publish: an immutable release folder per run with changed content, then the analyst catalog.
+
+The release is written into a staging folder beside its final place, the manifest last, and the
+folder renamed into ``published/year=Y/release=N`` in one step. A folder without a manifest is not
+a release: the catalog ignores it and the next publish removes it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from flows.catalog import rebuild_catalog
+from flows.releases import latest_release, release_dirs
+from flows.settings import Home
+from flows.versioning import sha256_file
+
+# published table -> SELECT over the work database (personal data never reaches these)
+TABLES: dict[str, str] = {
+    "region_scores": "select * from region_scores",
+    "innovation_scores": "select * exclude (file_id, record_id) from innovation_scores",
+    "indicator_scores": "select * exclude (file_id, record_id, innovation_record_id) from indicator_scores",
+    "quarantine": "select * from quarantine",
+    "data_quality": "select * from data_quality",
+    "submissions": "select $year::integer as year, * exclude (file_id, submission_record_id) from stg_submissions",
+    "reconciliation": "select * from reconciliation",
+}
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    year: int
+    release: int | None
+    path: Path | None
+    published: bool
+    message: str
+
+
+def content_hashes(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, str]:
+    """A digest of each output table's rows (order-independent), to tell a changed result from a re-run."""
+    hashes = {}
+    for name, select in TABLES.items():
+        params = {"year": year} if "$year" in select else {}
+        row = con.execute(f"select md5(coalesce(string_agg(h, '' order by h), '')) from "  # noqa: S608
+                          f"(select md5(cast(t as varchar)) as h from ({select}) t)", params).fetchall()
+        hashes[name] = str(row[0][0])
+    return hashes
+
+
+def _clean_staging(year_dir: Path) -> list[str]:
+    """Remove staging folders and manifest-less release folders left by a crashed run."""
+    removed = []
+    if not year_dir.is_dir():
+        return removed
+    for path in year_dir.iterdir():
+        if path.name.startswith(".staging-") or (path.name.startswith("release=")
+                                                 and not (path / "manifest.json").exists()):
+            _make_writable(path)
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path.name)
+    return removed
+
+
+def _make_writable(path: Path) -> None:
+    for root, dirs, files in os.walk(path):
+        os.chmod(root, 0o755)
+        for name in dirs + files:
+            os.chmod(Path(root) / name, 0o755 if name in dirs else 0o644)
+
+
+def _freeze(path: Path) -> None:
+    """Published files are read-only: a release is never modified after publish."""
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            os.chmod(Path(root) / name, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def publish_release(con: duckdb.DuckDBPyConnection, home: Home, year: int, manifest_base: dict[str, Any],
+                    extra_files: dict[str, Path] | None = None) -> PublishResult:
+    """Write a new release when the content differs from the latest one; rebuild the catalog."""
+    year_dir = home.published_year(year)
+    year_dir.mkdir(parents=True, exist_ok=True)
+    _clean_staging(year_dir)
+    hashes = content_hashes(con, year)
+    previous = latest_release(home, year)
+    if previous is not None and previous.manifest.get("content_hashes") == hashes:
+        rebuild_catalog(home)
+        return PublishResult(year, previous.number, previous.path, False,
+                             f"nothing changed since release {previous.number}: nothing published")
+    number = max((r.number for r in release_dirs(home, year)), default=0) + 1
+    staging = year_dir / f".staging-{uuid.uuid4().hex}"
+    staging.mkdir()
+    files: dict[str, Any] = {}
+    for name, select in TABLES.items():
+        target = staging / f"{name}.parquet"
+        params: dict[str, Any] = {"release": number, "year": year, "target": str(target)}
+        sql = f"copy (select *, $release::integer as release from ({select})) to $target (format parquet)"  # noqa: S608
+        con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
+        rows = con.execute("select count(*) from read_parquet(?)", [str(target)]).fetchall()[0][0]
+        files[f"{name}.parquet"] = {"rows": int(rows), "sha256": sha256_file(target), "content_hash": hashes[name]}
+    for rel, source in (extra_files or {}).items():
+        target = staging / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target, dirs_exist_ok=True)
+        else:
+            shutil.copy2(source, target)
+    for path in sorted(staging.rglob("*")):
+        rel = path.relative_to(staging).as_posix()
+        if path.is_file() and rel not in files:
+            files[rel] = {"sha256": sha256_file(path), "bytes": path.stat().st_size}
+    manifest = {**manifest_base, "schema": "iid.release/v1", "year": year, "release": number,
+                "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "content_hashes": hashes, "files": files,
+                "previous_release": previous.number if previous else None}
+    tmp = staging / "manifest.json.tmp"
+    tmp.write_text(json.dumps(manifest, indent=1, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    with tmp.open("rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(tmp, staging / "manifest.json")
+    _freeze(staging)
+    final = year_dir / f"release={number}"
+    os.rename(staging, final)
+    _fsync_dir(year_dir)
+    rebuild_catalog(home)
+    return PublishResult(year, number, final, True, f"published release {number} of {year}")

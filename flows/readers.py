@@ -1,0 +1,226 @@
+"""Read one submission file (JSON or XLSX) into plain records with their locators.
+
+Nothing here touches the database: a reader turns bytes into a :class:`ParsedFile`, or into a
+file-level error (``error_rule`` + detail) when the file cannot be read as a submission at all.
+Locators say where a record sits: ``$.innovations[7].sid[4]`` in JSON, ``sid!120`` in XLSX.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+SCHEMA = "iid.submission/v1"
+MAX_FILE_BYTES = 256 * 1024 * 1024
+XLSX_SHEETS = {
+    "profil": ("field", "value"),
+    "spd": ("indicator", "level", "value", "evidence"),
+    "inovasi": ("id", "name", "unit", "form", "kind", "initiator", "affair", "stage", "trial_date",
+                "implementation_date", "design", "goal", "benefit", "result"),
+    "sid": ("innovation_id", "indicator", "level", "value", "evidence"),
+}
+INNOVATION_FIELDS = XLSX_SHEETS["inovasi"]
+OPERATOR_FIELDS = ("name", "email", "phone")
+
+
+class FileRejected(Exception):
+    """The file as a whole cannot be read as a submission (rule code + plain reason)."""
+
+    def __init__(self, rule: str, detail: str) -> None:
+        super().__init__(detail)
+        self.rule = rule
+        self.detail = detail
+
+
+@dataclass
+class Answer:
+    locator: str
+    indicator: Any
+    level: Any
+    value: Any
+    evidence: list[tuple[str, Any]]  # (locator, item)
+    has_value: bool
+
+
+@dataclass
+class Innovation:
+    locator: str
+    fields: dict[str, Any]
+    answers: list[Answer] = field(default_factory=list)
+
+
+@dataclass
+class ParsedFile:
+    """What a readable file holds: header fields, operator contact (private) and the records."""
+
+    format: str
+    header_locator: str
+    header: dict[str, Any]
+    operator: dict[str, Any]
+    spd: list[Answer]
+    innovations: list[Innovation]
+    has_bom: bool = False
+    # SID rows of an XLSX file whose innovation_id matches no row of 'inovasi'
+    orphan_answers: list[Answer] = field(default_factory=list)
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise FileRejected("FIL009", f"key {key!r} appears twice in one JSON object")
+        out[key] = value
+    return out
+
+
+def _evidence_items(raw: Any, base: str, json_paths: bool) -> list[tuple[str, Any]]:
+    if raw is None:
+        return []
+    if isinstance(raw, str):
+        items: list[Any] = [s.strip() for s in raw.split(";") if s.strip()] if not json_paths else [raw]
+    elif isinstance(raw, list):
+        items = raw
+    else:
+        items = [raw]
+    if json_paths:
+        return [(f"{base}.evidence[{i}]", item) for i, item in enumerate(items)]
+    return [(f"{base}#evidence[{i}]", item) for i, item in enumerate(items)]
+
+
+def _json_answer(obj: Any, locator: str) -> Answer:
+    if not isinstance(obj, dict):
+        return Answer(locator, None, None, None, [], False)
+    return Answer(locator, obj.get("indicator"), obj.get("level"), obj.get("value"),
+                  _evidence_items(obj.get("evidence"), locator, True), "value" in obj and obj["value"] is not None)
+
+
+def _json_list(doc: dict[str, Any], key: str) -> list[Any]:
+    raw = doc.get(key)
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise FileRejected("FIL005", f"field {key!r} must be a list, found {type(raw).__name__}")
+    return raw
+
+
+def parse_json(data: bytes) -> ParsedFile:
+    """Parse an ``iid.submission/v1`` JSON document."""
+    has_bom = data.startswith(b"\xef\xbb\xbf")
+    try:
+        text = data[3:].decode("utf-8") if has_bom else data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FileRejected("FIL002", f"not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
+    try:
+        doc = json.loads(text, object_pairs_hook=_no_duplicate_keys)
+    except json.JSONDecodeError as exc:
+        raise FileRejected("FIL004", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise FileRejected("FIL008", "JSON nested too deeply") from None
+    if not isinstance(doc, dict):
+        raise FileRejected("FIL005", f"top level is a {type(doc).__name__}, not an object")
+    if doc.get("schema") != SCHEMA:
+        raise FileRejected("FIL005", f"schema is {str(doc.get('schema'))[:60]!r}, expected {SCHEMA!r}")
+    header = {k: doc.get(k) for k in ("year", "region_code", "region_name", "submitted_at")}
+    operator_raw = doc.get("operator") if isinstance(doc.get("operator"), dict) else {}
+    operator = {k: operator_raw.get(k) for k in OPERATOR_FIELDS}
+    spd = [_json_answer(a, f"$.spd[{i}]") for i, a in enumerate(_json_list(doc, "spd"))]
+    innovations = []
+    for i, inv in enumerate(_json_list(doc, "innovations")):
+        loc = f"$.innovations[{i}]"
+        if not isinstance(inv, dict):
+            innovations.append(Innovation(loc, {}))
+            continue
+        sid = inv.get("sid") if isinstance(inv.get("sid"), list) else []
+        innovations.append(Innovation(loc, {k: inv.get(k) for k in INNOVATION_FIELDS},
+                                      [_json_answer(a, f"{loc}.sid[{j}]") for j, a in enumerate(sid)]))
+    return ParsedFile("json", "$", header, operator, spd, innovations, has_bom)
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        stripped = value.strip()
+        return stripped if stripped else None
+    return value
+
+
+def _sheet_rows(wb: Any, name: str) -> list[tuple[int, dict[str, Any]]]:
+    sheet = wb[name]
+    rows = sheet.iter_rows(values_only=True)
+    header_row = next(rows, None)
+    header = [str(h).strip().lower() if h is not None else "" for h in (header_row or ())]
+    missing = [c for c in XLSX_SHEETS[name] if c not in header]
+    if missing:
+        raise FileRejected("FIL006", f"sheet {name!r} lacks column(s) {missing}")
+    out = []
+    for number, row in enumerate(rows, start=2):
+        if row is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
+            continue
+        out.append((number, {h: _cell(v) for h, v in zip(header, row, strict=False) if h}))
+    return out
+
+
+def _xlsx_answer(sheet: str, number: int, row: dict[str, Any]) -> Answer:
+    loc = f"{sheet}!{number}"
+    return Answer(loc, row.get("indicator"), row.get("level"), row.get("value"),
+                  _evidence_items(row.get("evidence"), loc, False), row.get("value") is not None)
+
+
+def parse_xlsx(data: bytes) -> ParsedFile:
+    """Parse the manual XLSX template (sheets profil, spd, inovasi, sid)."""
+    import openpyxl  # imported here: only XLSX files need it
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+        if unpacked > 8 * MAX_FILE_BYTES // 4:
+            raise FileRejected("FIL008", f"workbook unpacks to {unpacked} bytes (zip bomb?)")
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except FileRejected:
+        raise
+    except Exception as exc:  # openpyxl raises many kinds for a broken workbook
+        raise FileRejected("FIL006", f"not a readable XLSX workbook ({type(exc).__name__})") from None
+    try:
+        absent = [s for s in XLSX_SHEETS if s not in wb.sheetnames]
+        if absent:
+            raise FileRejected("FIL006", f"workbook lacks sheet(s) {absent}")
+        profile = {str(r.get("field") or "").strip().lower(): r.get("value") for _, r in _sheet_rows(wb, "profil")}
+        if profile.get("schema") not in (None, SCHEMA):
+            raise FileRejected("FIL005", f"schema is {str(profile.get('schema'))[:60]!r}, expected {SCHEMA!r}")
+        header = {k: profile.get(k) for k in ("year", "region_code", "region_name", "submitted_at")}
+        operator = {k: profile.get(f"operator_{k}") for k in OPERATOR_FIELDS}
+        spd = [_xlsx_answer("spd", n, r) for n, r in _sheet_rows(wb, "spd")]
+        innovations = [Innovation(f"inovasi!{n}", {k: r.get(k) for k in INNOVATION_FIELDS})
+                       for n, r in _sheet_rows(wb, "inovasi")]
+        by_id: dict[str, Innovation] = {}
+        for inv in innovations:
+            key = str(inv.fields.get("id") or "").strip()
+            by_id.setdefault(key, inv)
+        orphans = []
+        for n, r in _sheet_rows(wb, "sid"):
+            answer = _xlsx_answer("sid", n, r)
+            owner = by_id.get(str(r.get("innovation_id") or "").strip())
+            (owner.answers if owner else orphans).append(answer)
+    finally:
+        wb.close()
+    return ParsedFile("xlsx", "profil", header, operator, spd, innovations, False, orphans)
+
+
+def parse_bytes(name: str, data: bytes) -> ParsedFile:
+    """Parse the bytes of a drop-zone file; raises :class:`FileRejected` for a bad file."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in (".json", ".xlsx"):
+        raise FileRejected("FIL007", f"'{suffix or '(none)'}' files are not submissions; send .json or .xlsx")
+    if not data:
+        raise FileRejected("FIL001", "the file is empty (0 bytes); upload it again")
+    if len(data) > MAX_FILE_BYTES:
+        raise FileRejected("FIL008", f"file has {len(data)} bytes, the limit is {MAX_FILE_BYTES}")
+    return parse_json(data) if suffix == ".json" else parse_xlsx(data)

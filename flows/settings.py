@@ -1,0 +1,78 @@
+"""Settings in one place: home directory, reference data, Prefect defaults.
+
+Nothing here imports Prefect or Great Expectations, so the CLI starts fast.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def reference_dir() -> Path:
+    """Folder with the region master and the methodology files (``$IID_REFERENCE`` overrides)."""
+    return Path(os.environ.get("IID_REFERENCE", PROJECT_ROOT / "data" / "reference")).resolve()
+
+
+@dataclass(frozen=True)
+class Home:
+    """The folders of one IID home: raw drop zone, private warehouse, published snapshots."""
+
+    root: Path
+
+    @classmethod
+    def resolve(cls, home: str | Path | None = None) -> Home:
+        """``--home`` if given, else ``$IID_HOME``, else ``./data``."""
+        chosen = home or os.environ.get("IID_HOME") or "data"
+        return cls(Path(chosen).expanduser().resolve())
+
+    @property
+    def raw(self) -> Path:
+        return self.root / "raw"
+
+    def raw_year(self, year: int) -> Path:
+        return self.raw / str(year)
+
+    @property
+    def warehouse(self) -> Path:
+        return self.root / "warehouse"
+
+    def work_db(self, year: int) -> Path:
+        """Private working database of one year (landing, validation, scoring)."""
+        return self.warehouse / "work" / f"{year}.duckdb"
+
+    def private_dir(self, year: int) -> Path:
+        """Private landing area for personal data (operator contacts); never published."""
+        return self.warehouse / "private" / str(year)
+
+    @property
+    def catalog(self) -> Path:
+        return self.warehouse / "iid.duckdb"
+
+    @property
+    def published(self) -> Path:
+        return self.root / "published"
+
+    def published_year(self, year: int) -> Path:
+        return self.published / f"year={year}"
+
+
+def configure_prefect_defaults() -> None:
+    """Safe defaults for Prefect on a machine without internet; the user's own settings win.
+
+    Must run before ``prefect`` is imported.
+    """
+    defaults = {
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+        "PREFECT_UI_ENABLED": "false",
+    }
+    for key, value in defaults.items():
+        os.environ.setdefault(key, value)
+    if os.environ.get("PREFECT_API_URL", None) == "":
+        # An empty API URL floods the log with EventsWorker errors; unset means ephemeral.
+        del os.environ["PREFECT_API_URL"]

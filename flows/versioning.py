@@ -1,0 +1,37 @@
+"""Hashes that identify what produced a release: code version, file digests."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from flows.settings import PROJECT_ROOT
+
+CODE_DIRS = ("flows", "transforms", "expectations")
+CODE_SUFFIXES = (".py", ".sql", ".json")
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """Package version plus a digest of every source file that shapes the output."""
+    digest = hashlib.sha256()
+    for folder in CODE_DIRS:
+        for path in sorted((PROJECT_ROOT / folder).rglob("*")):
+            if path.suffix in CODE_SUFFIXES and "__pycache__" not in path.parts:
+                digest.update(path.relative_to(PROJECT_ROOT).as_posix().encode())
+                digest.update(path.read_bytes())
+    try:
+        package = version("iid")
+    except PackageNotFoundError:
+        package = "0+unknown"
+    return f"{package}+{digest.hexdigest()[:12]}"

@@ -1,0 +1,47 @@
+-- Records read = scored + quarantined + not counting (superseded / late), per file.
+with records as (
+    select file_id, 'submission' as record_type, record_id from landing_submissions
+    union all select file_id, 'spd_answer', record_id from landing_spd_answers
+    union all select file_id, 'innovation', record_id from landing_innovations
+    union all select file_id, 'sid_answer', record_id from landing_sid_answers
+    union all select file_id, 'evidence', record_id from landing_evidence
+),
+classified as (
+    select r.file_id,
+           case when q.record_id is not null then 'quarantined'
+                when s.status = 'counting' then 'scored'
+                else s.status end as outcome
+    from records r
+    left join rejected_records q on q.record_type = r.record_type and q.record_id = r.record_id
+    left join submission_status s on s.file_id = r.file_id
+),
+per_file as (
+    select f.source_file, f.sha256, f.format,
+           case when f.error_rule is not null then 1 else count(c.file_id) end as records_read,
+           count(*) filter (where c.outcome = 'scored') as records_scored,
+           case when f.error_rule is not null then 1
+                else count(*) filter (where c.outcome = 'quarantined') end as records_quarantined,
+           count(*) filter (where c.outcome = 'superseded') as records_superseded,
+           count(*) filter (where c.outcome = 'late') as records_late
+    from landing_files f
+    left join classified c on c.file_id = f.file_id
+    group by f.source_file, f.sha256, f.format, f.error_rule
+),
+verification as (
+    select v.source_file, vf.sha256, 'csv' as format, count(*) as records_read,
+           count(*) filter (where q.record_id is null) as records_scored,
+           count(*) filter (where q.record_id is not null) as records_quarantined,
+           0 as records_superseded, 0 as records_late
+    from landing_verification v
+    join landing_verification_files vf using (source_file)
+    left join (select distinct record_id from validation_failures where suite = 'verification' and severity = 'reject') q
+      on q.record_id = v.record_id
+    group by all
+),
+final as (
+    select $year::integer as year, *,
+           records_read = records_scored + records_quarantined + records_superseded + records_late as balanced
+    from (select * from per_file union all select * from verification)
+)
+select * from final
+order by source_file

@@ -1,0 +1,99 @@
+"""The small model runner: one SELECT per ``.sql`` file, materialised as a table of the same name.
+
+Models run in a fixed order by layer (staging → scoring → marts). Values reach SQL only as bound
+``$name`` parameters; the runner passes each model exactly the parameters it names.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from flows.methodology import Methodology
+from flows.reference import load_regions
+
+TRANSFORMS = Path(__file__).resolve().parent
+LAYERS = ("staging", "scoring", "marts")
+MODELS: tuple[str, ...] = (
+    "staging/stg_submissions",
+    "staging/stg_spd_answers",
+    "staging/stg_innovations",
+    "staging/stg_sid_answers",
+    "staging/stg_evidence",
+    "staging/stg_verification",
+    "scoring/indicator_scores",
+    "scoring/innovation_scores",
+    "marts/region_scores",
+    "marts/reconciliation",
+)
+_PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
+_COMMENT = re.compile(r"--[^\n]*")
+
+
+def parameters_of(sql: str) -> list[str]:
+    """The ``$name`` parameters a SQL text uses (comments ignored)."""
+    return sorted(set(_PARAM.findall(_COMMENT.sub("", sql))))
+
+
+def bind(sql: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    missing = [p for p in parameters_of(sql) if p not in params]
+    if missing:
+        raise KeyError(f"parameters {missing} not provided")
+    return {p: params[p] for p in parameters_of(sql)}
+
+
+def materialise(con: duckdb.DuckDBPyConnection, path: Path, params: Mapping[str, Any]) -> int:
+    """Run the SELECT of a ``.sql`` file into a table named after the file; returns its row count."""
+    sql = path.read_text(encoding="utf-8")
+    name = path.stem
+    body = _COMMENT.sub("", sql).strip().rstrip(";")
+    con.execute(f"create or replace table {name} as {body}", bind(sql, params))
+    return int(con.execute(f"select count(*) from {name}").fetchall()[0][0])  # noqa: S608
+
+
+def run_model(con: duckdb.DuckDBPyConnection, model: str, params: Mapping[str, Any]) -> int:
+    """Materialise one model of ``transforms/`` as a table named after its file."""
+    return materialise(con, TRANSFORMS / f"{model}.sql", params)
+
+
+def run_models(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any],
+               models: tuple[str, ...] = MODELS) -> dict[str, int]:
+    return {Path(m).stem: run_model(con, m, params) for m in models}
+
+
+def _table(con: duckdb.DuckDBPyConnection, name: str, rows: list[dict[str, Any]], schema: pa.Schema) -> None:
+    data = pa.Table.from_pylist(rows, schema=schema)  # noqa: F841 - read by DuckDB's replacement scan
+    con.execute(f"create or replace table {name} as select * from data")  # noqa: S608
+
+
+def load_reference(con: duckdb.DuckDBPyConnection, year: int, method: Methodology) -> None:
+    """The year's region master and the method (rows, bands, affairs) as tables for the models."""
+    _table(con, "regions", [r.__dict__ for r in load_regions(year)], pa.schema([
+        ("code", pa.string()), ("name", pa.string()), ("level", pa.string()), ("province_code", pa.string()),
+        ("autonomous", pa.bool_()), ("tertinggal", pa.bool_()), ("perbatasan", pa.bool_()),
+        ("active_from", pa.int64())]))
+    rows = []
+    for r in method.rows:
+        c = r.cutpoints or (None, None, None)
+        lo, hi = r.value_range or (None, None)
+        rows.append({"code": r.code, "part": r.part, "indicator": r.indicator, "name": r.name, "name_en": r.name_en,
+                     "weight": Decimal(str(r.weight)), "kind": r.kind, "direction": r.direction, "c1": c[0], "c2": c[1], "c3": c[2],  # noqa: E501
+                     "value_min": lo, "value_max": hi})
+    _table(con, "method_rows", rows, pa.schema([
+        ("code", pa.string()), ("part", pa.string()), ("indicator", pa.int64()), ("name", pa.string()),
+        ("name_en", pa.string()), ("weight", pa.decimal128(9, 4)), ("kind", pa.string()), ("direction", pa.string()),
+        ("c1", pa.float64()), ("c2", pa.float64()), ("c3", pa.float64()),
+        ("value_min", pa.float64()), ("value_max", pa.float64())]))
+    _table(con, "method_bands", [{"predicate": b.predicate, "min_iid": Decimal(f"{b.min:.2f}"),
+                                  "max_iid": Decimal(f"{b.max:.2f}"), "position": i}
+                                 for i, b in enumerate(method.bands)], pa.schema([
+        ("predicate", pa.string()), ("min_iid", pa.decimal128(5, 2)), ("max_iid", pa.decimal128(5, 2)),
+        ("position", pa.int64())]))
+    _table(con, "method_affairs", [a.model_dump() for a in method.affairs], pa.schema([
+        ("name", pa.string()), ("group", pa.string()), ("basic_service", pa.bool_())]))

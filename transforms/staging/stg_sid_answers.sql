@@ -1,0 +1,11 @@
+-- Accepted SID answers of accepted innovations of counting submissions.
+with innovations as (select record_id, region_code, innovation_id from stg_innovations),
+rejected as (select record_id from rejected_records where record_type = 'sid_answer'),
+final as (
+    select i.region_code, i.innovation_id, a.innovation_record_id, a.record_id, a.file_id, a.source_file, a.locator,
+           a.indicator, a.level as claimed_level, a.value
+    from landing_sid_answers a
+    join innovations i on i.record_id = a.innovation_record_id
+    where a.record_id not in (select record_id from rejected)
+)
+select * from final

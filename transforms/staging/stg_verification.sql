@@ -1,0 +1,16 @@
+-- Accepted verification decisions, one per target: a whole innovation rejected, or a cap on an
+-- answer's level (adjust → verified_level, reject of an answer → 0; the lowest cap wins).
+with rejected as (select record_id from validation_failures where suite = 'verification' and severity = 'reject'),
+accepted as (
+    select * from landing_verification where record_id not in (select record_id from rejected)
+),
+final as (
+    select region_code, innovation_id, indicator,
+           bool_or(indicator is null and decision = 'reject') as innovation_rejected,
+           min(case when decision = 'adjust' then verified_level when decision = 'reject' then 0 end) as level_cap,
+           string_agg(decision, ', ' order by record_id) as decisions,
+           string_agg(source_file || ' ' || locator, '; ' order by record_id) as verification_locators
+    from accepted
+    group by all
+)
+select * from final
