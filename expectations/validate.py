@@ -82,7 +82,7 @@ def suite_parameters(method: Methodology, year: int, regions: list[tuple[str, bo
         "affairs": [a.name for a in method.affairs],
         "deadline_date": pd.Timestamp(deadline.date()),
         "design_min_words": method.narrative.design_min_words or 0,
-        "evidence_regex": rf"(?i)^((?:{schemes})://[^\s/]+\S*|[^/\\\s][^/\\]*\.(?:{ext}))$",
+        "evidence_regex": rf"(?i)^(?:(?:{schemes})://[^\s/]+\S*|[^/\\\s][^/\\]*\.(?:{ext}))$",
     }
 
 

@@ -6,7 +6,7 @@ Import this module only after :func:`flows.settings.configure_prefect_defaults` 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -65,7 +65,7 @@ def annual(year: int, home: str | None = None) -> dict[str, Any]:
     """Ingest → validate → transform → publish one measurement year."""
     root = str(Home.resolve(home).root)
     run = {"run_id": uuid.uuid4().hex, "flow_run_id": str(flow_run.get_id() or ""),
-           "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+           "started_at": datetime.now(UTC).isoformat(timespec="seconds")}
     ingested = ingest_task(root, year)
     validated = validate_task(root, year)
     transformed = transform_task(root, year)

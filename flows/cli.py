@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import sys
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -165,6 +164,44 @@ def query(sql: Annotated[str, typer.Argument(help="SQL against the catalog views
     console.print(table)
     if len(rows) > 1000:
         console.print(f"… {len(rows) - 1000} more rows")
+
+
+@app.command()
+def summary(year: Annotated[int, typer.Option(help="measurement year")], home: HomeOpt = None,
+            top: Annotated[int, typer.Option(help="regions listed per level")] = 5) -> None:
+    """Predicate counts per level, the top regions of each level, and where the snapshot is."""
+    import duckdb
+
+    from flows.releases import latest_release
+
+    target = Home.resolve(home)
+    release = latest_release(target, year)
+    if release is None or not target.catalog.exists():
+        _fail(f"no release of {year} in {target.published}; run 'iid run --year {year}' first")
+        return
+    con = duckdb.connect(str(target.catalog), read_only=True)
+    levels = ("provinsi", "kabupaten", "kota")
+    order = ("Sangat Inovatif", "Inovatif", "Kurang Inovatif", "Tidak Dapat Dinilai")
+    counts = con.execute("select level, predicate, count(*) from region_scores where year = ? group by all",
+                         [year]).fetchall()
+    table = Table("predicate", *levels, "total", title=f"IID {year}: predicates per level")
+    for predicate in order:
+        per = [sum(n for lv, p, n in counts if lv == level and p == predicate) for level in levels]
+        table.add_row(predicate, *map(str, per), str(sum(per)))
+    console.print(table)
+    mean = con.execute("select round(avg(iid), 2), count(*) filter (where submitted), sum(n_innovations) "
+                       "from region_scores where year = ?", [year]).fetchall()[0]
+    console.print(f"{mean[1]} pemda assessed, {int(mean[2] or 0):,} innovations, mean IID of all pemda {mean[0]}")
+    for level in levels:
+        best = Table("rank", "code", "region", "IID", "predicate", title=f"top {top} {level}")
+        for row in con.execute("select rank_in_level, region_code, region_name, iid, predicate from region_scores "
+                               "where year = ? and level = ? order by rank_in_level, region_code limit ?",
+                               [year, level, top]).fetchall():
+            best.add_row(*(str(v) for v in row))
+        console.print(best)
+    console.print(f"snapshot: {release.path}")
+    example = 'iid query "select * from region_scores limit 5"'
+    console.print(f"catalog:  {target.catalog}  ({example})")
 
 
 def main() -> None:

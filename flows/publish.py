@@ -58,7 +58,7 @@ def content_hashes(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, str]:
 
 def _clean_staging(year_dir: Path) -> list[str]:
     """Remove staging folders and manifest-less release folders left by a crashed run."""
-    removed = []
+    removed: list[str] = []
     if not year_dir.is_dir():
         return removed
     for path in year_dir.iterdir():

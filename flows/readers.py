@@ -126,7 +126,7 @@ def parse_json(data: bytes) -> ParsedFile:
     if doc.get("schema") != SCHEMA:
         raise FileRejected("FIL005", f"schema is {str(doc.get('schema'))[:60]!r}, expected {SCHEMA!r}")
     header = {k: doc.get(k) for k in ("year", "region_code", "region_name", "submitted_at")}
-    operator_raw = doc.get("operator") if isinstance(doc.get("operator"), dict) else {}
+    operator_raw: dict[str, Any] = doc["operator"] if isinstance(doc.get("operator"), dict) else {}
     operator = {k: operator_raw.get(k) for k in OPERATOR_FIELDS}
     spd = [_json_answer(a, f"$.spd[{i}]") for i, a in enumerate(_json_list(doc, "spd"))]
     innovations = []
@@ -135,7 +135,7 @@ def parse_json(data: bytes) -> ParsedFile:
         if not isinstance(inv, dict):
             innovations.append(Innovation(loc, {}))
             continue
-        sid = inv.get("sid") if isinstance(inv.get("sid"), list) else []
+        sid: list[Any] = inv["sid"] if isinstance(inv.get("sid"), list) else []
         innovations.append(Innovation(loc, {k: inv.get(k) for k in INNOVATION_FIELDS},
                                       [_json_answer(a, f"{loc}.sid[{j}]") for j, a in enumerate(sid)]))
     return ParsedFile("json", "$", header, operator, spd, innovations, has_bom)
@@ -198,13 +198,13 @@ def parse_xlsx(data: bytes) -> ParsedFile:
         header = {k: profile.get(k) for k in ("year", "region_code", "region_name", "submitted_at")}
         operator = {k: profile.get(f"operator_{k}") for k in OPERATOR_FIELDS}
         spd = [_xlsx_answer("spd", n, r) for n, r in _sheet_rows(wb, "spd")]
-        innovations = [Innovation(f"inovasi!{n}", {k: r.get(k) for k in INNOVATION_FIELDS})
+        innovations: list[Innovation] = [Innovation(f"inovasi!{n}", {k: r.get(k) for k in INNOVATION_FIELDS})
                        for n, r in _sheet_rows(wb, "inovasi")]
         by_id: dict[str, Innovation] = {}
         for inv in innovations:
             key = str(inv.fields.get("id") or "").strip()
             by_id.setdefault(key, inv)
-        orphans = []
+        orphans: list[Answer] = []
         for n, r in _sheet_rows(wb, "sid"):
             answer = _xlsx_answer("sid", n, r)
             owner = by_id.get(str(r.get("innovation_id") or "").strip())

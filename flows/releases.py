@@ -24,7 +24,7 @@ class Release:
 
 def release_dirs(home: Home, year: int) -> list[Release]:
     """Complete releases of a year, oldest first (folders without a readable manifest are skipped)."""
-    out = []
+    out: list[Release] = []
     year_dir = home.published_year(year)
     if not year_dir.is_dir():
         return out

@@ -1,0 +1,38 @@
+# Every target creates .venv with `python3 -m venv` and installs what it needs; nothing else is assumed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+IID := $(BIN)/iid
+YEAR ?= 2024
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint bench install clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip uv
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/uv pip install -q --python $(BIN)/python -e '.[test]' \
+		|| $(BIN)/python -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(IID) generate --year $(YEAR)
+	$(IID) run --year $(YEAR)
+	$(IID) summary --year $(YEAR)
+
+lint: $(STAMP)
+	$(BIN)/ruff check flows transforms expectations tests
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest -q
+
+bench: $(STAMP)
+	$(IID) bench --scale 1 --year $(YEAR)
+
+clean:
+	rm -rf data/raw data/warehouse data/published .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,213 @@
+"""Every rule code fires on a bad record, and the good records of the same file are still scored.
+
+One year holds one region per case; the pipeline runs once (ingest → validate → transform).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from factory import innovation, score, submission, write_home, xlsx_bytes
+
+YEAR = 2024
+Mutation = Callable[[dict[str, Any]], Any]
+
+
+def _spd(sub: dict[str, Any], code: str) -> dict[str, Any]:
+    return next(a for a in sub["spd"] if a["indicator"] == code)
+
+
+def _sid(sub: dict[str, Any], inv: int, code: str) -> dict[str, Any]:
+    return next(a for a in sub["innovations"][inv]["sid"] if a["indicator"] == code)
+
+
+def _set(target: Callable[[dict[str, Any]], dict[str, Any]], **changes: Any) -> Mutation:
+    def mutate(sub: dict[str, Any]) -> dict[str, Any]:
+        target(sub).update(changes)
+        return sub
+    return mutate
+
+
+def _drop(target: Callable[[dict[str, Any]], dict[str, Any]], key: str) -> Mutation:
+    def mutate(sub: dict[str, Any]) -> dict[str, Any]:
+        del target(sub)[key]
+        return sub
+    return mutate
+
+
+def _append_spd(answer: dict[str, Any]) -> Mutation:
+    def mutate(sub: dict[str, Any]) -> dict[str, Any]:
+        sub["spd"].append(answer)
+        return sub
+    return mutate
+
+
+def _duplicate_innovation(sub: dict[str, Any]) -> dict[str, Any]:
+    sub["innovations"].append(json.loads(json.dumps(sub["innovations"][0])))
+    return sub
+
+
+def _inv0(sub: dict[str, Any]) -> dict[str, Any]:
+    return dict(sub["innovations"][0]) and sub["innovations"][0]
+
+
+# case id -> (region code, mutation or raw content, rule, severity, locator, whole file rejected)
+CASES: dict[str, tuple[str, Any, str, str, str, bool]] = {
+    "empty_file": ("35.01", b"", "FIL001", "reject", "(file)", True),
+    "latin1": ("35.02", lambda s: json.dumps({**s, "region_name": "Kabupaten Pacitán"},
+                                             ensure_ascii=False).encode("latin-1"), "FIL002", "reject", "(file)", True),
+    "bom": ("35.03", lambda s: b"\xef\xbb\xbf" + json.dumps(s).encode(), "FIL003", "warn", "(file)", False),
+    "truncated": ("35.04", lambda s: json.dumps(s).encode()[:300], "FIL004", "reject", "(file)", True),
+    "not_json": ("35.05", b"<html><body>502 Bad Gateway</body></html>", "FIL004", "reject", "(file)", True),
+    "wrong_schema": ("35.06", lambda s: json.dumps({**s, "schema": "iid.submission/v0"}).encode(), "FIL005",
+                     "reject", "(file)", True),
+    "xlsx_missing_sheet": ("35.07", lambda s: xlsx_bytes(s, drop_sheet="sid"), "FIL006", "reject", "(file)", True),
+    "unsupported": ("35.08", b"catatan operator", "FIL007", "reject", "(file)", True),
+    "too_deep": ("35.09", b"[" * 100_000 + b"]" * 100_000, "FIL008", "reject", "(file)", True),
+    "duplicate_keys": ("35.10", lambda s: json.dumps(s).replace('"year": 2024', '"year": 2024, "year": 2024')
+                       .encode(), "FIL009", "reject", "(file)", True),
+    "unknown_region": ("99.99", None, "SUB001", "reject", "$", True),
+    "jakarta_admin": ("31.71", None, "SUB002", "reject", "$", True),
+    "wrong_year": ("35.11", _set(lambda s: s, year=2023), "SUB003", "reject", "$", True),
+    "no_submitted_at": ("35.12", _drop(lambda s: s, "submitted_at"), "SUB004", "reject", "$", True),
+    "bad_timestamp": ("35.13", _set(lambda s: s, submitted_at="kemarin sore"), "SUB005", "reject", "$", True),
+    "future": ("35.14", _set(lambda s: s, submitted_at="2099-01-01T00:00:00+07:00"), "SUB006", "reject", "$", True),
+    "name_differs": ("35.15", _set(lambda s: s, region_name="Kab. Sidoarjo"), "SUB007", "warn", "$", False),
+    "unknown_indicator": ("35.16", _set(lambda s: _spd(s, "3"), indicator="36x"), "ANS001", "reject", "$.spd[3]",
+                          False),
+    "sid_row_in_spd": ("35.17", _set(lambda s: _spd(s, "3"), indicator="16"), "ANS001", "reject", "$.spd[3]", False),
+    "level_text": ("35.18", _set(lambda s: _sid(s, 0, "18"), level="tiga"), "ANS002", "reject",
+                   "$.innovations[0].sid[2]", False),
+    "level_fraction": ("35.19", _set(lambda s: _spd(s, "1"), level=2.5), "ANS002", "reject", "$.spd[0]", False),
+    "level_4": ("35.20", _set(lambda s: _spd(s, "1"), level=4), "ANS003", "reject", "$.spd[0]", False),
+    "duplicate_answer": ("35.21", _append_spd({"indicator": "1", "level": 3, "evidence": ["a.pdf"]}), "ANS004",
+                         "reject", "$.spd[20]", False),
+    "text_in_number": ("35.22", _set(lambda s: _sid(s, 0, "17"), value="dua belas"), "ANS005", "reject",
+                       "$.innovations[0].sid[1]", False),
+    "out_of_range": ("35.23", _set(lambda s: _sid(s, 0, "29"), value=150), "ANS006", "reject",
+                     "$.innovations[0].sid[13]", False),
+    "value_contradicts": ("35.24", _set(lambda s: _spd(s, "7"), level=3, value=1.0), "ANS007", "warn", "$.spd[8]",
+                          False),
+    "no_evidence": ("35.25", _set(lambda s: _spd(s, "12"), level=2, evidence=[]), "ANS008", "warn", "$.spd[15]",
+                    False),
+    "xlsx_orphan_sid": ("35.26", lambda s: xlsx_bytes(s, extra_sid=[["NOPE-1", "16", 2, None, "x.pdf"]]), "ANS009",
+                        "reject", "sid!42", False),
+    "missing_name": ("35.27", _drop(_inv0, "name"), "INO001", "reject", "$.innovations[0]", False),
+    "bad_form": ("35.28", _set(_inv0, form="inovasi lain"), "INO002", "reject", "$.innovations[0]", False),
+    "bad_kind": ("35.29", _set(_inv0, kind="analog"), "INO003", "reject", "$.innovations[0]", False),
+    "bad_initiator": ("35.71", _set(_inv0, initiator="bupati"), "INO004", "reject", "$.innovations[0]", False),
+    "bad_stage": ("35.72", _set(_inv0, stage="selesai"), "INO005", "reject", "$.innovations[0]", False),
+    "bad_affair": ("35.73", _set(_inv0, affair="olahraga air"), "INO006", "reject", "$.innovations[0]", False),
+    "duplicate_innovation": ("35.74", _duplicate_innovation, "INO007", "reject", "$.innovations[2]", False),
+    "implementation_before_trial": ("35.75", _set(_inv0, trial_date="2023-05-01", implementation_date="2023-01-01"),
+                                    "INO008", "reject", "$.innovations[0]", False),
+    "after_deadline": ("35.76", _set(_inv0, implementation_date="2024-12-01"), "INO009", "reject",
+                       "$.innovations[0]", False),
+    "bad_date": ("35.77", _set(_inv0, trial_date="2023-02-30"), "INO010", "reject", "$.innovations[0]", False),
+    "bad_evidence": ("35.78", _set(lambda s: _spd(s, "1"), evidence=["../../etc/passwd"]), "EVD001", "reject",
+                     "$.spd[0].evidence[0]", False),
+    "symlink": ("35.79", "symlink", "FIL010", "reject", "(file)", True),
+}
+VERIFICATION_CASES = {
+    "unknown_decision": ({"region_code": "33.01", "innovation_id": "33.01-A", "indicator": "16", "decision": "tolak",
+                          "verified_level": "", "note": ""}, "VER001"),
+    "adjust_without_level": ({"region_code": "33.01", "innovation_id": "33.01-A", "indicator": "17",
+                              "decision": "adjust", "verified_level": "", "note": ""}, "VER001"),
+    "no_target": ({"region_code": "33.01", "innovation_id": "33.01-404", "indicator": "", "decision": "reject",
+                   "verified_level": "", "note": ""}, "VER002"),
+    "raises_level": ({"region_code": "33.01", "innovation_id": "33.01-A", "indicator": "18", "decision": "adjust",
+                      "verified_level": 3, "note": ""}, "VER003"),
+}
+
+
+def _base(code: str) -> dict[str, Any]:
+    return submission(code, spd_total=30, innovations=[innovation(f"{code}-A", 60), innovation(f"{code}-B", 40)])
+
+
+@pytest.fixture(scope="module")
+def year_db(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
+    root = tmp_path_factory.mktemp("rules")
+    files: dict[str, Any] = {}
+    for case, (code, change, *_rest) in CASES.items():
+        sub = _base(code)
+        suffix = ".json"
+        if isinstance(change, bytes):
+            content: Any = change
+            suffix = ".txt" if case == "unsupported" else ".json"
+        elif change == "symlink":
+            continue
+        elif change is None:
+            content = sub
+        else:
+            content = change(sub)
+        if case.startswith("xlsx"):
+            suffix = ".xlsx"
+        files[f"{case}{suffix}"] = content
+    v0 = _base("33.01")
+    for a in v0["innovations"][0]["sid"]:
+        a["level"] = min(a["level"], 2)
+    files["verification_target.json"] = v0
+    home = write_home(root, YEAR, files, [row for row, _ in VERIFICATION_CASES.values()])
+    os.symlink(home.raw_year(YEAR) / "bom.json", home.raw_year(YEAR) / "symlink.json")
+    return score(home, YEAR)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_rule_fires_and_neighbours_are_scored(year_db: duckdb.DuckDBPyConnection, case: str) -> None:
+    code, _change, rule, severity, locator, whole_file = CASES[case]
+    table = "quarantine" if severity == "reject" else "data_quality"
+    suffix = ".txt" if case == "unsupported" else ".xlsx" if case.startswith("xlsx") else ".json"
+    hits = year_db.execute(f"select locator from {table} where source_file = ? and rule = ?",
+                           [f"{case}{suffix}", rule]).fetchall()
+    assert (locator,) in hits, f"{rule} not reported at {locator} for {case}: {hits}"
+    submitted = year_db.execute("select submitted from region_scores where region_code = ?", [code]).fetchall()
+    if whole_file:
+        assert submitted in ([], [(False,)])
+    else:
+        assert submitted == [(True,)], f"{code} should still be scored"
+        scored = year_db.execute("select count(*) from indicator_scores where region_code = ?", [code]).fetchall()
+        assert scored[0][0] >= 39, f"{code}: the good answers of the file should be scored"
+
+
+@pytest.mark.parametrize("case", list(VERIFICATION_CASES))
+def test_verification_rules(year_db: duckdb.DuckDBPyConnection, case: str) -> None:
+    _row, rule = VERIFICATION_CASES[case]
+    line = list(VERIFICATION_CASES).index(case) + 2
+    hits = year_db.execute("select rule from quarantine where source_file = 'verification/verification.csv' "
+                           "and locator = ?", [f"line {line}"]).fetchall()
+    assert hits == [(rule,)]
+    # a rejected verification row changes nothing: the claimed levels stand
+    changed = year_db.execute("select count(*) from indicator_scores where region_code = '33.01' "
+                              "and credited_level <> claimed_level").fetchall()[0][0]
+    assert changed == 0
+
+
+def test_quarantine_rows_never_carry_personal_data(year_db: duckdb.DuckDBPyConnection) -> None:
+    for table in ("quarantine", "data_quality"):
+        text = " ".join(str(r) for r in year_db.execute(f"select * from {table}").fetchall())
+        assert "Siti Operator Rahasia" not in text and "siti.rahasia@" not in text and "081299990000" not in text
+
+
+def test_reconciliation_balances(year_db: duckdb.DuckDBPyConnection) -> None:
+    assert year_db.execute("select count(*) from reconciliation where not balanced").fetchall()[0][0] == 0
+    read, scored, quarantined, superseded, late = year_db.execute(
+        "select sum(records_read), sum(records_scored), sum(records_quarantined), sum(records_superseded), "
+        "sum(records_late) from reconciliation").fetchall()[0]
+    assert read == scored + quarantined + superseded + late and quarantined > 0
+
+
+def test_design_shorter_than_minimum_is_rejected_under_iid_2026(tmp_path: Path) -> None:
+    short = innovation("P-1", 50, year=2026, trial="2024-01-01", implemented="2025-01-01", design="terlalu pendek")
+    long = innovation("P-2", 50, year=2026, trial="2024-01-01", implemented="2025-01-01")
+    home = write_home(tmp_path, 2026, {"p.json": submission("35.01", year=2026, spd_total=20,
+                                                            innovations=[short, long])})
+    con = score(home, 2026)
+    assert con.execute("select locator, rule from quarantine where record_type = 'innovation'").fetchall() == [
+        ("$.innovations[0]", "INO011")]
+    assert con.execute("select n_innovations from region_scores where region_code = '35.01'").fetchall() == [(1,)]
