@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -25,7 +26,7 @@ class ValidationSummary:
 
 
 def validate_year(con: duckdb.DuckDBPyConnection, year: int, method: Methodology,
-                  now: datetime | None = None) -> ValidationSummary:
+                  now: datetime | None = None, docs_dir: Path | None = None) -> ValidationSummary:
     """Validate the landing tables of a year in the work database; writes the outcome tables."""
     import pyarrow as pa
 
@@ -42,6 +43,8 @@ def validate_year(con: duckdb.DuckDBPyConnection, year: int, method: Methodology
     outcomes.append(run_suite(con, runner, "verification", params, sql_params))
     quarantined = materialise(con, SQL / "quarantine.sql", sql_params)
     warnings = materialise(con, SQL / "data_quality.sql", sql_params)
+    if docs_dir is not None:
+        runner.build_docs(docs_dir, f"annual-{year}")
     status = dict(con.execute("select status, count(*) from submission_status group by all").fetchall())
     return ValidationSummary(year, [o.as_dict() for o in outcomes], quarantined, warnings,
                              {str(k): int(v) for k, v in status.items()})

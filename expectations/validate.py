@@ -99,16 +99,50 @@ class SuiteRunner:
         self.source = self.context.data_sources.add_pandas("landing")
         self.suites = {name: self.context.suites.add(gx.ExpectationSuite(**load_suite_json(name)))
                        for name in SUITE_ORDER}
+        self.results: dict[str, Any] = {}
 
     def validate(self, name: str, frame: pd.DataFrame, params: dict[str, Any]) -> tuple[Any, SuiteOutcome]:
         asset = self.source.add_dataframe_asset(name)
         batch = asset.add_batch_definition_whole_dataframe(name).get_batch(batch_parameters={"dataframe": frame})
         result = batch.validate(self.suites[name], expectation_parameters=params, result_format={
             "result_format": "COMPLETE", "unexpected_index_column_names": ["record_id"]})
+        self.results[name] = result
         stats = result.statistics
         outcome = SuiteOutcome(name, len(frame), int(stats["evaluated_expectations"]),
                                int(stats["successful_expectations"]))
         return result, outcome
+
+
+    def build_docs(self, target: Path, run_name: str) -> Path:
+        """Render GX Data Docs of this run's results into ``target`` (static HTML, ``index.html``).
+
+        Row-level lists are trimmed to GX's partial samples first: the quarantine table holds every
+        failing row, the docs show the rule, its statistics and examples.
+        """
+        import shutil
+
+        from great_expectations.core.run_identifier import RunIdentifier
+        from great_expectations.data_context.types.resource_identifiers import (
+            ExpectationSuiteIdentifier,
+            ValidationResultIdentifier,
+        )
+
+        shutil.rmtree(target, ignore_errors=True)
+        run_id = RunIdentifier(run_name=run_name, run_time=datetime(2000, 1, 1, tzinfo=UTC))
+        for name, result in self.results.items():
+            for item in result.results:
+                for key in ("unexpected_index_list", "unexpected_list", "unexpected_index_query"):
+                    item.result.pop(key, None)
+            key = ValidationResultIdentifier(expectation_suite_identifier=ExpectationSuiteIdentifier(name=name),
+                                             run_id=run_id, batch_identifier=name)
+            self.context.validation_results_store.set(key, result)
+        self.context.add_data_docs_site("release", {
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(target)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        })
+        self.context.build_data_docs(site_names=["release"])
+        return target / "index.html"
 
 
 def _value_text(row: dict[str, Any]) -> str | None:

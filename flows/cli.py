@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -202,6 +203,35 @@ def summary(year: Annotated[int, typer.Option(help="measurement year")], home: H
     console.print(f"snapshot: {release.path}")
     example = 'iid query "select * from region_scores limit 5"'
     console.print(f"catalog:  {target.catalog}  ({example})")
+
+
+@app.command()
+def feedback(year: Annotated[int, typer.Option(help="measurement year")],
+             region: Annotated[str | None, typer.Option(help="region code, e.g. 35.78")] = None,
+             out: Annotated[Path | None, typer.Option(help="write one file per region into this folder")] = None,
+             home: HomeOpt = None) -> None:
+    """What was rejected or warned in a region's submissions and why, for the region's operator."""
+    from flows.feedback import findings, render, write_letters
+    from flows.reference import pemda
+    from flows.releases import latest_release
+
+    release = latest_release(Home.resolve(home), year)
+    if release is None:
+        _fail(f"no release of {year}; run 'iid run --year {year}' first")
+        return
+    names = {r.code: r.name for r in pemda(year)}
+    if region is not None and region not in names:
+        _fail(f"--region {region!r} is not a pemda of {year} in the region master")
+    if region is None and out is None:
+        _fail("give --region CODE to print one region, or --out DIR to write a file per region")
+    found = findings(release, region)
+    codes = [region] if region else sorted(found)
+    letters = {c: render(year, c, names.get(c, c), found.get(c, [])) for c in codes}
+    if out is not None:
+        paths = write_letters(year, letters, out)
+        console.print(f"wrote {len(paths)} feedback file(s) to {out}")
+    else:
+        console.print(letters[codes[0]], markup=False, highlight=False)
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ import csv
 import hashlib
 import io
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,15 @@ class IngestSummary:
     rejected_files: int
     records: dict[str, int]
     verification_rows: int
+
+
+_REGION_IN_TEXT = re.compile(rb'"region_code"\s*:\s*"(\d{2}(?:\.\d{2})?)"')
+
+
+def region_hint(data: bytes) -> str | None:
+    """The region code written near the top of a file that could not be read, to route feedback."""
+    match = _REGION_IN_TEXT.search(data[:65536])
+    return match.group(1).decode("ascii") if match else None
 
 
 def drop_zone_files(raw_year: Path) -> Iterator[Path]:
@@ -127,7 +137,8 @@ def ingest_year(home: Home, year: int, con: duckdb.DuckDBPyConnection,
         try:
             parsed = parse_bytes(path.name, data)
         except FileRejected as exc:
-            batch.add_file(file_id, rel, sha, len(data), fmt, exc.rule, exc.detail, data.startswith(b"\xef\xbb\xbf"), 0)
+            batch.add_file(file_id, rel, sha, len(data), fmt, exc.rule, exc.detail, data.startswith(b"\xef\xbb\xbf"), 0,
+                           region_hint(data))
             rejected += 1
         else:
             records = batch.add_parsed(file_id, rel, parsed)

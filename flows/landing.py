@@ -25,7 +25,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     "files": pa.schema([
         ("file_id", pa.int64()), ("source_file", pa.string()), ("sha256", pa.string()), ("bytes", pa.int64()),
         ("format", pa.string()), ("error_rule", pa.string()), ("error_detail", pa.string()),
-        ("has_bom", pa.bool_()), ("records", pa.int64()),
+        ("has_bom", pa.bool_()), ("records", pa.int64()), ("region_hint", pa.string()),
     ]),
     "submissions": pa.schema([
         ("record_id", pa.int64()), ("file_id", pa.int64()), ("source_file", pa.string()), ("locator", pa.string()),
@@ -165,9 +165,11 @@ class LandingBatch:
         return record_id
 
     def add_file(self, file_id: int, source_file: str, sha256: str, size: int, fmt: str,
-                 error_rule: str | None, error_detail: str | None, has_bom: bool, records: int) -> None:
+                 error_rule: str | None, error_detail: str | None, has_bom: bool, records: int,
+                 region_hint: str | None = None) -> None:
         self._add("files", file_id=file_id, source_file=source_file, sha256=sha256, bytes=size, format=fmt,
-                  error_rule=error_rule, error_detail=error_detail, has_bom=has_bom, records=records)
+                  error_rule=error_rule, error_detail=error_detail, has_bom=has_bom, records=records,
+                  region_hint=region_hint)
 
     def _answer(self, table: str, file_id: int, source_file: str, answer: Answer, **extra: Any) -> int:
         record_id = self._add(

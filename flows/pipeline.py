@@ -50,7 +50,7 @@ def validate(home: Home, year: int, now: datetime | None = None) -> dict[str, An
 
     method = for_year(year).method
     with work_database(home, year) as con:
-        summary = validate_year(con, year, method, now)
+        summary = validate_year(con, year, method, now, home.docs_dir(year))
         con.execute("create or replace table validation_summary as select ? as summary",
                     [json.dumps(asdict(summary))])
     return asdict(summary)
@@ -119,6 +119,7 @@ def publish(home: Home, year: int, run: dict[str, Any]) -> dict[str, Any]:
                                        (int(x or 0) for x in totals), strict=True)),
             "validation": validation,
         }
-        result = publish_release(con, home, year, manifest)
+        docs = home.docs_dir(year)
+        result = publish_release(con, home, year, manifest, {"validation": docs} if docs.is_dir() else None)
     return {"release": result.release, "path": str(result.path) if result.path else None,
             "published": result.published, "message": result.message}

@@ -44,6 +44,10 @@ class Home:
         """Private working database of one year (landing, validation, scoring)."""
         return self.warehouse / "work" / f"{year}.duckdb"
 
+    def docs_dir(self, year: int) -> Path:
+        """Data Docs of the year's latest validation, copied into the release at publish."""
+        return self.warehouse / "work" / f"{year}-validation"
+
     def private_dir(self, year: int) -> Path:
         """Private landing area for personal data (operator contacts); never published."""
         return self.warehouse / "private" / str(year)

@@ -1,6 +1,6 @@
 -- One row per rejected file or record, with where it sits and why (CONTRACT.md §3).
 with file_rejects as (
-    select f.source_file, '(file)' as locator, null::varchar as region_code, v.rule, v.reason,
+    select f.source_file, '(file)' as locator, f.region_hint as region_code, v.rule, v.reason,
            coalesce(f.error_detail, v.value) as value, 'file' as record_type, f.file_id as record_id,
            false as cascaded
     from validation_failures v
@@ -13,7 +13,9 @@ records as (
     left join landing_submissions s on s.file_id = r.file_id
 ),
 verification as (
-    select v.source_file, v.locator, v.region_code, f.rule, f.reason, f.value, 'verification' as record_type,
+    select v.source_file, v.locator, v.region_code, f.rule, f.reason,
+           concat_ws(' / ', v.innovation_id, v.indicator, v.decision, v.verified_level_raw) as value,
+           'verification' as record_type,
            v.record_id, false as cascaded
     from landing_verification v
     join (select record_id, rule, reason, value,

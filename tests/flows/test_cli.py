@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 import typer
+from factory import score, submission, write_home
 from typer.testing import CliRunner
 
-from factory import score, submission, write_home
 from flows import pipeline
 from flows.cli import app, parse_years
 

@@ -1,0 +1,98 @@
+"""Feedback to regions: what was rejected or warned in a region's submissions, and why.
+
+Built from the latest release of a year (``quarantine`` and ``data_quality``), in the words a
+regional operator understands: which file, where in it, what rule, what to correct.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from flows.releases import Release
+
+_PART = re.compile(r"\.?(spd|innovations|sid|evidence)\[(\d+)\]")
+_NAMES = {"spd": "SPD answer", "innovations": "innovation", "sid": "SID answer", "evidence": "evidence item"}
+
+
+def describe_locator(locator: str) -> str:
+    """``$.innovations[7].sid[4]`` → ``innovation no. 8, SID answer no. 5``; ``sid!120`` → ``sheet sid, row 120``."""
+    if locator == "(file)":
+        return "the whole file"
+    if locator in ("$", "profil"):
+        return "the submission header (profil)"
+    if locator.startswith("line "):
+        return f"verification file, {locator}"
+    if "!" in locator:
+        sheet, _, rest = locator.partition("!")
+        row, _, evidence = rest.partition("#")
+        text = f"sheet {sheet}, row {row}"
+        match = re.search(r"evidence\[(\d+)\]", evidence)
+        return text + (f", evidence item {int(match.group(1)) + 1}" if match else "")
+    parts = [f"{_NAMES[name]} no. {int(index) + 1}" for name, index in _PART.findall(locator)]
+    return ", ".join(parts) or locator
+
+
+@dataclass(frozen=True)
+class Finding:
+    source_file: str
+    locator: str
+    rule: str
+    severity: str
+    reason: str
+    value: str | None
+
+
+def findings(release: Release, region_code: str | None = None) -> dict[str, list[Finding]]:
+    """Findings per region code (rejections first, then warnings), from a release's Parquet files."""
+    con = duckdb.connect()
+    rows = con.execute(
+        "select region_code, source_file, locator, rule, 'rejected' as severity, reason, value "
+        "from read_parquet($q) where not cascaded and record_type <> 'verification' "
+        "and ($code is null or region_code = $code) "
+        "union all "
+        "select region_code, source_file, locator, rule, 'warning', reason, value "
+        "from read_parquet($w) where $code is null or region_code = $code "
+        "order by 1, 2, 5, 4, 3",
+        {"q": str(release.path / "quarantine.parquet"), "w": str(release.path / "data_quality.parquet"),
+         "code": region_code}).fetchall()
+    out: dict[str, list[Finding]] = {}
+    for code, *rest in rows:
+        if code:
+            out.setdefault(str(code), []).append(Finding(*rest))
+    return out
+
+
+def render(year: int, code: str, name: str, items: list[Finding]) -> str:
+    """A plain-text (Markdown) letter for one region."""
+    lines = [f"# Umpan balik IID {year} — {name} ({code})", "",
+             f"Feedback on the submissions of {name} for the Regional Innovation Index {year}.", ""]
+    if not items:
+        lines.append("Nothing was rejected or flagged: thank you. / Tidak ada temuan.")
+        return "\n".join(lines) + "\n"
+    rejected = [f for f in items if f.severity == "rejected"]
+    warned = [f for f in items if f.severity == "warning"]
+    lines.append(f"{len(rejected)} item(s) were rejected (ditolak) and do not count; "
+                 f"{len(warned)} item(s) were accepted with a warning (peringatan).")
+    lines.append("Please correct them and submit the whole submission again before the deadline.")
+    for title, group in (("Rejected (ditolak)", rejected), ("Warnings (peringatan)", warned)):
+        if not group:
+            continue
+        lines += ["", f"## {title}", ""]
+        for f in group:
+            value = f" — value: `{f.value}`" if f.value else ""
+            lines.append(f"- **{f.rule}** in `{f.source_file}`, {describe_locator(f.locator)}: {f.reason}{value}")
+    return "\n".join(lines) + "\n"
+
+
+def write_letters(year: int, letters: dict[str, str], out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for code, text in sorted(letters.items()):
+        path = out / f"feedback-{year}-{code}.md"
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written

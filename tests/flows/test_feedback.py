@@ -1,0 +1,61 @@
+"""Feedback letters to regions from a published release."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from factory import innovation, score, submission, write_home
+from flows import pipeline
+from flows.cli import app
+from flows.feedback import describe_locator
+
+
+@pytest.mark.parametrize("locator, words", [
+    ("(file)", "the whole file"), ("$", "the submission header (profil)"), ("$.spd[3]", "SPD answer no. 4"),
+    ("$.innovations[7].sid[4]", "innovation no. 8, SID answer no. 5"),
+    ("$.spd[0].evidence[1]", "SPD answer no. 1, evidence item no. 2"), ("sid!120", "sheet sid, row 120"),
+    ("spd!5#evidence[0]", "sheet spd, row 5, evidence item 1"),
+])
+def test_locators_in_plain_words(locator: str, words: str) -> None:
+    assert describe_locator(locator) == words
+
+
+@pytest.fixture(scope="module")
+def home_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("feedback")
+    bad = submission("35.78", spd_total=20, innovations=[innovation("S-1", 40)])
+    bad["spd"][0]["level"] = 7
+    bad["innovations"][0]["affair"] = "urusan karangan"
+    bad["spd"][2]["evidence"] = []
+    broken = json.dumps(submission("35.15", spd_total=10))[:200]
+    home = write_home(root, 2024, {"sby.json": bad, "sda.json": broken, "ok.json": submission("35.01", spd_total=5)})
+    score(home, 2024).close()
+    pipeline.publish(home, 2024, {})
+    return root
+
+
+def test_feedback_for_one_region(home_root: Path) -> None:
+    result = CliRunner().invoke(app, ["feedback", "--year", "2024", "--region", "35.78", "--home", str(home_root)])
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert "ANS003" in text and "SPD answer no. 1" in text and "INO006" in text and "innovation no. 1" in text
+    assert "Kota Surabaya" in text
+    assert "its innovation" not in text  # dependants rejected with their innovation are not repeated
+
+
+def test_unreadable_file_is_routed_to_its_region(home_root: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["feedback", "--year", "2024", "--out", str(tmp_path), "--home",
+                                      str(home_root)])
+    assert result.exit_code == 0, result.output
+    letters = {p.name: p.read_text() for p in tmp_path.iterdir()}
+    assert set(letters) == {"feedback-2024-35.78.md", "feedback-2024-35.15.md"}
+    assert "FIL004" in letters["feedback-2024-35.15.md"] and "the whole file" in letters["feedback-2024-35.15.md"]
+
+
+def test_unknown_region_is_a_clear_error(home_root: Path) -> None:
+    result = CliRunner().invoke(app, ["feedback", "--year", "2024", "--region", "99.99", "--home", str(home_root)])
+    assert result.exit_code == 1 and "not a pemda" in result.output
