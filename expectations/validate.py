@@ -131,8 +131,8 @@ class SuiteRunner:
         run_id = RunIdentifier(run_name=run_name, run_time=datetime(2000, 1, 1, tzinfo=UTC))
         for name, result in self.results.items():
             for item in result.results:
-                for key in ("unexpected_index_list", "unexpected_list", "unexpected_index_query"):
-                    item.result.pop(key, None)
+                for field_name in ("unexpected_index_list", "unexpected_list", "unexpected_index_query"):
+                    item.result.pop(field_name, None)
             key = ValidationResultIdentifier(expectation_suite_identifier=ExpectationSuiteIdentifier(name=name),
                                              run_id=run_id, batch_identifier=name)
             self.context.validation_results_store.set(key, result)

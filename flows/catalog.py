@@ -12,6 +12,8 @@ from pathlib import Path
 
 import duckdb
 
+from flows.faults import pause_point
+from flows.locks import file_lock
 from flows.releases import Release, all_releases, latest_release, published_years
 from flows.settings import Home
 
@@ -56,11 +58,20 @@ def _releases_view(con: duckdb.DuckDBPyConnection, releases: list[Release], late
 
 
 def rebuild_catalog(home: Home) -> Path:
-    """Write a fresh catalog next to the old one and rename it over (atomic for readers)."""
+    """Write a fresh catalog next to the old one and rename it over (atomic for readers).
+
+    Rebuilds are serialised (years publishing in parallel must not drop each other's releases).
+    """
     home.warehouse.mkdir(parents=True, exist_ok=True)
+    with file_lock(home.warehouse / ".catalog.lock", "a catalog rebuild", wait=True):
+        return _rebuild(home)
+
+
+def _rebuild(home: Home) -> Path:
     target = home.catalog
+    for stale in target.parent.glob(f".{target.name}.*.tmp"):  # left by a crashed rebuild; we hold the lock
+        stale.unlink(missing_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
     releases = all_releases(home)
     latest = [r for r in (latest_release(home, y) for y in published_years(home)) if r is not None]
     con = duckdb.connect(str(tmp))
@@ -70,8 +81,16 @@ def rebuild_catalog(home: Home) -> Path:
             _view(con, f"{table}_history",
                   [r.path / f"{table}.parquet" for r in releases if (r.path / f"{table}.parquet").exists()])
         _releases_view(con, releases, {(r.year, r.number) for r in latest})
+        runs_dir = home.warehouse / "runs"
+        if any(runs_dir.glob("*.parquet")):
+            # a glob, read at query time: runs recorded after this rebuild show up too
+            con.execute(f"create view runs as select * from read_parquet({_literal(runs_dir / '*.parquet')}, "  # noqa: S608
+                        "union_by_name = true)")
+        else:
+            con.execute("create view runs as select * from (select null::varchar as run_id) where false")
         con.execute("checkpoint")
     finally:
         con.close()
+    pause_point("catalog:before-replace")
     os.replace(tmp, target)
     return target

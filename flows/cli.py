@@ -73,18 +73,21 @@ def generate(
                   f"{summary.raw_bytes / 1e6:.1f} MB in {summary.seconds:.1f} s → {target.raw_year(year)}")
 
 
-def _run_one(year: int, home: Home) -> dict[str, Any]:
+def _run_one(year: int, home: Home, from_stage: str = "ingest", force: bool = False) -> dict[str, Any]:
     configure_prefect_defaults()
     from flows.annual import annual
 
-    return dict(annual(year=year, home=str(home.root)))
+    return dict(annual(year=year, home=str(home.root), from_stage=from_stage, force=force))
 
 
 def _print_run(result: dict[str, Any]) -> None:
     ing, val, tra, pub = result["ingest"], result["validate"], result["transform"], result["publish"]
-    console.print(f"[bold]{result['year']}[/]: {ing['files']} files read ({ing['rejected_files']} rejected), "
-                  f"{val['quarantined']:,} records quarantined, {val['warnings']:,} warnings; "
-                  f"submissions {val['submissions']}")
+    if ing:
+        console.print(f"[bold]{result['year']}[/]: {ing['files']} files ({ing['rejected_files']} rejected; "
+                      f"{ing['files_parsed']} read now, {ing['files'] - ing['files_parsed']} unchanged)")
+    if val:
+        console.print(f"validation{' (unchanged)' if val['skipped'] else ''}: {val['quarantined']:,} records "
+                      f"quarantined, {val['warnings']:,} warnings; submissions {val['submissions']}")
     preds = tra["predicates"]
     order = ("Sangat Inovatif", "Inovatif", "Kurang Inovatif", "Tidak Dapat Dinilai")
     console.print("predicates: " + ", ".join(f"{p} {preds.get(p, 0)}" for p in order))
@@ -92,11 +95,22 @@ def _print_run(result: dict[str, Any]) -> None:
 
 
 @app.command()
-def run(year: Annotated[int, typer.Option(help="measurement year")], home: HomeOpt = None) -> None:
+def run(year: Annotated[int, typer.Option(help="measurement year")], home: HomeOpt = None,
+        from_stage: Annotated[str, typer.Option(help="re-run from: ingest, validate, transform, publish")] = "ingest",
+        force: Annotated[bool, typer.Option(help="redo every stage even when nothing changed")] = False) -> None:
     """The annual flow: ingest → validate → transform → publish."""
     target = Home.resolve(home)
+    if from_stage not in ("ingest", "validate", "transform", "publish"):
+        _fail(f"--from-stage {from_stage!r}: use ingest, validate, transform or publish", 2)
+    from flows.locks import RunLocked, year_lock
+
     try:
-        result = _run_one(year, target)
+        with year_lock(target.work_db(year).parent, year):
+            pass  # fail fast, before Prefect starts; the flow holds the lock while it runs
+    except RunLocked as exc:
+        _fail(str(exc), 3)
+    try:
+        result = _run_one(year, target, from_stage, force)
     except Exception as exc:  # a one-line reason, not a traceback
         _fail(f"{year}: {exc}")
     _print_run(result)
@@ -232,6 +246,61 @@ def feedback(year: Annotated[int, typer.Option(help="measurement year")],
         console.print(f"wrote {len(paths)} feedback file(s) to {out}")
     else:
         console.print(letters[codes[0]], markup=False, highlight=False)
+
+
+@app.command()
+def diff(year: Annotated[int, typer.Option(help="measurement year")],
+         from_release: Annotated[int | None, typer.Option("--from", help="older release (default: the one before)")]
+         = None,
+         to_release: Annotated[int | None, typer.Option("--to", help="newer release (default: the latest)")] = None,
+         home: HomeOpt = None) -> None:
+    """Regions whose score, predicate or rank changed between two releases."""
+    from flows.diff import DiffError, diff_releases
+
+    try:
+        result = diff_releases(Home.resolve(home), year, from_release, to_release)
+    except DiffError as exc:
+        _fail(str(exc))
+        return
+    scored = result.scored_changes()
+    console.print(f"{year}: release {result.old} → {result.new}: {len(scored)} region(s) changed score or predicate, "
+                  f"{len(result.rows) - len(scored)} only moved in rank")
+    table = Table("code", "region", "level", "IID", "predicate", "rank", "innovations")
+    i = result.columns.index
+    for row in result.rows[:200]:
+        def pair(a: str, b: str, r: tuple[Any, ...] = row) -> str:
+            return str(r[i(a)]) if r[i(a)] == r[i(b)] else f"{r[i(a)]} → {r[i(b)]}"
+        table.add_row(str(row[i("region_code")]), str(row[i("region_name")]), str(row[i("level")]),
+                      pair("old_iid", "new_iid"), pair("old_predicate", "new_predicate"),
+                      pair("old_rank", "new_rank"), pair("old_innovations", "new_innovations"))
+    console.print(table)
+
+
+ANNUAL_CRON = "0 2 1 11 *"  # 1 November 02:00 WIB: after every deadline (≤ 17 September) and verification
+
+
+@app.command()
+def serve(home: HomeOpt = None,
+          cron: Annotated[str, typer.Option(help="schedule, cron syntax")] = ANNUAL_CRON,
+          timezone: Annotated[str, typer.Option(help="time zone of the schedule")] = "Asia/Jakarta",
+          year: Annotated[int | None, typer.Option(help="fixed year (default: the year of the run date)")] = None,
+          ) -> None:
+    """Serve the annual flow as a Prefect deployment with a yearly schedule (needs PREFECT_API_URL)."""
+    import os
+
+    configure_prefect_defaults()
+    if not os.environ.get("PREFECT_API_URL"):
+        _fail("set PREFECT_API_URL to a running Prefect server (prefect server start), e.g. "
+              "export PREFECT_API_URL=http://127.0.0.1:4200/api", 2)
+    from prefect.schedules import Cron
+
+    from flows.annual import annual
+
+    parameters: dict[str, Any] = {"home": str(Home.resolve(home).root)}
+    if year is not None:
+        parameters["year"] = year
+    annual.serve(name="annual", schedules=[Cron(cron, timezone=timezone)], parameters=parameters,
+                 description="Indeks Inovasi Daerah: ingest → validate → transform → publish one year")
 
 
 def main() -> None:

@@ -33,7 +33,6 @@ VERIFICATION_SCHEMA = pa.schema([
     ("decision", pa.string()), ("verified_level", pa.int64()), ("verified_level_raw", pa.string()),
     ("note", pa.string()),
 ])
-BATCH_ROWS = 200_000
 
 
 @dataclass(frozen=True)
@@ -43,6 +42,8 @@ class IngestSummary:
     rejected_files: int
     records: dict[str, int]
     verification_rows: int
+    files_parsed: int = 0
+    files_dropped: int = 0
 
 
 _REGION_IN_TEXT = re.compile(rb'"region_code"\s*:\s*"(\d{2}(?:\.\d{2})?)"')
@@ -74,15 +75,6 @@ def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"create or replace table landing_{name} as select * from empty")  # noqa: S608
 
 
-def _flush(con: duckdb.DuckDBPyConnection, batch: LandingBatch) -> None:
-    for name, table in batch.tables().items():
-        if table.num_rows == 0:
-            continue
-        con.register("batch_rows", table)
-        con.execute(f"insert into landing_{name} select * from batch_rows")  # noqa: S608
-        con.unregister("batch_rows")
-
-
 def _read_verification(raw_year: Path, first_file_id: int) -> tuple[pa.Table, list[tuple[str, str, int]]]:
     """Rows of every ``verification/*.csv``; returns the table and (file, sha256, bytes) per CSV."""
     folder = raw_year / VERIFICATION_DIR
@@ -111,25 +103,17 @@ def _read_verification(raw_year: Path, first_file_id: int) -> tuple[pa.Table, li
     return pa.Table.from_pydict(rows, schema=VERIFICATION_SCHEMA), files
 
 
-def ingest_year(home: Home, year: int, con: duckdb.DuckDBPyConnection,
-                progress: Callable[[int, int], None] | None = None) -> IngestSummary:
-    """Read the year's drop zone into ``landing_*`` tables (replacing what was there)."""
-    raw_year = home.raw_year(year)
-    if not raw_year.is_dir():
-        raise FileNotFoundError(f"{raw_year}: no submissions folder for {year}; put the files there or run "
-                                f"'iid generate --year {year}'")
-    paths = list(drop_zone_files(raw_year))
-    private = home.private_dir(year)
-    private.mkdir(parents=True, exist_ok=True)
-    _create_tables(con)
-    next_ids = dict.fromkeys(RECORD_TABLES, 0)
-    batch = LandingBatch(next_ids)
-    rejected = 0
-    for file_id, path in enumerate(paths):
-        rel = path.relative_to(raw_year).as_posix()
+def read_files(raw_year: Path, items: list[tuple[int, str]]) -> dict[str, pa.Table]:
+    """Parse drop-zone files into landing rows with record ids local to this chunk (from 0).
+
+    A pure function of the files: it can run in another process (Dask) and the caller offsets the
+    ids when inserting (:func:`insert_chunk`).
+    """
+    batch = LandingBatch(dict.fromkeys(RECORD_TABLES, 0))
+    for file_id, rel in items:
+        path = raw_year / rel
         if path.is_symlink():
             batch.add_file(file_id, rel, "", 0, "symlink", "FIL010", "symbolic link, not followed", False, 0)
-            rejected += 1
             continue
         data = path.read_bytes()
         sha = hashlib.sha256(data).hexdigest()
@@ -139,31 +123,126 @@ def ingest_year(home: Home, year: int, con: duckdb.DuckDBPyConnection,
         except FileRejected as exc:
             batch.add_file(file_id, rel, sha, len(data), fmt, exc.rule, exc.detail, data.startswith(b"\xef\xbb\xbf"), 0,
                            region_hint(data))
-            rejected += 1
         else:
             records = batch.add_parsed(file_id, rel, parsed)
             batch.add_file(file_id, rel, sha, len(data), fmt, None, None, parsed.has_bom, records)
-        if batch.rows >= BATCH_ROWS:
-            _flush(con, batch)
-            batch = LandingBatch(next_ids)
+    return batch.tables()
+
+
+# landing table -> id columns to offset: column -> table whose offset applies
+_OFFSETS: dict[str, dict[str, str]] = {
+    "submissions": {"record_id": "submissions"},
+    "spd_answers": {"record_id": "spd_answers"},
+    "innovations": {"record_id": "innovations"},
+    "sid_answers": {"record_id": "sid_answers", "innovation_record_id": "innovations"},
+}
+
+
+def insert_chunk(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table]) -> None:
+    """Insert a parsed chunk, shifting its local record ids past the ids already in the tables."""
+    offsets = {name: int(con.execute(f"select coalesce(max(record_id) + 1, 0) from landing_{name}")  # noqa: S608
+                         .fetchall()[0][0]) for name in RECORD_TABLES}
+    for name, table in tables.items():
+        if table.num_rows == 0:
+            continue
+        con.register("chunk_rows", table)
+        if name == "evidence":
+            select = ("select * replace (record_id + $evidence as record_id, answer_record_id + case answer_table "
+                      "when 'spd_answers' then $spd_answers else $sid_answers end as answer_record_id) "
+                      "from chunk_rows")
+            params = {k: offsets[k] for k in ("evidence", "spd_answers", "sid_answers")}
+        elif name in _OFFSETS:
+            shifts = ", ".join(f"{col} + ${target} as {col}" for col, target in _OFFSETS[name].items())
+            select = f"select * replace ({shifts}) from chunk_rows"  # noqa: S608
+            params = {target: offsets[target] for target in set(_OFFSETS[name].values())}
+        else:
+            select, params = "select * from chunk_rows", {}
+        con.execute(f"insert into landing_{name} {select}", params)
+        con.unregister("chunk_rows")
+
+
+def _has_landing(con: duckdb.DuckDBPyConnection) -> bool:
+    names = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+    return all(f"landing_{n}" in names for n in (*SCHEMAS, "verification"))
+
+
+def plan_files(con: duckdb.DuckDBPyConnection, raw_year: Path, reuse: bool) -> tuple[list[tuple[int, str]], list[int]]:
+    """Which files to parse (new or changed, with fresh file ids) and which file ids to drop."""
+    paths = [p.relative_to(raw_year).as_posix() for p in drop_zone_files(raw_year)]
+    known: dict[str, tuple[int, str]] = {}
+    if reuse:
+        known = {f: (i, s) for i, f, s in con.execute("select file_id, source_file, sha256 from landing_files")
+                 .fetchall()}
+    next_id = max((i for i, _ in known.values()), default=-1) + 1
+    to_read: list[tuple[int, str]] = []
+    keep: set[int] = set()
+    for rel in paths:
+        path = raw_year / rel
+        sha = "" if path.is_symlink() else hashlib.sha256(path.read_bytes()).hexdigest()
+        old = known.get(rel)
+        if old is not None and old[1] == sha:
+            keep.add(old[0])
+            continue
+        to_read.append((next_id, rel))
+        next_id += 1
+    drop = sorted(i for i, _ in known.values() if i not in keep)
+    return to_read, drop
+
+
+def _drop_files(con: duckdb.DuckDBPyConnection, file_ids: list[int]) -> None:
+    if not file_ids:
+        return
+    for name in (*RECORD_TABLES, "files", "operators"):
+        con.execute(f"delete from landing_{name} where file_id in (select unnest($ids))", {"ids": file_ids})  # noqa: S608
+
+
+def ingest_year(home: Home, year: int, con: duckdb.DuckDBPyConnection,
+                progress: Callable[[int, int], None] | None = None, reuse: bool = True,
+                chunk_files: int = 64) -> IngestSummary:
+    """Bring the ``landing_*`` tables in line with the year's drop zone.
+
+    Files already ingested with the same sha256 are kept (when ``reuse``); new or changed files are
+    parsed, removed ones dropped. Verification CSVs are always read again (they are small).
+    """
+    raw_year = home.raw_year(year)
+    if not raw_year.is_dir():
+        raise FileNotFoundError(f"{raw_year}: no submissions folder for {year}; put the files there or run "
+                                f"'iid generate --year {year}'")
+    reuse = reuse and _has_landing(con)
+    if not reuse:
+        _create_tables(con)
+    to_read, drop = plan_files(con, raw_year, reuse)
+    _drop_files(con, drop)
+    for start in range(0, len(to_read), chunk_files):
+        insert_chunk(con, read_files(raw_year, to_read[start:start + chunk_files]))
         if progress:
-            progress(file_id + 1, len(paths))
-    _flush(con, batch)
-    verification, vfiles = _read_verification(raw_year, len(paths))
+            progress(min(start + chunk_files, len(to_read)), len(to_read))
+    return finish_ingest(home, year, con, len(to_read), len(drop))
+
+
+def finish_ingest(home: Home, year: int, con: duckdb.DuckDBPyConnection, parsed: int, dropped: int) -> IngestSummary:
+    """Verification CSVs, the private operator export and the summary, after the files are in."""
+    raw_year = home.raw_year(year)
+    next_file = int(con.execute("select coalesce(max(file_id) + 1, 0) from landing_files").fetchall()[0][0])
+    verification, vfiles = _read_verification(raw_year, next_file)
+    con.execute("delete from landing_verification")
     con.execute("insert into landing_verification select * from verification")
     vfile_table = pa.Table.from_pylist(  # noqa: F841 - read by DuckDB's replacement scan
         [{"source_file": f, "sha256": s, "bytes": b} for f, s, b in vfiles],
         schema=pa.schema([("source_file", pa.string()), ("sha256", pa.string()), ("bytes", pa.int64())]))
     con.execute("create or replace table landing_verification_files as select * from vfile_table")
+    private = home.private_dir(year)
+    private.mkdir(parents=True, exist_ok=True)
     _export_private(con, private)
-    counts = {name: next_ids[name] for name in RECORD_TABLES}
-    return IngestSummary(year, len(paths), rejected, counts, verification.num_rows)
+    files, rejected = con.execute("select count(*), count(error_rule) from landing_files").fetchall()[0]
+    counts = {name: int(con.execute(f"select count(*) from landing_{name}").fetchall()[0][0])  # noqa: S608
+              for name in RECORD_TABLES}
+    return IngestSummary(year, int(files), int(rejected), counts, verification.num_rows, parsed, dropped)
 
 
 def _export_private(con: duckdb.DuckDBPyConnection, private: Path) -> None:
-    """Operator contacts leave the work database for the private area, and only go there."""
+    """Operator contacts go to the private area (and stay in the private work database)."""
     target = private / "operators.parquet"
     tmp = target.with_suffix(".parquet.tmp")
     con.execute("copy landing_operators to ? (format parquet)", [str(tmp)])
     os.replace(tmp, target)
-    con.execute("drop table landing_operators")

@@ -6,6 +6,7 @@ writes its own tables: ingest → validate → transform → publish.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -38,22 +39,68 @@ def work_database(home: Home, year: int) -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
 
 
-def ingest(home: Home, year: int, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+STATE_DDL = ("create table if not exists stage_state (stage varchar primary key, key varchar, summary varchar, "
+             "finished_at timestamptz)")
+
+
+def _state(con: duckdb.DuckDBPyConnection, stage: str) -> tuple[str, dict[str, Any]] | None:
+    con.execute(STATE_DDL)
+    row = con.execute("select key, summary from stage_state where stage = ?", [stage]).fetchall()
+    return (str(row[0][0]), json.loads(row[0][1])) if row else None
+
+
+def _save_state(con: duckdb.DuckDBPyConnection, stage: str, key: str, summary: dict[str, Any]) -> None:
+    con.execute(STATE_DDL)
+    con.execute("insert or replace into stage_state values (?, ?, ?, now())", [stage, key, json.dumps(summary)])
+
+
+def _forget_state(con: duckdb.DuckDBPyConnection, stages: tuple[str, ...]) -> None:
+    con.execute(STATE_DDL)
+    con.execute("delete from stage_state where stage in (select unnest(?))", [list(stages)])
+
+
+def inputs_key(con: duckdb.DuckDBPyConnection, year: int) -> str:
+    """What the scores depend on: every input file's content, the method, the region master and the code."""
+    files = con.execute("select source_file, sha256 from landing_files union all "
+                        "select source_file, sha256 from landing_verification_files order by all").fetchall()
+    digest = hashlib.sha256(json.dumps([year, files, for_year(year).sha256, regions_sha256(), code_version()])
+                            .encode())
+    return digest.hexdigest()
+
+
+def ingest(home: Home, year: int, progress: Callable[[int, int], None] | None = None,
+           force: bool = False) -> dict[str, Any]:
+    """Bring the landing tables in line with the drop zone; files already ingested (same sha256, same
+    code and method) are not read again."""
     from flows.ingest import ingest_year
 
+    key = hashlib.sha256(json.dumps([code_version(), for_year(year).sha256]).encode()).hexdigest()
     with work_database(home, year) as con:
-        return asdict(ingest_year(home, year, con, progress))
+        state = _state(con, "ingest")
+        reuse = not force and state is not None and state[0] == key
+        if not reuse:
+            _forget_state(con, STAGES)
+        summary = asdict(ingest_year(home, year, con, progress, reuse=reuse))
+        summary["skipped"] = reuse and summary["files_parsed"] == 0 and summary["files_dropped"] == 0
+        _save_state(con, "ingest", key, summary)
+    return summary
 
 
-def validate(home: Home, year: int, now: datetime | None = None) -> dict[str, Any]:
+def validate(home: Home, year: int, now: datetime | None = None, force: bool = False) -> dict[str, Any]:
+    """Run the suites; skipped when the inputs, method, region master and code are those of the last run."""
     from expectations.stage import validate_year
 
     method = for_year(year).method
     with work_database(home, year) as con:
-        summary = validate_year(con, year, method, now, home.docs_dir(year))
-        con.execute("create or replace table validation_summary as select ? as summary",
-                    [json.dumps(asdict(summary))])
-    return asdict(summary)
+        key = inputs_key(con, year)
+        state = _state(con, "validate")
+        if not force and state is not None and state[0] == key and home.docs_dir(year).is_dir():
+            return {**state[1], "skipped": True}
+        _forget_state(con, ("validate", "transform"))
+        summary = asdict(validate_year(con, year, method, now, home.docs_dir(year)))
+        con.execute("create or replace table validation_summary as select ? as summary", [json.dumps(summary)])
+        _save_state(con, "validate", key, summary)
+    return {**summary, "skipped": False}
 
 
 def transform_params(year: int) -> dict[str, Any]:
@@ -75,10 +122,16 @@ def transform_params(year: int) -> dict[str, Any]:
     }
 
 
-def transform(home: Home, year: int) -> dict[str, Any]:
+def transform(home: Home, year: int, force: bool = False) -> dict[str, Any]:
+    """Run the SQL models and check reconciliation; skipped when validation's inputs did not change."""
+    from flows.publish import content_hashes
     from transforms.runner import run_models
 
     with work_database(home, year) as con:
+        key = inputs_key(con, year)
+        state = _state(con, "transform")
+        if not force and state is not None and state[0] == key:
+            return {**state[1], "skipped": True}
         counts = run_models(con, transform_params(year))
         unbalanced = con.execute("select source_file, records_read, records_scored, records_quarantined, "
                                  "records_superseded, records_late from reconciliation where not balanced "
@@ -87,7 +140,10 @@ def transform(home: Home, year: int) -> dict[str, Any]:
             raise ReconciliationError(f"records do not add up for {len(unbalanced)} file(s), e.g. {unbalanced[0]}; "
                                       "nothing was published")
         predicates = dict(con.execute("select predicate, count(*) from region_scores group by all").fetchall())
-    return {"tables": counts, "predicates": {str(k): int(v) for k, v in predicates.items()}}
+        summary = {"tables": counts, "predicates": {str(k): int(v) for k, v in predicates.items()},
+                   "content_hashes": content_hashes(con, year)}
+        _save_state(con, "transform", key, summary)
+    return {**summary, "skipped": False}
 
 
 def publish(home: Home, year: int, run: dict[str, Any]) -> dict[str, Any]:
@@ -120,6 +176,9 @@ def publish(home: Home, year: int, run: dict[str, Any]) -> dict[str, Any]:
             "validation": validation,
         }
         docs = home.docs_dir(year)
-        result = publish_release(con, home, year, manifest, {"validation": docs} if docs.is_dir() else None)
+        state = _state(con, "transform")
+        hashes = state[1].get("content_hashes") if state else None
+        result = publish_release(con, home, year, manifest, {"validation": docs} if docs.is_dir() else None,
+                                 hashes=hashes, run=run)
     return {"release": result.release, "path": str(result.path) if result.path else None,
             "published": result.published, "message": result.message}

@@ -20,7 +20,9 @@ from typing import Any
 import duckdb
 
 from flows.catalog import rebuild_catalog
+from flows.faults import pause_point
 from flows.releases import latest_release, release_dirs
+from flows.runs import run_row, write_runs
 from flows.settings import Home
 from flows.versioning import sha256_file
 
@@ -93,12 +95,13 @@ def _fsync_dir(path: Path) -> None:
 
 
 def publish_release(con: duckdb.DuckDBPyConnection, home: Home, year: int, manifest_base: dict[str, Any],
-                    extra_files: dict[str, Path] | None = None) -> PublishResult:
+                    extra_files: dict[str, Path] | None = None, hashes: dict[str, str] | None = None,
+                    run: dict[str, Any] | None = None) -> PublishResult:
     """Write a new release when the content differs from the latest one; rebuild the catalog."""
     year_dir = home.published_year(year)
     year_dir.mkdir(parents=True, exist_ok=True)
     _clean_staging(year_dir)
-    hashes = content_hashes(con, year)
+    hashes = hashes or content_hashes(con, year)
     previous = latest_release(home, year)
     if previous is not None and previous.manifest.get("content_hashes") == hashes:
         rebuild_catalog(home)
@@ -107,6 +110,7 @@ def publish_release(con: duckdb.DuckDBPyConnection, home: Home, year: int, manif
     number = max((r.number for r in release_dirs(home, year)), default=0) + 1
     staging = year_dir / f".staging-{uuid.uuid4().hex}"
     staging.mkdir()
+    pause_point("publish:staging-created")
     files: dict[str, Any] = {}
     for name, select in TABLES.items():
         target = staging / f"{name}.parquet"
@@ -115,6 +119,9 @@ def publish_release(con: duckdb.DuckDBPyConnection, home: Home, year: int, manif
         con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
         rows = con.execute("select count(*) from read_parquet(?)", [str(target)]).fetchall()[0][0]
         files[f"{name}.parquet"] = {"rows": int(rows), "sha256": sha256_file(target), "content_hash": hashes[name]}
+    if run is not None:
+        write_runs(staging / "runs.parquet", [run_row(run, status="published", release=number,
+                                                      message=f"published release {number} of {year}")])
     for rel, source in (extra_files or {}).items():
         target = staging / rel
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -136,6 +143,7 @@ def publish_release(con: duckdb.DuckDBPyConnection, home: Home, year: int, manif
         os.fsync(handle.fileno())
     os.replace(tmp, staging / "manifest.json")
     _freeze(staging)
+    pause_point("publish:before-rename")
     final = year_dir / f"release={number}"
     os.rename(staging, final)
     _fsync_dir(year_dir)

@@ -11,6 +11,7 @@ from flows.settings import PROJECT_ROOT
 
 CODE_DIRS = ("flows", "transforms", "expectations")
 CODE_SUFFIXES = (".py", ".sql", ".json")
+NOT_SHAPING_OUTPUT = ("flows/generator",)  # synthetic data for demos and benchmarks
 
 
 def sha256_file(path: Path) -> str:
@@ -27,8 +28,10 @@ def code_version() -> str:
     digest = hashlib.sha256()
     for folder in CODE_DIRS:
         for path in sorted((PROJECT_ROOT / folder).rglob("*")):
-            if path.suffix in CODE_SUFFIXES and "__pycache__" not in path.parts:
-                digest.update(path.relative_to(PROJECT_ROOT).as_posix().encode())
+            rel = path.relative_to(PROJECT_ROOT).as_posix()
+            if path.suffix in CODE_SUFFIXES and "__pycache__" not in path.parts and not rel.startswith(
+                    NOT_SHAPING_OUTPUT):
+                digest.update(rel.encode())
                 digest.update(path.read_bytes())
     try:
         package = version("iid")

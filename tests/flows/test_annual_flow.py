@@ -1,0 +1,102 @@
+"""The annual Prefect flow on a small generated year in a temp home (temporary Prefect server)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from flows.generator import generate_year
+from flows.settings import Home, configure_prefect_defaults
+
+TABLES = ("region_scores", "innovation_scores", "indicator_scores", "quarantine", "submissions")
+
+
+@pytest.fixture(scope="module")
+def flow_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Home, dict[str, Any], dict[str, Any]]:
+    configure_prefect_defaults()
+    from flows.annual import annual
+
+    home = Home.resolve(tmp_path_factory.mktemp("flow"))
+    generate_year(home, 2024, seed=7, scale=0.05)
+    first = annual(year=2024, home=str(home.root))
+    second = annual(year=2024, home=str(home.root))
+    return home, first, second
+
+
+def test_release_folder_and_manifest(flow_home: tuple[Home, dict[str, Any], dict[str, Any]]) -> None:
+    home, first, _ = flow_home
+    release = home.published_year(2024) / "release=1"
+    assert first["publish"]["published"] and Path(first["publish"]["path"]) == release
+    for table in TABLES:
+        assert (release / f"{table}.parquet").is_file()
+    manifest = json.loads((release / "manifest.json").read_text())
+    assert manifest["year"] == 2024 and manifest["release"] == 1
+    assert manifest["methodology"]["id"] == "iid-2023" and len(manifest["methodology"]["sha256"]) == 64
+    assert manifest["counts"]["pemda"] == 546
+    assert manifest["counts"]["submitted"] == first["validate"]["submissions"]["counting"]
+    assert sum(manifest["counts"]["predicates"].values()) == 546
+    assert manifest["files"]["region_scores.parquet"]["rows"] == 546
+    recon = manifest["reconciliation"]
+    assert recon["read"] == recon["scored"] + recon["quarantined"] + recon["superseded"] + recon["late"]
+    raw_files = sorted(p.relative_to(home.raw_year(2024)).as_posix() for p in home.raw_year(2024).rglob("*")
+                       if p.is_file() and not p.relative_to(home.raw_year(2024)).parts[0].startswith("_"))
+    assert sorted(i["file"] for i in manifest["inputs"]) == raw_files
+    for name, entry in manifest["files"].items():
+        from flows.versioning import sha256_file
+
+        assert sha256_file(release / name) == entry["sha256"]
+
+
+def test_catalog_views_and_one_row_per_pemda(flow_home: tuple[Home, dict[str, Any], dict[str, Any]]) -> None:
+    home, _, _ = flow_home
+    con = duckdb.connect(str(home.catalog), read_only=True)
+    kinds = dict(con.execute("select table_name, table_type from information_schema.tables").fetchall())
+    for view in (*TABLES, "releases"):
+        assert kinds.get(view) == "VIEW"
+    assert set(kinds.values()) == {"VIEW"}
+    rows, codes = con.execute("select count(*), count(distinct region_code) from region_scores").fetchall()[0]
+    assert rows == codes == 546
+    assert con.execute("select release from releases").fetchall() == [(1,)]
+    assert con.execute("select distinct release from region_scores").fetchall() == [(1,)]
+
+
+def test_second_identical_run_publishes_nothing(flow_home: tuple[Home, dict[str, Any], dict[str, Any]]) -> None:
+    home, _, second = flow_home
+    assert not second["publish"]["published"]
+    assert "nothing changed" in second["publish"]["message"]
+    assert sorted(p.name for p in home.published_year(2024).iterdir()) == ["release=1"]
+
+
+def test_published_files_hold_no_personal_data(flow_home: tuple[Home, dict[str, Any], dict[str, Any]]) -> None:
+    home, _, _ = flow_home
+    operators = duckdb.connect().execute(
+        "select name, email, phone from read_parquet(?)", [str(home.private_dir(2024) / "operators.parquet")]
+    ).fetchall()
+    secrets = {v for row in operators for v in row if v}
+    assert len(secrets) > 100
+    blob = b"".join(p.read_bytes() for p in home.published.rglob("*") if p.is_file())
+    con = duckdb.connect(str(home.catalog), read_only=True)
+    views = " ".join(str(con.execute(f"select * from {v}").fetchall()) for (v,) in con.execute(
+        "select table_name from information_schema.tables").fetchall())
+    leaked = [s for s in secrets if s.encode() in blob or s in views]
+    assert leaked == []
+
+
+def test_data_docs_open_from_the_release(flow_home: tuple[Home, dict[str, Any], dict[str, Any]]) -> None:
+    home, _, _ = flow_home
+    release = home.published_year(2024) / "release=1"
+    index = release / "validation" / "index.html"
+    assert index.is_file()
+    html = index.read_text(encoding="utf-8")
+    for suite in ("files", "submissions", "spd_answers", "innovations", "sid_answers", "evidence", "verification"):
+        assert suite in html
+    manifest = json.loads((release / "manifest.json").read_text())
+    suites = {s["suite"]: s for s in manifest["validation"]["suites"]}
+    assert set(suites) == {"files", "submissions", "spd_answers", "innovations", "sid_answers", "evidence",
+                           "verification"}
+    assert all(s["evaluated_expectations"] >= s["successful_expectations"] for s in suites.values())
+    assert "validation/index.html" in manifest["files"]

@@ -1,0 +1,173 @@
+"""Releases you can trust: idempotent, incremental, diffable, crash-safe, locked, readable while publishing."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from factory import innovation, submission, write_home
+from flows import pipeline
+from flows.diff import diff_releases
+from flows.locks import RunLocked, year_lock
+from flows.releases import release_dirs
+from flows.settings import Home
+
+YEAR = 2024
+
+
+def _run(home: Home, force: bool = False) -> dict:
+    out = {"ingest": pipeline.ingest(home, YEAR, force=force), "validate": pipeline.validate(home, YEAR, force=force),
+           "transform": pipeline.transform(home, YEAR, force=force)}
+    out["publish"] = pipeline.publish(home, YEAR, {"run_id": "test"})
+    return out
+
+
+def _files() -> dict[str, dict]:
+    return {f"{code}.json": submission(code, spd_total=20 + i, innovations=[innovation(f"{code}-1", 30 + i)])
+            for i, code in enumerate(("35.78", "35.15", "35.01", "11"))}
+
+
+@pytest.fixture()
+def home(tmp_path: Path) -> Home:
+    return write_home(tmp_path, YEAR, _files())
+
+
+def test_identical_rerun_publishes_nothing_and_skips_work(home: Home) -> None:
+    first = _run(home)
+    second = _run(home)
+    assert first["publish"]["published"] and first["publish"]["release"] == 1
+    assert not second["publish"]["published"] and "nothing changed" in second["publish"]["message"]
+    assert second["ingest"]["files_parsed"] == 0 and second["ingest"]["skipped"]
+    assert second["validate"]["skipped"] and second["transform"]["skipped"]
+    assert [r.number for r in release_dirs(home, YEAR)] == [1]
+
+
+def test_resubmission_publishes_next_release_and_diff_names_the_region(home: Home) -> None:
+    _run(home)
+    changed = submission("35.15", spd_total=45, innovations=[innovation("35.15-1", 80), innovation("35.15-2", 70)],
+                         submitted_at="2024-07-20T10:00:00+07:00")
+    (home.raw_year(YEAR) / "35.15-correction.json").write_text(json.dumps(changed), encoding="utf-8")
+    second = _run(home)
+    assert second["ingest"]["files_parsed"] == 1
+    assert second["publish"]["published"] and second["publish"]["release"] == 2
+    result = diff_releases(home, YEAR)
+    assert (result.old, result.new) == (1, 2)
+    assert [r[result.columns.index("region_code")] for r in result.scored_changes()] == ["35.15"]
+    manifest = json.loads((home.published_year(YEAR) / "release=2" / "manifest.json").read_text())
+    assert manifest["previous_release"] == 1
+    assert "35.15-correction.json" in {i["file"] for i in manifest["inputs"]}
+
+
+def test_removed_file_is_dropped_from_landing(home: Home) -> None:
+    _run(home)
+    (home.raw_year(YEAR) / "35.01.json").unlink()
+    again = _run(home)
+    assert again["ingest"]["files_dropped"] == 1 and again["publish"]["release"] == 2
+    con = duckdb.connect(str(home.catalog), read_only=True)
+    assert con.execute("select submitted from region_scores where region_code = '35.01'").fetchall() == [(False,)]
+
+
+def test_force_redoes_every_stage(home: Home) -> None:
+    _run(home)
+    forced = _run(home, force=True)
+    assert forced["ingest"]["files_parsed"] == 4
+    assert not forced["validate"]["skipped"] and not forced["transform"]["skipped"]
+    assert not forced["publish"]["published"]
+
+
+def test_published_files_are_read_only(home: Home) -> None:
+    _run(home)
+    release = home.published_year(YEAR) / "release=1"
+    for path in release.rglob("*"):
+        if path.is_file():
+            assert not os.access(path, os.W_OK) or os.geteuid() == 0 and not (path.stat().st_mode & 0o222)
+
+
+def _child_publish(home: Home, point: str, marker: Path) -> subprocess.Popen[bytes]:
+    code = ("from flows import pipeline; from flows.settings import Home; import sys; "
+            f"h = Home.resolve({str(home.root)!r}); pipeline.publish(h, {YEAR}, {{'run_id': 'crash'}})")
+    env = {**os.environ, "IID_PAUSE_AT": point, "IID_PAUSE_FILE": str(marker)}
+    return subprocess.Popen([sys.executable, "-c", code], env=env, cwd=Path(__file__).resolve().parents[2])
+
+
+def _kill_at(home: Home, point: str, tmp_path: Path) -> None:
+    marker = tmp_path / f"{point.replace(':', '-')}.pid"
+    child = _child_publish(home, point, marker)
+    deadline = time.monotonic() + 60
+    while not marker.exists():
+        assert child.poll() is None, "the child ended before reaching the pause point"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+
+
+@pytest.mark.parametrize("point", ["publish:staging-created", "publish:before-rename", "catalog:before-replace"])
+def test_crash_during_publish_leaves_previous_release_and_next_run_succeeds(home: Home, tmp_path: Path,
+                                                                             point: str) -> None:
+    _run(home)
+    (home.raw_year(YEAR) / "35.78.json").write_text(json.dumps(submission("35.78", spd_total=50)), encoding="utf-8")
+    pipeline.ingest(home, YEAR)
+    pipeline.validate(home, YEAR)
+    pipeline.transform(home, YEAR)
+    _kill_at(home, point, tmp_path)
+    visible = [r.number for r in release_dirs(home, YEAR)]
+    con = duckdb.connect(str(home.catalog), read_only=True)
+    catalog_release = con.execute("select max(release) from releases").fetchall()[0][0]
+    con.close()
+    if point == "catalog:before-replace":
+        assert visible == [1, 2] and catalog_release == 1  # release 2 complete; the old catalog still readable
+    else:
+        assert visible == [1] and catalog_release == 1
+    after = pipeline.publish(home, YEAR, {"run_id": "after-crash"})
+    names = sorted(p.name for p in home.published_year(YEAR).iterdir())
+    assert names == ["release=1", "release=2"], names
+    assert after["published"] == (point != "catalog:before-replace")
+    con = duckdb.connect(str(home.catalog), read_only=True)
+    assert con.execute("select max(release) from releases").fetchall()[0][0] == 2
+    assert con.execute("select spd_score from region_scores where region_code = '35.78'").fetchall() == [(50.0,)]
+    assert not list(home.warehouse.glob(".iid.duckdb.*.tmp"))
+
+
+def test_second_run_of_same_year_is_refused_other_year_is_not(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    with year_lock(work, 2024):
+        with pytest.raises(RunLocked, match="a run of 2024 is already running"), year_lock(work, 2024):
+            pass
+        with year_lock(work, 2023):
+            pass
+
+
+def test_cli_run_refuses_while_the_year_is_locked(home: Home) -> None:
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    with year_lock(home.work_db(YEAR).parent, YEAR):
+        result = CliRunner().invoke(app, ["run", "--year", str(YEAR), "--home", str(home.root)])
+    assert result.exit_code == 3 and "already running" in result.output
+    assert not home.published.exists()
+
+
+def test_reader_keeps_working_while_a_release_is_published(home: Home) -> None:
+    _run(home)
+    reader = duckdb.connect(str(home.catalog), read_only=True)
+    before = reader.execute("select count(*) from region_scores").fetchall()
+    (home.raw_year(YEAR) / "35.01.json").write_text(json.dumps(submission("35.01", spd_total=60)), encoding="utf-8")
+    assert _run(home)["publish"]["release"] == 2
+    assert reader.execute("select count(*) from region_scores").fetchall() == before
+    assert reader.execute("select max(release) from releases").fetchall() == [(1,)]
+    # a new reader (another process: DuckDB shares one instance per file within a process) sees release 2
+    code = ("import duckdb, sys; c = duckdb.connect(sys.argv[1], read_only=True); print(c.execute("
+            "'select max(release) from releases').fetchall()[0][0], c.execute("
+            "'select count(distinct release) from region_scores_history').fetchall()[0][0])")
+    out = subprocess.run([sys.executable, "-c", code, str(home.catalog)], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["2", "2"]
