@@ -22,8 +22,6 @@ from flows.runs import record_run, run_row
 from flows.settings import Home
 from flows.versioning import code_version
 
-FS_RETRIES = {"retries": 2, "retry_delay_seconds": [2, 10]}
-
 
 def _filesystem_hiccup(task: Any, task_run: Any, state: Any) -> bool:
     """Retry only transient filesystem errors, never data or methodology errors."""
@@ -36,7 +34,8 @@ def _filesystem_hiccup(task: Any, task_run: Any, state: Any) -> bool:
     return False
 
 
-@task(task_run_name="ingest-{year}", cache_policy=NO_CACHE, retry_condition_fn=_filesystem_hiccup, **FS_RETRIES)
+@task(task_run_name="ingest-{year}", cache_policy=NO_CACHE, retries=2,
+      retry_delay_seconds=[2, 10], retry_condition_fn=_filesystem_hiccup)
 def ingest_task(home_root: str, year: int, force: bool = False) -> dict[str, Any]:
     result = pipeline.ingest(Home.resolve(home_root), year, force=force)
     get_run_logger().info("ingest %s: %s files (%s rejected, %s read now, %s dropped), records %s", year,
@@ -63,7 +62,8 @@ def transform_task(home_root: str, year: int, force: bool = False) -> dict[str, 
     return result
 
 
-@task(task_run_name="publish-{year}", cache_policy=NO_CACHE, retry_condition_fn=_filesystem_hiccup, **FS_RETRIES)
+@task(task_run_name="publish-{year}", cache_policy=NO_CACHE, retries=2,
+      retry_delay_seconds=[2, 10], retry_condition_fn=_filesystem_hiccup)
 def publish_task(home_root: str, year: int, run: dict[str, Any]) -> dict[str, Any]:
     result = pipeline.publish(Home.resolve(home_root), year, run)
     get_run_logger().info("publish %s: %s", year, result["message"])
