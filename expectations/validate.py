@@ -90,6 +90,9 @@ class SuiteRunner:
     """An ephemeral GX context with the suites loaded; validates DataFrames row by row."""
 
     def __init__(self) -> None:
+        import logging
+
+        logging.getLogger("great_expectations").setLevel(logging.WARNING)
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
 

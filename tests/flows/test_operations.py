@@ -1,0 +1,120 @@
+"""Operating the pipeline: backfill, the README's analyst queries, a real Prefect server with a served flow."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from factory import innovation, score, submission, write_home
+from typer.testing import CliRunner
+
+from flows import pipeline
+from flows.cli import app
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_backfill_keeps_going_after_a_failing_year(tmp_path: Path) -> None:
+    home = write_home(tmp_path, 2024, {"a.json": submission("35.78", spd_total=30)})
+    write_home(tmp_path, 2023, {"a.json": submission("35.78", year=2023, spd_total=20)})
+    result = CliRunner().invoke(app, ["backfill", "--years", "2022-2024", "--home", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "2022 failed" in result.output and "no submissions folder for 2022" in result.output
+    assert "2 succeeded [2023, 2024], 1 failed [2022]" in result.output.replace("\n", " ")
+    assert (home.published_year(2023) / "release=1" / "manifest.json").is_file()
+    assert (home.published_year(2024) / "release=1" / "manifest.json").is_file()
+
+
+def test_readme_queries_run(tmp_path: Path) -> None:
+    home = write_home(tmp_path, 2024, {
+        "a.json": submission("35.78", spd_total=20, innovations=[innovation("A", 30)]),
+        "b.json": submission("35.15", spd_total=5),
+        "c.json": "{ broken",
+    })
+    score(home, 2024).close()
+    pipeline.publish(home, 2024, {})
+    queries = re.findall(r'^iid query "(.*?)"', (ROOT / "README.md").read_text(encoding="utf-8"), re.S | re.M)
+    assert len(queries) >= 3
+    for sql in queries:
+        result = CliRunner().invoke(app, ["query", sql, "--home", str(tmp_path)], env={"COLUMNS": "300"})
+        assert result.exit_code == 0, f"{sql}\n{result.output}"
+        data_rows = [line for line in result.output.splitlines() if line.startswith("│")]
+        assert data_rows, f"{sql} returned no rows"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait(check: object, seconds: float, what: str) -> object:
+    deadline = time.monotonic() + seconds
+    last: object = None
+    while time.monotonic() < deadline:
+        try:
+            last = check()  # type: ignore[operator]
+            if last:
+                return last
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    raise TimeoutError(f"{what} not ready after {seconds} s (last: {last})")
+
+
+def test_served_flow_runs_on_a_real_prefect_server(tmp_path: Path) -> None:
+    home = write_home(tmp_path / "home", 2024, {"a.json": submission("35.78", spd_total=30)})
+    port = _free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(PREFECT_HOME=str(tmp_path / "prefect"), PREFECT_API_URL=api, PREFECT_SERVER_ANALYTICS_ENABLED="false",
+               DO_NOT_TRACK="1", PREFECT_LOGGING_LEVEL="WARNING", PREFECT_UI_ENABLED="false")
+    bin_dir = Path(sys.executable).parent
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    server = subprocess.Popen([str(bin_dir / "prefect"), "server", "start", "--host", "127.0.0.1", "--port",
+                               str(port)], env=env, stdout=(logs / "server.log").open("w"), stderr=subprocess.STDOUT)
+    served = None
+    try:
+        try:
+            _wait(lambda: httpx.get(f"{api}/health", timeout=2).status_code == 200, 150, "prefect server")
+        except TimeoutError as exc:
+            pytest.skip(f"a local Prefect server could not start here: {exc}; see {logs / 'server.log'}")
+        served = subprocess.Popen([str(bin_dir / "iid"), "serve", "--home", str(home.root), "--year", "2024"],
+                                  env=env, cwd=ROOT, stdout=(logs / "serve.log").open("w"), stderr=subprocess.STDOUT)
+
+        def deployment() -> dict | None:
+            response = httpx.get(f"{api}/deployments/name/annual/annual", timeout=5)
+            return response.json() if response.status_code == 200 else None
+
+        found = _wait(deployment, 120, "served deployment")
+        assert isinstance(found, dict)
+        schedule = found["schedules"][0]["schedule"]
+        assert schedule["cron"] == "0 2 1 11 *" and schedule["timezone"] == "Asia/Jakarta"
+        run = httpx.post(f"{api}/deployments/{found['id']}/create_flow_run", json={}, timeout=10).json()
+
+        def finished() -> str | None:
+            state = httpx.get(f"{api}/flow_runs/{run['id']}", timeout=5).json()["state"]["type"]
+            return state if state in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") else None
+
+        assert _wait(finished, 240, "flow run") == "COMPLETED", (logs / "serve.log").read_text()[-3000:]
+        manifest = home.published_year(2024) / "release=1" / "manifest.json"
+        assert manifest.is_file()
+        assert run["id"] in manifest.read_text()
+    finally:
+        for process in (served, server):
+            if process is not None:
+                process.terminate()
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+        shutil.rmtree(tmp_path / "prefect", ignore_errors=True)
