@@ -14,6 +14,7 @@ import io
 import os
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from flows.faults import pause_point
 from flows.landing import RECORD_TABLES, SCHEMAS, LandingBatch, code_text, enum_text, text, whole_number
 from flows.readers import FileRejected, parse_bytes
 from flows.settings import Home
@@ -161,6 +163,17 @@ def insert_chunk(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table]) ->
         con.unregister("chunk_rows")
 
 
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    con.execute("begin transaction")
+    try:
+        yield
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")
+
+
 def _has_landing(con: duckdb.DuckDBPyConnection) -> bool:
     names = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
     return all(f"landing_{n}" in names for n in (*SCHEMAS, "verification"))
@@ -198,7 +211,7 @@ def _drop_files(con: duckdb.DuckDBPyConnection, file_ids: list[int]) -> None:
 
 def ingest_year(home: Home, year: int, con: duckdb.DuckDBPyConnection,
                 progress: Callable[[int, int], None] | None = None, reuse: bool = True,
-                chunk_files: int = 64) -> IngestSummary:
+                chunk_files: int | None = None) -> IngestSummary:
     """Bring the ``landing_*`` tables in line with the year's drop zone.
 
     Files already ingested with the same sha256 are kept (when ``reuse``); new or changed files are
@@ -208,13 +221,18 @@ def ingest_year(home: Home, year: int, con: duckdb.DuckDBPyConnection,
     if not raw_year.is_dir():
         raise FileNotFoundError(f"{raw_year}: no submissions folder for {year}; put the files there or run "
                                 f"'iid generate --year {year}'")
+    chunk_files = chunk_files or int(os.environ.get("IID_INGEST_CHUNK_FILES", "64"))
     reuse = reuse and _has_landing(con)
     if not reuse:
         _create_tables(con)
     to_read, drop = plan_files(con, raw_year, reuse)
-    _drop_files(con, drop)
+    with transaction(con):
+        _drop_files(con, drop)
     for start in range(0, len(to_read), chunk_files):
-        insert_chunk(con, read_files(raw_year, to_read[start:start + chunk_files]))
+        tables = read_files(raw_year, to_read[start:start + chunk_files])
+        with transaction(con):  # a file is in landing whole or not at all, whatever kills the process
+            insert_chunk(con, tables)
+        pause_point("ingest:after-chunk")
         if progress:
             progress(min(start + chunk_files, len(to_read)), len(to_read))
     return finish_ingest(home, year, con, len(to_read), len(drop))

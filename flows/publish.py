@@ -12,6 +12,7 @@ import os
 import shutil
 import stat
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ import duckdb
 
 from flows.catalog import rebuild_catalog
 from flows.faults import pause_point
-from flows.releases import latest_release, release_dirs
+from flows.releases import Release, latest_release, release_dirs
 from flows.runs import run_row, write_runs
 from flows.settings import Home
 from flows.versioning import sha256_file
@@ -36,6 +37,10 @@ TABLES: dict[str, str] = {
     "submissions": "select $year::integer as year, * exclude (file_id, submission_record_id) from stg_submissions",
     "reconciliation": "select * from reconciliation",
 }
+
+
+class PublishError(RuntimeError):
+    """The release could not be written (disk full, read-only folder): nothing was published."""
 
 
 @dataclass(frozen=True)
@@ -94,21 +99,10 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def publish_release(con: duckdb.DuckDBPyConnection, home: Home, year: int, manifest_base: dict[str, Any],
-                    extra_files: dict[str, Path] | None = None, hashes: dict[str, str] | None = None,
-                    run: dict[str, Any] | None = None) -> PublishResult:
-    """Write a new release when the content differs from the latest one; rebuild the catalog."""
-    year_dir = home.published_year(year)
-    year_dir.mkdir(parents=True, exist_ok=True)
-    _clean_staging(year_dir)
-    hashes = hashes or content_hashes(con, year)
-    previous = latest_release(home, year)
-    if previous is not None and previous.manifest.get("content_hashes") == hashes:
-        rebuild_catalog(home)
-        return PublishResult(year, previous.number, previous.path, False,
-                             f"nothing changed since release {previous.number}: nothing published")
-    number = max((r.number for r in release_dirs(home, year)), default=0) + 1
-    staging = year_dir / f".staging-{uuid.uuid4().hex}"
+def _write_staging(con: duckdb.DuckDBPyConnection, staging: Path, year: int, number: int, hashes: dict[str, str],
+                   manifest_base: dict[str, Any], previous: Release | None, extra_files: dict[str, Path] | None,
+                   run: dict[str, Any] | None, before_manifest: Callable[[Path, int], None] | None) -> None:
+    """Every file of the release, then the manifest (written last, atomically)."""
     staging.mkdir()
     pause_point("publish:staging-created")
     files: dict[str, Any] = {}
@@ -129,6 +123,8 @@ def publish_release(con: duckdb.DuckDBPyConnection, home: Home, year: int, manif
             shutil.copytree(source, target, dirs_exist_ok=True)
         else:
             shutil.copy2(source, target)
+    if before_manifest is not None:
+        before_manifest(staging, number)  # pages and hand-outs built from the release's own tables
     for path in sorted(staging.rglob("*")):
         rel = path.relative_to(staging).as_posix()
         if path.is_file() and rel not in files:
@@ -142,6 +138,35 @@ def publish_release(con: duckdb.DuckDBPyConnection, home: Home, year: int, manif
     with tmp.open("rb") as handle:
         os.fsync(handle.fileno())
     os.replace(tmp, staging / "manifest.json")
+
+
+def publish_release(con: duckdb.DuckDBPyConnection, home: Home, year: int, manifest_base: dict[str, Any],
+                    extra_files: dict[str, Path] | None = None, hashes: dict[str, str] | None = None,
+                    run: dict[str, Any] | None = None,
+                    before_manifest: Callable[[Path, int], None] | None = None) -> PublishResult:
+    """Write a new release when the content differs from the latest one; rebuild the catalog."""
+    year_dir = home.published_year(year)
+    try:
+        year_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PublishError(f"cannot create {year_dir}: {exc.strerror}; nothing was published") from None
+    _clean_staging(year_dir)
+    hashes = hashes or content_hashes(con, year)
+    previous = latest_release(home, year)
+    if previous is not None and previous.manifest.get("content_hashes") == hashes:
+        rebuild_catalog(home)
+        return PublishResult(year, previous.number, previous.path, False,
+                             f"nothing changed since release {previous.number}: nothing published")
+    number = max((r.number for r in release_dirs(home, year)), default=0) + 1
+    staging = year_dir / f".staging-{uuid.uuid4().hex}"
+    try:
+        _write_staging(con, staging, year, number, hashes, manifest_base, previous, extra_files, run, before_manifest)
+    except (OSError, duckdb.IOException, duckdb.PermissionException) as exc:
+        _make_writable(staging)
+        shutil.rmtree(staging, ignore_errors=True)
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
+        raise PublishError(f"cannot write release {number} of {year} in {year_dir}: {reason}; nothing was "
+                           "published (free space or fix permissions, then run again)") from None
     _freeze(staging)
     pause_point("publish:before-rename")
     final = year_dir / f"release={number}"

@@ -64,7 +64,13 @@ def run_model(con: duckdb.DuckDBPyConnection, model: str, params: Mapping[str, A
 
 def run_models(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any],
                models: tuple[str, ...] = MODELS) -> dict[str, int]:
-    return {Path(m).stem: run_model(con, m, params) for m in models}
+    from flows.faults import pause_point
+
+    counts = {}
+    for model in models:
+        counts[Path(model).stem] = run_model(con, model, params)
+        pause_point(f"transform:after-{Path(model).stem}")
+    return counts
 
 
 def _table(con: duckdb.DuckDBPyConnection, name: str, rows: list[dict[str, Any]], schema: pa.Schema) -> None:

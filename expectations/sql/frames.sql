@@ -37,7 +37,7 @@ from landing_sid_answers a
 left join method_rows r on r.code = a.indicator and r.part = 'sid';
 
 -- frame: innovations
-select record_id, innovation_id, name, form, kind, initiator, affair, stage,
+select record_id, innovation_id, name, unit, form, kind, initiator, affair, stage, design, goal, benefit, result,
        trial_date::timestamp as trial_date, trial_date_raw,
        implementation_date::timestamp as implementation_date, implementation_date_raw,
        design_words,

@@ -113,6 +113,9 @@ CASES: dict[str, tuple[str, Any, str, str, str, bool]] = {
     "bad_evidence": ("35.78", _set(lambda s: _spd(s, "1"), evidence=["../../etc/passwd"]), "EVD001", "reject",
                      "$.spd[0].evidence[0]", False),
     "symlink": ("35.79", "symlink", "FIL010", "reject", "(file)", True),
+    "name_too_long": ("36.01", _set(_inv0, name="Inovasi " * 100), "INO012", "reject", "$.innovations[0]", False),
+    "evidence_too_long": ("36.02", _set(lambda s: _spd(s, "1"), evidence=["a" * 3000 + ".pdf"]), "EVD002", "reject",
+                          "$.spd[0].evidence[0]", False),
 }
 VERIFICATION_CASES = {
     "unknown_decision": ({"region_code": "33.01", "innovation_id": "33.01-A", "indicator": "16", "decision": "tolak",

@@ -1,0 +1,156 @@
+"""Faults: a real child process killed (kill -9) mid-run, a full disk, a read-only output folder.
+
+After each fault the previous release and the catalog are intact and readable, and the next run
+completes and publishes what a clean run would have published.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pytest
+from factory import innovation, submission, write_home
+
+from flows import pipeline
+from flows.publish import PublishError
+from flows.releases import release_dirs
+from flows.settings import Home
+
+YEAR = 2024
+ROOT = Path(__file__).resolve().parents[2]
+CODES = [f"{p}.{k:02d}" for p in ("33", "35") for k in range(1, 30)] + ["35.71", "35.72", "35.73", "35.78"]
+
+
+def _files(bonus: int = 0) -> dict[str, dict]:
+    return {f"{code}.json": submission(code, spd_total=10 + (i % 20) + (bonus if code == "35.78" else 0),
+                                       innovations=[innovation(f"{code}-1", 20 + i % 50)])
+            for i, code in enumerate(CODES)}
+
+
+def _full_run(home: Home) -> dict:
+    pipeline.ingest(home, YEAR)
+    pipeline.validate(home, YEAR)
+    pipeline.transform(home, YEAR)
+    return pipeline.publish(home, YEAR, {"run_id": "test"})
+
+
+def _scores(home: Home) -> list[tuple]:
+    con = duckdb.connect(str(home.catalog), read_only=True)
+    try:
+        return con.execute("select region_code, iid, predicate, rank_in_level from region_scores "
+                           "order by region_code").fetchall()
+    finally:
+        con.close()
+
+
+def _kill_run_at(home: Home, point: str, tmp_path: Path) -> None:
+    """Run the annual stages in a child process and kill -9 it when it reaches ``point``."""
+    marker = tmp_path / "paused.pid"
+    marker.unlink(missing_ok=True)
+    code = ("from flows import pipeline; from flows.settings import Home; "
+            f"h = Home.resolve({str(home.root)!r}); pipeline.ingest(h, {YEAR}); pipeline.validate(h, {YEAR}); "
+            f"pipeline.transform(h, {YEAR}); pipeline.publish(h, {YEAR}, {{'run_id': 'killed'}})")
+    env = {**os.environ, "IID_PAUSE_AT": point, "IID_PAUSE_FILE": str(marker), "IID_INGEST_CHUNK_FILES": "8"}
+    child = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=ROOT)
+    deadline = time.monotonic() + 120
+    while not marker.exists():
+        assert child.poll() is None, f"the run ended before reaching {point}"
+        assert time.monotonic() < deadline, f"{point} not reached"
+        time.sleep(0.05)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+
+
+@pytest.fixture()
+def published(tmp_path: Path) -> Home:
+    home = write_home(tmp_path / "home", YEAR, _files())
+    assert _full_run(home)["release"] == 1
+    return home
+
+
+def _changed_files() -> dict[str, dict]:
+    files = _files(bonus=25)  # every file changes: ingest needs several chunks
+    for content in files.values():
+        content["submitted_at"] = "2024-07-15T10:00:00+07:00"
+    return files
+
+
+@pytest.fixture(scope="module")
+def clean_scores(tmp_path_factory: pytest.TempPathFactory) -> list[tuple]:
+    """What a clean run on the changed files publishes."""
+    clean = write_home(tmp_path_factory.mktemp("clean"), YEAR, _changed_files())
+    _full_run(clean)
+    return _scores(clean)
+
+
+@pytest.mark.parametrize("point", ["ingest:after-chunk", "transform:after-indicator_scores",
+                                   "publish:before-rename", "catalog:before-replace"])
+def test_kill_mid_run_then_next_run_publishes_correctly(published: Home, tmp_path: Path, point: str,
+                                                        clean_scores: list[tuple]) -> None:
+    home = published
+    before = _scores(home)
+    for name, content in _changed_files().items():
+        (home.raw_year(YEAR) / name).write_text(json.dumps(content), encoding="utf-8")
+    _kill_run_at(home, point, tmp_path)
+    # the previous release and the catalog are intact and readable
+    assert _scores(home) == before
+    assert 1 in [r.number for r in release_dirs(home, YEAR)]
+    # the next run completes and publishes what a clean run publishes
+    result = _full_run(home)
+    assert result["release"] == 2
+    assert _scores(home) == clean_scores
+    assert sorted(p.name for p in home.published_year(YEAR).iterdir()) == ["release=1", "release=2"]
+
+
+@contextmanager
+def _mounted(target: Path, options: list[str]) -> Iterator[None]:
+    target.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(["mount", *options, str(target)], capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a test filesystem here ({done.stderr.strip()}); needs root")
+    try:
+        yield
+    finally:
+        subprocess.run(["umount", "-l", str(target)], check=False)
+
+
+def _next_content(home: Home) -> None:
+    content = submission("35.78", spd_total=55, submitted_at="2024-07-20T10:00:00+07:00")
+    (home.raw_year(YEAR) / "35.78-new.json").write_text(json.dumps(content), encoding="utf-8")
+    pipeline.ingest(home, YEAR)
+    pipeline.validate(home, YEAR)
+    pipeline.transform(home, YEAR)
+
+
+def test_full_disk_gives_a_clear_error_and_no_partial_release(tmp_path: Path) -> None:
+    home = write_home(tmp_path / "home", YEAR, _files())
+    _next_content(home)
+    with _mounted(home.published, ["-t", "tmpfs", "-o", "size=64k", "tmpfs"]):
+        with pytest.raises(PublishError, match="No space left on device|nothing was published"):
+            pipeline.publish(home, YEAR, {})
+        assert not [p for p in home.published.rglob("*") if p.is_file()]
+    assert _full_run(home)["release"] == 1
+
+
+def test_read_only_output_gives_a_clear_error(published: Home, tmp_path: Path) -> None:
+    home = published
+    before = _scores(home)
+    _next_content(home)
+    year_dir = home.published_year(YEAR)
+    with _mounted(year_dir, ["--bind", str(year_dir)]):
+        subprocess.run(["mount", "-o", "remount,bind,ro", str(year_dir)], check=True)
+        with pytest.raises(PublishError, match="Read-only file system"):
+            pipeline.publish(home, YEAR, {})
+    assert [r.number for r in release_dirs(home, YEAR)] == [1]
+    assert _scores(home) == before
+    shutil.rmtree(tmp_path / "unused", ignore_errors=True)
