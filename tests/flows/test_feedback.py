@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from factory import innovation, score, submission, write_home
 from typer.testing import CliRunner
 
-from factory import innovation, score, submission, write_home
 from flows import pipeline
 from flows.cli import app
 from flows.feedback import describe_locator

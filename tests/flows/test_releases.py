@@ -12,8 +12,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from factory import innovation, submission, write_home
+
 from flows import pipeline
 from flows.diff import diff_releases
 from flows.locks import RunLocked, year_lock
@@ -88,7 +88,7 @@ def test_published_files_are_read_only(home: Home) -> None:
     release = home.published_year(YEAR) / "release=1"
     for path in release.rglob("*"):
         if path.is_file():
-            assert not os.access(path, os.W_OK) or os.geteuid() == 0 and not (path.stat().st_mode & 0o222)
+            assert not os.access(path, os.W_OK) or (os.geteuid() == 0 and not (path.stat().st_mode & 0o222))
 
 
 def _child_publish(home: Home, point: str, marker: Path) -> subprocess.Popen[bytes]:
