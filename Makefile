@@ -6,7 +6,7 @@ IID := $(BIN)/iid
 YEAR ?= 2024
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench install clean
+.PHONY: demo test lint bench install clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,13 @@ lint: $(STAMP)
 	$(BIN)/ruff check flows transforms expectations tests
 	$(BIN)/mypy
 
-test: lint
+# headless Chromium for the report's browser test (Debian package; root or sudo)
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
+		|| (sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null) \
+		|| echo "warning: could not install chromium; the browser test will not run"; }
+
+test: lint chromium
 	$(BIN)/pytest -q
 
 bench: $(STAMP)

@@ -107,8 +107,11 @@ class SuiteRunner:
     def validate(self, name: str, frame: pd.DataFrame, params: dict[str, Any]) -> tuple[Any, SuiteOutcome]:
         asset = self.source.add_dataframe_asset(name)
         batch = asset.add_batch_definition_whole_dataframe(name).get_batch(batch_parameters={"dataframe": frame})
+        # The frame's index is the record id: GX then lists failing rows as plain index labels, which is
+        # fast even for a million failures (named index columns cost ~30 µs per failing row).
         result = batch.validate(self.suites[name], expectation_parameters=params, result_format={
-            "result_format": "COMPLETE", "unexpected_index_column_names": ["record_id"]})
+            "result_format": "COMPLETE", "exclude_unexpected_values": True, "return_unexpected_index_query": False,
+            "partial_unexpected_count": 20})
         self.results[name] = result
         stats = result.statistics
         outcome = SuiteOutcome(name, len(frame), int(stats["evaluated_expectations"]),
@@ -148,16 +151,28 @@ class SuiteRunner:
         return target / "index.html"
 
 
-def _value_text(row: dict[str, Any]) -> str | None:
-    values = {k: v for k, v in row.items() if k != "record_id"}
-    parts = [str(v) for v in values.values() if v is not None and not (isinstance(v, float) and pd.isna(v))]
-    text = " / ".join(parts) if parts else None
-    return text[:VALUE_CHARS] if text else None
+def _value_texts(frame: pd.DataFrame, ids: list[Any], columns: list[str]) -> pa.Array:
+    """The offending values of failing rows as short text (``a / b`` for a pair of columns)."""
+    parts = [frame.loc[ids, c].astype("string") for c in columns if c in frame.columns and c != "record_id"]
+    if not parts:
+        return pa.nulls(len(ids), pa.string())
+    text = parts[0]
+    for part in parts[1:]:
+        text = text.str.cat(part, sep=" / ", na_rep="")
+    return pa.array(text.str.slice(0, VALUE_CHARS), pa.string(), from_pandas=True)
 
 
-def failures_of(name: str, result: Any, outcome: SuiteOutcome) -> dict[str, list[Any]]:
+def _columns(kwargs: dict[str, Any]) -> list[str]:
+    if "column" in kwargs:
+        return [kwargs["column"]]
+    if "column_A" in kwargs:
+        return [kwargs["column_A"], kwargs["column_B"]]
+    return list(kwargs.get("column_list", []))
+
+
+def failures_of(name: str, result: Any, outcome: SuiteOutcome, frame: pd.DataFrame) -> pa.Table:
     """Turn a GX result into failure rows; an expectation that raised is an error, never a pass."""
-    rows: dict[str, list[Any]] = {f.name: [] for f in FAILURE_SCHEMA}
+    tables = []
     for item in result.results:
         meta = item.expectation_config.meta or {}
         if item.exception_info and item.exception_info.get("raised_exception"):
@@ -165,15 +180,20 @@ def failures_of(name: str, result: Any, outcome: SuiteOutcome) -> dict[str, list
                                f"{item.exception_info.get('exception_message')}")
         if item.success:
             continue
-        for failing in item.result.get("unexpected_index_list") or []:
-            rows["suite"].append(name)
-            rows["record_id"].append(int(failing["record_id"]))
-            rows["rule"].append(meta["rule"])
-            rows["severity"].append(meta["severity"])
-            rows["reason"].append(meta["reason"])
-            rows["value"].append(_value_text(failing))
-            outcome.failures[meta["rule"]] = outcome.failures.get(meta["rule"], 0) + 1
-    return rows
+        ids = list(item.result.get("unexpected_index_list") or [])
+        if ids and isinstance(ids[0], dict):  # a named index comes back as [{name: [ids]}]
+            ids = [i for entry in ids for values in entry.values() for i in values]
+        count = len(ids)
+        outcome.failures[meta["rule"]] = outcome.failures.get(meta["rule"], 0) + count
+        tables.append(pa.table({
+            "suite": pa.array([name] * count, pa.string()),
+            "record_id": pa.array([int(i) for i in ids], pa.int64()),
+            "rule": pa.array([meta["rule"]] * count, pa.string()),
+            "severity": pa.array([meta["severity"]] * count, pa.string()),
+            "reason": pa.array([meta["reason"]] * count, pa.string()),
+            "value": _value_texts(frame, ids, _columns(item.expectation_config.kwargs)),
+        }, schema=FAILURE_SCHEMA))
+    return pa.concat_tables(tables) if tables else FAILURE_SCHEMA.empty_table()
 
 
 def run_suite(con: duckdb.DuckDBPyConnection, runner: SuiteRunner, name: str,
@@ -183,7 +203,8 @@ def run_suite(con: duckdb.DuckDBPyConnection, runner: SuiteRunner, name: str,
 
     sql = frame_sql(name)
     frame = con.execute(sql, bind(sql, sql_params or {})).df()
+    frame.index = pd.Index(frame["record_id"].to_numpy())
     result, outcome = runner.validate(name, frame, params)
-    failures = pa.Table.from_pydict(failures_of(name, result, outcome), schema=FAILURE_SCHEMA)  # noqa: F841
+    failures = failures_of(name, result, outcome, frame)  # noqa: F841 - read by DuckDB's replacement scan
     con.execute("insert into validation_failures select * from failures")
     return outcome

@@ -215,6 +215,9 @@ def summary(year: Annotated[int, typer.Option(help="measurement year")], home: H
             best.add_row(*(str(v) for v in row))
         console.print(best)
     console.print(f"snapshot: {release.path}")
+    report_index = release.path / "report" / "index.html"
+    if report_index.is_file():
+        console.print(f"report:   {report_index}")
     example = 'iid query "select * from region_scores limit 5"'
     console.print(f"catalog:  {target.catalog}  ({example})")
 
@@ -274,6 +277,22 @@ def diff(year: Annotated[int, typer.Option(help="measurement year")],
                       pair("old_iid", "new_iid"), pair("old_predicate", "new_predicate"),
                       pair("old_rank", "new_rank"), pair("old_innovations", "new_innovations"))
     console.print(table)
+
+
+@app.command()
+def report(year: Annotated[int, typer.Option(help="measurement year")],
+           release: Annotated[int | None, typer.Option(help="release number (default: latest)")] = None,
+           out: Annotated[Path | None, typer.Option(help="output folder (default ./report-Y-rN)")] = None,
+           home: HomeOpt = None) -> None:
+    """Rebuild the report pages and coaching list of a release into another folder (the release stays as is)."""
+    from flows.report.cli import ReportError, report_command
+
+    try:
+        index = report_command(year, release, out, Home.resolve(home))
+    except ReportError as exc:
+        _fail(str(exc))
+        return
+    console.print(f"report written: {index}")
 
 
 ANNUAL_CRON = "0 2 1 11 *"  # 1 November 02:00 WIB: after every deadline (≤ 17 September) and verification

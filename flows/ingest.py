@@ -24,8 +24,9 @@ import pyarrow as pa
 
 from flows.faults import pause_point
 from flows.landing import RECORD_TABLES, SCHEMAS, LandingBatch, code_text, enum_text, text, whole_number
-from flows.readers import FileRejected, parse_bytes
+from flows.readers import FileRejected, max_file_bytes, parse_bytes
 from flows.settings import Home
+from flows.versioning import sha256_file
 
 VERIFICATION_DIR = "verification"
 VERIFICATION_COLUMNS = ("region_code", "innovation_id", "indicator", "decision", "verified_level", "note")
@@ -58,16 +59,20 @@ def region_hint(data: bytes) -> str | None:
 
 
 def drop_zone_files(raw_year: Path) -> Iterator[Path]:
-    """Submission files of a year folder, sorted; ``verification/`` and ``_*`` / ``.*`` entries skipped.
+    """Every entry of a year folder that could be a submission, sorted.
 
-    Symbolic links are listed (so they can be reported) but never followed.
+    Skipped: the ``verification/`` folder and top-level entries starting with ``_`` (tooling, e.g. the
+    generator's ledger). Symbolic links (to files or folders) are listed, so they can be reported,
+    but never followed.
     """
     for dirpath, dirnames, filenames in os.walk(raw_year, followlinks=False):
         here = Path(dirpath)
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "_"))
-                             and not (here == raw_year and d == VERIFICATION_DIR))
-        for name in sorted(filenames):
-            if not name.startswith((".", "_")):
+        top = here == raw_year
+        links = [d for d in dirnames if (here / d).is_symlink()]
+        dirnames[:] = sorted(d for d in dirnames if d not in links
+                             and not (top and (d == VERIFICATION_DIR or d.startswith("_"))))
+        for name in sorted([*filenames, *links]):
+            if not (top and name.startswith("_")):
                 yield here / name
 
 
@@ -116,6 +121,15 @@ def read_files(raw_year: Path, items: list[tuple[int, str]]) -> dict[str, pa.Tab
         path = raw_year / rel
         if path.is_symlink():
             batch.add_file(file_id, rel, "", 0, "symlink", "FIL010", "symbolic link, not followed", False, 0)
+            continue
+        if not path.is_file():
+            batch.add_file(file_id, rel, "", 0, "special", "FIL007", "not a regular file (device, pipe or socket)",
+                           False, 0)
+            continue
+        size = path.stat().st_size
+        if size > max_file_bytes():
+            batch.add_file(file_id, rel, sha256_file(path), size, path.suffix.lower().lstrip(".") or "none", "FIL008",
+                           f"file has {size:,} bytes, the limit is {max_file_bytes():,}", False, 0)
             continue
         data = path.read_bytes()
         sha = hashlib.sha256(data).hexdigest()
@@ -191,7 +205,7 @@ def plan_files(con: duckdb.DuckDBPyConnection, raw_year: Path, reuse: bool) -> t
     keep: set[int] = set()
     for rel in paths:
         path = raw_year / rel
-        sha = "" if path.is_symlink() else hashlib.sha256(path.read_bytes()).hexdigest()
+        sha = sha256_file(path) if path.is_file() and not path.is_symlink() else ""
         old = known.get(rel)
         if old is not None and old[1] == sha:
             keep.add(old[0])

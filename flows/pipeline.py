@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -146,6 +147,15 @@ def transform(home: Home, year: int, force: bool = False) -> dict[str, Any]:
     return {**summary, "skipped": False}
 
 
+def _report_builder(home: Home, year: int) -> Callable[[Path, int], None]:
+    """The yearly report, region profiles and coaching list, built into the release before its manifest."""
+    def build(staging: Path, number: int) -> None:
+        from flows.report import build_release_report
+
+        build_release_report(staging, home, year, number)
+    return build
+
+
 def publish(home: Home, year: int, run: dict[str, Any]) -> dict[str, Any]:
     from flows.publish import publish_release
 
@@ -179,6 +189,6 @@ def publish(home: Home, year: int, run: dict[str, Any]) -> dict[str, Any]:
         state = _state(con, "transform")
         hashes = state[1].get("content_hashes") if state else None
         result = publish_release(con, home, year, manifest, {"validation": docs} if docs.is_dir() else None,
-                                 hashes=hashes, run=run)
+                                 hashes=hashes, run=run, before_manifest=_report_builder(home, year))
     return {"release": result.release, "path": str(result.path) if result.path else None,
             "published": result.published, "message": result.message}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -27,6 +28,11 @@ XLSX_SHEETS = {
 }
 INNOVATION_FIELDS = XLSX_SHEETS["inovasi"]
 OPERATOR_FIELDS = ("name", "email", "phone")
+
+
+def max_file_bytes() -> int:
+    """Largest file read (``$IID_MAX_FILE_BYTES`` overrides the default of 256 MiB)."""
+    return int(os.environ.get("IID_MAX_FILE_BYTES", MAX_FILE_BYTES))
 
 
 class FileRejected(Exception):
@@ -222,6 +228,6 @@ def parse_bytes(name: str, data: bytes) -> ParsedFile:
         raise FileRejected("FIL007", f"'{suffix or '(none)'}' files are not submissions; send .json or .xlsx")
     if not data:
         raise FileRejected("FIL001", "the file is empty (0 bytes); upload it again")
-    if len(data) > MAX_FILE_BYTES:
-        raise FileRejected("FIL008", f"file has {len(data)} bytes, the limit is {MAX_FILE_BYTES}")
+    if len(data) > max_file_bytes():
+        raise FileRejected("FIL008", f"file has {len(data):,} bytes, the limit is {max_file_bytes():,}")
     return parse_json(data) if suffix == ".json" else parse_xlsx(data)

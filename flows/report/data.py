@@ -1,0 +1,183 @@
+"""The report's inputs, read in bulk with DuckDB: one release's Parquet tables and earlier years' results.
+
+Nothing here queries per region: every table is read once and grouped in Python.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from flows.feedback import Finding, findings
+from flows.methodology import Methodology
+from flows.releases import Release, latest_release
+from flows.settings import Home
+
+LEVELS = ("provinsi", "kabupaten", "kota")
+
+
+@dataclass(frozen=True)
+class RegionScore:
+    """One row of ``region_scores`` (the columns the report uses)."""
+
+    code: str
+    name: str
+    level: str
+    province_code: str
+    tertinggal: bool
+    perbatasan: bool
+    submitted: bool
+    n_innovations: int
+    basic_service_affairs: int
+    divisor_used: int
+    spd_score: float
+    sid_maturity_score: float
+    innovation_count_score: float
+    total_score: float
+    iid: Decimal
+    predicate: str
+    rank_in_level: int
+
+
+@dataclass(frozen=True)
+class Innovation:
+    innovation_id: str
+    name: str
+    unit: str
+    form: str
+    kind: str
+    affair: str
+    stage: str
+    counts_in_n: bool
+    rejected: bool
+    maturity: float
+
+
+@dataclass
+class ReleaseData:
+    """Everything one release contributes to its report."""
+
+    year: int
+    release: int
+    regions: list[RegionScore]
+    level_sums: dict[str, dict[str, float]]  # region → row code → Σ credited levels
+    attained: dict[str, dict[str, float]]  # region → row code → level (SPD) or averaged level (SID)
+    medians: dict[tuple[str, str], float]  # (level, row code) → median attained among submitted regions
+    innovations: dict[str, list[Innovation]]
+    findings: dict[str, list[Finding]]
+    not_counting: dict[str, list[tuple[str, datetime | None]]]  # region → (status, submitted_at) of others
+    province_names: dict[str, str] = field(default_factory=dict)
+
+    def by_code(self) -> dict[str, RegionScore]:
+        return {r.code: r for r in self.regions}
+
+
+_REGION_COLUMNS = ("region_code, region_name, level, province_code, tertinggal, perbatasan, submitted, "
+                   "n_innovations, basic_service_affairs, divisor_used, spd_score, sid_maturity_score, "
+                   "innovation_count_score, total_score, iid, predicate, rank_in_level")
+
+
+def _regions(con: duckdb.DuckDBPyConnection, path: Path) -> list[RegionScore]:
+    rows = con.execute(f"select {_REGION_COLUMNS} from read_parquet($p) "  # noqa: S608
+                       "order by level, rank_in_level, region_code", {"p": str(path)}).fetchall()
+    out = []
+    for r in rows:
+        values: list[Any] = list(r)
+        values[14] = Decimal(str(values[14]))
+        out.append(RegionScore(*values))
+    return out
+
+
+def mean_iid(regions: list[RegionScore]) -> Decimal:
+    """Mean IID of the given regions, rounded half up to 2 decimals (0 when there are none)."""
+    if not regions:
+        return Decimal("0.00")
+    return (sum((r.iid for r in regions), Decimal(0)) / len(regions)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def _row_grid(con: duckdb.DuckDBPyConnection, release_dir: Path, method: Methodology) -> list[tuple[Any, ...]]:
+    con.execute("create or replace temp table method_rows (code varchar, part varchar)")
+    con.executemany("insert into method_rows values (?, ?)", [(r.code, r.part) for r in method.rows])
+    return con.execute(
+        "with rs as (select region_code, level, submitted, divisor_used from read_parquet($rs)), "
+        "sums as (select region_code, part, indicator, sum(credited_level)::double as level_sum "
+        "         from read_parquet($ind) group by all), "
+        "grid as (select rs.region_code, rs.level, rs.submitted, m.code, "
+        "                coalesce(s.level_sum, 0) as level_sum, "
+        "                case when m.part = 'spd' then coalesce(s.level_sum, 0) "
+        "                     else coalesce(s.level_sum, 0) / rs.divisor_used end as attained "
+        "         from rs cross join method_rows m "
+        "         left join sums s on s.region_code = rs.region_code and s.part = m.part and s.indicator = m.code) "
+        "select region_code, level, code, level_sum, attained, "
+        "       median(attained) filter (where submitted) over (partition by level, code) as level_median "
+        "from grid",
+        {"rs": str(release_dir / "region_scores.parquet"),
+         "ind": str(release_dir / "indicator_scores.parquet")}).fetchall()
+
+
+def _innovations(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, list[Innovation]]:
+    rows = con.execute("select region_code, innovation_id, name, unit, form, kind, affair, stage, counts_in_n, "
+                       "verification_rejected, maturity_score::double from read_parquet($p) "
+                       "order by region_code, maturity_score desc, innovation_id", {"p": str(path)}).fetchall()
+    out: dict[str, list[Innovation]] = defaultdict(list)
+    for code, ident, name, unit, form, kind, affair, stage, counts, rejected, maturity in rows:
+        def text(value: Any) -> str:
+            return "" if value is None else str(value)
+
+        out[str(code)].append(Innovation(text(ident), text(name), text(unit), text(form), text(kind), text(affair),
+                                         text(stage), bool(counts), bool(rejected), float(maturity or 0)))
+    return dict(out)
+
+
+def _not_counting(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, list[tuple[str, datetime | None]]]:
+    rows = con.execute("select region_code, status, submitted_at from read_parquet($p) "
+                       "where status <> 'counting' and region_code is not null "
+                       "order by region_code, submitted_at", {"p": str(path)}).fetchall()
+    out: dict[str, list[tuple[str, datetime | None]]] = defaultdict(list)
+    for code, status, at in rows:
+        out[str(code)].append((str(status), at))
+    return dict(out)
+
+
+def load_release(release_dir: Path, year: int, release: int, method: Methodology) -> ReleaseData:
+    """Read one release folder (a staging folder without a manifest is fine)."""
+    con = duckdb.connect()
+    try:
+        regions = _regions(con, release_dir / "region_scores.parquet")
+        level_sums: dict[str, dict[str, float]] = defaultdict(dict)
+        attained: dict[str, dict[str, float]] = defaultdict(dict)
+        medians: dict[tuple[str, str], float] = {}
+        for code, level, row, level_sum, value, median in _row_grid(con, release_dir, method):
+            level_sums[code][row] = float(level_sum)
+            attained[code][row] = float(value)
+            medians[(level, row)] = float(median or 0)
+        innovations = _innovations(con, release_dir / "innovation_scores.parquet")
+        not_counting = _not_counting(con, release_dir / "submissions.parquet")
+    finally:
+        con.close()
+    found = findings(Release(year, release, release_dir, {}))
+    provinces = {r.code: r.name for r in regions if r.level == "provinsi"}
+    return ReleaseData(year, release, regions, dict(level_sums), dict(attained), medians, innovations, found,
+                       not_counting, provinces)
+
+
+def load_history(home: Home, year: int) -> dict[int, list[RegionScore]]:
+    """``region_scores`` of the latest release of every earlier published year (for history and changes)."""
+    from flows.releases import published_years
+
+    history: dict[int, list[RegionScore]] = {}
+    con = duckdb.connect()
+    try:
+        for earlier in published_years(home):
+            found = latest_release(home, earlier) if earlier < year else None
+            if found is not None and (found.path / "region_scores.parquet").is_file():
+                history[earlier] = _regions(con, found.path / "region_scores.parquet")
+    finally:
+        con.close()
+    return history

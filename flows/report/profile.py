@@ -1,0 +1,100 @@
+"""A region profile page (``report/region/<code>.html``): where the region stands, how it got there,
+its strengths and weaknesses against the median of its level, and what would lift it a predicate."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flows.feedback import Finding, describe_locator
+from flows.methodology import Methodology
+from flows.report import charts
+from flows.report.data import RegionScore, ReleaseData
+from flows.report.fmt import FORM_LABEL, LEVEL_LABEL, STATUS_LABEL, predicate_class, sentence_case
+from flows.report.lift import Lift
+
+FINDINGS_LISTED = 40
+
+
+@dataclass(frozen=True)
+class YearContext:
+    """What a profile needs from the whole year: region lookups, level sizes and leaders, medians."""
+
+    by_year: dict[int, dict[str, RegionScore]]  # history plus the current year
+    level_sizes: dict[tuple[int, str], int]
+    leaders: dict[str, float]  # level → best IID of the current year
+
+    @classmethod
+    def build(cls, data: ReleaseData, history: Mapping[int, list[RegionScore]]) -> YearContext:
+        by_year = {y: {r.code: r for r in rows} for y, rows in history.items()}
+        by_year[data.year] = data.by_code()
+        sizes = Counter((y, r.level) for y, rows in by_year.items() for r in rows.values())
+        leaders: dict[str, float] = {}
+        for r in data.regions:
+            leaders[r.level] = max(leaders.get(r.level, 0.0), float(r.iid))
+        return cls(by_year, dict(sizes), leaders)
+
+
+def _history(code: str, year: int, years: YearContext, method: Methodology) -> dict[str, Any]:
+    found = [(y, years.by_year[y][code]) for y in sorted(years.by_year) if y <= year and code in years.by_year[y]]
+    rows = [{"year": y, "iid": r.iid, "predicate": r.predicate, "rank": r.rank_in_level,
+             "size": years.level_sizes.get((y, r.level), 0)} for y, r in found]
+    chart = charts.history_chart([(y, float(r.iid), r.predicate) for y, r in found],
+                                 [(b.predicate, b.min) for b in method.bands], f"Riwayat IID {code}")
+    return {"rows": rows, "chart": chart}
+
+
+def _profile(region: RegionScore, data: ReleaseData, method: Methodology, part: str) -> Any:
+    attained = data.attained.get(region.code, {})
+    rows = method.spd_rows if part == "spd" else method.sid_rows
+    medians = data.medians
+    return charts.row_profile([(r.code, r.name, attained.get(r.code, 0.0), medians.get((region.level, r.code), 0.0))
+                               for r in rows])
+
+
+def _findings(items: list[Finding]) -> dict[str, Any]:
+    grouped = Counter((f.severity, f.rule, f.reason) for f in items)
+    summary = [{"severity": s, "rule": rule, "reason": reason, "count": n}
+               for (s, rule, reason), n in sorted(grouped.items(), key=lambda kv: (kv[0][0] != "rejected", kv[0][1]))]
+    listed = [{"severity": f.severity, "rule": f.rule, "file": f.source_file, "where": describe_locator(f.locator),
+               "reason": f.reason, "value": f.value} for f in items[:FINDINGS_LISTED]]
+    return {"summary": summary, "listed": listed, "more": max(len(items) - FINDINGS_LISTED, 0),
+            "rejected": sum(1 for f in items if f.severity == "rejected"),
+            "warnings": sum(1 for f in items if f.severity == "warning")}
+
+
+def _lift(lift: Lift, method: Methodology) -> dict[str, Any]:
+    running, rows = 0.0, []
+    for g in lift.top:
+        running += g.gain
+        rows.append({"gain": g, "cumulative": running,
+                     "closes": lift.target is not None and running >= lift.points_missing - 1e-9})
+    to_iid = 100 / method.max_total
+    return {"lift": lift, "rows": rows, "to_iid": to_iid, "target_cls": predicate_class(lift.target or ""),
+            "max_new_innovations": lift.innovations_to_cap}
+
+
+def region_context(region: RegionScore, data: ReleaseData, method: Methodology, lift: Lift,
+                   years: YearContext) -> dict[str, Any]:
+    """Everything ``region/<code>.html`` shows."""
+    year = data.year
+    before = years.by_year.get(year - 1, {}).get(region.code)
+    sid_max = method.maxima.sid_maturity
+    innovations = [{"item": i, "form": FORM_LABEL.get(i.form, sentence_case(i.form)), "affair": sentence_case(i.affair),
+                    "stage": sentence_case(i.stage), "share": 100 * i.maturity / sid_max}
+                   for i in data.innovations.get(region.code, [])]
+    others = [{"status": STATUS_LABEL.get(status, status), "at": at}
+              for status, at in data.not_counting.get(region.code, [])]
+    return {
+        "year": year, "release": data.release, "r": region, "cls": predicate_class(region.predicate),
+        "level_label": LEVEL_LABEL[region.level], "province": data.province_names.get(region.province_code, ""),
+        "level_size": years.level_sizes.get((year, region.level), 0), "before": before,
+        "iid_change": region.iid - before.iid if before else None, "maxima": method.maxima,
+        "history": _history(region.code, year, years, method),
+        "spd_profile": _profile(region, data, method, "spd"), "sid_profile": _profile(region, data, method, "sid"),
+        "innovations": innovations, "sid_max": sid_max, "not_counting": others,
+        "findings": _findings(data.findings.get(region.code, [])), "next": _lift(lift, method),
+        "deadline": method.deadline_for(year).date(), "divisor": method.divisor_for(year),
+    }
