@@ -148,7 +148,30 @@ class SuiteRunner:
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
         })
         self.context.build_data_docs(site_names=["release"])
-        return target / "index.html"
+        index = target / "index.html"
+        _add_offline_listing(index, {name: result.statistics for name, result in self.results.items()})
+        return index
+
+
+def _add_offline_listing(index: Path, statistics: dict[str, dict[str, Any]]) -> None:
+    """GX's index builds its tables with scripts from CDNs; add a plain list that works offline too."""
+    import html
+
+    root = index.parent
+    items = []
+    for name, stats in statistics.items():
+        results = sorted((root / "validations" / name).rglob("*.html"))
+        links = [f'<a href="{html.escape(p.relative_to(root).as_posix())}">validation result</a>' for p in results]
+        suite = root / "expectations" / f"{name}.html"
+        if suite.is_file():
+            links.append(f'<a href="expectations/{html.escape(name)}.html">expectation suite</a>')
+        items.append(f"<li><strong>{html.escape(name)}</strong>: {stats['successful_expectations']} of "
+                     f"{stats['evaluated_expectations']} expectations met — {' · '.join(links)}</li>")
+    block = ('<section id="iid-offline-listing" style="margin:1em 2em;font-family:sans-serif">'
+             "<h2>Suites of this run</h2><ul>" + "".join(items) + "</ul></section>")
+    text = index.read_text(encoding="utf-8")
+    position = text.find(">", text.find("<body")) + 1
+    index.write_text(text[:position] + block + text[position:], encoding="utf-8")
 
 
 def _value_texts(frame: pd.DataFrame, ids: list[Any], columns: list[str]) -> pa.Array:

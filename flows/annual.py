@@ -100,6 +100,7 @@ def annual(year: int | None = None, home: str | None = None, from_stage: str = "
     results: dict[str, Any] = {"year": year, "run_id": run["run_id"]}
     tasks = {"ingest": ingest_task, "validate": validate_task, "transform": transform_task}
     home_obj.work_db(year).parent.mkdir(parents=True, exist_ok=True)
+    record_run(home_obj, run_row(run, status="running"))  # replaced by the final row when the run ends
     try:
         with year_lock(home_obj.work_db(year).parent, year):
             for position, stage in enumerate(pipeline.STAGES[:-1]):

@@ -61,6 +61,10 @@ def test_catalog_views_and_one_row_per_pemda(flow_home: tuple[Home, dict[str, An
     rows, codes = con.execute("select count(*), count(distinct region_code) from region_scores").fetchall()[0]
     assert rows == codes == 546
     assert con.execute("select release from releases").fetchall() == [(1,)]
+    runs = con.execute("select status, stage_seconds, stages_skipped from runs order by started_at").fetchall()
+    assert [r[0] for r in runs] == ["published", "unchanged"]
+    assert set(json.loads(runs[0][1])) == {"ingest", "validate", "transform", "publish"}
+    assert set(json.loads(runs[1][2])) == {"ingest", "validate", "transform"}
     assert con.execute("select distinct release from region_scores").fetchall() == [(1,)]
 
 
@@ -92,8 +96,10 @@ def test_data_docs_open_from_the_release(flow_home: tuple[Home, dict[str, Any], 
     index = release / "validation" / "index.html"
     assert index.is_file()
     html = index.read_text(encoding="utf-8")
+    listing = html[html.index('id="iid-offline-listing"'):]  # plain links: GX's own tables need CDN scripts
     for suite in ("files", "submissions", "spd_answers", "innovations", "sid_answers", "evidence", "verification"):
-        assert suite in html
+        assert f"<strong>{suite}</strong>" in listing
+        assert (release / "validation" / "expectations" / f"{suite}.html").is_file()
     manifest = json.loads((release / "manifest.json").read_text())
     suites = {s["suite"]: s for s in manifest["validation"]["suites"]}
     assert set(suites) == {"files", "submissions", "spd_answers", "innovations", "sid_answers", "evidence",
