@@ -212,7 +212,7 @@ CATALOGUE: tuple[DefectKind, ...] = (
     DefectKind("text_in_number", "ANS005", "reject", "record", BOTH,
                _answer_defect(_text_value, lambda a, t: a["indicator"] in t.numeric_codes)),
     DefectKind("empty_evidence", "ANS008", "warn", "record", BOTH,
-               _answer_defect(_empty_evidence, lambda a, t: bool(a["evidence"]))),
+               _answer_defect(_empty_evidence, lambda a, t: bool(a["evidence"]) and a["level"] > 0)),
     DefectKind("truncated_json", "FIL004", "reject", "file", JSON, _file(_truncate)),
     DefectKind("not_json", "FIL004", "reject", "file", JSON, _file(lambda b: vocab.NOT_JSON_PAGE.encode())),
     DefectKind("xlsx_missing_sheet", "FIL006", "reject", "file", ("xlsx",),

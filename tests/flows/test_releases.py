@@ -171,3 +171,14 @@ def test_reader_keeps_working_while_a_release_is_published(home: Home) -> None:
             "'select count(distinct release) from region_scores_history').fetchall()[0][0])")
     out = subprocess.run([sys.executable, "-c", code, str(home.catalog)], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["2", "2"]
+
+
+def test_unbalanced_records_stop_the_run_before_publishing(home: Home) -> None:
+    pipeline.ingest(home, YEAR)
+    pipeline.validate(home, YEAR)
+    con = duckdb.connect(str(home.work_db(YEAR)))
+    con.execute("delete from method_rows where code = '7'")  # answers to row 7 can no longer be scored
+    con.close()
+    with pytest.raises(pipeline.ReconciliationError, match="records do not add up"):
+        pipeline.transform(home, YEAR, force=True)
+    assert not home.published.exists()
