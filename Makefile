@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 IID := $(BIN)/iid
 YEAR ?= 2024
+SCALE ?= 1
 STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint bench install clean chromium
@@ -38,7 +39,7 @@ test: lint chromium
 	$(BIN)/pytest -q
 
 bench: $(STAMP)
-	$(IID) bench --scale 1 --year $(YEAR)
+	$(IID) bench --scale $(SCALE) --year $(YEAR)
 
 clean:
 	rm -rf data/raw data/warehouse data/published .pytest_cache .mypy_cache .ruff_cache

@@ -8,13 +8,13 @@ Failing rows become ``validation_failures`` (rule code, severity and reason from
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
 import pyarrow as pa
 
@@ -25,6 +25,7 @@ SUITES = EXPECTATIONS / "suites"
 SQL = EXPECTATIONS / "sql"
 SUITE_ORDER = ("files", "submissions", "spd_answers", "innovations", "sid_answers", "evidence", "verification")
 VALUE_CHARS = 120
+CHUNK_ROWS = int(os.environ.get("IID_VALIDATE_CHUNK_ROWS", "1000000"))  # rows of a frame validated at once
 FAILURE_SCHEMA = pa.schema([
     ("suite", pa.string()), ("record_id", pa.int64()), ("rule", pa.string()), ("severity", pa.string()),
     ("reason", pa.string()), ("value", pa.string()),
@@ -94,39 +95,43 @@ class SuiteRunner:
 
         logging.getLogger("great_expectations").setLevel(logging.WARNING)
         import great_expectations as gx
-        from great_expectations.data_context.types.base import ProgressBarsConfig
 
         self.gx = gx
-        self.context = gx.get_context(mode="ephemeral")
-        self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        self.context = self._context()
         self.source = self.context.data_sources.add_pandas("landing")
-        self.suites = {name: self.context.suites.add(gx.ExpectationSuite(**load_suite_json(name)))
-                       for name in SUITE_ORDER}
-        self.results: dict[str, Any] = {}
+        self.suites = {name: self.context.suites.get(name) for name in SUITE_ORDER}
+        self.definitions: dict[str, Any] = {}
 
-    def validate(self, name: str, frame: pd.DataFrame, params: dict[str, Any]) -> tuple[Any, SuiteOutcome]:
-        asset = self.source.add_dataframe_asset(name)
-        batch = asset.add_batch_definition_whole_dataframe(name).get_batch(batch_parameters={"dataframe": frame})
+    def _context(self) -> Any:
+        """A fresh ephemeral context holding the suites, quiet."""
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        context = self.gx.get_context(mode="ephemeral")
+        context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        for name in SUITE_ORDER:
+            context.suites.add(self.gx.ExpectationSuite(**load_suite_json(name)))
+        return context
+
+    def validate(self, name: str, frame: pd.DataFrame, params: dict[str, Any]) -> Any:
+        """The GX result of one suite on one frame (whose index is the record id)."""
+        if name not in self.definitions:
+            asset = self.source.add_dataframe_asset(name)
+            self.definitions[name] = asset.add_batch_definition_whole_dataframe(name)
+        batch = self.definitions[name].get_batch(batch_parameters={"dataframe": frame})
         # The frame's index is the record id: GX then lists failing rows as plain index labels, which is
         # fast even for a million failures (named index columns cost ~30 µs per failing row).
-        result = batch.validate(self.suites[name], expectation_parameters=params, result_format={
+        return batch.validate(self.suites[name], expectation_parameters=params, result_format={
             "result_format": "COMPLETE", "exclude_unexpected_values": True, "return_unexpected_index_query": False,
             "partial_unexpected_count": 20})
-        self.results[name] = result
-        stats = result.statistics
-        outcome = SuiteOutcome(name, len(frame), int(stats["evaluated_expectations"]),
-                               int(stats["successful_expectations"]))
-        return result, outcome
 
+    def build_docs(self, target: Path, run_name: str, results: dict[str, dict[str, Any]]) -> Path:
+        """Render GX Data Docs of this run's (merged) results into ``target`` (static HTML, ``index.html``).
 
-    def build_docs(self, target: Path, run_name: str) -> Path:
-        """Render GX Data Docs of this run's results into ``target`` (static HTML, ``index.html``).
-
-        Row-level lists are trimmed to GX's partial samples first: the quarantine table holds every
-        failing row, the docs show the rule, its statistics and examples.
+        The quarantine table holds every failing row; the docs show each rule, its statistics and examples.
         """
         import shutil
 
+        from great_expectations.core.expectation_validation_result import expectationSuiteValidationResultSchema
         from great_expectations.core.run_identifier import RunIdentifier
         from great_expectations.data_context.types.resource_identifiers import (
             ExpectationSuiteIdentifier,
@@ -134,23 +139,37 @@ class SuiteRunner:
         )
 
         shutil.rmtree(target, ignore_errors=True)
+        context = self._context()  # a fresh one per build: nothing of an earlier run in this process shows
         run_id = RunIdentifier(run_name=run_name, run_time=datetime(2000, 1, 1, tzinfo=UTC))
-        for name, result in self.results.items():
-            for item in result.results:
-                for field_name in ("unexpected_index_list", "unexpected_list", "unexpected_index_query"):
-                    item.result.pop(field_name, None)
+        for name, result in results.items():
             key = ValidationResultIdentifier(expectation_suite_identifier=ExpectationSuiteIdentifier(name=name),
                                              run_id=run_id, batch_identifier=name)
-            self.context.validation_results_store.set(key, result)
-        self.context.add_data_docs_site("release", {
+            context.validation_results_store.set(key, expectationSuiteValidationResultSchema.load(result))
+        context.add_data_docs_site("release", {
             "class_name": "SiteBuilder",
             "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(target)},
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
         })
-        self.context.build_data_docs(site_names=["release"])
+        context.build_data_docs(site_names=["release"])
         index = target / "index.html"
-        _add_offline_listing(index, {name: result.statistics for name, result in self.results.items()})
+        _add_offline_listing(index, {name: result["statistics"] for name, result in results.items()})
         return index
+
+
+_RUNNER: SuiteRunner | None = None
+
+
+def suite_runner() -> SuiteRunner:
+    """One runner per process (GX imports in ~6 s; a worker validating many chunks pays it once)."""
+    global _RUNNER
+    if _RUNNER is None:
+        _RUNNER = SuiteRunner()
+    return _RUNNER
+
+
+def build_docs(target: Path, run_name: str, results: dict[str, dict[str, Any]]) -> Path:
+    """The Data Docs of (merged) suite results, built by this process's runner."""
+    return suite_runner().build_docs(target, run_name, results)
 
 
 def _add_offline_listing(index: Path, statistics: dict[str, dict[str, Any]]) -> None:
@@ -193,7 +212,7 @@ def _columns(kwargs: dict[str, Any]) -> list[str]:
     return list(kwargs.get("column_list", []))
 
 
-def failures_of(name: str, result: Any, outcome: SuiteOutcome, frame: pd.DataFrame) -> pa.Table:
+def failures_of(name: str, result: Any, frame: pd.DataFrame) -> pa.Table:
     """Turn a GX result into failure rows; an expectation that raised is an error, never a pass."""
     tables = []
     for item in result.results:
@@ -207,7 +226,6 @@ def failures_of(name: str, result: Any, outcome: SuiteOutcome, frame: pd.DataFra
         if ids and isinstance(ids[0], dict):  # a named index comes back as [{name: [ids]}]
             ids = [i for entry in ids for values in entry.values() for i in values]
         count = len(ids)
-        outcome.failures[meta["rule"]] = outcome.failures.get(meta["rule"], 0) + count
         tables.append(pa.table({
             "suite": pa.array([name] * count, pa.string()),
             "record_id": pa.array([int(i) for i in ids], pa.int64()),
@@ -219,15 +237,65 @@ def failures_of(name: str, result: Any, outcome: SuiteOutcome, frame: pd.DataFra
     return pa.concat_tables(tables) if tables else FAILURE_SCHEMA.empty_table()
 
 
-def run_suite(con: duckdb.DuckDBPyConnection, runner: SuiteRunner, name: str,
-              params: dict[str, Any], sql_params: dict[str, Any] | None = None) -> SuiteOutcome:
-    """Validate one frame and append its failures to ``validation_failures``."""
-    from transforms.runner import bind
+@dataclass(frozen=True)
+class ChunkOutcome:
+    """What validating one frame chunk gives back: its failing rows and the GX result without row lists."""
 
-    sql = frame_sql(name)
-    frame = con.execute(sql, bind(sql, sql_params or {})).df()
+    suite: str
+    rows: int
+    failures: pa.Table
+    result: dict[str, Any]
+
+
+def validate_chunk(name: str, frame: pd.DataFrame, params: dict[str, Any]) -> ChunkOutcome:
+    """Validate one chunk of a suite's frame; a pure function of its inputs (it may run on a Dask worker)."""
     frame.index = pd.Index(frame["record_id"].to_numpy())
-    result, outcome = runner.validate(name, frame, params)
-    failures = failures_of(name, result, outcome, frame)  # noqa: F841 - read by DuckDB's replacement scan
-    con.execute("insert into validation_failures select * from failures")
-    return outcome
+    result = suite_runner().validate(name, frame, params)
+    failures = failures_of(name, result, frame)
+    for item in result.results:  # the failing rows are in ``failures``; the docs keep GX's samples
+        for field_name in ("unexpected_index_list", "unexpected_list", "unexpected_index_query"):
+            item.result.pop(field_name, None)
+    return ChunkOutcome(name, len(frame), failures, result.to_json_dict())
+
+
+_COUNTS = ("element_count", "missing_count", "unexpected_count")
+
+
+def _merge_item(first: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
+    merged = {**first, "success": bool(first["success"] and other["success"]), "result": dict(first["result"])}
+    out, more = merged["result"], other["result"]
+    for key in _COUNTS:
+        if key in out:
+            out[key] = out[key] + more.get(key, 0)
+    for key in ("partial_unexpected_list", "partial_unexpected_index_list"):
+        if key in out:
+            out[key] = (list(out[key]) + list(more.get(key) or []))[:20]
+    if "element_count" in out:
+        total, missing, bad = out["element_count"], out.get("missing_count", 0), out.get("unexpected_count", 0)
+        present = total - missing
+        out["missing_percent"] = missing / total * 100 if total else None
+        out["unexpected_percent_total"] = bad / total * 100 if total else None
+        out["unexpected_percent_nonmissing"] = bad / present * 100 if present else None
+        out["unexpected_percent"] = out["unexpected_percent_nonmissing"]
+    return merged
+
+
+def merge_outcomes(name: str, chunks: list[ChunkOutcome]) -> tuple[SuiteOutcome, dict[str, Any]]:
+    """One suite's outcome and GX result from the results of its chunks (row expectations add up)."""
+    result = chunks[0].result
+    for chunk in chunks[1:]:
+        items = [_merge_item(a, b) for a, b in zip(result["results"], chunk.result["results"], strict=True)]
+        result = {**result, "results": items}
+    evaluated = len(result["results"])
+    successful = sum(1 for item in result["results"] if item["success"])
+    result["success"] = successful == evaluated
+    result["statistics"] = {**result.get("statistics", {}), "evaluated_expectations": evaluated,
+                            "successful_expectations": successful,
+                            "unsuccessful_expectations": evaluated - successful,
+                            "success_percent": successful / evaluated * 100 if evaluated else None}
+    outcome = SuiteOutcome(name, sum(c.rows for c in chunks), evaluated, successful)
+    for item in result["results"]:
+        if not item["success"]:
+            rule = item["expectation_config"]["meta"]["rule"]
+            outcome.failures[rule] = outcome.failures.get(rule, 0) + int(item["result"].get("unexpected_count") or 0)
+    return outcome, result

@@ -1,18 +1,28 @@
 """The annual Prefect flow: one task per stage, named by its parameters (``annual-2024``, ``ingest-2024``).
 
-Import this module only after :func:`flows.settings.configure_prefect_defaults` has run.
+With a Dask task runner (:func:`annual_flow`), the parsing of file chunks and the validation of frame
+chunks become mapped tasks on the cluster; the flow process inserts what they return. Import this
+module only after :func:`flows.settings.configure_prefect_defaults` has run.
 """
 
 from __future__ import annotations
 
+import os
+import resource
 import time
 import uuid
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from prefect import flow, get_run_logger, task
+from prefect import Flow, flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
+from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 
 from flows import pipeline
@@ -21,6 +31,14 @@ from flows.methodology import for_year
 from flows.runs import record_run, run_row
 from flows.settings import Home
 from flows.versioning import code_version
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from expectations.validate import ChunkOutcome
+
+TASK_RUNNERS = ("default", "dask")
+T = TypeVar("T")
 
 
 def _filesystem_hiccup(task: Any, task_run: Any, state: Any) -> bool:
@@ -34,10 +52,57 @@ def _filesystem_hiccup(task: Any, task_run: Any, state: Any) -> bool:
     return False
 
 
+@task(task_run_name="parse-{label}", cache_policy=NO_CACHE)
+def parse_chunk_task(raw_year: str, items: list[tuple[int, str]], label: str) -> dict[str, pa.Table]:
+    """Parse one chunk of drop-zone files into landing rows (ids local to the chunk)."""
+    from flows.ingest import read_files
+
+    return read_files(Path(raw_year), items)
+
+
+@task(task_run_name="check-{name}-{label}", cache_policy=NO_CACHE)
+def validate_chunk_task(name: str, frame: Any, params: dict[str, Any], label: str) -> ChunkOutcome:
+    """Run one suite on one chunk of its frame; returns the failing rows and the GX result."""
+    from expectations.validate import validate_chunk
+
+    return validate_chunk(name, frame, params)
+
+
+def _scaled_out() -> bool:
+    """Whether the flow runs on a Dask cluster (then chunks become mapped tasks)."""
+    context = FlowRunContext.get()
+    return context is not None and type(context.task_runner).__name__ == "DaskTaskRunner"
+
+
+def _in_order(submit: Callable[[T], PrefectFuture[Any]], items: Iterable[T], ahead: int = 4) -> Iterator[Any]:
+    """Submit tasks and yield their results in submission order, with at most ``ahead`` in flight."""
+    pending: deque[PrefectFuture[Any]] = deque()
+    for item in items:
+        pending.append(submit(item))
+        if len(pending) >= ahead:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+def _parse_on_cluster(raw_year: Path, chunks: list[list[tuple[int, str]]]) -> Iterator[dict[str, pa.Table]]:
+    return _in_order(lambda items: parse_chunk_task.submit(str(raw_year), items,
+                                                           f"{raw_year.name}-{items[0][0]}"), chunks)
+
+
+def _validate_on_cluster(frames: Iterable[tuple[str, Any]], params: dict[str, Any]) -> Iterator[ChunkOutcome]:
+    def submit(chunk: tuple[str, Any]) -> PrefectFuture[Any]:
+        name, frame = chunk
+        label = str(frame["record_id"].iloc[0]) if len(frame) else "empty"
+        return validate_chunk_task.submit(name, frame, params, label)
+    return _in_order(submit, frames)
+
+
 @task(task_run_name="ingest-{year}", cache_policy=NO_CACHE, retries=2,
       retry_delay_seconds=[2, 10], retry_condition_fn=_filesystem_hiccup)
 def ingest_task(home_root: str, year: int, force: bool = False) -> dict[str, Any]:
-    result = pipeline.ingest(Home.resolve(home_root), year, force=force)
+    result = pipeline.ingest(Home.resolve(home_root), year, force=force,
+                             parse=_parse_on_cluster if _scaled_out() else None)
     get_run_logger().info("ingest %s: %s files (%s rejected, %s read now, %s dropped), records %s", year,
                           result["files"], result["rejected_files"], result["files_parsed"], result["files_dropped"],
                           result["records"])
@@ -46,7 +111,8 @@ def ingest_task(home_root: str, year: int, force: bool = False) -> dict[str, Any
 
 @task(task_run_name="validate-{year}", cache_policy=NO_CACHE)
 def validate_task(home_root: str, year: int, force: bool = False) -> dict[str, Any]:
-    result = pipeline.validate(Home.resolve(home_root), year, force=force)
+    result = pipeline.validate(Home.resolve(home_root), year, force=force,
+                               validate_chunks=_validate_on_cluster if _scaled_out() else None)
     get_run_logger().info("validate %s%s: %s quarantined, %s warnings, submissions %s", year,
                           " (unchanged, skipped)" if result["skipped"] else "", result["quarantined"],
                           result["warnings"], result["submissions"])
@@ -68,6 +134,12 @@ def publish_task(home_root: str, year: int, run: dict[str, Any]) -> dict[str, An
     result = pipeline.publish(Home.resolve(home_root), year, run)
     get_run_logger().info("publish %s: %s", year, result["message"])
     return result
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (e.g. the ingest workers)."""
+    return sum(u.ru_utime + u.ru_stime for u in (resource.getrusage(resource.RUSAGE_SELF),
+                                                   resource.getrusage(resource.RUSAGE_CHILDREN)))
 
 
 def default_year() -> int:
@@ -94,8 +166,10 @@ def annual(year: int | None = None, home: str | None = None, from_stage: str = "
         "parameters": {"year": year, "home": root, "from_stage": from_stage, "force": force},
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"), "methodology": loaded.method.id,
         "methodology_sha256": loaded.sha256, "code_version": code_version(), "stage_seconds": {},
-        "stages_skipped": [],
+        "stage_cpu_seconds": {}, "stages_skipped": [],
     }
+    if _scaled_out():
+        run["parameters"]["task_runner"] = "dask"
     first = pipeline.STAGES.index(from_stage)
     results: dict[str, Any] = {"year": year, "run_id": run["run_id"]}
     tasks = {"ingest": ingest_task, "validate": validate_task, "transform": transform_task}
@@ -108,14 +182,16 @@ def annual(year: int | None = None, home: str | None = None, from_stage: str = "
                     run["stages_skipped"].append(stage)
                     results[stage] = None
                     continue
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), _cpu_seconds()
                 results[stage] = tasks[stage](root, year, force=force or (position == first and first > 0))
                 run["stage_seconds"][stage] = round(time.perf_counter() - started, 3)
+                run["stage_cpu_seconds"][stage] = round(_cpu_seconds() - cpu, 3)
                 if results[stage].get("skipped"):
                     run["stages_skipped"].append(stage)
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), _cpu_seconds()
             results["publish"] = publish_task(root, year, run)
             run["stage_seconds"]["publish"] = round(time.perf_counter() - started, 3)
+            run["stage_cpu_seconds"]["publish"] = round(_cpu_seconds() - cpu, 3)
     except Exception as exc:
         record_run(home_obj, run_row(run, status="failed", message=str(exc).splitlines()[0] if str(exc) else "",
                                      finished_at=datetime.now(UTC).isoformat(timespec="seconds")))
@@ -125,4 +201,46 @@ def annual(year: int | None = None, home: str | None = None, from_stage: str = "
                                  message=published["message"], release=published["release"],
                                  counts=(results.get("transform") or {}).get("predicates"),
                                  finished_at=datetime.now(UTC).isoformat(timespec="seconds")))
+    results["stage_cpu_seconds"] = run["stage_cpu_seconds"]
     return results
+
+
+def annual_flow(task_runner: str = "default", dask_address: str | None = None) -> Flow[..., dict[str, Any]]:
+    """The annual flow on a task runner: ``default`` (this process), or ``dask`` (the cluster at
+    ``dask_address``, else a local cluster of two worker processes)."""
+    if task_runner == "default":
+        return annual
+    if task_runner != "dask":
+        raise ValueError(f"task runner must be one of {TASK_RUNNERS}, not {task_runner!r}")
+    import logging
+
+    from prefect_dask import DaskTaskRunner
+
+    runner = (DaskTaskRunner(address=dask_address) if dask_address else DaskTaskRunner(cluster_kwargs={
+        "n_workers": 2, "processes": True, "threads_per_worker": 1, "dashboard_address": None,
+        "silence_logs": logging.ERROR}))
+    return annual.with_options(task_runner=cast(Any, runner))
+
+
+@contextmanager
+def _local_workers_share_api(task_runner: str, dask_address: str | None) -> Iterator[None]:
+    """Local Dask workers report to this process's temporary Prefect server, not to one each."""
+    if task_runner != "dask" or dask_address or os.environ.get("PREFECT_API_URL"):
+        yield
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()  # the same instance the flow's client uses
+    server.start(timeout=int(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")))
+    os.environ["PREFECT_API_URL"] = server.api_url  # inherited by the worker processes the cluster spawns
+    try:
+        yield
+    finally:
+        del os.environ["PREFECT_API_URL"]
+
+
+def run_annual(task_runner: str = "default", dask_address: str | None = None, **parameters: Any) -> dict[str, Any]:
+    """Run the annual flow with ``parameters`` on the chosen task runner."""
+    flow_on_runner = annual_flow(task_runner, dask_address)
+    with _local_workers_share_api(task_runner, dask_address):
+        return dict(flow_on_runner(**parameters))

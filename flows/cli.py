@@ -23,6 +23,10 @@ console = Console()
 err = Console(stderr=True)
 
 HomeOpt = Annotated[str | None, typer.Option("--home", help="IID home (default $IID_HOME, else ./data)")]
+RunnerOpt = Annotated[str, typer.Option("--task-runner", help="default (this process) or dask (parse and validate "
+                                        "file chunks on a Dask cluster)")]
+DaskOpt = Annotated[str | None, typer.Option("--dask-address", help="Dask scheduler, e.g. tcp://10.0.0.5:8786 "
+                                             "(default with --task-runner dask: a local cluster of 2 workers)")]
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -73,11 +77,19 @@ def generate(
                   f"{summary.raw_bytes / 1e6:.1f} MB in {summary.seconds:.1f} s → {target.raw_year(year)}")
 
 
-def _run_one(year: int, home: Home, from_stage: str = "ingest", force: bool = False) -> dict[str, Any]:
+def _run_one(year: int, home: Home, from_stage: str = "ingest", force: bool = False, task_runner: str = "default",
+             dask_address: str | None = None) -> dict[str, Any]:
     configure_prefect_defaults()
-    from flows.annual import annual
+    from flows.annual import run_annual
 
-    return dict(annual(year=year, home=str(home.root), from_stage=from_stage, force=force))
+    return run_annual(task_runner, dask_address, year=year, home=str(home.root), from_stage=from_stage, force=force)
+
+
+def _check_runner(task_runner: str, dask_address: str | None) -> None:
+    if task_runner not in ("default", "dask"):
+        _fail(f"--task-runner {task_runner!r}: use default or dask", 2)
+    if dask_address and task_runner != "dask":
+        _fail("--dask-address needs --task-runner dask", 2)
 
 
 def _print_run(result: dict[str, Any]) -> None:
@@ -97,11 +109,13 @@ def _print_run(result: dict[str, Any]) -> None:
 @app.command()
 def run(year: Annotated[int, typer.Option(help="measurement year")], home: HomeOpt = None,
         from_stage: Annotated[str, typer.Option(help="re-run from: ingest, validate, transform, publish")] = "ingest",
-        force: Annotated[bool, typer.Option(help="redo every stage even when nothing changed")] = False) -> None:
+        force: Annotated[bool, typer.Option(help="redo every stage even when nothing changed")] = False,
+        task_runner: RunnerOpt = "default", dask_address: DaskOpt = None) -> None:
     """The annual flow: ingest → validate → transform → publish."""
     target = Home.resolve(home)
     if from_stage not in ("ingest", "validate", "transform", "publish"):
         _fail(f"--from-stage {from_stage!r}: use ingest, validate, transform or publish", 2)
+    _check_runner(task_runner, dask_address)
     from flows.locks import RunLocked, year_lock
 
     try:
@@ -110,7 +124,7 @@ def run(year: Annotated[int, typer.Option(help="measurement year")], home: HomeO
     except RunLocked as exc:
         _fail(str(exc), 3)
     try:
-        result = _run_one(year, target, from_stage, force)
+        result = _run_one(year, target, from_stage, force, task_runner, dask_address)
     except Exception as exc:  # a one-line reason, not a traceback
         _fail(f"{year}: {exc}")
     _print_run(result)
@@ -119,13 +133,14 @@ def run(year: Annotated[int, typer.Option(help="measurement year")], home: HomeO
 
 @app.command()
 def backfill(years: Annotated[list[str], typer.Option(help="years: 2022 2023 or ranges 2022-2025")],
-             home: HomeOpt = None) -> None:
+             home: HomeOpt = None, task_runner: RunnerOpt = "default", dask_address: DaskOpt = None) -> None:
     """Run the annual flow for each year; a failing year does not stop the others."""
     target = Home.resolve(home)
+    _check_runner(task_runner, dask_address)
     failed: dict[int, str] = {}
     for year in parse_years(years):
         try:
-            _print_run(_run_one(year, target))
+            _print_run(_run_one(year, target, task_runner=task_runner, dask_address=dask_address))
         except Exception as exc:
             failed[year] = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             err.print(f"[red]{year} failed:[/] {failed[year]}")
@@ -293,6 +308,27 @@ def report(year: Annotated[int, typer.Option(help="measurement year")],
         _fail(str(exc))
         return
     console.print(f"report written: {index}")
+
+
+@app.command()
+def bench(year: Annotated[int, typer.Option(help="measurement year")] = 2024,
+          scale: Annotated[float, typer.Option(help="size of the generated year (1 = a national year)")] = 1.0,
+          seed: Annotated[int, typer.Option(help="random seed of the generated year")] = 1,
+          out: Annotated[Path | None, typer.Option(help="results file (default bench/results-<scale>.json)")]
+          = None,
+          workdir: Annotated[Path | None, typer.Option(help="temporary home (default: a new temp folder, "
+                                                              "removed afterwards)")] = None) -> None:
+    """Benchmark: generate a year, run it (full, no change, one region resubmitted), time the baseline SQL."""
+    import json
+
+    from flows.bench import default_results_path, run_bench
+
+    results = run_bench(year, scale, seed=seed, workdir=workdir, progress=lambda m: err.print(f"[dim]{m}[/]"))
+    target = out or default_results_path(scale)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    print(json.dumps(results))
+    err.print(f"written: {target}")
 
 
 ANNUAL_CRON = "0 2 1 11 *"  # 1 November 02:00 WIB: after every deadline (≤ 17 September) and verification

@@ -13,7 +13,9 @@ import hashlib
 import io
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +31,8 @@ from flows.settings import Home
 from flows.versioning import sha256_file
 
 VERIFICATION_DIR = "verification"
+CHUNK_BYTES = 32 * 1024 * 1024  # raw bytes parsed per chunk: big enough to pay a worker, small enough for memory
+POOL_MIN_BYTES = 16 * 1024 * 1024  # below this a worker pool costs more than it saves
 VERIFICATION_COLUMNS = ("region_code", "innovation_id", "indicator", "decision", "verified_level", "note")
 VERIFICATION_SCHEMA = pa.schema([
     ("record_id", pa.int64()), ("file_id", pa.int64()), ("source_file", pa.string()), ("locator", pa.string()),
@@ -78,7 +82,7 @@ def drop_zone_files(raw_year: Path) -> Iterator[Path]:
 
 def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
     for name, schema in [*SCHEMAS.items(), ("verification", VERIFICATION_SCHEMA)]:
-        empty = pa.Table.from_pylist([], schema=schema)  # noqa: F841 - read by DuckDB's replacement scan
+        empty = schema.empty_table()  # noqa: F841 - read by DuckDB's replacement scan
         con.execute(f"create or replace table landing_{name} as select * from empty")  # noqa: S608
 
 
@@ -223,13 +227,71 @@ def _drop_files(con: duckdb.DuckDBPyConnection, file_ids: list[int]) -> None:
         con.execute(f"delete from landing_{name} where file_id in (select unnest($ids))", {"ids": file_ids})  # noqa: S608
 
 
+ChunkParser = Callable[[Path, list[list[tuple[int, str]]]], Iterable[dict[str, pa.Table]]]
+
+
+def plan_chunks(raw_year: Path, to_read: list[tuple[int, str]], chunk_files: int,
+                chunk_bytes: int = CHUNK_BYTES) -> list[list[tuple[int, str]]]:
+    """Consecutive runs of files to parse together: at most ``chunk_files`` files and about ``chunk_bytes``."""
+    chunks: list[list[tuple[int, str]]] = []
+    size = 0
+    for item in to_read:
+        path = raw_year / item[1]
+        nbytes = path.lstat().st_size if path.is_file() else 0
+        if not chunks or len(chunks[-1]) >= chunk_files or (size + nbytes > chunk_bytes and chunks[-1]):
+            chunks.append([])
+            size = 0
+        chunks[-1].append(item)
+        size += nbytes
+    return chunks
+
+
+def ingest_workers() -> int:
+    """Worker processes that parse file chunks (``$IID_INGEST_WORKERS``, default one per core)."""
+    return max(1, int(os.environ.get("IID_INGEST_WORKERS", "0")) or os.cpu_count() or 1)
+
+
+def parse_locally(raw_year: Path, chunks: list[list[tuple[int, str]]]) -> Iterator[dict[str, pa.Table]]:
+    """Parsed chunks in order; a large drop zone is parsed on a pool of worker processes.
+
+    At most two chunks per worker are in flight, so memory stays bounded however large the year is.
+    Workers are spawned: a script that calls the pipeline needs the usual ``if __name__ == "__main__":``
+    guard; if the pool cannot work, the remaining chunks are parsed here.
+    """
+    total = sum((raw_year / rel).lstat().st_size for chunk in chunks for _, rel in chunk
+                if (raw_year / rel).is_file())
+    workers = min(len(chunks), ingest_workers())
+    done = 0
+    if workers > 1 and total >= POOL_MIN_BYTES:
+        import multiprocessing
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+                pending: deque[Future[dict[str, pa.Table]]] = deque()
+                for items in chunks:
+                    pending.append(pool.submit(read_files, raw_year, items))
+                    if len(pending) >= 2 * workers:
+                        yield pending.popleft().result()
+                        done += 1
+                while pending:
+                    yield pending.popleft().result()
+                    done += 1
+        except BrokenProcessPool:
+            pass
+    for items in chunks[done:]:
+        yield read_files(raw_year, items)
+
+
 def ingest_year(home: Home, year: int, con: duckdb.DuckDBPyConnection,
                 progress: Callable[[int, int], None] | None = None, reuse: bool = True,
-                chunk_files: int | None = None) -> IngestSummary:
+                chunk_files: int | None = None, parse: ChunkParser = parse_locally) -> IngestSummary:
     """Bring the ``landing_*`` tables in line with the year's drop zone.
 
     Files already ingested with the same sha256 are kept (when ``reuse``); new or changed files are
-    parsed, removed ones dropped. Verification CSVs are always read again (they are small).
+    parsed (by ``parse``, chunk by chunk: in this process, a local pool or mapped tasks) and inserted
+    in file order, so record ids do not depend on where a chunk was parsed. Removed files are dropped.
+    Verification CSVs are always read again (they are small).
     """
     raw_year = home.raw_year(year)
     if not raw_year.is_dir():
@@ -242,13 +304,15 @@ def ingest_year(home: Home, year: int, con: duckdb.DuckDBPyConnection,
     to_read, drop = plan_files(con, raw_year, reuse)
     with transaction(con):
         _drop_files(con, drop)
-    for start in range(0, len(to_read), chunk_files):
-        tables = read_files(raw_year, to_read[start:start + chunk_files])
+    done = 0
+    chunks = plan_chunks(raw_year, to_read, chunk_files)
+    for items, tables in zip(chunks, parse(raw_year, chunks), strict=True):
         with transaction(con):  # a file is in landing whole or not at all, whatever kills the process
             insert_chunk(con, tables)
         pause_point("ingest:after-chunk")
+        done += len(items)
         if progress:
-            progress(min(start + chunk_files, len(to_read)), len(to_read))
+            progress(done, len(to_read))
     return finish_ingest(home, year, con, len(to_read), len(drop))
 
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -22,6 +23,10 @@ from flows.reference import regions_path, regions_sha256
 from flows.settings import Home
 from flows.versioning import code_version
 
+if TYPE_CHECKING:
+    from expectations.stage import ChunkValidator
+    from flows.ingest import ChunkParser
+
 STAGES = ("ingest", "validate", "transform", "publish")
 
 
@@ -29,11 +34,18 @@ class ReconciliationError(RuntimeError):
     """Records read do not equal records scored + quarantined + not counting: nothing is published."""
 
 
+def duckdb_memory_limit() -> str:
+    """DuckDB's memory for a stage (``$IID_DUCKDB_MEMORY``): beyond it, it spills to disk instead of growing."""
+    return os.environ.get("IID_DUCKDB_MEMORY", "2GB")
+
+
 @contextmanager
 def work_database(home: Home, year: int) -> Iterator[duckdb.DuckDBPyConnection]:
     path = home.work_db(year)
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path))
+    # A chunk's commit appends to the write-ahead log; the tables are compressed once, at the end
+    # (DuckDB's default checkpoints every 16 MB of log, i.e. after every chunk of files).
+    con = duckdb.connect(str(path), config={"memory_limit": duckdb_memory_limit(), "checkpoint_threshold": "1GB"})
     try:
         yield con
     finally:
@@ -70,10 +82,10 @@ def inputs_key(con: duckdb.DuckDBPyConnection, year: int) -> str:
 
 
 def ingest(home: Home, year: int, progress: Callable[[int, int], None] | None = None,
-           force: bool = False) -> dict[str, Any]:
+           force: bool = False, parse: ChunkParser | None = None) -> dict[str, Any]:
     """Bring the landing tables in line with the drop zone; files already ingested (same sha256, same
-    code and method) are not read again."""
-    from flows.ingest import ingest_year
+    code and method) are not read again. ``parse`` maps the parsing of file chunks (default: local)."""
+    from flows.ingest import ingest_year, parse_locally
 
     key = hashlib.sha256(json.dumps([code_version(), for_year(year).sha256]).encode()).hexdigest()
     with work_database(home, year) as con:
@@ -81,14 +93,16 @@ def ingest(home: Home, year: int, progress: Callable[[int, int], None] | None = 
         reuse = not force and state is not None and state[0] == key
         if not reuse:
             _forget_state(con, STAGES)
-        summary = asdict(ingest_year(home, year, con, progress, reuse=reuse))
+        summary = asdict(ingest_year(home, year, con, progress, reuse=reuse, parse=parse or parse_locally))
         summary["skipped"] = reuse and summary["files_parsed"] == 0 and summary["files_dropped"] == 0
         _save_state(con, "ingest", key, summary)
     return summary
 
 
-def validate(home: Home, year: int, now: datetime | None = None, force: bool = False) -> dict[str, Any]:
-    """Run the suites; skipped when the inputs, method, region master and code are those of the last run."""
+def validate(home: Home, year: int, now: datetime | None = None, force: bool = False,
+             validate_chunks: ChunkValidator | None = None) -> dict[str, Any]:
+    """Run the suites; skipped when the inputs, method, region master and code are those of the last run.
+    ``validate_chunks`` maps the validation of frame chunks (default: in this process)."""
     from expectations.stage import validate_year
 
     method = for_year(year).method
@@ -98,7 +112,8 @@ def validate(home: Home, year: int, now: datetime | None = None, force: bool = F
         if not force and state is not None and state[0] == key and home.docs_dir(year).is_dir():
             return {**state[1], "skipped": True}
         _forget_state(con, ("validate", "transform"))
-        summary = asdict(validate_year(con, year, method, now, home.docs_dir(year)))
+        summary = asdict(validate_year(con, year, method, now, home.docs_dir(year),
+                                       validate=validate_chunks))
         con.execute("create or replace table validation_summary as select ? as summary", [json.dumps(summary)])
         _save_state(con, "validate", key, summary)
     return {**summary, "skipped": False}
@@ -135,8 +150,8 @@ def transform(home: Home, year: int, force: bool = False) -> dict[str, Any]:
             return {**state[1], "skipped": True}
         counts = run_models(con, transform_params(year))
         unbalanced = con.execute("select source_file, records_read, records_scored, records_quarantined, "
-                                 "records_superseded, records_late from reconciliation where not balanced "
-                                 "limit 5").fetchall()
+                                 "records_superseded, records_late, records_unaccounted from reconciliation "
+                                 "where not balanced limit 5").fetchall()
         if unbalanced:
             raise ReconciliationError(f"records do not add up for {len(unbalanced)} file(s), e.g. {unbalanced[0]}; "
                                       "nothing was published")

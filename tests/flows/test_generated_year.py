@@ -9,8 +9,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from factory import innovation, score, submission, write_home, xlsx_bytes
+
 from flows.generator import LEDGER_FILE, generate_year
 from flows.generator.defects import CATALOGUE
 from flows.settings import Home

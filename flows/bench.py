@@ -1,0 +1,228 @@
+"""``iid bench``: how long a year takes, where the time goes, and how far it is from the floor.
+
+A year is generated at a scale (JSON only, no defects) into a temporary home, in a child process.
+Every measured run is a fresh child process, as ``iid run`` would be, so each pays what a real run
+pays (imports, Prefect's temporary server or the API at ``PREFECT_API_URL``):
+
+- the fixed start-up: an empty ``annual`` flow (the same imports and Prefect settings, no stage);
+- the full run, a no-change re-run and a one-region resubmission, through :func:`flows.annual.annual`;
+  per-stage wall seconds come from the runs table, CPU seconds from the flow's run record;
+- the baseline: ``bench/baseline.sql``, one DuckDB statement from the raw JSON to ``region_scores``.
+
+Work is wall time minus the fixed start-up. Peak memory is the run process's maximum resident set
+(and, apart, that of its largest worker process), never the generator's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from flows.settings import PROJECT_ROOT, Home
+
+BASELINE_SQL = PROJECT_ROOT / "bench" / "baseline.sql"
+STAGES = ("ingest", "validate", "transform", "publish")
+
+
+def default_results_path(scale: float) -> Path:
+    return PROJECT_ROOT / "bench" / f"results-{scale:g}.json"
+
+
+def _peak_mb(who: int) -> float:
+    return round(resource.getrusage(who).ru_maxrss / 1024, 1)  # Linux reports KiB
+
+
+def run_baseline(home: Home, year: int, target: Path) -> dict[str, float]:
+    """Score the year with the baseline SQL into ``target`` (Parquet); wall and CPU seconds."""
+    import duckdb
+
+    from flows.methodology import for_year
+    from flows.reference import regions_path
+
+    raw = home.raw_year(year)
+    params = {"year": year, "submissions": str(raw / "*.json"), "verification": str(raw / "verification" / "*.csv"),
+              "methodology": str(for_year(year).path), "regions": str(regions_path()), "target": str(target)}
+    started, cpu = time.perf_counter(), time.process_time()
+    con = duckdb.connect()
+    con.execute(BASELINE_SQL.read_text(encoding="utf-8"), params).fetchall()
+    con.close()
+    return {"wall_seconds": round(time.perf_counter() - started, 3), "cpu_seconds": round(time.process_time() - cpu, 3)}
+
+
+def resubmit_one_region(home: Home, year: int) -> str:
+    """A corrected, complete resubmission of one region an hour after its counting one; returns its code."""
+    import duckdb
+
+    from flows.methodology import for_year
+    from flows.releases import latest_release
+
+    release = latest_release(home, year)
+    if release is None:
+        raise RuntimeError(f"no release of {year} to resubmit against")
+    deadline = for_year(year).method.deadline_for(year)
+    rows = duckdb.connect().execute(
+        "select region_code, source_file from read_parquet(?) where status = 'counting' and format = 'json' "
+        "and submitted_at < ? order by region_code limit 1",
+        [str(release.path / "submissions.parquet"), deadline - timedelta(hours=1)]).fetchall()
+    if not rows:
+        raise RuntimeError("no region to resubmit")
+    code, source = rows[0]
+    doc = json.loads((home.raw_year(year) / source).read_text(encoding="utf-8"))
+    doc["submitted_at"] = (datetime.fromisoformat(doc["submitted_at"]) + timedelta(hours=1)).isoformat()
+    first = doc["spd"][0]
+    first["level"] = 0 if first.get("level") else 3  # the correction changes one answer
+    first.pop("value", None)
+    (home.raw_year(year) / f"{code}-bench-resubmission.json").write_text(json.dumps(doc), encoding="utf-8")
+    return str(code)
+
+
+def _child(args: list[str], env: dict[str, str] | None = None) -> tuple[float, dict[str, Any]]:
+    """Run ``python -m flows.bench ARGS`` in a fresh process; its wall seconds and the JSON it printed."""
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "flows.bench", *args], capture_output=True, text=True,
+                          cwd=PROJECT_ROOT, env=env or dict(os.environ))
+    wall = round(time.perf_counter() - started, 3)
+    if done.returncode != 0:
+        raise RuntimeError(f"bench step {args[0]} failed: {done.stderr.strip()[-2000:]}")
+    return wall, json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _run_record(wall: float, fixed: float, out: dict[str, Any], full_work: float | None = None) -> dict[str, Any]:
+    work = round(wall - fixed, 3)
+    record = {"wall_seconds": wall, "work_seconds": work, **out}
+    if full_work:
+        record["share_of_full_work"] = round(work / full_work, 3)
+    return record
+
+
+def run_bench(year: int, scale: float, seed: int = 1, workdir: Path | None = None,
+              progress: Callable[[str], None] = lambda message: None) -> dict[str, Any]:
+    """Everything ``iid bench`` reports, as one JSON-ready dict."""
+    root = workdir or Path(tempfile.mkdtemp(prefix="iid-bench-"))
+    home = Home.resolve(root)
+    try:
+        progress(f"generating {year} at scale {scale:g} (JSON only) into {home.root}")
+        gen_wall, data = _child(["generate", str(home.root), str(year), str(scale), str(seed)])
+        progress("fixed start-up: an empty annual flow, twice")
+        startups = [_child(["empty"])[0] for _ in range(2)]
+        fixed = startups[-1]
+        progress("full run")
+        full_wall, full = _child(["run", str(home.root), str(year)])
+        full_work = round(full_wall - fixed, 3)
+        progress("no-change re-run")
+        same_wall, same = _child(["run", str(home.root), str(year)])
+        code = resubmit_one_region(home, year)
+        progress(f"one-region resubmission ({code})")
+        one_wall, one = _child(["run", str(home.root), str(year)])
+        progress("baseline SQL")
+        _, baseline = _child(["baseline", str(home.root), str(year)])
+    finally:
+        if workdir is None:
+            shutil.rmtree(root, ignore_errors=True)
+    records = full.pop("records")
+    result: dict[str, Any] = {
+        "year": year, "scale": scale, "seed": seed,
+        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        "prefect_api": "server at PREFECT_API_URL" if os.environ.get("PREFECT_API_URL") else "temporary server",
+        "data": {**data, "landing_records": records, "generate_seconds": gen_wall},
+        "fixed_startup_seconds": fixed, "startup_runs_seconds": startups,
+        "full_run": _run_record(full_wall, fixed, full),
+        "rows_per_second": {stage: round(sum(records.values()) / seconds) if seconds else None
+                            for stage, seconds in full["stage_seconds"].items()},
+        "no_change_rerun": _run_record(same_wall, fixed, same, full_work),
+        "one_region_rerun": _run_record(one_wall, fixed, one, full_work) | {"region_code": code},
+        "baseline": baseline,
+    }
+    result["ratios"] = {"full_run_to_baseline": round(full_wall / baseline["wall_seconds"], 2),
+                        "work_to_baseline": round(full_work / baseline["wall_seconds"], 2)}
+    result["targets"] = _targets(result)
+    return result
+
+
+def _targets(result: dict[str, Any]) -> dict[str, Any]:
+    """The issue's targets for this scale, each with the measured value and whether it is met."""
+    full, ratios = result["full_run"], result["ratios"]
+    checks: dict[str, tuple[float, float]] = {
+        "no_change_share_of_work": (result["no_change_rerun"]["share_of_full_work"], 0.10),
+        "one_region_share_of_work": (result["one_region_rerun"]["share_of_full_work"], 0.25),
+    }
+    if result["scale"] == 1:
+        checks["work_to_baseline"] = (ratios["work_to_baseline"], 6)
+        checks["full_run_wall_seconds"] = (full["wall_seconds"], 45)
+    if result["scale"] == 10:
+        checks["full_run_to_baseline"] = (ratios["full_run_to_baseline"], 3)
+        peak = full["peak_rss_mb"] + full["peak_rss_workers_mb"]
+        checks["peak_rss_mb_run_plus_worker"] = (peak, 2048)
+        one = default_results_path(1)
+        if one.is_file():
+            small = json.loads(one.read_text(encoding="utf-8"))
+            growth = full["work_seconds"] / small["full_run"]["work_seconds"]
+            size = (sum(result["data"]["landing_records"].values())
+                    / sum(small["data"]["landing_records"].values()))
+            checks["work_growth_over_size_growth_from_scale_1"] = (round(growth / size, 3), 1.0)
+    return {name: {"value": value, "limit": limit, "met": value <= limit} for name, (value, limit) in checks.items()}
+
+
+def _generate(root: str, year: str, scale: str, seed: str) -> dict[str, Any]:
+    from flows.generator import generate_year
+
+    s = generate_year(Home.resolve(root), int(year), seed=int(seed), scale=float(scale), formats=("json",))
+    return {"regions": s.regions, "submitters": s.submitters, "files": s.files, "innovations": s.innovations,
+            "spd_answers": s.spd_answers, "sid_answers": s.sid_answers, "raw_bytes": s.raw_bytes}
+
+
+def _empty() -> dict[str, Any]:
+    from flows.settings import configure_prefect_defaults
+
+    configure_prefect_defaults()
+    from prefect import flow
+
+    import flows.annual  # noqa: F401 - the imports a real run pays
+
+    @flow(name="annual", flow_run_name="annual-empty")
+    def empty_annual() -> None:
+        """The annual flow's fixed cost: Prefect's API, the flow run, no stage."""
+
+    empty_annual()
+    return {}
+
+
+def _run(root: str, year: str) -> dict[str, Any]:
+    from flows.settings import configure_prefect_defaults
+
+    configure_prefect_defaults()
+    import pyarrow.parquet as pq
+
+    from flows.annual import annual
+
+    home = Home.resolve(root)
+    result = annual(year=int(year), home=str(home.root))
+    row = pq.read_table(home.warehouse / "runs" / f"{year}-{result['run_id']}.parquet").to_pylist()[0]
+    ingest = result["ingest"] or {}
+    return {"stage_seconds": json.loads(row["stage_seconds"]), "stage_cpu_seconds": result["stage_cpu_seconds"],
+            "stages_skipped": json.loads(row["stages_skipped"]), "status": row["status"],
+            "files_parsed": ingest.get("files_parsed"), "records": ingest.get("records", {}),
+            "peak_rss_mb": _peak_mb(resource.RUSAGE_SELF), "peak_rss_workers_mb": _peak_mb(resource.RUSAGE_CHILDREN)}
+
+
+def _baseline(root: str, year: str) -> dict[str, Any]:
+    home = Home.resolve(root)
+    with tempfile.TemporaryDirectory() as tmp:
+        timing = run_baseline(home, int(year), Path(tmp) / "region_scores.parquet")
+    return {**timing, "peak_rss_mb": _peak_mb(resource.RUSAGE_SELF)}
+
+
+if __name__ == "__main__":
+    steps: dict[str, Callable[..., dict[str, Any]]] = {"generate": _generate, "empty": _empty, "run": _run,
+                                                        "baseline": _baseline}
+    print(json.dumps(steps[sys.argv[1]](*sys.argv[2:])))
