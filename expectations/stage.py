@@ -62,9 +62,13 @@ def frame_chunks(con: duckdb.DuckDBPyConnection, name: str, sql_params: dict[str
     con.execute(f"create or replace temp table suite_frame as {sql}", params)
     low, high = con.execute("select coalesce(min(record_id), 0), coalesce(max(record_id), 0) "
                             "from suite_frame").fetchall()[0]
+    given = 0
     for start in range(int(low), int(high) + 1, rows):
-        yield name, con.execute("select * from suite_frame where record_id >= ? and record_id < ? "
-                                "order by record_id", [start, start + rows]).df()
+        frame = con.execute("select * from suite_frame where record_id >= ? and record_id < ? "
+                            "order by record_id", [start, start + rows]).df()
+        if len(frame) or (not given and start + rows > high):  # gaps in the ids give no empty chunk
+            given += 1
+            yield name, frame
     con.execute("drop table suite_frame")
 
 

@@ -43,9 +43,7 @@ def duckdb_memory_limit() -> str:
 def work_database(home: Home, year: int) -> Iterator[duckdb.DuckDBPyConnection]:
     path = home.work_db(year)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # A chunk's commit appends to the write-ahead log; the tables are compressed once, at the end
-    # (DuckDB's default checkpoints every 16 MB of log, i.e. after every chunk of files).
-    con = duckdb.connect(str(path), config={"memory_limit": duckdb_memory_limit(), "checkpoint_threshold": "1GB"})
+    con = duckdb.connect(str(path), config={"memory_limit": duckdb_memory_limit()})
     try:
         yield con
     finally:
