@@ -8,9 +8,10 @@ here; the verification suite and the SQL after it always run here.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from expectations.validate import (
     SuiteOutcome,
     build_docs,
     frame_sql,
+    load_suite_json,
     merge_outcomes,
     suite_parameters,
     validate_chunk,
@@ -51,11 +53,15 @@ class ValidationSummary:
     quarantined: int
     warnings: int
     submissions: dict[str, int]
+    files_validated: int = 0  # files whose records were validated in this run (the others' results were kept)
 
 
 def frame_chunks(con: duckdb.DuckDBPyConnection, name: str, sql_params: dict[str, Any] | None = None,
                  rows: int | None = None) -> Iterator[tuple[str, Any]]:
-    """A suite's frame (pandas, from DuckDB) in chunks of about ``rows`` rows by record id; at least one."""
+    """A suite's frame (pandas, from DuckDB) in chunks of about ``rows`` rows by record id; at least one.
+
+    Record suites see only the files of the batch being validated (``batch_files``).
+    """
     rows = rows or max(1, CHUNK_ROWS // WIDE_FRAMES.get(name, 1))
     sql = frame_sql(name)
     params = bind(sql, sql_params or {})
@@ -72,44 +78,139 @@ def frame_chunks(con: duckdb.DuckDBPyConnection, name: str, sql_params: dict[str
     con.execute("drop table suite_frame")
 
 
+# Landing table of each record suite: where a failing record's file is looked up.
+_SUITE_TABLES = {"files": "landing_files", "submissions": "landing_submissions", "spd_answers": "landing_spd_answers",
+                 "innovations": "landing_innovations", "sid_answers": "landing_sid_answers",
+                 "evidence": "landing_evidence"}
+CACHE_DDL = (
+    "create table if not exists validation_failures (suite varchar, record_id bigint, rule varchar, "
+    "severity varchar, reason varchar, value varchar, batch_id bigint)",
+    # which files each validation batch covered, under which key (code, method, region master) and clock
+    "create table if not exists validation_batches (batch_id bigint, file_id bigint, sha256 varchar, "
+    "key varchar, validated_at timestamptz)",
+    # GX's result of each chunk of each suite of a batch, without row lists (merged for the docs)
+    "create table if not exists validation_results (batch_id bigint, suite varchar, chunk integer, "
+    "rows bigint, result varchar)",
+)
+
+
+def _insert_failures(con: duckdb.DuckDBPyConnection, outcome: ChunkOutcome, batch_id: int | None) -> None:
+    failures = outcome.failures  # noqa: F841 - read by DuckDB's replacement scan
+    con.execute("insert into validation_failures select *, ? from failures", [batch_id])
+
+
 def _run_suites(con: duckdb.DuckDBPyConnection, names: tuple[str, ...], params: dict[str, Any],
-                validate: ChunkValidator, sql_params: dict[str, Any] | None = None
-                ) -> tuple[list[SuiteOutcome], dict[str, dict[str, Any]]]:
-    """Validate the suites' frames chunk by chunk; failures go to ``validation_failures`` as they come."""
+                validate: ChunkValidator, sql_params: dict[str, Any] | None = None,
+                batch_id: int | None = None) -> dict[str, list[ChunkOutcome]]:
+    """Validate the suites' frames chunk by chunk; failures go to ``validation_failures`` as they come
+    and, for a batch, each chunk's GX result to ``validation_results``."""
     frames = (chunk for name in names for chunk in frame_chunks(con, name, sql_params))
     by_suite: dict[str, list[ChunkOutcome]] = {name: [] for name in names}
     for outcome in validate(frames, params):
-        failures = outcome.failures  # noqa: F841 - read by DuckDB's replacement scan
-        con.execute("insert into validation_failures select * from failures")
+        _insert_failures(con, outcome, batch_id)
+        if batch_id is not None:
+            con.execute("insert into validation_results values (?, ?, ?, ?, ?)",
+                        [batch_id, outcome.suite, len(by_suite[outcome.suite]), outcome.rows,
+                         json.dumps(outcome.result)])
         by_suite[outcome.suite].append(outcome)
-    merged = [merge_outcomes(name, chunks) for name, chunks in by_suite.items()]
+    return by_suite
+
+
+def time_dependent_rules() -> list[str]:
+    """Rules whose outcome depends on the clock (their expectation takes ``$PARAMETER: now``)."""
+    rules = []
+    for name in RECORD_SUITES:
+        for expectation in load_suite_json(name).get("expectations", []):
+            if '"now"' in json.dumps(expectation.get("kwargs", {})):
+                rules.append(str(expectation["meta"]["rule"]))
+    return sorted(rules)
+
+
+def clock_dependent_failures(con: duckdb.DuckDBPyConnection) -> int:
+    """How many kept failures may no longer hold because time has passed."""
+    con.execute(CACHE_DDL[0])
+    return int(con.execute("select count(*) from validation_failures where rule in (select unnest(?))",
+                           [time_dependent_rules()]).fetchall()[0][0])
+
+
+def _prune_batches(con: duckdb.DuckDBPyConnection, key: str, now: datetime) -> int:
+    """Forget batches that no longer hold: another key, a file gone or changed, a clock-dependent failure
+    (e.g. a submission dated in the future may be valid now), or a clock later than this run's."""
+    stale = [int(r[0]) for r in con.execute(
+        "select distinct b.batch_id from validation_batches b "
+        "where b.key <> $key or b.validated_at > $now "
+        "or (b.file_id is not null and not exists (select 1 from landing_files f "
+        "                                         where f.file_id = b.file_id and f.sha256 = b.sha256)) "
+        "or b.batch_id in (select batch_id from validation_failures where rule in (select unnest($rules)))",
+        {"key": key, "now": now, "rules": time_dependent_rules()}).fetchall()]
+    if stale:
+        for table in ("validation_batches", "validation_results", "validation_failures"):
+            con.execute(f"delete from {table} where batch_id in (select unnest(?))", [stale])  # noqa: S608
+    return len(stale)
+
+
+def _validate_new_files(con: duckdb.DuckDBPyConnection, key: str, now: datetime, params: dict[str, Any],
+                        validate: ChunkValidator) -> int:
+    """Validate, as one new batch, the files no kept batch covers; returns how many files that was."""
+    new = [int(r[0]) for r in con.execute(
+        "select file_id from landing_files where file_id not in "
+        "(select file_id from validation_batches where file_id is not null) order by file_id").fetchall()]
+    if not new and con.execute("select count(*) from validation_results").fetchall()[0][0]:
+        return 0
+    batch_id = int(con.execute("select coalesce(max(batch_id) + 1, 0) from validation_batches").fetchall()[0][0])
+    con.execute("create or replace temp table batch_files as select unnest(?::bigint[]) as file_id", [new])
+    _run_suites(con, RECORD_SUITES, params, validate, batch_id=batch_id)
+    con.execute("insert into validation_batches select ?, b.file_id, f.sha256, ?, ? from batch_files b "
+                "left join landing_files f using (file_id) union all "
+                "select ?, null, null, ?, ? where not exists (from batch_files)",
+                [batch_id, key, now, batch_id, key, now])
+    return len(new)
+
+
+def _merged_results(con: duckdb.DuckDBPyConnection, names: tuple[str, ...]
+                    ) -> tuple[list[SuiteOutcome], dict[str, dict[str, Any]]]:
+    """Every kept batch's chunk results, merged per suite (row expectations add up)."""
+    stored: dict[str, list[ChunkOutcome]] = {name: [] for name in names}
+    for suite, rows, result in con.execute("select suite, rows, result from validation_results "
+                                           "order by batch_id, suite, chunk").fetchall():
+        stored[suite].append(ChunkOutcome(suite, int(rows), FAILURE_SCHEMA.empty_table(), json.loads(result)))
+    merged = [merge_outcomes(name, stored[name]) for name in names]
     return [m[0] for m in merged], {name: m[1] for name, m in zip(names, merged, strict=True)}
 
 
 def validate_year(con: duckdb.DuckDBPyConnection, year: int, method: Methodology,
                   now: datetime | None = None, docs_dir: Path | None = None,
-                  validate: ChunkValidator | None = None) -> ValidationSummary:
+                  validate: ChunkValidator | None = None, key: str = "") -> ValidationSummary:
     """Validate the landing tables of a year in the work database; writes the outcome tables.
 
-    ``validate`` maps the record suites' chunks (e.g. onto a Dask cluster; default: in this process).
+    Validation is incremental by file: the record suites look at each file on its own, so the failures
+    and GX results of files validated before (same ``key``: code, method and region master) are kept
+    and only new or changed files are validated. ``validate`` maps the record suites' chunks (e.g. onto
+    a Dask cluster; default: in this process). The verification suite and the SQL after it always run
+    on the whole year.
     """
     validate = validate or validate_here
+    now = now or datetime.now(UTC)
     load_reference(con, year, method)
-    empty = FAILURE_SCHEMA.empty_table()  # noqa: F841 - read by DuckDB's replacement scan
-    con.execute("create or replace table validation_failures as select * from empty")
+    for ddl in CACHE_DDL:
+        con.execute(ddl)
     regions = [(c, bool(a)) for c, a in con.execute("select code, autonomous from regions").fetchall()]
     params = suite_parameters(method, year, regions, now)
-    outcomes, results = _run_suites(con, RECORD_SUITES, params, validate)
+    _prune_batches(con, key, now)
+    validated = _validate_new_files(con, key, now, params, validate)
+    outcomes, results = _merged_results(con, RECORD_SUITES)
     sql_params = {"year": year, "deadline": method.deadline_for(year)}
     materialise(con, SQL / "rejected_records.sql", sql_params)
     materialise(con, SQL / "submission_status.sql", sql_params)
-    more, verification = _run_suites(con, ("verification",), params, validate_here, sql_params)
-    outcomes += more
-    results.update(verification)
+    con.execute("delete from validation_failures where suite = 'verification'")
+    chunks = _run_suites(con, ("verification",), params, validate_here, sql_params)
+    more, verification = merge_outcomes("verification", chunks["verification"])
+    outcomes.append(more)
+    results["verification"] = verification
     quarantined = materialise(con, SQL / "quarantine.sql", sql_params)
     warnings = materialise(con, SQL / "data_quality.sql", sql_params)
     if docs_dir is not None:
         build_docs(docs_dir, f"annual-{year}", results)
     status = dict(con.execute("select status, count(*) from submission_status group by all").fetchall())
     return ValidationSummary(year, [o.as_dict() for o in outcomes], quarantined, warnings,
-                             {str(k): int(v) for k, v in status.items()})
+                             {str(k): int(v) for k, v in status.items()}, validated)

@@ -25,7 +25,7 @@ SUITES = EXPECTATIONS / "suites"
 SQL = EXPECTATIONS / "sql"
 SUITE_ORDER = ("files", "submissions", "spd_answers", "innovations", "sid_answers", "evidence", "verification")
 VALUE_CHARS = 120
-CHUNK_ROWS = int(os.environ.get("IID_VALIDATE_CHUNK_ROWS", "1000000"))  # rows of a frame validated at once
+CHUNK_ROWS = int(os.environ.get("IID_VALIDATE_CHUNK_ROWS", "250000"))  # rows of a frame validated at once
 FAILURE_SCHEMA = pa.schema([
     ("suite", pa.string()), ("record_id", pa.int64()), ("rule", pa.string()), ("severity", pa.string()),
     ("reason", pa.string()), ("value", pa.string()),
@@ -93,7 +93,10 @@ class SuiteRunner:
     def __init__(self) -> None:
         import logging
 
+        from expectations import prefetch
+
         logging.getLogger("great_expectations").setLevel(logging.WARNING)
+        prefetch.wait()  # a background import of GX, if one was started, finishes first
         import great_expectations as gx
 
         self.gx = gx

@@ -239,8 +239,21 @@ def _local_workers_share_api(task_runner: str, dask_address: str | None) -> Iter
         del os.environ["PREFECT_API_URL"]
 
 
+def _prefetch_validation(parameters: dict[str, Any]) -> None:
+    """If the run will likely validate, import GX on a thread while Prefect starts (see expectations.prefetch)."""
+    if parameters.get("from_stage", "ingest") not in ("ingest", "validate"):
+        return
+    year = int(parameters.get("year") or default_year())
+    home = Home.resolve(parameters.get("home"))
+    if parameters.get("force") or pipeline.validation_expected(home, year):
+        from expectations import prefetch
+
+        prefetch.start()
+
+
 def run_annual(task_runner: str = "default", dask_address: str | None = None, **parameters: Any) -> dict[str, Any]:
     """Run the annual flow with ``parameters`` on the chosen task runner."""
     flow_on_runner = annual_flow(task_runner, dask_address)
+    _prefetch_validation(parameters)
     with _local_workers_share_api(task_runner, dask_address):
         return dict(flow_on_runner(**parameters))

@@ -9,8 +9,10 @@ pays (imports, Prefect's temporary server or the API at ``PREFECT_API_URL``):
   per-stage wall seconds come from the runs table, CPU seconds from the flow's run record;
 - the baseline: ``bench/baseline.sql``, one DuckDB statement from the raw JSON to ``region_scores``.
 
-Work is wall time minus the fixed start-up. Peak memory is the run process's maximum resident set
-(and, apart, that of its largest worker process), never the generator's.
+Work is wall time minus the fixed start-up. Peak memory is the largest resident memory of the run
+process and its workers together, sampled every 0.1 s (Prefect's temporary server, which a running
+server replaces, is a child too and counts); the run process's own maximum and its largest child's
+are reported beside it. The generator's memory is never counted.
 """
 
 from __future__ import annotations
@@ -40,6 +42,51 @@ def default_results_path(scale: float) -> Path:
 
 def _peak_mb(who: int) -> float:
     return round(resource.getrusage(who).ru_maxrss / 1024, 1)  # Linux reports KiB
+
+
+def _tree_rss_bytes(pid: int) -> int:
+    """Resident memory of a process and all its descendants now (Linux ``/proc``)."""
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            with open(f"/proc/{current}/statm", encoding="ascii") as handle:
+                total += int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children", encoding="ascii") as handle:
+                    todo.extend(int(child) for child in handle.read().split())
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+class TreeMemory:
+    """Samples the resident memory of this process and its children (ingest workers, Prefect's
+    temporary server) every ``interval`` seconds; ``peak_mb`` is the largest sum seen."""
+
+    def __init__(self, interval: float = 0.1) -> None:
+        import threading
+
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, args=(interval,), daemon=True)
+
+    def _sample(self, interval: float) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, _tree_rss_bytes(os.getpid()))
+            self._stop.wait(interval)
+
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def peak_mb(self) -> float:
+        return round(self.peak / 2**20, 1)
 
 
 def run_baseline(home: Home, year: int, target: Path) -> dict[str, float]:
@@ -161,8 +208,7 @@ def _targets(result: dict[str, Any]) -> dict[str, Any]:
         checks["full_run_wall_seconds"] = (full["wall_seconds"], 45)
     if result["scale"] == 10:
         checks["full_run_to_baseline"] = (ratios["full_run_to_baseline"], 3)
-        peak = full["peak_rss_mb"] + full["peak_rss_workers_mb"]
-        checks["peak_rss_mb_run_plus_worker"] = (peak, 2048)
+        checks["peak_rss_mb_run_and_workers"] = (full["peak_rss_tree_mb"], 2048)
         one = default_results_path(1)
         if one.is_file():
             small = json.loads(one.read_text(encoding="utf-8"))
@@ -203,16 +249,18 @@ def _run(root: str, year: str) -> dict[str, Any]:
     configure_prefect_defaults()
     import pyarrow.parquet as pq
 
-    from flows.annual import annual
+    from flows.annual import run_annual
 
     home = Home.resolve(root)
-    result = annual(year=int(year), home=str(home.root))
+    with TreeMemory() as memory:
+        result = run_annual(year=int(year), home=str(home.root))  # as `iid run` does
     row = pq.read_table(home.warehouse / "runs" / f"{year}-{result['run_id']}.parquet").to_pylist()[0]
     ingest = result["ingest"] or {}
     return {"stage_seconds": json.loads(row["stage_seconds"]), "stage_cpu_seconds": result["stage_cpu_seconds"],
             "stages_skipped": json.loads(row["stages_skipped"]), "status": row["status"],
             "files_parsed": ingest.get("files_parsed"), "records": ingest.get("records", {}),
-            "peak_rss_mb": _peak_mb(resource.RUSAGE_SELF), "peak_rss_workers_mb": _peak_mb(resource.RUSAGE_CHILDREN)}
+            "peak_rss_mb": _peak_mb(resource.RUSAGE_SELF), "peak_rss_workers_mb": _peak_mb(resource.RUSAGE_CHILDREN),
+            "peak_rss_tree_mb": memory.peak_mb}
 
 
 def _baseline(root: str, year: str) -> dict[str, Any]:

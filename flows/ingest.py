@@ -31,7 +31,7 @@ from flows.settings import Home
 from flows.versioning import sha256_file
 
 VERIFICATION_DIR = "verification"
-CHUNK_BYTES = 32 * 1024 * 1024  # raw bytes parsed per chunk: big enough to pay a worker, small enough for memory
+CHUNK_BYTES = 16 * 1024 * 1024  # raw bytes parsed per chunk: big enough to pay a worker, small enough for memory
 POOL_MIN_BYTES = 16 * 1024 * 1024  # below this a worker pool costs more than it saves
 VERIFICATION_COLUMNS = ("region_code", "innovation_id", "indicator", "decision", "verified_level", "note")
 VERIFICATION_SCHEMA = pa.schema([
@@ -316,24 +316,52 @@ def ingest_year(home: Home, year: int, con: duckdb.DuckDBPyConnection,
     return finish_ingest(home, year, con, len(to_read), len(drop))
 
 
+VERIFICATION_FILES_SCHEMA = pa.schema([("source_file", pa.string()), ("sha256", pa.string()), ("bytes", pa.int64()),
+                                       ("first_file_id", pa.int64())])
+
+
+def _verification_unchanged(con: duckdb.DuckDBPyConnection, raw_year: Path, first_file_id: int) -> bool:
+    """Whether the verification CSVs are those already in ``landing_verification`` (same names, same
+    sha256): then they are not read again, only renumbered after the submission files."""
+    folder = raw_year / VERIFICATION_DIR
+    now: list[tuple[str, str]] = []
+    if folder.is_dir() and not folder.is_symlink():
+        now = [(p.relative_to(raw_year).as_posix(), sha256_file(p))
+               for p in sorted(q for q in folder.glob("*.csv") if not q.is_symlink())]
+    try:
+        kept = con.execute("select source_file, sha256, first_file_id from landing_verification_files "
+                           "order by source_file").fetchall()
+    except duckdb.Error:  # not there yet (or from an older layout)
+        return False
+    if not now or [(f, s) for f, s, _ in kept] != now:
+        return False
+    shift = first_file_id - int(kept[0][2])
+    if shift:
+        con.execute("update landing_verification set file_id = file_id + ?", [shift])
+        con.execute("update landing_verification_files set first_file_id = ?", [first_file_id])
+    return True
+
+
 def finish_ingest(home: Home, year: int, con: duckdb.DuckDBPyConnection, parsed: int, dropped: int) -> IngestSummary:
     """Verification CSVs, the private operator export and the summary, after the files are in."""
     raw_year = home.raw_year(year)
     next_file = int(con.execute("select coalesce(max(file_id) + 1, 0) from landing_files").fetchall()[0][0])
-    verification, vfiles = _read_verification(raw_year, next_file)
-    con.execute("delete from landing_verification")
-    con.execute("insert into landing_verification select * from verification")
-    vfile_table = pa.Table.from_pylist(  # noqa: F841 - read by DuckDB's replacement scan
-        [{"source_file": f, "sha256": s, "bytes": b} for f, s, b in vfiles],
-        schema=pa.schema([("source_file", pa.string()), ("sha256", pa.string()), ("bytes", pa.int64())]))
-    con.execute("create or replace table landing_verification_files as select * from vfile_table")
+    if not _verification_unchanged(con, raw_year, next_file):
+        verification, vfiles = _read_verification(raw_year, next_file)
+        con.execute("delete from landing_verification")
+        con.execute("insert into landing_verification select * from verification")
+        vfile_table = pa.Table.from_pylist(  # noqa: F841 - read by DuckDB's replacement scan
+            [{"source_file": f, "sha256": s, "bytes": b, "first_file_id": next_file} for f, s, b in vfiles],
+            schema=VERIFICATION_FILES_SCHEMA)
+        con.execute("create or replace table landing_verification_files as select * from vfile_table")
     private = home.private_dir(year)
     private.mkdir(parents=True, exist_ok=True)
     _export_private(con, private)
     files, rejected = con.execute("select count(*), count(error_rule) from landing_files").fetchall()[0]
     counts = {name: int(con.execute(f"select count(*) from landing_{name}").fetchall()[0][0])  # noqa: S608
               for name in RECORD_TABLES}
-    return IngestSummary(year, int(files), int(rejected), counts, verification.num_rows, parsed, dropped)
+    verification_rows = int(con.execute("select count(*) from landing_verification").fetchall()[0][0])
+    return IngestSummary(year, int(files), int(rejected), counts, verification_rows, parsed, dropped)
 
 
 def _export_private(con: duckdb.DuckDBPyConnection, private: Path) -> None:

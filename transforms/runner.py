@@ -48,12 +48,27 @@ def bind(sql: str, params: Mapping[str, Any]) -> dict[str, Any]:
     return {p: params[p] for p in parameters_of(sql)}
 
 
+_FINAL_ORDER = re.compile(r"\norder by ([^;()]+)$", re.I)
+
+
 def materialise(con: duckdb.DuckDBPyConnection, path: Path, params: Mapping[str, Any]) -> int:
-    """Run the SELECT of a ``.sql`` file into a table named after the file; returns its row count."""
+    """Run the SELECT of a ``.sql`` file into a table named after the file; returns its row count.
+
+    A final top-level ``order by`` is applied in a second statement over the materialised rows: DuckDB
+    then never holds the joins' hash tables and the sort at once, so a national year at ten times its
+    size fits in a small memory limit (the rows are the same, in the same order).
+    """
     sql = path.read_text(encoding="utf-8")
     name = path.stem
     body = _COMMENT.sub("", sql).strip().rstrip(";")
-    con.execute(f"create or replace table {name} as {body}", bind(sql, params))
+    order = _FINAL_ORDER.search(body)
+    if order is None:
+        con.execute(f"create or replace table {name} as {body}", bind(sql, params))
+    else:
+        con.execute(f"create or replace temp table {name}__unsorted as {body[:order.start()]}", bind(sql, params))
+        con.execute(f"create or replace table {name} as select * from {name}__unsorted "  # noqa: S608
+                    f"order by {order.group(1)}")
+        con.execute(f"drop table {name}__unsorted")
     return int(con.execute(f"select count(*) from {name}").fetchall()[0][0])  # noqa: S608
 
 
@@ -78,8 +93,20 @@ def _table(con: duckdb.DuckDBPyConnection, name: str, rows: list[dict[str, Any]]
     con.execute(f"create or replace table {name} as select * from data")  # noqa: S608
 
 
+# The level a numeric value earns from its row's cut-points (IID.md §3), shared by validation and scoring.
+VALUE_LEVEL_MACRO = """
+create or replace macro value_level(v, kind, direction, c1, c2, c3) as
+    case when v is not null and kind = 'numeric' then
+         case when direction = 'higher' then (v >= c1)::int + (v >= c2)::int + (v >= c3)::int
+              else (v < c1)::int + (v < c2)::int + (v < c3)::int end
+    end
+"""
+
+
 def load_reference(con: duckdb.DuckDBPyConnection, year: int, method: Methodology) -> None:
-    """The year's region master and the method (rows, bands, affairs) as tables for the models."""
+    """The year's region master and the method (rows, bands, affairs) as tables for the models, and the
+    ``value_level`` macro."""
+    con.execute(VALUE_LEVEL_MACRO)
     _table(con, "regions", [r.__dict__ for r in load_regions(year)], pa.schema([
         ("code", pa.string()), ("name", pa.string()), ("level", pa.string()), ("province_code", pa.string()),
         ("autonomous", pa.bool_()), ("tertinggal", pa.bool_()), ("perbatasan", pa.bool_()),

@@ -19,11 +19,7 @@ answer_decisions as (
 ),
 leveled as (
     select a.*, r.weight, r.kind,
-           case when a.value is not null and r.kind = 'numeric' then
-                case when r.direction = 'higher'
-                     then (a.value >= r.c1)::int + (a.value >= r.c2)::int + (a.value >= r.c3)::int
-                     else (a.value < r.c1)::int + (a.value < r.c2)::int + (a.value < r.c3)::int end
-           end as value_level,
+           value_level(a.value, r.kind, r.direction, r.c1, r.c2, r.c3) as value_level,
            coalesce(e.usable_evidence, 0) as usable_evidence,
            coalesce(idec.innovation_rejected, false) as innovation_rejected,
            adec.level_cap,

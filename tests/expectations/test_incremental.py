@@ -1,0 +1,135 @@
+"""Incremental validation: only new or changed files are validated; the outcome equals a full validation."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from factory import innovation, submission, write_home
+
+from flows import pipeline
+from flows.settings import Home
+
+YEAR = 2024
+OUTCOME_TABLES = ("quarantine", "data_quality", "submission_status", "validation_failures")
+ID_COLUMNS = ("record_id", "file_id", "submission_record_id", "batch_id")  # ids differ between the two homes
+
+
+def _files() -> dict[str, Any]:
+    bad = submission("35.01", spd_total=20, innovations=[innovation("35.01-1", 40)])
+    bad["spd"][0]["level"] = "tiga"  # ANS002 on one answer
+    bad["innovations"][0]["stage"] = "hampir"  # INO rule on the innovation
+    return {"35.78.json": submission("35.78", spd_total=30, innovations=[innovation("35.78-1", 50)]),
+            "35.01.json": bad,
+            "11.json": submission("11", spd_total=40, innovations=[innovation("11-1", 60)]),
+            "broken.json": "{not json"}
+
+
+def _outcome(home: Home) -> dict[str, list[tuple[Any, ...]]]:
+    con = duckdb.connect(str(home.work_db(YEAR)), read_only=True)
+    try:
+        out = {}
+        for name in OUTCOME_TABLES:
+            columns = [c for (c,) in con.execute("select column_name from information_schema.columns "
+                                                 "where table_name = ? order by ordinal_position", [name]).fetchall()
+                       if c not in ID_COLUMNS]
+            out[name] = sorted(con.execute(f"select {', '.join(columns)} from {name}").fetchall(), key=repr)
+        summary = json.loads(con.execute("select summary from validation_summary").fetchall()[0][0])
+    finally:
+        con.close()
+    out["suites"] = [(s["suite"], s["rows"], s["successful_expectations"], sorted(s["failing_rows_by_rule"].items()))
+                     for s in summary["suites"]]
+    return out
+
+
+def _quarantine_rules(home: Home) -> set[str]:
+    con = duckdb.connect(str(home.work_db(YEAR)), read_only=True)
+    try:
+        return {rule for (rule,) in con.execute("select rule from quarantine").fetchall()}
+    finally:
+        con.close()
+
+
+def _stages(home: Home, now: datetime | None = None, force: bool = False) -> dict[str, Any]:
+    pipeline.ingest(home, YEAR, force=force)
+    return pipeline.validate(home, YEAR, now=now, force=force)
+
+
+@pytest.fixture()
+def home(tmp_path: Path) -> Home:
+    return write_home(tmp_path / "home", YEAR, _files())
+
+
+def _full_validation_of(home: Home, tmp_path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """The same drop zone validated from scratch in another home."""
+    fresh = Home.resolve(tmp_path / "fresh")
+    shutil.copytree(home.raw_year(YEAR), fresh.raw_year(YEAR))
+    _stages(fresh)
+    return _outcome(fresh)
+
+
+def test_a_new_file_is_validated_alone_and_the_outcome_equals_a_full_validation(home: Home, tmp_path: Path) -> None:
+    first = _stages(home)
+    assert first["files_validated"] == 4
+    changed = submission("35.78", spd_total=10, innovations=[innovation("35.78-1", 20)],
+                         submitted_at="2024-07-20T10:00:00+07:00")
+    changed["innovations"][0]["sid"][0]["level"] = 9  # a new failure in the new file
+    (home.raw_year(YEAR) / "35.78-correction.json").write_text(json.dumps(changed), encoding="utf-8")
+    second = _stages(home)
+    assert second["files_validated"] == 1
+    assert _outcome(home) == _full_validation_of(home, tmp_path)
+
+
+def test_a_changed_or_removed_file_takes_its_old_failures_with_it(home: Home, tmp_path: Path) -> None:
+    _stages(home)
+    (home.raw_year(YEAR) / "broken.json").unlink()
+    fixed = submission("35.01", spd_total=20, innovations=[innovation("35.01-1", 40)])
+    (home.raw_year(YEAR) / "35.01.json").write_text(json.dumps(fixed), encoding="utf-8")
+    again = _stages(home)
+    assert again["files_validated"] == 3  # the first batch no longer holds: its remaining files go again
+    outcome = _outcome(home)
+    assert outcome["quarantine"] == [] and outcome["validation_failures"] == []
+    assert outcome == _full_validation_of(home, tmp_path)
+
+
+def test_removing_a_file_added_later_validates_nothing_again(home: Home, tmp_path: Path) -> None:
+    _stages(home)
+    extra = home.raw_year(YEAR) / "11-correction.json"
+    extra.write_text(json.dumps(submission("11", spd_total=45, submitted_at="2024-07-20T10:00:00+07:00")),
+                     encoding="utf-8")
+    assert _stages(home)["files_validated"] == 1
+    extra.unlink()
+    assert _stages(home)["files_validated"] == 0
+    assert _outcome(home) == _full_validation_of(home, tmp_path)
+
+
+def test_a_submission_from_the_future_is_validated_again_when_the_clock_moves(home: Home) -> None:
+    (home.raw_year(YEAR) / "35.78.json").write_text(json.dumps(submission(
+        "35.78", spd_total=30, submitted_at="2030-01-01T10:00:00+07:00")), encoding="utf-8")
+    _stages(home, now=datetime(2024, 8, 1, tzinfo=UTC))
+    assert "SUB006" in _quarantine_rules(home)
+    later = _stages(home, now=datetime(2030, 6, 1, tzinfo=UTC))
+    assert later["files_validated"] >= 1
+    assert "SUB006" not in _quarantine_rules(home)
+
+
+def test_force_and_a_changed_method_or_code_validate_every_file(home: Home,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    _stages(home)
+    assert _stages(home, force=True)["files_validated"] == 4
+    monkeypatch.setattr(pipeline, "validation_key", lambda year: "another method or code")
+    monkeypatch.setattr(pipeline, "inputs_key", lambda con, year: "another method or code")
+    assert _stages(home)["files_validated"] == 4
+
+
+def test_the_gx_import_is_started_early_only_when_validation_is_expected(home: Home) -> None:
+    assert pipeline.validation_expected(home, YEAR)
+    _stages(home)
+    assert not pipeline.validation_expected(home, YEAR)
+    (home.raw_year(YEAR) / "11.json").write_text(json.dumps(submission("11", spd_total=41)), encoding="utf-8")
+    assert pipeline.validation_expected(home, YEAR)

@@ -1,0 +1,44 @@
+"""Incremental ingest: unchanged verification CSVs are not read again, only renumbered after the files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+from factory import innovation, submission, write_home
+
+from flows import pipeline
+from flows.settings import Home
+
+YEAR = 2024
+
+
+def _verification(home: Home) -> tuple[list[tuple], int]:
+    con = duckdb.connect(str(home.work_db(YEAR)), read_only=True)
+    try:
+        rows = con.execute("select file_id, locator, region_code, innovation_id, decision, verified_level "
+                           "from landing_verification order by record_id").fetchall()
+        last_file = con.execute("select max(file_id) from landing_files").fetchall()[0][0]
+    finally:
+        con.close()
+    return rows, int(last_file)
+
+
+def test_verification_is_kept_renumbered_and_read_again_when_it_changes(tmp_path: Path) -> None:
+    rows = [{"region_code": "35.78", "innovation_id": "35.78-1", "indicator": "", "decision": "reject",
+             "verified_level": "", "note": "tidak ada"}]
+    home = write_home(tmp_path, YEAR, {"35.78.json": submission("35.78", spd_total=30,
+                                                                 innovations=[innovation("35.78-1", 50)])}, rows)
+    pipeline.ingest(home, YEAR)
+    first, last = _verification(home)
+    assert [r[0] for r in first] == [last + 1] and first[0][4] == "reject"
+    (home.raw_year(YEAR) / "11.json").write_text(json.dumps(submission("11", spd_total=20)), encoding="utf-8")
+    summary = pipeline.ingest(home, YEAR)
+    second, last_now = _verification(home)
+    assert summary["verification_rows"] == 1 and last_now == last + 1
+    assert second == [(last_now + 1, *first[0][1:])]  # same row, numbered after the new file
+    write_home(tmp_path, YEAR, {}, [{**rows[0], "decision": "adjust", "verified_level": "2"}])
+    pipeline.ingest(home, YEAR)
+    third, _ = _verification(home)
+    assert third == [(last_now + 1, first[0][1], "35.78", "35.78-1", "adjust", 2)]
