@@ -347,7 +347,7 @@ def finish_ingest(home: Home, year: int, con: duckdb.DuckDBPyConnection, parsed:
     raw_year = home.raw_year(year)
     next_file = int(con.execute("select coalesce(max(file_id) + 1, 0) from landing_files").fetchall()[0][0])
     if not _verification_unchanged(con, raw_year, next_file):
-        verification, vfiles = _read_verification(raw_year, next_file)
+        verification, vfiles = _read_verification(raw_year, next_file)  # noqa: RUF059 - read by DuckDB
         con.execute("delete from landing_verification")
         con.execute("insert into landing_verification select * from verification")
         vfile_table = pa.Table.from_pylist(  # noqa: F841 - read by DuckDB's replacement scan
