@@ -171,17 +171,72 @@ class LandingBatch:
                   error_rule=error_rule, error_detail=error_detail, has_bom=has_bom, records=records,
                   region_hint=region_hint)
 
-    def _answer(self, table: str, file_id: int, source_file: str, answer: Answer, **extra: Any) -> int:
-        record_id = self._add(
-            table, file_id=file_id, source_file=source_file, locator=answer.locator,
-            indicator=code_text(answer.indicator), level=whole_number(answer.level), level_raw=text(answer.level),
-            value=number(answer.value) if answer.has_value else None,
-            value_raw=text(answer.value) if answer.has_value else None,
-            n_evidence=len(answer.evidence), **extra)
-        for locator, item in answer.evidence:
-            self._add("evidence", file_id=file_id, source_file=source_file, locator=locator,
-                      answer_table=table, answer_record_id=record_id, item=text(item))
-        return record_id
+    def _answers(self, table: str, file_id: int, source_file: str, answers: list[Answer],
+                 owner: tuple[int | None, str | None] | None = None) -> None:
+        """Answer rows and their evidence rows, the hot path of a national year: plain values take a
+        short path, anything else goes through the general conversions (:func:`text`, :func:`number` …).
+        ``owner`` is (innovation record id, innovation id) for SID answers."""
+        if not answers:
+            return
+        cols, ev = self.columns[table], self.columns["evidence"]
+        first, first_ev = self.next_ids[table], self.next_ids["evidence"]
+        locators: list[str] = []
+        indicators: list[str | None] = []
+        levels: list[int | None] = []
+        level_raws: list[str | None] = []
+        values: list[float | None] = []
+        value_raws: list[str | None] = []
+        n_evidence: list[int] = []
+        ev_locators: list[str] = []
+        ev_owner: list[int] = []
+        ev_items: list[str | None] = []
+        for record_id, answer in enumerate(answers, first):
+            level, value, items = answer.level, answer.value, answer.evidence
+            locators.append(answer.locator)
+            indicator = answer.indicator
+            indicators.append(indicator.lower().replace(" ", "") or None if type(indicator) is str and
+                              indicator == indicator.strip() else code_text(indicator))
+            if type(level) is int and abs(level) < 2**62:
+                levels.append(level)
+                level_raws.append(str(level))
+            else:
+                levels.append(whole_number(level))
+                level_raws.append(text(level))
+            if answer.has_value:
+                values.append(number(value))
+                value_raws.append(text(value))
+            else:
+                values.append(None)
+                value_raws.append(None)
+            n_evidence.append(len(items))
+            if items:
+                ev_locators.extend(answer.evidence_locators())
+                ev_owner.extend([record_id] * len(items))
+                ev_items.extend([item.strip() or None if type(item) is str else text(item) for item in items])
+        count, ev_count = len(answers), len(ev_items)
+        self.next_ids[table] = first + count
+        self.next_ids["evidence"] = first_ev + ev_count
+        cols["record_id"].extend(range(first, first + count))
+        cols["file_id"].extend([file_id] * count)
+        cols["source_file"].extend([source_file] * count)
+        cols["locator"].extend(locators)
+        cols["indicator"].extend(indicators)
+        cols["level"].extend(levels)
+        cols["level_raw"].extend(level_raws)
+        cols["value"].extend(values)
+        cols["value_raw"].extend(value_raws)
+        cols["n_evidence"].extend(n_evidence)
+        if owner is not None:
+            cols["innovation_record_id"].extend([owner[0]] * count)
+            cols["innovation_id"].extend([owner[1]] * count)
+        ev["record_id"].extend(range(first_ev, first_ev + ev_count))
+        ev["file_id"].extend([file_id] * ev_count)
+        ev["source_file"].extend([source_file] * ev_count)
+        ev["locator"].extend(ev_locators)
+        ev["answer_table"].extend([table] * ev_count)
+        ev["answer_record_id"].extend(ev_owner)
+        ev["item"].extend(ev_items)
+        self.rows += count + ev_count
 
     def add_parsed(self, file_id: int, source_file: str, parsed: ParsedFile) -> int:
         """Add every record of a parsed file; returns the number of records added."""
@@ -195,8 +250,7 @@ class LandingBatch:
         op = parsed.operator
         self._add("operators", file_id=file_id, source_file=source_file,
                   name=text(op.get("name")), email=text(op.get("email")), phone=text(op.get("phone")))
-        for answer in parsed.spd:
-            self._answer("spd_answers", file_id, source_file, answer)
+        self._answers("spd_answers", file_id, source_file, parsed.spd)
         for inv in parsed.innovations:
             f = inv.fields
             design = text(f.get("design"))
@@ -210,11 +264,8 @@ class LandingBatch:
                 implementation_date_raw=text(f.get("implementation_date")),
                 design=design, goal=text(f.get("goal")), benefit=text(f.get("benefit")), result=text(f.get("result")),
                 design_words=len(design.split()) if design else 0)
-            for answer in inv.answers:
-                self._answer("sid_answers", file_id, source_file, answer,
-                             innovation_record_id=inv_id, innovation_id=text(f.get("id")))
-        for answer in parsed.orphan_answers:
-            self._answer("sid_answers", file_id, source_file, answer, innovation_record_id=None, innovation_id=None)
+            self._answers("sid_answers", file_id, source_file, inv.answers, (inv_id, text(f.get("id"))))
+        self._answers("sid_answers", file_id, source_file, parsed.orphan_answers, (None, None))
         return self.rows - before - 1  # the operator row is not a record
 
     def tables(self) -> dict[str, pa.Table]:

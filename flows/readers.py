@@ -10,11 +10,14 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 SCHEMA = "iid.submission/v1"
 MAX_FILE_BYTES = 256 * 1024 * 1024  # a national year's largest real file is a few MB
@@ -44,14 +47,19 @@ class FileRejected(Exception):
         self.detail = detail
 
 
-@dataclass
+@dataclass(slots=True)
 class Answer:
     locator: str
     indicator: Any
     level: Any
     value: Any
-    evidence: list[tuple[str, Any]]  # (locator, item)
+    evidence: list[Any]  # the items; item i sits at f"{locator}{evidence_path}[{i}]"
     has_value: bool
+    evidence_path: str = ".evidence"  # JSON path; "#evidence" in an XLSX cell
+
+    def evidence_locators(self) -> list[str]:
+        prefix = f"{self.locator}{self.evidence_path}["
+        return [f"{prefix}{i}]" for i in range(len(self.evidence))]
 
 
 @dataclass
@@ -85,25 +93,59 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _evidence_items(raw: Any, base: str, json_paths: bool) -> list[tuple[str, Any]]:
+_KEY = re.compile(r'"[ \t\n\r]*:')
+
+
+def _keys_in(doc: Any) -> int:
+    """How many object keys a parsed document holds (duplicates in the text collapse into one)."""
+    count, todo = 0, [doc] if type(doc) is dict or type(doc) is list else []
+    pop, push = todo.pop, todo.append
+    while todo:
+        item = pop()
+        if type(item) is dict:
+            count += len(item)
+            item = item.values()
+        for value in item:
+            kind = type(value)
+            if kind is dict or kind is list:
+                push(value)
+    return count
+
+
+def _loads(text: str) -> Any:
+    """``json.loads`` refusing duplicate keys (FIL009), with a fast path.
+
+    orjson parses first; its result is taken only when every ``"…":`` in the text is a distinct key of
+    the result (a duplicate key would leave fewer keys than key tokens). Anything else, including
+    everything orjson refuses (NaN, huge integers, deep nesting, lone surrogates), goes through the
+    standard library parser with the duplicate check, so results and error messages are the same.
+    """
+    try:
+        doc = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        pass
+    else:
+        if _keys_in(doc) == len(_KEY.findall(text)):
+            return doc
+    return json.loads(text, object_pairs_hook=_no_duplicate_keys)
+
+
+def _evidence_items(raw: Any, json_paths: bool) -> list[Any]:
     if raw is None:
         return []
     if isinstance(raw, str):
-        items: list[Any] = [s.strip() for s in raw.split(";") if s.strip()] if not json_paths else [raw]
-    elif isinstance(raw, list):
-        items = raw
-    else:
-        items = [raw]
-    if json_paths:
-        return [(f"{base}.evidence[{i}]", item) for i, item in enumerate(items)]
-    return [(f"{base}#evidence[{i}]", item) for i, item in enumerate(items)]
+        return [raw] if json_paths else [part.strip() for part in raw.split(";") if part.strip()]
+    if isinstance(raw, list):
+        return raw
+    return [raw]
 
 
 def _json_answer(obj: Any, locator: str) -> Answer:
     if not isinstance(obj, dict):
         return Answer(locator, None, None, None, [], False)
-    return Answer(locator, obj.get("indicator"), obj.get("level"), obj.get("value"),
-                  _evidence_items(obj.get("evidence"), locator, True), "value" in obj and obj["value"] is not None)
+    value = obj.get("value")
+    return Answer(locator, obj.get("indicator"), obj.get("level"), value,
+                  _evidence_items(obj.get("evidence"), True), value is not None)
 
 
 def _json_list(doc: dict[str, Any], key: str) -> list[Any]:
@@ -123,7 +165,7 @@ def parse_json(data: bytes) -> ParsedFile:
     except UnicodeDecodeError as exc:
         raise FileRejected("FIL002", f"not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
     try:
-        doc = json.loads(text, object_pairs_hook=_no_duplicate_keys)
+        doc = _loads(text)
     except json.JSONDecodeError as exc:
         raise FileRejected("FIL004", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except RecursionError:
@@ -178,7 +220,7 @@ def _sheet_rows(wb: Any, name: str) -> list[tuple[int, dict[str, Any]]]:
 def _xlsx_answer(sheet: str, number: int, row: dict[str, Any]) -> Answer:
     loc = f"{sheet}!{number}"
     return Answer(loc, row.get("indicator"), row.get("level"), row.get("value"),
-                  _evidence_items(row.get("evidence"), loc, False), row.get("value") is not None)
+                  _evidence_items(row.get("evidence"), False), row.get("value") is not None, "#evidence")
 
 
 def parse_xlsx(data: bytes) -> ParsedFile:
