@@ -58,24 +58,32 @@ class ValidationSummary:
 
 def frame_chunks(con: duckdb.DuckDBPyConnection, name: str, sql_params: dict[str, Any] | None = None,
                  rows: int | None = None) -> Iterator[tuple[str, Any]]:
-    """A suite's frame (pandas, from DuckDB) in chunks of about ``rows`` rows by record id; at least one.
+    """A suite's frame (pandas, from DuckDB) in chunks of whole files of about ``rows`` rows; at least one.
 
-    Record suites see only the files of the batch being validated (``batch_files``).
+    Record suites see only the files of the batch being validated (``batch_files``); each chunk is one
+    query over a run of those files (``chunk_files``), so no frame of the whole batch is ever built and
+    the per-file windows (occurrence) stay whole. Other suites (verification) come in one chunk.
     """
     rows = rows or max(1, CHUNK_ROWS // WIDE_FRAMES.get(name, 1))
     sql = frame_sql(name)
-    params = bind(sql, sql_params or {})
-    con.execute(f"create or replace temp table suite_frame as {sql}", params)
-    low, high = con.execute("select coalesce(min(record_id), 0), coalesce(max(record_id), 0) "
-                            "from suite_frame").fetchall()[0]
-    given = 0
-    for start in range(int(low), int(high) + 1, rows):
-        frame = con.execute("select * from suite_frame where record_id >= ? and record_id < ? "
-                            "order by record_id", [start, start + rows]).df()
-        if len(frame) or (not given and start + rows > high):  # gaps in the ids give no empty chunk
-            given += 1
-            yield name, frame
-    con.execute("drop table suite_frame")
+    params = bind(sql, {**(sql_params or {}), "chunk_first": 0, "chunk_last": -1})
+    if name not in _SUITE_TABLES:
+        yield name, con.execute(f"{sql} order by record_id", params).df()
+        return
+    sizes = con.execute(f"select file_id, count(*) from {_SUITE_TABLES[name]} "  # noqa: S608
+                        "where file_id in (select file_id from batch_files) group by all order by file_id").fetchall()
+    groups: list[list[int]] = [[]]
+    size = 0
+    for file_id, count in sizes:
+        if groups[-1] and size + count > rows:
+            groups.append([])
+            size = 0
+        groups[-1].append(int(file_id))
+        size += int(count)
+    for group in groups:  # the range lets DuckDB skip the row groups of other files
+        con.execute("create or replace temp table chunk_files as select unnest(?::bigint[]) as file_id", [group])
+        bounds = {"chunk_first": min(group, default=0), "chunk_last": max(group, default=-1)}
+        yield name, con.execute(f"{sql} order by record_id", {**params, **bounds}).df()
 
 
 # Landing table of each record suite: where a failing record's file is looked up.

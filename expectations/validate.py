@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +27,7 @@ SUITES = EXPECTATIONS / "suites"
 SQL = EXPECTATIONS / "sql"
 SUITE_ORDER = ("files", "submissions", "spd_answers", "innovations", "sid_answers", "evidence", "verification")
 VALUE_CHARS = 120
-CHUNK_ROWS = int(os.environ.get("IID_VALIDATE_CHUNK_ROWS", "250000"))  # rows of a frame validated at once
+CHUNK_ROWS = int(os.environ.get("IID_VALIDATE_CHUNK_ROWS", "500000"))  # rows of a frame validated at once
 FAILURE_SCHEMA = pa.schema([
     ("suite", pa.string()), ("record_id", pa.int64()), ("rule", pa.string()), ("severity", pa.string()),
     ("reason", pa.string()), ("value", pa.string()),
@@ -63,6 +65,24 @@ def frame_sql(name: str) -> str:
     return match.group(1).strip().rstrip(";")
 
 
+@lru_cache(maxsize=1)
+def _whitespace() -> str:
+    """Every character Python's ``\\s`` matches, written out (RE2's ``\\s`` knows only six of them)."""
+    return "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
+
+
+def evidence_regex(schemes: str, extensions: str) -> str:
+    """A URL with an allowed scheme, or a bare file name with an allowed extension (EVD002).
+
+    Written without ``\\s``, ``\\S`` and ``$`` so that pandas can hand it to pyarrow's RE2 engine
+    (C++, about 20 times faster than Python's ``re`` on a million items) with the same meaning:
+    whitespace is spelled out as the characters Python's ``\\s`` matches, and ``$`` (the end, or
+    before a final newline) as ``\\n?\\Z``.
+    """
+    ws = _whitespace()
+    return rf"(?i)^(?:(?:{schemes})://[^{ws}/]+[^{ws}]*|[^/\\{ws}][^/\\]*\.(?:{extensions}))\n?\Z"
+
+
 def suite_parameters(method: Methodology, year: int, regions: list[tuple[str, bool]],
                      now: datetime | None = None) -> dict[str, Any]:
     """Values the suites take as ``$PARAMETER``: the year's codes, lists and dates."""
@@ -83,7 +103,7 @@ def suite_parameters(method: Methodology, year: int, regions: list[tuple[str, bo
         "affairs": [a.name for a in method.affairs],
         "deadline_date": pd.Timestamp(deadline.date()),
         "design_min_words": method.narrative.design_min_words or 0,
-        "evidence_regex": rf"(?i)^(?:(?:{schemes})://[^\s/]+\S*|[^/\\\s][^/\\]*\.(?:{ext}))$",
+        "evidence_regex": evidence_regex(schemes, ext),
     }
 
 

@@ -36,7 +36,7 @@ class ReconciliationError(RuntimeError):
 
 def duckdb_memory_limit() -> str:
     """DuckDB's memory for a stage (``$IID_DUCKDB_MEMORY``): beyond it, it spills to disk instead of growing."""
-    return os.environ.get("IID_DUCKDB_MEMORY", "1GB")
+    return os.environ.get("IID_DUCKDB_MEMORY", "512MB")
 
 
 @contextmanager

@@ -102,10 +102,11 @@ def _keys_in(doc: Any) -> int:
     pop, push = todo.pop, todo.append
     while todo:
         item = pop()
+        values: Any = item
         if type(item) is dict:
             count += len(item)
-            item = item.values()
-        for value in item:
+            values = item.values()
+        for value in values:
             kind = type(value)
             if kind is dict or kind is list:
                 push(value)
