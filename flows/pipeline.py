@@ -34,16 +34,22 @@ class ReconciliationError(RuntimeError):
     """Records read do not equal records scored + quarantined + not counting: nothing is published."""
 
 
-def duckdb_memory_limit() -> str:
-    """DuckDB's memory for a stage (``$IID_DUCKDB_MEMORY``): beyond it, it spills to disk instead of growing."""
-    return os.environ.get("IID_DUCKDB_MEMORY", "512MB")
+# DuckDB's memory per stage: ingest and validation run beside parse workers and pandas frames, so they
+# get less; scoring and publishing are DuckDB alone.
+STAGE_MEMORY = {"ingest": "512MB", "validate": "512MB", "transform": "1GB", "publish": "1GB"}
+
+
+def duckdb_memory_limit(stage: str = "transform") -> str:
+    """DuckDB's memory for a stage (``$IID_DUCKDB_MEMORY`` sets it for all): beyond it, DuckDB spills
+    to disk instead of growing."""
+    return os.environ.get("IID_DUCKDB_MEMORY") or STAGE_MEMORY.get(stage, "1GB")
 
 
 @contextmanager
-def work_database(home: Home, year: int) -> Iterator[duckdb.DuckDBPyConnection]:
+def work_database(home: Home, year: int, stage: str = "transform") -> Iterator[duckdb.DuckDBPyConnection]:
     path = home.work_db(year)
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), config={"memory_limit": duckdb_memory_limit()})
+    con = duckdb.connect(str(path), config={"memory_limit": duckdb_memory_limit(stage)})
     try:
         yield con
     finally:
@@ -135,7 +141,7 @@ def ingest(home: Home, year: int, progress: Callable[[int, int], None] | None = 
     from flows.ingest import ingest_year, parse_locally
 
     key = hashlib.sha256(json.dumps([code_version(), for_year(year).sha256]).encode()).hexdigest()
-    with work_database(home, year) as con:
+    with work_database(home, year, "ingest") as con:
         state = _state(con, "ingest")
         reuse = not force and state is not None and state[0] == key
         if not reuse:
@@ -154,7 +160,7 @@ def validate(home: Home, year: int, now: datetime | None = None, force: bool = F
     from expectations.stage import clock_dependent_failures, validate_year
 
     method = for_year(year).method
-    with work_database(home, year) as con:
+    with work_database(home, year, "validate") as con:
         key = inputs_key(con, year)
         state = _state(con, "validate")
         if (not force and state is not None and state[0] == key and home.docs_dir(year).is_dir()
@@ -196,7 +202,7 @@ def transform(home: Home, year: int, force: bool = False) -> dict[str, Any]:
     from flows.publish import content_hashes
     from transforms.runner import run_models
 
-    with work_database(home, year) as con:
+    with work_database(home, year, "transform") as con:
         key = inputs_key(con, year)
         state = _state(con, "transform")
         if not force and state is not None and state[0] == key:
@@ -228,7 +234,7 @@ def publish(home: Home, year: int, run: dict[str, Any]) -> dict[str, Any]:
     from flows.publish import publish_release
 
     loaded = for_year(year)
-    with work_database(home, year) as con:
+    with work_database(home, year, "publish") as con:
         validation = json.loads(con.execute("select summary from validation_summary").fetchall()[0][0])
         inputs = con.execute("select source_file, sha256, bytes from landing_files union all "
                              "select source_file, sha256, bytes from landing_verification_files "
