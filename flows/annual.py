@@ -240,8 +240,12 @@ def _local_workers_share_api(task_runner: str, dask_address: str | None) -> Iter
 
 
 def _prefetch_validation(parameters: dict[str, Any]) -> None:
-    """If the run will likely validate, import GX on a thread while Prefect starts (see expectations.prefetch)."""
-    if parameters.get("from_stage", "ingest") not in ("ingest", "validate"):
+    """If the run will likely validate, import GX on a thread while Prefect's temporary server starts
+    (see expectations.prefetch). With a running server there is no idle core to use: the import would
+    only slow the ingest workers down, so validation imports GX when it needs it."""
+    from prefect.settings import get_current_settings
+
+    if parameters.get("from_stage", "ingest") not in ("ingest", "validate") or get_current_settings().api.url:
         return
     year = int(parameters.get("year") or default_year())
     home = Home.resolve(parameters.get("home"))

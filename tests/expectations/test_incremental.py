@@ -133,3 +133,21 @@ def test_the_gx_import_is_started_early_only_when_validation_is_expected(home: H
     assert not pipeline.validation_expected(home, YEAR)
     (home.raw_year(YEAR) / "11.json").write_text(json.dumps(submission("11", spd_total=41)), encoding="utf-8")
     assert pipeline.validation_expected(home, YEAR)
+
+
+def test_gx_is_imported_early_only_beside_a_temporary_server(home: Home, monkeypatch: pytest.MonkeyPatch) -> None:
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from expectations import prefetch
+    from flows.annual import _prefetch_validation
+
+    calls: list[bool] = []
+    monkeypatch.setattr(prefetch, "start", lambda: calls.append(True) or True)
+    parameters = {"year": YEAR, "home": str(home.root)}
+    with temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:4200/api"}):
+        _prefetch_validation(parameters)  # a running server: no idle core to import on
+    assert calls == []
+    _prefetch_validation({**parameters, "from_stage": "publish"})  # nothing to validate
+    assert calls == []
+    _prefetch_validation(parameters)
+    assert calls == [True]

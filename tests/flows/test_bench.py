@@ -63,3 +63,20 @@ def test_a_resubmission_moves_one_region_in_both(scored: Home, tmp_path: Path) -
     assert ours == floor
     changed = [row[0] for row in ours if before[row[0]][1] != row[1]]
     assert changed == [code]
+
+
+def test_tree_memory_counts_child_processes() -> None:
+    """The peak the benchmark reports includes worker processes (here a child holding ~200 MB)."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from flows.bench import TreeMemory, _tree_rss_bytes
+
+    alone = _tree_rss_bytes(os.getpid())
+    with TreeMemory(interval=0.05) as memory:
+        child = subprocess.Popen([sys.executable, "-c", "import time; b = bytearray(200 * 2**20); time.sleep(3)"])
+        time.sleep(1.5)
+        child.wait()
+    assert memory.peak - alone > 150 * 2**20
