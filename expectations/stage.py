@@ -143,7 +143,11 @@ def clock_dependent_failures(con: duckdb.DuckDBPyConnection) -> int:
 
 def _prune_batches(con: duckdb.DuckDBPyConnection, key: str, now: datetime) -> int:
     """Forget batches that no longer hold: another key, a file gone or changed, a clock-dependent failure
-    (e.g. a submission dated in the future may be valid now), or a clock later than this run's."""
+    (e.g. a submission dated in the future may be valid now), or a clock later than this run's; and
+    the rows of a batch whose validation was cut short (a killed run: its batch row comes last)."""
+    con.execute("delete from validation_results where batch_id not in (select batch_id from validation_batches)")
+    con.execute("delete from validation_failures where batch_id is not null "
+                "and batch_id not in (select batch_id from validation_batches)")
     stale = [int(r[0]) for r in con.execute(
         "select distinct b.batch_id from validation_batches b "
         "where b.key <> $key or b.validated_at > $now "

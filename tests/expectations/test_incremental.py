@@ -151,3 +151,19 @@ def test_gx_is_imported_early_only_beside_a_temporary_server(home: Home, monkeyp
     assert calls == []
     _prefetch_validation(parameters)
     assert calls == [True]
+
+
+def test_rows_of_a_batch_cut_short_by_a_crash_are_dropped(home: Home, tmp_path: Path) -> None:
+    _stages(home)
+    con = duckdb.connect(str(home.work_db(YEAR)))
+    try:  # what a run killed in the middle of validating a new batch leaves behind
+        con.execute("insert into validation_results select batch_id + 1, suite, chunk, rows, result "
+                    "from validation_results")
+        con.execute("insert into validation_failures select suite, record_id, rule, severity, reason, value, "
+                    "batch_id + 1 from validation_failures where batch_id is not null")
+    finally:
+        con.close()
+    (home.raw_year(YEAR) / "11-correction.json").write_text(
+        json.dumps(submission("11", spd_total=41, submitted_at="2024-07-20T10:00:00+07:00")), encoding="utf-8")
+    assert _stages(home)["files_validated"] == 1
+    assert _outcome(home) == _full_validation_of(home, tmp_path)
