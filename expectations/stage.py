@@ -86,7 +86,7 @@ def frame_chunks(con: duckdb.DuckDBPyConnection, name: str, sql_params: dict[str
         yield name, con.execute(f"{sql} order by record_id", {**params, **bounds}).df()
 
 
-# Landing table of each record suite: where a failing record's file is looked up.
+# Landing table of each record suite: its rows per file size the chunks of the suite's frame.
 _SUITE_TABLES = {"files": "landing_files", "submissions": "landing_submissions", "spd_answers": "landing_spd_answers",
                  "innovations": "landing_innovations", "sid_answers": "landing_sid_answers",
                  "evidence": "landing_evidence"}
@@ -129,7 +129,7 @@ def time_dependent_rules() -> list[str]:
     rules = []
     for name in RECORD_SUITES:
         for expectation in load_suite_json(name).get("expectations", []):
-            if '"now"' in json.dumps(expectation.get("kwargs", {})):
+            if {"$PARAMETER": "now"} in expectation.get("kwargs", {}).values():
                 rules.append(str(expectation["meta"]["rule"]))
     return sorted(rules)
 
@@ -141,7 +141,7 @@ def clock_dependent_failures(con: duckdb.DuckDBPyConnection) -> int:
                            [time_dependent_rules()]).fetchall()[0][0])
 
 
-def _prune_batches(con: duckdb.DuckDBPyConnection, key: str, now: datetime) -> int:
+def _prune_batches(con: duckdb.DuckDBPyConnection, key: str, now: datetime) -> None:
     """Forget batches that no longer hold: another key, a file gone or changed, a clock-dependent failure
     (e.g. a submission dated in the future may be valid now), or a clock later than this run's; and
     the rows of a batch whose validation was cut short (a killed run: its batch row comes last)."""
@@ -158,7 +158,6 @@ def _prune_batches(con: duckdb.DuckDBPyConnection, key: str, now: datetime) -> i
     if stale:
         for table in ("validation_batches", "validation_results", "validation_failures"):
             con.execute(f"delete from {table} where batch_id in (select unnest(?))", [stale])  # noqa: S608
-    return len(stale)
 
 
 def _validate_new_files(con: duckdb.DuckDBPyConnection, key: str, now: datetime, params: dict[str, Any],

@@ -86,15 +86,20 @@ def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"create or replace table landing_{name} as select * from empty")  # noqa: S608
 
 
+def verification_files(raw_year: Path) -> list[Path]:
+    """The year's verification CSVs (``verification/*.csv``), sorted; symbolic links are never followed."""
+    folder = raw_year / VERIFICATION_DIR
+    if not folder.is_dir() or folder.is_symlink():
+        return []
+    return sorted(p for p in folder.glob("*.csv") if not p.is_symlink())
+
+
 def _read_verification(raw_year: Path, first_file_id: int) -> tuple[pa.Table, list[tuple[str, str, int]]]:
     """Rows of every ``verification/*.csv``; returns the table and (file, sha256, bytes) per CSV."""
-    folder = raw_year / VERIFICATION_DIR
     rows: dict[str, list[Any]] = {f.name: [] for f in VERIFICATION_SCHEMA}
     files: list[tuple[str, str, int]] = []
-    if not folder.is_dir() or folder.is_symlink():
-        return pa.Table.from_pydict(rows, schema=VERIFICATION_SCHEMA), files
     record_id = 0
-    for file_id, path in enumerate(sorted(p for p in folder.glob("*.csv") if not p.is_symlink()), first_file_id):
+    for file_id, path in enumerate(verification_files(raw_year), first_file_id):
         data = path.read_bytes()
         rel = path.relative_to(raw_year).as_posix()
         files.append((rel, hashlib.sha256(data).hexdigest(), len(data)))
@@ -323,11 +328,7 @@ VERIFICATION_FILES_SCHEMA = pa.schema([("source_file", pa.string()), ("sha256", 
 def _verification_unchanged(con: duckdb.DuckDBPyConnection, raw_year: Path, first_file_id: int) -> bool:
     """Whether the verification CSVs are those already in ``landing_verification`` (same names, same
     sha256): then they are not read again, only renumbered after the submission files."""
-    folder = raw_year / VERIFICATION_DIR
-    now: list[tuple[str, str]] = []
-    if folder.is_dir() and not folder.is_symlink():
-        now = [(p.relative_to(raw_year).as_posix(), sha256_file(p))
-               for p in sorted(q for q in folder.glob("*.csv") if not q.is_symlink())]
+    now = [(p.relative_to(raw_year).as_posix(), sha256_file(p)) for p in verification_files(raw_year)]
     try:
         kept = con.execute("select source_file, sha256, first_file_id from landing_verification_files "
                            "order by source_file").fetchall()

@@ -80,9 +80,7 @@ def inputs_key(con: duckdb.DuckDBPyConnection, year: int) -> str:
     """What the scores depend on: every input file's content, the method, the region master and the code."""
     files = con.execute("select source_file, sha256 from landing_files union all "
                         "select source_file, sha256 from landing_verification_files order by all").fetchall()
-    digest = hashlib.sha256(json.dumps([year, files, for_year(year).sha256, regions_sha256(), code_version()])
-                            .encode())
-    return digest.hexdigest()
+    return hashlib.sha256(json.dumps([validation_key(year), files]).encode()).hexdigest()
 
 
 def validation_key(year: int) -> str:
@@ -107,12 +105,12 @@ def drop_zone_fingerprint(home: Home, year: int) -> str:
     A cheap guess (no file is read) of whether validation will have anything to do: used only to
     start importing GX early, never to decide what is validated (that goes by content).
     """
-    from flows.ingest import VERIFICATION_DIR, drop_zone_files
+    from flows.ingest import drop_zone_files, verification_files
 
     raw = home.raw_year(year)
     entries = []
     if raw.is_dir():
-        for path in [*drop_zone_files(raw), *sorted((raw / VERIFICATION_DIR).glob("*.csv"))]:
+        for path in [*drop_zone_files(raw), *verification_files(raw)]:
             stat = path.lstat()
             entries.append((path.relative_to(raw).as_posix(), stat.st_size, stat.st_mtime_ns))
     return hashlib.sha256(json.dumps([validation_key(year), entries]).encode()).hexdigest()

@@ -61,3 +61,29 @@ def test_deep_nesting_is_refused_as_before() -> None:
     with pytest.raises(FileRejected) as caught:
         parse_json(("[" * 50_000 + "]" * 50_000).encode())
     assert caught.value.rule == "FIL008"
+
+
+ODD_VALUES = [None, "", "  ", "3", " 3 ", "3.0", "tiga", 3, 3.0, 3.5, -0.0, True, False, 2**63, 1e309, float("nan"),
+              "1,5", " Sid 03 ", "SID_03", "sid 03", {"a": 1}, [1, 2], "\u00a0x\u00a0", "é"]
+
+
+def test_bulk_answer_rows_equal_the_general_conversions() -> None:
+    """LandingBatch's short paths for plain values give exactly what text/whole_number/number/code_text give."""
+    from flows.landing import LandingBatch, code_text, number, text, whole_number
+    from flows.readers import Answer
+
+    answers = [Answer(f"$.spd[{i}]", indicator, level, value, [level, value, indicator], value is not None)
+               for i, (indicator, level, value) in enumerate(
+                   (a, b, c) for a in ODD_VALUES for b in ODD_VALUES[:12] for c in ODD_VALUES[::5])]
+    batch = LandingBatch({"spd_answers": 0, "evidence": 0})
+    batch._answers("spd_answers", 7, "f.json", answers)
+    rows, evidence = batch.columns["spd_answers"], batch.columns["evidence"]
+    for i, a in enumerate(answers):
+        assert rows["indicator"][i] == code_text(a.indicator)
+        assert rows["level"][i] == whole_number(a.level) and rows["level_raw"][i] == text(a.level)
+        value = number(a.value) if a.has_value else None
+        assert rows["value"][i] == value or (value != value and rows["value"][i] != rows["value"][i])
+        assert rows["value_raw"][i] == (text(a.value) if a.has_value else None)
+    assert evidence["item"] == [text(item) for a in answers for item in a.evidence]
+    assert evidence["locator"] == [f"$.spd[{i}].evidence[{j}]" for i in range(len(answers)) for j in range(3)]
+    assert evidence["answer_record_id"] == [i for i in range(len(answers)) for _ in range(3)]
