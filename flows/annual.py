@@ -257,7 +257,10 @@ def _prefetch_validation(parameters: dict[str, Any]) -> None:
 
 def run_annual(task_runner: str = "default", dask_address: str | None = None, **parameters: Any) -> dict[str, Any]:
     """Run the annual flow with ``parameters`` on the chosen task runner."""
+    from flows import tempserver
+
     flow_on_runner = annual_flow(task_runner, dask_address)
     _prefetch_validation(parameters)
+    tempserver.adopt()  # a temporary server started early (flows.tempserver), if any
     with _local_workers_share_api(task_runner, dask_address):
         return dict(flow_on_runner(**parameters))

@@ -228,12 +228,16 @@ def _generate(root: str, year: str, scale: str, seed: str) -> dict[str, Any]:
 
 
 def _empty() -> dict[str, Any]:
+    from flows import tempserver
     from flows.settings import configure_prefect_defaults
 
     configure_prefect_defaults()
+    tempserver.spawn()  # as `iid run` does
     from prefect import flow
 
     import flows.annual  # noqa: F401 - the imports a real run pays
+
+    tempserver.adopt()
 
     @flow(name="annual", flow_run_name="annual-empty")
     def empty_annual() -> None:
@@ -244,9 +248,11 @@ def _empty() -> dict[str, Any]:
 
 
 def _run(root: str, year: str) -> dict[str, Any]:
+    from flows import tempserver
     from flows.settings import configure_prefect_defaults
 
     configure_prefect_defaults()
+    tempserver.spawn()  # as `iid run` does
     import pyarrow.parquet as pq
 
     from flows.annual import run_annual

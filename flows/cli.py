@@ -80,6 +80,9 @@ def generate(
 def _run_one(year: int, home: Home, from_stage: str = "ingest", force: bool = False, task_runner: str = "default",
              dask_address: str | None = None) -> dict[str, Any]:
     configure_prefect_defaults()
+    from flows import tempserver
+
+    tempserver.spawn()  # boots while the flow's code is imported
     from flows.annual import run_annual
 
     return run_annual(task_runner, dask_address, year=year, home=str(home.root), from_stage=from_stage, force=force)
