@@ -245,11 +245,11 @@ def _prefetch_validation(parameters: dict[str, Any]) -> None:
     only slow the ingest workers down, so validation imports GX when it needs it."""
     from prefect.settings import get_current_settings
 
-    if parameters.get("from_stage", "ingest") not in ("ingest", "validate") or get_current_settings().api.url:
+    if get_current_settings().api.url:
         return
     year = int(parameters.get("year") or default_year())
-    home = Home.resolve(parameters.get("home"))
-    if parameters.get("force") or pipeline.validation_expected(home, year):
+    if pipeline.will_validate(Home.resolve(parameters.get("home")), year, parameters.get("from_stage", "ingest"),
+                              bool(parameters.get("force"))):
         from expectations import prefetch
 
         prefetch.start()
@@ -261,6 +261,6 @@ def run_annual(task_runner: str = "default", dask_address: str | None = None, **
 
     flow_on_runner = annual_flow(task_runner, dask_address)
     _prefetch_validation(parameters)
-    tempserver.adopt()  # a temporary server started early (flows.tempserver), if any
+    tempserver.ready()  # a temporary server started early (flows.tempserver), if any
     with _local_workers_share_api(task_runner, dask_address):
         return dict(flow_on_runner(**parameters))

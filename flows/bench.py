@@ -232,12 +232,12 @@ def _empty() -> dict[str, Any]:
     from flows.settings import configure_prefect_defaults
 
     configure_prefect_defaults()
-    tempserver.spawn()  # as `iid run` does
+    tempserver.start_early()  # as `iid run` does
     from prefect import flow
 
     import flows.annual  # noqa: F401 - the imports a real run pays
 
-    tempserver.adopt()
+    tempserver.ready()
 
     @flow(name="annual", flow_run_name="annual-empty")
     def empty_annual() -> None:
@@ -252,12 +252,14 @@ def _run(root: str, year: str) -> dict[str, Any]:
     from flows.settings import configure_prefect_defaults
 
     configure_prefect_defaults()
-    tempserver.spawn()  # as `iid run` does
+    from flows import pipeline
+
+    home = Home.resolve(root)
+    tempserver.start_early(lambda: pipeline.will_validate(home, int(year)))  # as `iid run` does
     import pyarrow.parquet as pq
 
     from flows.annual import run_annual
 
-    home = Home.resolve(root)
     with TreeMemory() as memory:
         result = run_annual(year=int(year), home=str(home.root))  # as `iid run` does
     row = pq.read_table(home.warehouse / "runs" / f"{year}-{result['run_id']}.parquet").to_pylist()[0]
@@ -280,3 +282,7 @@ if __name__ == "__main__":
     steps: dict[str, Callable[..., dict[str, Any]]] = {"generate": _generate, "empty": _empty, "run": _run,
                                                         "baseline": _baseline}
     print(json.dumps(steps[sys.argv[1]](*sys.argv[2:])))
+    if sys.argv[1] in ("empty", "run"):
+        from flows.process import exit_now
+
+        exit_now()  # as `iid` does

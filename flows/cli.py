@@ -80,9 +80,10 @@ def generate(
 def _run_one(year: int, home: Home, from_stage: str = "ingest", force: bool = False, task_runner: str = "default",
              dask_address: str | None = None) -> dict[str, Any]:
     configure_prefect_defaults()
-    from flows import tempserver
+    from flows import pipeline, tempserver
 
-    tempserver.spawn()  # boots while the flow's code is imported
+    # Prefect's temporary server boots while the flow's code (and GX, if needed) is imported.
+    tempserver.start_early(lambda: pipeline.will_validate(home, year, from_stage, force))
     from flows.annual import run_annual
 
     return run_annual(task_runner, dask_address, year=year, home=str(home.root), from_stage=from_stage, force=force)
@@ -363,11 +364,18 @@ def serve(home: HomeOpt = None,
 
 def main() -> None:
     """Console-script entry point."""
+    from flows.process import exit_now
+
     try:
         app()
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
+    except SystemExit as done:  # how click ends every command
+        code = done.code
+        if isinstance(code, int) or code is None:
+            exit_now(code or 0)
+        raise
 
 
 if __name__ == "__main__":

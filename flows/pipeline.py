@@ -125,6 +125,11 @@ def validation_expected(home: Home, year: int) -> bool:
         return True
 
 
+def will_validate(home: Home, year: int, from_stage: str = "ingest", force: bool = False) -> bool:
+    """Whether a run from ``from_stage`` will likely validate (to import GX ahead of time)."""
+    return force or (from_stage in ("ingest", "validate") and validation_expected(home, year))
+
+
 def _remember_validated(home: Home, year: int) -> None:
     marker = _fingerprint_path(home, year)
     tmp = marker.with_suffix(".tmp")

@@ -1,15 +1,19 @@
 """Start Prefect's temporary API server first thing, so that it boots while this process imports.
 
-With no ``PREFECT_API_URL`` a flow starts a temporary server itself, but only when its client is
+With no API URL configured, a flow starts a temporary server itself, but only when its client is
 first needed: after importing Prefect (~2 s), the flow engine and the server's own code (~3 s), and
 whatever the run imports on the way (Great Expectations, ~6 s of CPU). The server then takes another
-~8–10 s to boot. :func:`spawn` starts the same server process (the command Prefect's
-``SubprocessASGIServer`` runs) before Prefect is imported, and :func:`adopt` hands it to Prefect once
-it answers, as if Prefect had started it: same singleton, same "Stopping temporary server" at exit.
+~8–10 s to boot, while this process waits.
 
-Nothing changes when a server is configured (``PREFECT_API_URL`` in the environment, a profile or a
-``prefect.toml``): :func:`adopt` then stops the spare process and the flow uses the configured server.
-``IID_EARLY_SERVER=0`` turns this off. Only the standard library is imported before :func:`adopt`.
+:func:`start_early` instead launches, before Prefect is imported, a process that reads Prefect's
+settings exactly as this one would (same environment, profile, ``prefect.toml``) and says whether an
+API URL is configured. If one is, it exits and nothing changes: the flow uses the configured server.
+If not, it becomes the temporary server Prefect would have started (the same uvicorn app, command
+and ephemeral settings) and this process points ``PREFECT_API_URL`` at it, so the server boots on one
+core while this process imports Prefect, the flow and Great Expectations on the other.
+:func:`ready` waits until it answers; at exit it is stopped like Prefect's own.
+
+Only the standard library is imported here. ``IID_EARLY_SERVER=0`` turns this off.
 """
 
 from __future__ import annotations
@@ -17,32 +21,79 @@ from __future__ import annotations
 import atexit
 import contextlib
 import importlib.util
+import logging
 import os
+import select
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
-PORT_IN_USE_EXIT = 3  # uvicorn's exit status when its port is taken
+SERVING, CONFIGURED = "serving", "configured"
+
+# Runs in the launched process: the verdict on one line, then Prefect's temporary server.
+_LAUNCHER = """
+import os, runpy, sys
+port, app_dir = sys.argv[1], sys.argv[2]
+from prefect.settings import get_current_settings
+if get_current_settings().api.url:
+    print("configured", flush=True)
+    raise SystemExit(0)
+print("serving", flush=True)
+sys.stdout = open(os.devnull, "w")
+sys.argv = ["uvicorn", "--app-dir", app_dir, "--factory", "prefect.server.api.server:create_app",
+            "--host", "127.0.0.1", "--port", port, "--log-level", "error", "--lifespan", "on"]
+runpy.run_module("uvicorn", run_name="__main__", alter_sys=True)
+"""
+# What Prefect's SubprocessASGIServer sets for its server process.
+_SERVER_ENV = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
+
+
+class EarlyServerError(RuntimeError):
+    """The temporary server started early did not come up."""
 
 
 @dataclass
 class EarlyServer:
     port: int
-    process: subprocess.Popen[bytes]
-    adopted: bool = False
+    process: subprocess.Popen[str]
+    serving: bool = False
+    announced: bool = False
+
+    @property
+    def address(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
     @property
     def api_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/api"
+        return f"{self.address}/api"
+
+    def verdict(self, timeout: float) -> str:
+        """``serving`` or ``configured`` as the launched process reports it ("" if it died first)."""
+        assert self.process.stdout is not None
+        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
+        return self.process.stdout.readline().strip() if ready else ""
+
+    def healthy(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.process.poll() is None:
+            try:
+                with urllib.request.urlopen(f"{self.api_url}/health", timeout=2) as response:
+                    if response.status == 200:
+                        return True
+            except OSError:
+                pass
+            time.sleep(0.05)
+        return False
 
     def stop(self) -> None:
-        """Stop the process unless Prefect owns it now (Prefect stops it at exit)."""
-        if self.adopted or self.process.poll() is not None:
+        if self.process.poll() is not None:
             return
+        if self.serving:
+            logging.getLogger("prefect").info("Stopping temporary server on %s", self.address)
         self.process.terminate()
         try:
             self.process.wait(timeout=5)
@@ -60,12 +111,19 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def spawn() -> EarlyServer | None:
-    """Start a temporary Prefect server process now, if this run will likely need one.
+def startup_timeout() -> float:
+    """Prefect's ``PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS`` (120 s from our defaults)."""
+    try:
+        return float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120"))
+    except ValueError:
+        return 120.0
 
-    Call it after :func:`flows.settings.configure_prefect_defaults` (the process inherits the
-    environment) and before Prefect is imported; once Prefect is imported it is too late to gain
-    anything, and Prefect starts its server as usual.
+
+def spawn() -> EarlyServer | None:
+    """Launch the settings check and, when no API URL is configured, the temporary server.
+
+    Nothing happens when ``PREFECT_API_URL`` is set, ``IID_EARLY_SERVER=0``, or Prefect is imported
+    already (then it is too late to gain anything and Prefect starts its server as usual).
     """
     global _EARLY
     if (_EARLY is not None or os.environ.get("PREFECT_API_URL") or os.environ.get("IID_EARLY_SERVER") == "0"
@@ -74,57 +132,54 @@ def spawn() -> EarlyServer | None:
     spec = importlib.util.find_spec("prefect")
     if spec is None or not spec.submodule_search_locations:
         return None
-    app_dir = Path(next(iter(spec.submodule_search_locations))).parent
+    app_dir = os.path.dirname(next(iter(spec.submodule_search_locations)))
     port = _free_port()
-    env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--app-dir", str(app_dir), "--factory",
-         "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "error", "--lifespan", "on"], env=env)
+    process = subprocess.Popen([sys.executable, "-c", _LAUNCHER, str(port), app_dir],
+                               env={**os.environ, **_SERVER_ENV}, stdout=subprocess.PIPE, text=True)
     _EARLY = EarlyServer(port, process)
     atexit.register(_EARLY.stop)
     return _EARLY
 
 
-def _healthy(early: EarlyServer, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if early.process.poll() is not None:
-            return False
-        try:
-            with urllib.request.urlopen(f"{early.api_url}/health", timeout=2) as response:
-                if response.status == 200:
-                    return True
-        except OSError:
-            pass
-        time.sleep(0.1)
-    return False
+def start_early(will_validate: Callable[[], bool] | None = None) -> bool:
+    """Call before Prefect is imported (after :func:`flows.settings.configure_prefect_defaults`).
 
-
-def adopt() -> bool:
-    """Hand a spawned server to Prefect once it answers; False (and the process stopped) when there is
-    none, a server is configured, Prefect already runs its own, or ours did not come up (Prefect then
-    starts one the usual way and reports any failure itself)."""
+    True when the run will use a temporary server started now: ``PREFECT_API_URL`` then points at it.
+    If ``will_validate()`` says the run will validate, Great Expectations starts importing on a thread
+    at once (:mod:`expectations.prefetch`): this process has nothing else to do until the launched
+    one has read Prefect's settings. False when a server is configured or this is off.
+    """
     global _EARLY
-    early = _EARLY
-    if early is None or early.adopted:
-        return early is not None and early.adopted
-    from prefect.settings import get_current_settings
+    early = spawn()
+    if early is None:
+        return False
+    if will_validate is not None and will_validate():
+        from expectations import prefetch
 
-    settings = get_current_settings()
-    if settings.api.url:
+        prefetch.start()  # this process would only wait for the verdict meanwhile
+    if early.verdict(startup_timeout()) != SERVING:
         early.stop()
         _EARLY = None
-        return False
-    from prefect.server.api.server import SubprocessASGIServer, subprocess_server_logger
-
-    server = SubprocessASGIServer()  # the instance a flow's client uses when no API URL is set
-    if server.running or not _healthy(early, float(settings.server.ephemeral.startup_timeout_seconds)):
-        early.stop()
-        _EARLY = None
-        return False
-    subprocess_server_logger.info(f"Using the temporary server started early on http://127.0.0.1:{early.port}")
-    server.port, server.server_process, server.running = early.port, early.process, True
-    early.adopted = True
-    atexit.register(server.stop)
+        return False  # a configured server (or a broken install: Prefect then reports it itself)
+    early.serving = True
+    os.environ["PREFECT_API_URL"] = early.api_url
     return True
+
+
+def ready() -> None:
+    """Wait until a server from :func:`start_early` answers (no-op without one)."""
+    early = _EARLY
+    if early is None or not early.serving:
+        return
+    logger = logging.getLogger("prefect")
+    if not early.healthy(startup_timeout()):
+        code = early.process.poll()
+        early.stop()
+        raise EarlyServerError(
+            f"Prefect's temporary server on {early.address} did not start"
+            f"{f' (it exited with status {code})' if code is not None else f' within {startup_timeout():.0f} s'}; "
+            "run again, raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, or point PREFECT_API_URL at a "
+            "running server")
+    if not early.announced:
+        logger.info("Temporary server on %s (started before the run's imports)", early.address)
+        early.announced = True

@@ -16,10 +16,6 @@ from flows import tempserver
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _sleeper() -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-
-
 def test_iid_run_uses_the_early_server_and_stops_it(tmp_path: Path) -> None:
     """A real `iid run` in a fresh process: the early server is adopted, the run publishes, and the
     server process is gone when the command returns."""
@@ -30,10 +26,11 @@ def test_iid_run_uses_the_early_server_and_stops_it(tmp_path: Path) -> None:
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-3000:]
-    assert "Using the temporary server started early on http://127.0.0.1:" in output
-    port = output.split("started early on http://127.0.0.1:")[1].split()[0]
+    assert "Temporary server on http://127.0.0.1:" in output
+    port = output.split("Temporary server on http://127.0.0.1:")[1].split()[0]
     assert f"Stopping temporary server on http://127.0.0.1:{port}" in output
     assert "Starting temporary server" not in output  # Prefect did not start a second one
+    assert "connection attempts failed" not in output  # logs and events were sent before the server stopped
     con = duckdb.connect(str(home.catalog), read_only=True)
     try:
         assert con.execute("select count(*) from region_scores where submitted").fetchall() == [(1,)]
@@ -53,35 +50,27 @@ def test_no_early_server_when_one_is_configured_or_prefect_is_loaded(monkeypatch
     assert tempserver.spawn() is None
     monkeypatch.delitem(sys.modules, "prefect")  # as in a fresh `iid run`
     monkeypatch.setenv("IID_EARLY_SERVER", "0")
-    assert tempserver.spawn() is None
-    monkeypatch.delenv("IID_EARLY_SERVER")
-    early = tempserver.spawn()
-    assert early is not None and early.process.poll() is None
-    early.stop()
-    assert early.process.poll() is not None
+    assert tempserver.start_early() is False
+    assert "PREFECT_API_URL" not in os.environ
+
+
+def test_a_server_in_the_profile_is_used_and_the_launcher_exits(monkeypatch: pytest.MonkeyPatch,
+                                                                 tmp_path: Path) -> None:
+    """An API URL in the active Prefect profile (not the environment) is found by the launched
+    process, which then exits: no temporary server, PREFECT_API_URL left alone."""
+    profiles = tmp_path / "profiles.toml"
+    profiles.write_text('active = "ops"\n[profiles.ops]\nPREFECT_API_URL = "http://127.0.0.1:4299/api"\n')
+    monkeypatch.setenv("PREFECT_PROFILES_PATH", str(profiles))
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
     monkeypatch.setattr(tempserver, "_EARLY", None)
+    monkeypatch.delitem(sys.modules, "prefect")
+    assert tempserver.start_early() is False
+    assert "PREFECT_API_URL" not in os.environ and tempserver._EARLY is None
 
 
-def test_adopt_stops_the_spare_process_when_a_server_is_configured(monkeypatch: pytest.MonkeyPatch) -> None:
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    early = tempserver.EarlyServer(1, _sleeper())
-    monkeypatch.setattr(tempserver, "_EARLY", early)
-    with temporary_settings({PREFECT_API_URL: "http://127.0.0.1:1/api"}):
-        assert tempserver.adopt() is False
-    assert early.process.poll() is not None and not early.adopted
-    assert tempserver._EARLY is None
-
-
-def test_adopt_gives_up_on_a_server_that_died(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A process that exits (e.g. its port was taken) is not adopted; Prefect starts its own."""
-    from prefect.server.api.server import SubprocessASGIServer
-
-    dead = subprocess.Popen([sys.executable, "-c", f"raise SystemExit({tempserver.PORT_IN_USE_EXIT})"])
+def test_a_server_that_dies_is_reported_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"], stdout=subprocess.PIPE, text=True)
     dead.wait()
-    early = tempserver.EarlyServer(1, dead)
-    monkeypatch.setattr(tempserver, "_EARLY", early)
-    server = SubprocessASGIServer()
-    monkeypatch.setattr(server, "running", False)
-    assert tempserver.adopt() is False
-    assert not early.adopted and server.port != 1
+    monkeypatch.setattr(tempserver, "_EARLY", tempserver.EarlyServer(1, dead, serving=True))
+    with pytest.raises(tempserver.EarlyServerError, match=r"did not start \(it exited with status 3\); run again"):
+        tempserver.ready()
