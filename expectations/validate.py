@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -65,10 +64,13 @@ def frame_sql(name: str) -> str:
     return match.group(1).strip().rstrip(";")
 
 
+_LAST_WHITESPACE = 0x3000  # IDEOGRAPHIC SPACE; nothing above it is whitespace (a test checks all code points)
+
+
 @lru_cache(maxsize=1)
 def _whitespace() -> str:
     """Every character Python's ``\\s`` matches, written out (RE2's ``\\s`` knows only six of them)."""
-    return "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
+    return "".join(c for c in map(chr, range(_LAST_WHITESPACE + 1)) if c.isspace())
 
 
 def evidence_regex(schemes: str, extensions: str) -> str:

@@ -200,8 +200,64 @@ def transform_params(year: int) -> dict[str, Any]:
     }
 
 
+# What the scores of one submission file depend on besides year-wide inputs: its content, its status
+# (counting, superseded, late), its region and which of its records validation rejected.
+FILE_FINGERPRINTS = """
+with rejected as (
+    select file_id, count(*) as n, sum(hash(record_type, record_id, rule)) as h from rejected_records group by all
+)
+select f.file_id,
+       hash(f.sha256, f.error_rule, s.record_id, s.status, s.region_code, coalesce(r.n, 0), coalesce(r.h, 0))
+from landing_files f
+left join submission_status s using (file_id)
+left join rejected r using (file_id)
+"""
+SCORED_STATE_DDL = ("create table if not exists transform_files (file_id bigint, fingerprint ubigint)",
+                    "create table if not exists transform_year (key varchar)")
+
+
+def year_wide_key(con: duckdb.DuckDBPyConnection, year: int) -> str:
+    """What every file's scores depend on: method, region master, code, the model parameters and the
+    verification decisions as validated. While it is unchanged, a run need only score changed files."""
+    verification = con.execute(
+        "select (select count(*) || ':' || coalesce(sum(hash(v)), 0) "
+        " from (select * exclude (file_id) from landing_verification) v), "  # its id moves as submissions come
+        "(select count(*) || ':' || coalesce(sum(hash(record_id, rule, severity)), 0) from validation_failures "
+        " where suite = 'verification')").fetchall()[0]
+    return hashlib.sha256(json.dumps([validation_key(year), transform_params(year), list(verification)],
+                                     default=str).encode()).hexdigest()
+
+
+def _transform_scope(con: duckdb.DuckDBPyConnection, year_key: str) -> tuple[list[int] | None, list[tuple[int, int]]]:
+    """The files to score again (None: all, the tables are built from scratch) and every file's
+    fingerprint now. Scoring is incremental only when the last scoring finished with the same
+    year-wide key; its record is dropped before the tables change, so an interrupted run rebuilds."""
+    for ddl in SCORED_STATE_DDL:
+        con.execute(ddl)
+    now = [(int(f), int(h)) for f, h in con.execute(FILE_FINGERPRINTS).fetchall()]
+    before_key = con.execute("select key from transform_year").fetchall()
+    if before_key != [(year_key,)]:
+        return None, now
+    before = {(int(f), int(h)) for f, h in con.execute("select file_id, fingerprint from transform_files").fetchall()}
+    changed = sorted({f for f, _ in before.symmetric_difference(now)})
+    return changed, now
+
+
+def _remember_scored(con: duckdb.DuckDBPyConnection, year_key: str | None, files: list[tuple[int, int]]) -> None:
+    con.execute("delete from transform_year")
+    con.execute("delete from transform_files")
+    if year_key is not None:
+        con.execute("insert into transform_files select unnest(?::bigint[]), unnest(?::ubigint[])",
+                    [[f for f, _ in files], [h for _, h in files]])
+        con.execute("insert into transform_year values (?)", [year_key])
+
+
 def transform(home: Home, year: int, force: bool = False) -> dict[str, Any]:
-    """Run the SQL models and check reconciliation; skipped when validation's inputs did not change."""
+    """Run the SQL models and check reconciliation; skipped when validation's inputs did not change.
+
+    When only some submission files changed (and nothing year-wide: method, code, verification), only
+    their rows are scored again (see transforms.runner); ``force`` scores everything.
+    """
     from flows.publish import content_hashes
     from transforms.runner import run_models
 
@@ -210,7 +266,12 @@ def transform(home: Home, year: int, force: bool = False) -> dict[str, Any]:
         state = _state(con, "transform")
         if not force and state is not None and state[0] == key:
             return {**state[1], "skipped": True}
-        counts = run_models(con, transform_params(year))
+        year_key = year_wide_key(con, year)
+        scope, fingerprints = _transform_scope(con, year_key)
+        if force:
+            scope = None
+        _remember_scored(con, None, [])  # until this run finishes, the next one rebuilds
+        counts = run_models(con, transform_params(year), scope=scope)
         unbalanced = con.execute("select source_file, records_read, records_scored, records_quarantined, "
                                  "records_superseded, records_late, records_unaccounted from reconciliation "
                                  "where not balanced limit 5").fetchall()
@@ -219,7 +280,9 @@ def transform(home: Home, year: int, force: bool = False) -> dict[str, Any]:
                                       "nothing was published")
         predicates = dict(con.execute("select predicate, count(*) from region_scores group by all").fetchall())
         summary = {"tables": counts, "predicates": {str(k): int(v) for k, v in predicates.items()},
-                   "content_hashes": content_hashes(con, year)}
+                   "content_hashes": content_hashes(con, year),
+                   "files_scored": len(fingerprints) if scope is None else len(scope)}
+        _remember_scored(con, year_key, fingerprints)
         _save_state(con, "transform", key, summary)
     return {**summary, "skipped": False}
 

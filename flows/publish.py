@@ -26,6 +26,7 @@ from flows.releases import Release, latest_release, release_dirs
 from flows.runs import run_row, write_runs
 from flows.settings import Home
 from flows.versioning import sha256_file
+from transforms.runner import model_order
 
 # published table -> SELECT over the work database (personal data never reaches these)
 TABLES: dict[str, str] = {
@@ -37,6 +38,21 @@ TABLES: dict[str, str] = {
     "submissions": "select $year::integer as year, * exclude (file_id, submission_record_id) from stg_submissions",
     "reconciliation": "select * from reconciliation",
 }
+
+# Tables of incremental models have no row order in the work database: their files are written in
+# the order their model gives (transforms/runner.py), whatever files the last runs scored again.
+PUBLISHED_ORDER: dict[str, str | None] = {
+    "innovation_scores": model_order("scoring/innovation_scores"),
+    "indicator_scores": model_order("scoring/indicator_scores"),
+}
+
+
+
+def _published(name: str, select: str) -> str:
+    """A table's select as published: the release number as its last column, in its model's order."""
+    columns, source = select.split(" from ", 1)
+    order = PUBLISHED_ORDER.get(name)
+    return f"{columns}, $release::integer as release from {source}" + (f" order by {order}" if order else "")
 
 
 class PublishError(RuntimeError):
@@ -113,7 +129,7 @@ def _write_staging(con: duckdb.DuckDBPyConnection, staging: Path, year: int, num
     for name, select in TABLES.items():
         target = staging / f"{name}.parquet"
         params: dict[str, Any] = {"release": number, "year": year, "target": str(target)}
-        sql = f"copy (select *, $release::integer as release from ({select})) to $target (format parquet)"  # noqa: S608
+        sql = f"copy ({_published(name, select)}) to $target (format parquet)"
         con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
         rows = con.execute("select count(*) from read_parquet(?)", [str(target)]).fetchall()[0][0]
         files[f"{name}.parquet"] = {"rows": int(rows), "sha256": sha256_file(target), "content_hash": hashes[name]}

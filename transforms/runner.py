@@ -2,6 +2,20 @@
 
 Models run in a fixed order by layer (staging → scoring → marts). Values reach SQL only as bound
 ``$name`` parameters; the runner passes each model exactly the parameters it names.
+
+A model's first line may configure how an *incremental* run (:func:`run_models` with ``scope``: the
+ids of the files whose records changed) treats it, as dbt's ``materialized`` does:
+
+- ``-- incremental: file_id``: every row comes from one file, named by its ``file_id`` column; the
+  rows of the files in scope are deleted and computed again, the others are kept. Such a table has
+  no row order in the work database (not even after a full build): its final ``order by`` is the
+  order of its published file (:func:`model_order`);
+- ``-- year-wide``: depends only on year-wide inputs (the verification decisions), which an
+  incremental run has unchanged: kept as it is;
+- no configuration: rebuilt in every run (small tables: submissions, SPD answers, region scores).
+
+``in_scope(file_id)`` is true for every file in a full run and for the files in scope in an
+incremental one; a model uses it where the filter on its output would not reach its inputs.
 """
 
 from __future__ import annotations
@@ -30,9 +44,12 @@ MODELS: tuple[str, ...] = (
     "scoring/indicator_scores",
     "scoring/innovation_scores",
     "marts/region_scores",
+    "marts/reconciliation_files",
     "marts/reconciliation",
 )
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
+_INCREMENTAL = re.compile(r"^-- incremental: ([a-z_]+)\s*$", re.M)
+_YEAR_WIDE = re.compile(r"^-- year-wide\s*$", re.M)
 _COMMENT = re.compile(r"--[^\n]*")
 
 
@@ -51,17 +68,37 @@ def bind(sql: str, params: Mapping[str, Any]) -> dict[str, Any]:
 _FINAL_ORDER = re.compile(r"\norder by ([^;()]+)$", re.I)
 
 
-def materialise(con: duckdb.DuckDBPyConnection, path: Path, params: Mapping[str, Any]) -> int:
+def model_config(sql: str) -> tuple[str, str | None]:
+    """How an incremental run treats a model: ``("incremental", key column)``, ``("year-wide", None)``
+    or ``("table", None)`` (always rebuilt)."""
+    first = sql.split("\n", 1)[0]
+    incremental = _INCREMENTAL.match(first)
+    if incremental:
+        return "incremental", incremental.group(1)
+    return ("year-wide", None) if _YEAR_WIDE.match(first) else ("table", None)
+
+
+def model_order(model: str) -> str | None:
+    """The final top-level ``order by`` of a model (``scoring/indicator_scores``), without the keywords."""
+    body = _COMMENT.sub("", (TRANSFORMS / f"{model}.sql").read_text(encoding="utf-8")).strip().rstrip(";")
+    order = _FINAL_ORDER.search(body)
+    return order.group(1).strip() if order else None
+
+
+def materialise(con: duckdb.DuckDBPyConnection, path: Path, params: Mapping[str, Any], sort: bool = True) -> int:
     """Run the SELECT of a ``.sql`` file into a table named after the file; returns its row count.
 
     A final top-level ``order by`` is applied in a second statement over the materialised rows: DuckDB
     then never holds the joins' hash tables and the sort at once, so a national year at ten times its
-    size fits in a small memory limit (the rows are the same, in the same order).
+    size fits in a small memory limit (the rows are the same, in the same order). ``sort=False``
+    leaves it out (incremental models: their order is applied when they are published).
     """
     sql = path.read_text(encoding="utf-8")
     name = path.stem
     body = _COMMENT.sub("", sql).strip().rstrip(";")
     order = _FINAL_ORDER.search(body)
+    if order is not None and not sort:
+        body, order = body[:order.start()], None
     if order is None:
         con.execute(f"create or replace table {name} as {body}", bind(sql, params))
     else:
@@ -72,19 +109,49 @@ def materialise(con: duckdb.DuckDBPyConnection, path: Path, params: Mapping[str,
     return int(con.execute(f"select count(*) from {name}").fetchall()[0][0])  # noqa: S608
 
 
+def update_incremental(con: duckdb.DuckDBPyConnection, path: Path, params: Mapping[str, Any], key: str) -> int:
+    """Replace the rows of the files in ``transform_scope`` by the model's rows for them; returns the
+    table's row count. Row order is not kept (see :func:`model_order`)."""
+    sql = path.read_text(encoding="utf-8")
+    name = path.stem
+    body = _COMMENT.sub("", sql).strip().rstrip(";")
+    order = _FINAL_ORDER.search(body)
+    if order is not None:
+        body = body[:order.start()]
+    con.execute(f"delete from {name} where {key} in (select file_id from transform_scope)")  # noqa: S608
+    con.execute(f"insert into {name} select * from ({body}) where {key} in "  # noqa: S608
+                "(select file_id from transform_scope)", bind(sql, params))
+    return int(con.execute(f"select count(*) from {name}").fetchall()[0][0])  # noqa: S608
+
+
 def run_model(con: duckdb.DuckDBPyConnection, model: str, params: Mapping[str, Any]) -> int:
     """Materialise one model of ``transforms/`` as a table named after its file."""
     return materialise(con, TRANSFORMS / f"{model}.sql", params)
 
 
 def run_models(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any],
-               models: tuple[str, ...] = MODELS) -> dict[str, int]:
+               models: tuple[str, ...] = MODELS, scope: list[int] | None = None) -> dict[str, int]:
+    """Build every model (``scope=None``), or only what the files ``scope`` changed (see the module
+    docstring): the caller vouches that nothing year-wide changed since the tables were built."""
     from flows.faults import pause_point
 
+    con.execute("create or replace temp table transform_scope (file_id bigint)")
+    if scope is None:
+        con.execute("create or replace temp macro in_scope(f) as true")
+    else:
+        con.execute("insert into transform_scope select unnest(?::bigint[])", [scope])
+        con.execute("create or replace temp macro in_scope(f) as f in (select file_id from transform_scope)")
     counts = {}
     for model in models:
-        counts[Path(model).stem] = run_model(con, model, params)
-        pause_point(f"transform:after-{Path(model).stem}")
+        path = TRANSFORMS / f"{model}.sql"
+        kind, key = model_config(path.read_text(encoding="utf-8"))
+        if scope is None or kind == "table":
+            counts[path.stem] = materialise(con, path, params, sort=kind != "incremental")
+        elif kind == "incremental" and key is not None:
+            counts[path.stem] = update_incremental(con, path, params, key)
+        else:  # year-wide: unchanged
+            counts[path.stem] = int(con.execute(f"select count(*) from {path.stem}").fetchall()[0][0])  # noqa: S608
+        pause_point(f"transform:after-{path.stem}")
     return counts
 
 

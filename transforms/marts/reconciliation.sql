@@ -1,51 +1,6 @@
--- Records read = scored + quarantined + not counting (superseded / late), per file. "Scored" means
--- found in the scored tables; a record of a counting submission found nowhere is unaccounted for,
--- which unbalances its file and stops the run before publishing.
-with records as (
-    select file_id, 'submission' as record_type, record_id from landing_submissions
-    union all select file_id, 'spd_answer', record_id from landing_spd_answers
-    union all select file_id, 'innovation', record_id from landing_innovations
-    union all select file_id, 'sid_answer', record_id from landing_sid_answers
-    union all select file_id, 'evidence', record_id from landing_evidence
-),
-scored_answers as (
-    select case part when 'spd' then 'spd_answers' else 'sid_answers' end as answer_table, record_id
-    from indicator_scores
-),
-outputs as (
-    select 'submission' as record_type, submission_record_id as record_id from stg_submissions
-    where status = 'counting'
-    union all select case part when 'spd' then 'spd_answer' else 'sid_answer' end, record_id from indicator_scores
-    union all select 'innovation', record_id from innovation_scores
-    union all select 'evidence', e.record_id
-    from landing_evidence e
-    join scored_answers a on a.answer_table = e.answer_table and a.record_id = e.answer_record_id
-),
-classified as (
-    select r.file_id,
-           case when q.record_id is not null then 'quarantined'
-                when s.status = 'counting' and o.record_id is not null then 'scored'
-                when s.status = 'counting' then 'unaccounted'
-                else s.status end as outcome
-    from records r
-    left join rejected_records q on q.record_type = r.record_type and q.record_id = r.record_id
-    left join submission_status s on s.file_id = r.file_id
-    left join outputs o on o.record_type = r.record_type and o.record_id = r.record_id
-),
-per_file as (
-    select f.source_file, f.sha256, f.format,
-           case when f.error_rule is not null then 1 else count(c.file_id) end as records_read,
-           count(*) filter (where c.outcome = 'scored') as records_scored,
-           case when f.error_rule is not null then 1
-                else count(*) filter (where c.outcome = 'quarantined') end as records_quarantined,
-           count(*) filter (where c.outcome = 'superseded') as records_superseded,
-           count(*) filter (where c.outcome = 'late') as records_late,
-           count(*) filter (where c.outcome = 'unaccounted') as records_unaccounted
-    from landing_files f
-    left join classified c on c.file_id = f.file_id
-    group by f.source_file, f.sha256, f.format, f.error_rule
-),
-verification as (
+-- Records read = scored + quarantined + not counting (superseded / late), per file: the submission
+-- files (reconciliation_files) and the verification CSVs.
+with verification as (
     select v.source_file, vf.sha256, 'csv' as format, count(*) as records_read,
            count(*) filter (where q.record_id is null) as records_scored,
            count(*) filter (where q.record_id is not null) as records_quarantined,
@@ -59,7 +14,7 @@ verification as (
 final as (
     select $year::integer as year, *,
            records_read = records_scored + records_quarantined + records_superseded + records_late as balanced
-    from (select * from per_file union all select * from verification)
+    from (select * exclude (file_id) from reconciliation_files union all select * from verification)
 )
 select * from final
 order by source_file

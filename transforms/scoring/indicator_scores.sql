@@ -1,3 +1,4 @@
+-- incremental: file_id
 -- One row per counting answer with its credited level (IID.md §6), in this order: the claimed
 -- level; a numeric row's value replaces it; no usable evidence → 0; a verification adjust caps it;
 -- a rejected innovation → 0; an innovation outside the counting window → 0. score = weight × level.

@@ -1,3 +1,4 @@
+-- incremental: file_id
 -- One row per accepted innovation of a counting submission: its maturity (Σ weight × level of
 -- its SID answers), whether it counts in n, and verification's decision.
 with innovations as (select * from stg_innovations),

@@ -1,3 +1,4 @@
+-- incremental: file_id
 -- Accepted innovations of counting submissions, and whether each counts in n: all of them under
 -- iid-2023; under iid-2026 only those implemented in the two calendar years before the year.
 with counting as (select file_id, region_code from stg_submissions where status = 'counting'),

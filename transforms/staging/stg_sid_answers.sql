@@ -1,3 +1,4 @@
+-- incremental: file_id
 -- Accepted SID answers of accepted innovations of counting submissions.
 with innovations as (select record_id, region_code, innovation_id from stg_innovations),
 rejected as (select record_id from rejected_records where record_type = 'sid_answer'),

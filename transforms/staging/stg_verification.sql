@@ -1,3 +1,4 @@
+-- year-wide
 -- Accepted verification decisions, one per target: a whole innovation rejected, or a cap on an
 -- answer's level (adjust → verified_level, reject of an answer → 0; the lowest cap wins).
 with rejected as (select record_id from validation_failures where suite = 'verification' and severity = 'reject'),
