@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import pyarrow as pa
 
 from flows.methodology import Methodology
+
+if TYPE_CHECKING:
+    import pandas as pd  # imported where used: a run that skips validation never needs it (~1 s)
 
 EXPECTATIONS = Path(__file__).resolve().parent
 SUITES = EXPECTATIONS / "suites"
@@ -88,6 +90,8 @@ def evidence_regex(schemes: str, extensions: str) -> str:
 def suite_parameters(method: Methodology, year: int, regions: list[tuple[str, bool]],
                      now: datetime | None = None) -> dict[str, Any]:
     """Values the suites take as ``$PARAMETER``: the year's codes, lists and dates."""
+    import pandas as pd
+
     deadline = method.deadline_for(year)
     ext = "|".join(re.escape(e) for e in method.evidence.allowed_extensions)
     schemes = "|".join(re.escape(s) for s in method.evidence.url_schemes)
@@ -274,6 +278,8 @@ class ChunkOutcome:
 
 def validate_chunk(name: str, frame: pd.DataFrame, params: dict[str, Any]) -> ChunkOutcome:
     """Validate one chunk of a suite's frame; a pure function of its inputs (it may run on a Dask worker)."""
+    import pandas as pd
+
     frame.index = pd.Index(frame["record_id"].to_numpy())
     result = suite_runner().validate(name, frame, params)
     failures = failures_of(name, result, frame)

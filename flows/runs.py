@@ -11,35 +11,43 @@ import os
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
+import duckdb
 
 from flows.settings import Home
 
-RUN_SCHEMA = pa.schema([
-    ("run_id", pa.string()), ("flow_run_id", pa.string()), ("year", pa.int32()), ("parameters", pa.string()),
-    ("status", pa.string()), ("message", pa.string()), ("started_at", pa.string()), ("finished_at", pa.string()),
-    ("stage_seconds", pa.string()), ("stages_skipped", pa.string()), ("counts", pa.string()),
-    ("methodology", pa.string()), ("methodology_sha256", pa.string()), ("code_version", pa.string()),
-    ("release", pa.int32()),
-])
+RUN_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("run_id", "varchar"), ("flow_run_id", "varchar"), ("year", "integer"), ("parameters", "varchar"),
+    ("status", "varchar"), ("message", "varchar"), ("started_at", "varchar"), ("finished_at", "varchar"),
+    ("stage_seconds", "varchar"), ("stages_skipped", "varchar"), ("counts", "varchar"),
+    ("methodology", "varchar"), ("methodology_sha256", "varchar"), ("code_version", "varchar"),
+    ("release", "integer"),
+)
 
 
 def run_row(run: dict[str, Any], **fields: Any) -> dict[str, Any]:
     """A row of the runs table from the flow's run dict; structures are stored as JSON text."""
     row = {**run, **fields}
     out: dict[str, Any] = {}
-    for field in RUN_SCHEMA:
-        value = row.get(field.name)
-        out[field.name] = json.dumps(value, sort_keys=True, default=str) if isinstance(value, (dict, list)) else value
+    for name, _ in RUN_COLUMNS:
+        value = row.get(name)
+        out[name] = json.dumps(value, sort_keys=True, default=str) if isinstance(value, (dict, list)) else value
     return out
 
 
 def write_runs(path: Path, rows: list[dict[str, Any]]) -> Path:
-    """Write rows atomically (temporary file, then rename)."""
+    """Write rows atomically (temporary file, then rename). Written by DuckDB: building Arrow arrays
+    from Python values would import pandas (~1 s), which a run that changes nothing does not need."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(pa.Table.from_pylist(rows, schema=RUN_SCHEMA), tmp)
+    con = duckdb.connect()
+    try:
+        con.execute(f"create table runs ({', '.join(f'{name} {kind}' for name, kind in RUN_COLUMNS)})")
+        marks = ", ".join("?" for _ in RUN_COLUMNS)
+        for row in rows:
+            con.execute(f"insert into runs values ({marks})", [row.get(name) for name, _ in RUN_COLUMNS])  # noqa: S608
+        con.execute("copy runs to ? (format parquet)", [str(tmp)])
+    finally:
+        con.close()
     os.replace(tmp, path)
     return path
 
