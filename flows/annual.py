@@ -122,9 +122,9 @@ def validate_task(home_root: str, year: int, force: bool = False) -> dict[str, A
 @task(task_run_name="transform-{year}", cache_policy=NO_CACHE)
 def transform_task(home_root: str, year: int, force: bool = False) -> dict[str, Any]:
     result = pipeline.transform(Home.resolve(home_root), year, force=force)
-    get_run_logger().info("transform %s%s: tables %s, predicates %s", year,
-                          " (unchanged, skipped)" if result["skipped"] else "", result["tables"],
-                          result["predicates"])
+    get_run_logger().info("transform %s%s: %s files scored, tables %s, predicates %s", year,
+                          " (unchanged, skipped)" if result["skipped"] else "", result.get("files_scored", "all"),
+                          result["tables"], result["predicates"])
     return result
 
 

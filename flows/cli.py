@@ -104,6 +104,9 @@ def _print_run(result: dict[str, Any]) -> None:
     if val:
         console.print(f"validation{' (unchanged)' if val['skipped'] else ''}: {val['quarantined']:,} records "
                       f"quarantined, {val['warnings']:,} warnings; submissions {val['submissions']}")
+    if not tra["skipped"] and "files_scored" in tra:
+        console.print(f"scoring: {tra['files_scored']} file(s) scored "
+                      f"{'again, the others kept' if tra.get('incremental') else 'from scratch'}")
     preds = tra["predicates"]
     order = ("Sangat Inovatif", "Inovatif", "Kurang Inovatif", "Tidak Dapat Dinilai")
     console.print("predicates: " + ", ".join(f"{p} {preds.get(p, 0)}" for p in order))

@@ -281,7 +281,7 @@ def transform(home: Home, year: int, force: bool = False) -> dict[str, Any]:
         predicates = dict(con.execute("select predicate, count(*) from region_scores group by all").fetchall())
         summary = {"tables": counts, "predicates": {str(k): int(v) for k, v in predicates.items()},
                    "content_hashes": content_hashes(con, year),
-                   "files_scored": len(fingerprints) if scope is None else len(scope)}
+                   "files_scored": len(fingerprints) if scope is None else len(scope), "incremental": scope is not None}
         _remember_scored(con, year_key, fingerprints)
         _save_state(con, "transform", key, summary)
     return {**summary, "skipped": False}

@@ -61,7 +61,8 @@ def test_only_changed_files_are_scored_again_with_the_same_result(tmp_path: Path
     # a later corrected resubmission of 33.02: its new file and its superseded one are scored again
     (raw / "b2.json").write_text(json.dumps(submission("33.02", spd_total=10, innovations=[innovation("33.02-A", 30)],
                                                        submitted_at=f"{YEAR}-07-02T10:00:00+07:00")))
-    assert _run(home)["files_scored"] == 2
+    second = _run(home)
+    assert (second["files_scored"], second["incremental"]) == (2, True)
     _assert_same_as_scratch(home, tmp_path)
 
     # a file changed in place, and a file removed
@@ -96,9 +97,10 @@ def test_year_wide_changes_and_force_score_everything(tmp_path: Path) -> None:
     # another verification decision changes scores across files: everything is scored again
     verification = home.raw_year(YEAR) / "verification" / "verification.csv"
     verification.write_text(verification.read_text() + "33.02,33.02-A,,reject,,salah\n")
-    assert _run(home)["files_scored"] == 4
+    assert (_run(home)["files_scored"], pipeline.transform(home, YEAR)["skipped"]) == (4, True)
     _assert_same_as_scratch(home, tmp_path)
-    assert pipeline.transform(home, YEAR, force=True)["files_scored"] == 4
+    forced = pipeline.transform(home, YEAR, force=True)
+    assert (forced["files_scored"], forced["incremental"]) == (4, False)
 
 
 def test_an_interrupted_scoring_is_rebuilt_from_scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
