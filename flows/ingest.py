@@ -84,6 +84,8 @@ def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
     for name, schema in [*SCHEMAS.items(), ("verification", VERIFICATION_SCHEMA)]:
         empty = schema.empty_table()  # noqa: F841 - read by DuckDB's replacement scan
         con.execute(f"create or replace table landing_{name} as select * from empty")  # noqa: S608
+    # landing_verification is empty now: its CSVs must be read again, whatever the list says
+    con.execute("drop table if exists landing_verification_files")
 
 
 def verification_files(raw_year: Path) -> list[Path]:

@@ -33,8 +33,10 @@ TABLES: dict[str, str] = {
     "region_scores": "select * from region_scores",
     "innovation_scores": "select * exclude (file_id, record_id) from innovation_scores",
     "indicator_scores": "select * exclude (file_id, record_id, innovation_record_id) from indicator_scores",
-    "quarantine": "select * from quarantine",
-    "data_quality": "select * from data_quality",
+    # record ids are the work database's own (they follow the order files were ingested in): the
+    # published rows name a record by file and locator, so a rebuild from the same files is identical
+    "quarantine": "select * exclude (record_id) from quarantine",
+    "data_quality": "select * exclude (record_id) from data_quality",
     "submissions": "select $year::integer as year, * exclude (file_id, submission_record_id) from stg_submissions",
     "reconciliation": "select * from reconciliation",
 }

@@ -78,11 +78,16 @@ def model_config(sql: str) -> tuple[str, str | None]:
     return ("year-wide", None) if _YEAR_WIDE.match(first) else ("table", None)
 
 
+def _split(sql: str) -> tuple[str, str | None]:
+    """A model's SELECT without comments, and its final top-level ``order by`` list (None if none)."""
+    body = _COMMENT.sub("", sql).strip().rstrip(";")
+    order = _FINAL_ORDER.search(body)
+    return (body, None) if order is None else (body[:order.start()], order.group(1).strip())
+
+
 def model_order(model: str) -> str | None:
     """The final top-level ``order by`` of a model (``scoring/indicator_scores``), without the keywords."""
-    body = _COMMENT.sub("", (TRANSFORMS / f"{model}.sql").read_text(encoding="utf-8")).strip().rstrip(";")
-    order = _FINAL_ORDER.search(body)
-    return order.group(1).strip() if order else None
+    return _split((TRANSFORMS / f"{model}.sql").read_text(encoding="utf-8"))[1]
 
 
 def materialise(con: duckdb.DuckDBPyConnection, path: Path, params: Mapping[str, Any], sort: bool = True) -> int:
@@ -95,16 +100,13 @@ def materialise(con: duckdb.DuckDBPyConnection, path: Path, params: Mapping[str,
     """
     sql = path.read_text(encoding="utf-8")
     name = path.stem
-    body = _COMMENT.sub("", sql).strip().rstrip(";")
-    order = _FINAL_ORDER.search(body)
-    if order is not None and not sort:
-        body, order = body[:order.start()], None
-    if order is None:
+    body, order = _split(sql)
+    if order is None or not sort:
         con.execute(f"create or replace table {name} as {body}", bind(sql, params))
     else:
-        con.execute(f"create or replace temp table {name}__unsorted as {body[:order.start()]}", bind(sql, params))
+        con.execute(f"create or replace temp table {name}__unsorted as {body}", bind(sql, params))
         con.execute(f"create or replace table {name} as select * from {name}__unsorted "  # noqa: S608
-                    f"order by {order.group(1)}")
+                    f"order by {order}")
         con.execute(f"drop table {name}__unsorted")
     return int(con.execute(f"select count(*) from {name}").fetchall()[0][0])  # noqa: S608
 
@@ -114,10 +116,7 @@ def update_incremental(con: duckdb.DuckDBPyConnection, path: Path, params: Mappi
     table's row count. Row order is not kept (see :func:`model_order`)."""
     sql = path.read_text(encoding="utf-8")
     name = path.stem
-    body = _COMMENT.sub("", sql).strip().rstrip(";")
-    order = _FINAL_ORDER.search(body)
-    if order is not None:
-        body = body[:order.start()]
+    body = _split(sql)[0]
     con.execute(f"delete from {name} where {key} in (select file_id from transform_scope)")  # noqa: S608
     con.execute(f"insert into {name} select * from ({body}) where {key} in "  # noqa: S608
                 "(select file_id from transform_scope)", bind(sql, params))

@@ -42,3 +42,24 @@ def test_verification_is_kept_renumbered_and_read_again_when_it_changes(tmp_path
     pipeline.ingest(home, YEAR)
     third, _ = _verification(home)
     assert third == [(last_now + 1, first[0][1], "35.78", "35.78-1", "adjust", 2)]
+
+
+def test_a_full_reingest_reads_unchanged_verification_again(tmp_path: Path) -> None:
+    """--force (or a new code version) rebuilds the landing tables: the verification CSVs must be read
+    again even though they did not change (they were once silently lost here)."""
+    rows = [{"region_code": "35.78", "innovation_id": "35.78-1", "indicator": "", "decision": "reject",
+             "verified_level": "", "note": "tidak ada"}]
+    home = write_home(tmp_path, YEAR, {"35.78.json": submission("35.78", spd_total=30,
+                                                                 innovations=[innovation("35.78-1", 50)])}, rows)
+    pipeline.ingest(home, YEAR)
+    before, _ = _verification(home)
+    assert pipeline.ingest(home, YEAR, force=True)["verification_rows"] == 1
+    assert _verification(home)[0] == before
+    pipeline.validate(home, YEAR)
+    pipeline.transform(home, YEAR)
+    con = duckdb.connect(str(home.work_db(YEAR)), read_only=True)
+    try:
+        assert con.execute("select n_innovations_rejected from region_scores where region_code = '35.78'"
+                           ).fetchall() == [(1,)]
+    finally:
+        con.close()

@@ -8,3 +8,4 @@ final as (
     join files using (file_id)
 )
 select * from final
+order by source_file
