@@ -86,6 +86,8 @@ def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"create or replace table landing_{name} as select * from empty")  # noqa: S608
     # landing_verification is empty now: its CSVs must be read again, whatever the list says
     con.execute("drop table if exists landing_verification_files")
+    # record ids start again: what was built from the old ones (incremental scoring) must not be kept
+    con.execute("create or replace table landing_generation as select gen_random_uuid()::varchar as id")
 
 
 def verification_files(raw_year: Path) -> list[Path]:

@@ -224,8 +224,12 @@ def year_wide_key(con: duckdb.DuckDBPyConnection, year: int) -> str:
         " from (select * exclude (file_id) from landing_verification) v), "  # its id moves as submissions come
         "(select count(*) || ':' || coalesce(sum(hash(record_id, rule, severity)), 0) from validation_failures "
         " where suite = 'verification')").fetchall()[0]
-    return hashlib.sha256(json.dumps([validation_key(year), transform_params(year), list(verification)],
-                                     default=str).encode()).hexdigest()
+    try:  # a new one at every full ingest: record ids started again
+        generation = con.execute("select id from landing_generation").fetchall()
+    except duckdb.CatalogException:
+        generation = []
+    return hashlib.sha256(json.dumps([validation_key(year), transform_params(year), list(verification),
+                                      [g[0] for g in generation]], default=str).encode()).hexdigest()
 
 
 def _transform_scope(con: duckdb.DuckDBPyConnection, year_key: str) -> tuple[list[int] | None, list[tuple[int, int]]]:

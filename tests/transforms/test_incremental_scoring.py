@@ -101,6 +101,12 @@ def test_year_wide_changes_and_force_score_everything(tmp_path: Path) -> None:
     _assert_same_as_scratch(home, tmp_path)
     forced = pipeline.transform(home, YEAR, force=True)
     assert (forced["files_scored"], forced["incremental"]) == (4, False)
+    # a full re-ingest numbers the records again: nothing built from the old numbers is kept
+    (home.raw_year(YEAR) / "e.json").write_text(json.dumps(submission("33.05", spd_total=25)))
+    pipeline.ingest(home, YEAR, force=True)
+    after = _run(home)
+    assert (after["files_scored"], after["incremental"]) == (5, False)
+    _assert_same_as_scratch(home, tmp_path)
 
 
 def test_an_interrupted_scoring_is_rebuilt_from_scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
