@@ -80,14 +80,17 @@ def drop_zone_files(raw_year: Path) -> Iterator[Path]:
                 yield here / name
 
 
+VERIFICATION_FILES_SCHEMA = pa.schema([("source_file", pa.string()), ("sha256", pa.string()), ("bytes", pa.int64()),
+                                       ("first_file_id", pa.int64())])
+
+
 def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
     for name, schema in [*SCHEMAS.items(), ("verification", VERIFICATION_SCHEMA)]:
         empty = schema.empty_table()  # noqa: F841 - read by DuckDB's replacement scan
         con.execute(f"create or replace table landing_{name} as select * from empty")  # noqa: S608
-    # landing_verification is empty now: its CSVs must be read again, whatever the list says
-    con.execute("drop table if exists landing_verification_files")
-    # record ids start again: what was built from the old ones (incremental scoring) must not be kept
-    con.execute("create or replace table landing_generation as select gen_random_uuid()::varchar as id")
+    # with landing_verification empty, its CSVs must be read again: the list of those read goes too
+    files = VERIFICATION_FILES_SCHEMA.empty_table()  # noqa: F841 - read by DuckDB's replacement scan
+    con.execute("create or replace table landing_verification_files as select * from files")
 
 
 def verification_files(raw_year: Path) -> list[Path]:
@@ -323,10 +326,6 @@ def ingest_year(home: Home, year: int, con: duckdb.DuckDBPyConnection,
         if progress:
             progress(done, len(to_read))
     return finish_ingest(home, year, con, len(to_read), len(drop))
-
-
-VERIFICATION_FILES_SCHEMA = pa.schema([("source_file", pa.string()), ("sha256", pa.string()), ("bytes", pa.int64()),
-                                       ("first_file_id", pa.int64())])
 
 
 def _verification_unchanged(con: duckdb.DuckDBPyConnection, raw_year: Path, first_file_id: int) -> bool:

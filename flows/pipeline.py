@@ -95,6 +95,11 @@ def forget_validation(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"drop table if exists {table}")
 
 
+def forget_scoring(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the record of the last scoring: the next one builds every table (see :func:`transform`)."""
+    con.execute("drop table if exists transform_year")
+
+
 def _fingerprint_path(home: Home, year: int) -> Path:
     return home.work_db(year).with_name(f"{year}.validated")
 
@@ -149,7 +154,8 @@ def ingest(home: Home, year: int, progress: Callable[[int, int], None] | None = 
         reuse = not force and state is not None and state[0] == key
         if not reuse:
             _forget_state(con, STAGES)
-            forget_validation(con)  # file ids start again
+            forget_validation(con)  # file and record ids start again: nothing built from the old ones is kept
+            forget_scoring(con)
         summary = asdict(ingest_year(home, year, con, progress, reuse=reuse, parse=parse or parse_locally))
         summary["skipped"] = reuse and summary["files_parsed"] == 0 and summary["files_dropped"] == 0
         _save_state(con, "ingest", key, summary)
@@ -224,12 +230,8 @@ def year_wide_key(con: duckdb.DuckDBPyConnection, year: int) -> str:
         " from (select * exclude (file_id) from landing_verification) v), "  # its id moves as submissions come
         "(select count(*) || ':' || coalesce(sum(hash(record_id, rule, severity)), 0) from validation_failures "
         " where suite = 'verification')").fetchall()[0]
-    try:  # a new one at every full ingest: record ids started again
-        generation = con.execute("select id from landing_generation").fetchall()
-    except duckdb.CatalogException:
-        generation = []
-    return hashlib.sha256(json.dumps([validation_key(year), transform_params(year), list(verification),
-                                      [g[0] for g in generation]], default=str).encode()).hexdigest()
+    return hashlib.sha256(json.dumps([validation_key(year), transform_params(year), list(verification)],
+                                     default=str).encode()).hexdigest()
 
 
 def _transform_scope(con: duckdb.DuckDBPyConnection, year_key: str) -> tuple[list[int] | None, list[tuple[int, int]]]:

@@ -49,7 +49,6 @@ PUBLISHED_ORDER: dict[str, str | None] = {
 }
 
 
-
 def _published(name: str, select: str) -> str:
     """A table's select as published: the release number as its last column, in its model's order."""
     columns, source = select.split(" from ", 1)

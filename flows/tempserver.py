@@ -32,7 +32,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 
-SERVING, CONFIGURED = "serving", "configured"
+SERVING = "serving"  # the launcher's verdict when it becomes the server ("configured" otherwise)
 
 # Runs in the launched process: the verdict on one line, then Prefect's temporary server.
 _LAUNCHER = """

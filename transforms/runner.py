@@ -48,8 +48,8 @@ MODELS: tuple[str, ...] = (
     "marts/reconciliation",
 )
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
-_INCREMENTAL = re.compile(r"^-- incremental: ([a-z_]+)\s*$", re.M)
-_YEAR_WIDE = re.compile(r"^-- year-wide\s*$", re.M)
+_INCREMENTAL = re.compile(r"-- incremental: ([a-z_]+)\s*$")
+_YEAR_WIDE = re.compile(r"-- year-wide\s*$")
 _COMMENT = re.compile(r"--[^\n]*")
 
 

@@ -25,11 +25,18 @@ def _verification(home: Home) -> tuple[list[tuple], int]:
     return rows, int(last_file)
 
 
+REJECT = {"region_code": "35.78", "innovation_id": "35.78-1", "indicator": "", "decision": "reject",
+          "verified_level": "", "note": "tidak ada"}
+
+
+def _home(tmp_path: Path) -> Home:
+    """One submission with one innovation, and a verification CSV rejecting that innovation."""
+    return write_home(tmp_path, YEAR, {"35.78.json": submission("35.78", spd_total=30,
+                                                                 innovations=[innovation("35.78-1", 50)])}, [REJECT])
+
+
 def test_verification_is_kept_renumbered_and_read_again_when_it_changes(tmp_path: Path) -> None:
-    rows = [{"region_code": "35.78", "innovation_id": "35.78-1", "indicator": "", "decision": "reject",
-             "verified_level": "", "note": "tidak ada"}]
-    home = write_home(tmp_path, YEAR, {"35.78.json": submission("35.78", spd_total=30,
-                                                                 innovations=[innovation("35.78-1", 50)])}, rows)
+    home = _home(tmp_path)
     pipeline.ingest(home, YEAR)
     first, last = _verification(home)
     assert [r[0] for r in first] == [last + 1] and first[0][4] == "reject"
@@ -38,7 +45,7 @@ def test_verification_is_kept_renumbered_and_read_again_when_it_changes(tmp_path
     second, last_now = _verification(home)
     assert summary["verification_rows"] == 1 and last_now == last + 1
     assert second == [(last_now + 1, *first[0][1:])]  # same row, numbered after the new file
-    write_home(tmp_path, YEAR, {}, [{**rows[0], "decision": "adjust", "verified_level": "2"}])
+    write_home(tmp_path, YEAR, {}, [{**REJECT, "decision": "adjust", "verified_level": "2"}])
     pipeline.ingest(home, YEAR)
     third, _ = _verification(home)
     assert third == [(last_now + 1, first[0][1], "35.78", "35.78-1", "adjust", 2)]
@@ -47,10 +54,7 @@ def test_verification_is_kept_renumbered_and_read_again_when_it_changes(tmp_path
 def test_a_full_reingest_reads_unchanged_verification_again(tmp_path: Path) -> None:
     """--force (or a new code version) rebuilds the landing tables: the verification CSVs must be read
     again even though they did not change (they were once silently lost here)."""
-    rows = [{"region_code": "35.78", "innovation_id": "35.78-1", "indicator": "", "decision": "reject",
-             "verified_level": "", "note": "tidak ada"}]
-    home = write_home(tmp_path, YEAR, {"35.78.json": submission("35.78", spd_total=30,
-                                                                 innovations=[innovation("35.78-1", 50)])}, rows)
+    home = _home(tmp_path)
     pipeline.ingest(home, YEAR)
     before, _ = _verification(home)
     assert pipeline.ingest(home, YEAR, force=True)["verification_rows"] == 1
