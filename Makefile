@@ -6,6 +6,8 @@ IID := $(BIN)/iid
 YEAR ?= 2024
 SCALE ?= 1
 STAMP := $(VENV)/.installed
+# test modules run on two worker processes, each module whole on one worker (module fixtures built once)
+TEST_WORKERS ?= 2
 
 .PHONY: demo test lint bench install clean chromium
 
@@ -36,7 +38,7 @@ chromium:
 		|| echo "warning: could not install chromium; the browser test will not run"; }
 
 test: lint chromium
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 bench: $(STAMP)
 	$(IID) bench --scale $(SCALE) --year $(YEAR)
