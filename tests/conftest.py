@@ -7,7 +7,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-_PREFECT_HOME = tempfile.mkdtemp(prefix="iid-prefect-")
+# One Prefect home per test process: under pytest-xdist (make test) each worker has its own SQLite
+# database and its own temporary server, so the workers never share a Prefect backend.
+_PREFECT_HOME = tempfile.mkdtemp(prefix=f"iid-prefect-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-")
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
 os.environ.pop("PREFECT_API_URL", None)
 os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "180"
