@@ -136,6 +136,16 @@ def publish_task(home_root: str, year: int, run: dict[str, Any]) -> dict[str, An
     return result
 
 
+@task(task_run_name="copy-{year}", cache_policy=NO_CACHE)
+def copy_task(home_root: str, year: int, url: str) -> dict[str, Any]:
+    """Copy the year's releases that the copy location lacks, then write the location's catalog."""
+    from flows.remote import copy_releases
+
+    result = copy_releases(Home.resolve(home_root), url, [year])
+    get_run_logger().info("copy %s: %s", year, result.message)
+    return {"url": url, "copied": result.copied, "catalog": result.catalog, "message": result.message}
+
+
 def _cpu_seconds() -> float:
     """CPU time of this process and of its finished children (e.g. the ingest workers)."""
     return sum(u.ru_utime + u.ru_stime for u in (resource.getrusage(resource.RUSAGE_SELF),
@@ -149,13 +159,18 @@ def default_year() -> int:
 
 @flow(name="annual", flow_run_name="annual-{year}", log_prints=False)
 def annual(year: int | None = None, home: str | None = None, from_stage: str = "ingest",
-           force: bool = False) -> dict[str, Any]:
+           force: bool = False, copy_to: str | None = None) -> dict[str, Any]:
     """Ingest → validate → transform → publish one measurement year.
 
     ``from_stage`` re-runs from a stage (the earlier ones are not run; their tables are used as they
-    are); ``force`` redoes every stage even when its inputs did not change.
+    are); ``force`` redoes every stage even when its inputs did not change. ``copy_to`` (default
+    ``$IID_COPY_TO``) is a folder or fsspec URL that gets a copy of the year's releases it lacks and
+    a catalog of its own (:mod:`flows.remote`).
     """
+    from flows.remote import copy_location
+
     year = year or default_year()
+    copy_url = copy_location(copy_to)
     if from_stage not in pipeline.STAGES:
         raise ValueError(f"from_stage must be one of {pipeline.STAGES}, not {from_stage!r}")
     home_obj = Home.resolve(home)
@@ -163,7 +178,8 @@ def annual(year: int | None = None, home: str | None = None, from_stage: str = "
     loaded = for_year(year)
     run: dict[str, Any] = {
         "run_id": uuid.uuid4().hex, "flow_run_id": str(flow_run.get_id() or ""), "year": year,
-        "parameters": {"year": year, "home": root, "from_stage": from_stage, "force": force},
+        "parameters": {"year": year, "home": root, "from_stage": from_stage, "force": force,
+                       **({"copy_to": copy_url} if copy_url else {})},
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"), "methodology": loaded.method.id,
         "methodology_sha256": loaded.sha256, "code_version": code_version(), "stage_seconds": {},
         "stage_cpu_seconds": {}, "stages_skipped": [],
@@ -192,6 +208,11 @@ def annual(year: int | None = None, home: str | None = None, from_stage: str = "
             results["publish"] = publish_task(root, year, run)
             run["stage_seconds"]["publish"] = round(time.perf_counter() - started, 3)
             run["stage_cpu_seconds"]["publish"] = round(_cpu_seconds() - cpu, 3)
+            if copy_url:
+                started, cpu = time.perf_counter(), _cpu_seconds()
+                results["copy"] = copy_task(root, year, copy_url)
+                run["stage_seconds"]["copy"] = round(time.perf_counter() - started, 3)
+                run["stage_cpu_seconds"]["copy"] = round(_cpu_seconds() - cpu, 3)
     except Exception as exc:
         record_run(home_obj, run_row(run, status="failed", message=str(exc).splitlines()[0] if str(exc) else "",
                                      finished_at=datetime.now(UTC).isoformat(timespec="seconds")))

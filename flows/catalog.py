@@ -8,6 +8,7 @@ consistent catalog while a run publishes. Views show the latest release of every
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -21,12 +22,12 @@ VIEW_TABLES = ("region_scores", "innovation_scores", "indicator_scores", "quaran
                "submissions", "reconciliation")
 
 
-def _literal(path: Path) -> str:
-    # Paths are the pipeline's own release folders, never user input; quoted for DDL all the same.
-    return "'" + str(path).replace("'", "''") + "'"
+def _literal(location: str | Path) -> str:
+    # Locations are the pipeline's own release files, never user input; quoted for DDL all the same.
+    return "'" + str(location).replace("'", "''") + "'"
 
 
-def _view(con: duckdb.DuckDBPyConnection, name: str, files: list[Path]) -> None:
+def _view(con: duckdb.DuckDBPyConnection, name: str, files: list[str]) -> None:
     if files:
         listing = ", ".join(_literal(f) for f in files)
         con.execute(f"create view {name} as select * from read_parquet([{listing}], union_by_name = true)")  # noqa: S608
@@ -36,7 +37,12 @@ def _text(value: object) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def _releases_view(con: duckdb.DuckDBPyConnection, releases: list[Release], latest: set[tuple[int, int]]) -> None:
+# where a file of a release is read from (``None``: the release has no such file)
+Locate = Callable[[Release, str], "str | None"]
+
+
+def _releases_view(con: duckdb.DuckDBPyConnection, releases: list[Release], latest: set[tuple[int, int]],
+                   folder: Callable[[Release], str]) -> None:
     """``releases``: one row per release, from the manifests (a view over literal values)."""
     columns = ("year", "release", "is_latest", "published_at", "methodology", "methodology_sha256",
                "code_version", "run_id", "path")
@@ -47,7 +53,7 @@ def _releases_view(con: duckdb.DuckDBPyConnection, releases: list[Release], late
         rows.append(f"({int(r.year)}, {int(r.number)}, {str((r.year, r.number) in latest).lower()}, "
                     f"{_text(m.get('published_at', ''))}::timestamptz, {_text(method.get('id', ''))}, "
                     f"{_text(method.get('sha256', ''))}, {_text(m.get('code_version', ''))}, "
-                    f"{_text(m.get('run_id', ''))}, {_text(r.path)})")
+                    f"{_text(m.get('run_id', ''))}, {_text(folder(r))})")
     if not rows:
         rows.append("(null::integer, null::integer, null::boolean, null::timestamptz, null, null, null, null, null)")
         where = " where false"
@@ -55,6 +61,27 @@ def _releases_view(con: duckdb.DuckDBPyConnection, releases: list[Release], late
         where = ""
     con.execute(f"create view releases as select * from (values {', '.join(rows)}) "  # noqa: S608
                 f"as t({', '.join(columns)}){where}")
+
+
+def write_catalog(con: duckdb.DuckDBPyConnection, releases: list[Release], latest: list[Release], locate: Locate,
+                  folder: Callable[[Release], str], runs: str | list[str] | None) -> None:
+    """The catalog's views in ``con``: each table of the latest releases, its ``*_history`` over every
+    release, ``releases`` from the manifests and ``runs`` (a glob read at query time, or files)."""
+    for table in VIEW_TABLES:
+        name = f"{table}.parquet"
+        _view(con, table, [f for f in (locate(r, name) for r in latest) if f is not None])
+        _view(con, f"{table}_history", [f for f in (locate(r, name) for r in releases) if f is not None])
+    _releases_view(con, releases, {(r.year, r.number) for r in latest}, folder)
+    if runs:
+        listing = _literal(runs) if isinstance(runs, str) else "[" + ", ".join(_literal(f) for f in runs) + "]"
+        con.execute(f"create view runs as select * from read_parquet({listing}, union_by_name = true)")  # noqa: S608
+    else:
+        con.execute("create view runs as select * from (select null::varchar as run_id) where false")
+
+
+def _local_file(release: Release, name: str) -> str | None:
+    path = release.path / name
+    return str(path) if path.exists() else None
 
 
 def rebuild_catalog(home: Home) -> Path:
@@ -76,18 +103,10 @@ def _rebuild(home: Home) -> Path:
     latest = [r for r in (latest_release(home, y) for y in published_years(home)) if r is not None]
     con = duckdb.connect(str(tmp))
     try:
-        for table in VIEW_TABLES:
-            _view(con, table, [r.path / f"{table}.parquet" for r in latest if (r.path / f"{table}.parquet").exists()])
-            _view(con, f"{table}_history",
-                  [r.path / f"{table}.parquet" for r in releases if (r.path / f"{table}.parquet").exists()])
-        _releases_view(con, releases, {(r.year, r.number) for r in latest})
         runs_dir = home.warehouse / "runs"
-        if any(runs_dir.glob("*.parquet")):
-            # a glob, read at query time: runs recorded after this rebuild show up too
-            con.execute(f"create view runs as select * from read_parquet({_literal(runs_dir / '*.parquet')}, "  # noqa: S608
-                        "union_by_name = true)")
-        else:
-            con.execute("create view runs as select * from (select null::varchar as run_id) where false")
+        # a glob, read at query time: runs recorded after this rebuild show up too
+        runs = str(runs_dir / "*.parquet") if any(runs_dir.glob("*.parquet")) else None
+        write_catalog(con, releases, latest, _local_file, lambda r: str(r.path), runs)
         con.execute("checkpoint")
     finally:
         con.close()

@@ -25,6 +25,8 @@ err = Console(stderr=True)
 HomeOpt = Annotated[str | None, typer.Option("--home", help="IID home (default $IID_HOME, else ./data)")]
 RunnerOpt = Annotated[str, typer.Option("--task-runner", help="default (this process) or dask (parse and validate "
                                         "file chunks on a Dask cluster)")]
+CopyOpt = Annotated[str | None, typer.Option("--copy-to", help="also copy the releases to this folder or fsspec URL "
+                                             "(s3://…, gs://…), with a catalog there (default $IID_COPY_TO)")]
 DaskOpt = Annotated[str | None, typer.Option("--dask-address", help="Dask scheduler, e.g. tcp://10.0.0.5:8786 "
                                              "(default with --task-runner dask: a local cluster of 2 workers)")]
 
@@ -78,7 +80,7 @@ def generate(
 
 
 def _run_one(year: int, home: Home, from_stage: str = "ingest", force: bool = False, task_runner: str = "default",
-             dask_address: str | None = None) -> dict[str, Any]:
+             dask_address: str | None = None, copy_to: str | None = None) -> dict[str, Any]:
     configure_prefect_defaults()
     from flows import pipeline, tempserver
 
@@ -86,7 +88,8 @@ def _run_one(year: int, home: Home, from_stage: str = "ingest", force: bool = Fa
     tempserver.start_early(lambda: pipeline.will_validate(home, year, from_stage, force))
     from flows.annual import run_annual
 
-    return run_annual(task_runner, dask_address, year=year, home=str(home.root), from_stage=from_stage, force=force)
+    return run_annual(task_runner, dask_address, year=year, home=str(home.root), from_stage=from_stage, force=force,
+                      copy_to=copy_to)
 
 
 def _check_runner(task_runner: str, dask_address: str | None) -> None:
@@ -111,13 +114,15 @@ def _print_run(result: dict[str, Any]) -> None:
     order = ("Sangat Inovatif", "Inovatif", "Kurang Inovatif", "Tidak Dapat Dinilai")
     console.print("predicates: " + ", ".join(f"{p} {preds.get(p, 0)}" for p in order))
     console.print(pub["message"] + (f" → {pub['path']}" if pub.get("path") else ""))
+    if result.get("copy"):
+        console.print(result["copy"]["message"])
 
 
 @app.command()
 def run(year: Annotated[int, typer.Option(help="measurement year")], home: HomeOpt = None,
         from_stage: Annotated[str, typer.Option(help="re-run from: ingest, validate, transform, publish")] = "ingest",
         force: Annotated[bool, typer.Option(help="redo every stage even when nothing changed")] = False,
-        task_runner: RunnerOpt = "default", dask_address: DaskOpt = None) -> None:
+        task_runner: RunnerOpt = "default", dask_address: DaskOpt = None, copy_to: CopyOpt = None) -> None:
     """The annual flow: ingest → validate → transform → publish."""
     target = Home.resolve(home)
     if from_stage not in ("ingest", "validate", "transform", "publish"):
@@ -131,7 +136,7 @@ def run(year: Annotated[int, typer.Option(help="measurement year")], home: HomeO
     except RunLocked as exc:
         _fail(str(exc), 3)
     try:
-        result = _run_one(year, target, from_stage, force, task_runner, dask_address)
+        result = _run_one(year, target, from_stage, force, task_runner, dask_address, copy_to)
     except Exception as exc:  # a one-line reason, not a traceback
         _fail(f"{year}: {exc}")
     _print_run(result)
@@ -140,14 +145,15 @@ def run(year: Annotated[int, typer.Option(help="measurement year")], home: HomeO
 
 @app.command()
 def backfill(years: Annotated[list[str], typer.Option(help="years: 2022 2023 or ranges 2022-2025")],
-             home: HomeOpt = None, task_runner: RunnerOpt = "default", dask_address: DaskOpt = None) -> None:
+             home: HomeOpt = None, task_runner: RunnerOpt = "default", dask_address: DaskOpt = None,
+             copy_to: CopyOpt = None) -> None:
     """Run the annual flow for each year; a failing year does not stop the others."""
     target = Home.resolve(home)
     _check_runner(task_runner, dask_address)
     failed: dict[int, str] = {}
     for year in parse_years(years):
         try:
-            _print_run(_run_one(year, target, task_runner=task_runner, dask_address=dask_address))
+            _print_run(_run_one(year, target, task_runner=task_runner, dask_address=dask_address, copy_to=copy_to))
         except Exception as exc:
             failed[year] = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             err.print(f"[red]{year} failed:[/] {failed[year]}")
@@ -155,6 +161,32 @@ def backfill(years: Annotated[list[str], typer.Option(help="years: 2022 2023 or 
     console.print(f"backfill: {len(ok)} succeeded {ok}, {len(failed)} failed {sorted(failed)}")
     if failed:
         raise typer.Exit(1)
+
+
+@app.command()
+def copy(to: Annotated[str | None, typer.Option("--to", help="folder or fsspec URL (s3://bucket/iid, gs://…); "
+                                                 "default $IID_COPY_TO")] = None,
+         years: Annotated[list[str] | None, typer.Option("--year", help="years (default: every published year)")]
+         = None, home: HomeOpt = None) -> None:
+    """Copy published releases that a location lacks (manifest last), then write its catalog iid.duckdb."""
+    from rich.progress import Progress
+
+    from flows.remote import CopyError, copy_location, copy_releases
+
+    url = copy_location(to)
+    if url is None:
+        _fail("say where to copy: --to DIR or URL (or set IID_COPY_TO)", 2)
+        return
+    target = Home.resolve(home)
+    try:
+        with Progress(console=err, transient=True) as bar:
+            job = bar.add_task(f"copying to {url}", total=None)
+            result = copy_releases(target, url, parse_years(years) if years else None,
+                                   progress=lambda done, total: bar.update(job, completed=done, total=total))
+    except CopyError as exc:
+        _fail(str(exc))
+        return
+    console.print(result.message)
 
 
 @app.command()
@@ -346,7 +378,7 @@ def serve(home: HomeOpt = None,
           cron: Annotated[str, typer.Option(help="schedule, cron syntax")] = ANNUAL_CRON,
           timezone: Annotated[str, typer.Option(help="time zone of the schedule")] = "Asia/Jakarta",
           year: Annotated[int | None, typer.Option(help="fixed year (default: the year of the run date)")] = None,
-          ) -> None:
+          copy_to: CopyOpt = None) -> None:
     """Serve the annual flow as a Prefect deployment with a yearly schedule (needs PREFECT_API_URL)."""
     import os
 
@@ -361,6 +393,8 @@ def serve(home: HomeOpt = None,
     parameters: dict[str, Any] = {"home": str(Home.resolve(home).root)}
     if year is not None:
         parameters["year"] = year
+    if copy_to:
+        parameters["copy_to"] = copy_to  # otherwise each run reads $IID_COPY_TO of the serving process
     annual.serve(name="annual", schedules=[Cron(cron, timezone=timezone)], parameters=parameters,
                  description="Indeks Inovasi Daerah: ingest → validate → transform → publish one year")
 

@@ -10,8 +10,9 @@ from typing import Any
 
 from flows.settings import Home
 
-_RELEASE = re.compile(r"release=(\d+)")
-_YEAR = re.compile(r"year=(\d{4})")
+# folder names of the published layout: year=<Y>/release=<N>
+RELEASE_FOLDER = re.compile(r"release=(\d+)")
+YEAR_FOLDER = re.compile(r"year=(\d{4})")
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ def release_dirs(home: Home, year: int) -> list[Release]:
     if not year_dir.is_dir():
         return out
     for path in year_dir.iterdir():
-        match = _RELEASE.fullmatch(path.name)
+        match = RELEASE_FOLDER.fullmatch(path.name)
         manifest_path = path / "manifest.json"
         if not match or not manifest_path.is_file():
             continue
@@ -49,7 +50,7 @@ def latest_release(home: Home, year: int) -> Release | None:
 def published_years(home: Home) -> list[int]:
     if not home.published.is_dir():
         return []
-    years = (_YEAR.fullmatch(p.name) for p in home.published.iterdir())
+    years = (YEAR_FOLDER.fullmatch(p.name) for p in home.published.iterdir())
     return sorted(int(m.group(1)) for m in years if m)
 
 

@@ -19,5 +19,6 @@ os.environ["DO_NOT_TRACK"] = "1"
 os.environ["PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED"] = "false"
 os.environ["PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED"] = "false"
 os.environ.pop("IID_HOME", None)
+os.environ.pop("IID_COPY_TO", None)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

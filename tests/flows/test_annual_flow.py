@@ -27,6 +27,7 @@ class _Collect(logging.Handler):
 
 LOG_LINES: list[str] = []
 RAW_BEFORE: dict[str, str] = {}
+COPY_TO: list[Path] = []  # where the first run copies its release
 
 
 def _raw_digests(home: Home) -> dict[str, str]:
@@ -50,7 +51,8 @@ def flow_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Home, dict[str,
         logger.addHandler(collect)
         logger.setLevel(logging.DEBUG)
     try:
-        first = annual(year=2024, home=str(home.root))
+        COPY_TO.append(tmp_path_factory.mktemp("copy") / "iid")
+        first = annual(year=2024, home=str(home.root), copy_to=str(COPY_TO[0]))
         second = annual(year=2024, home=str(home.root))
     finally:
         for logger, level in zip(loggers, levels, strict=True):
@@ -96,7 +98,7 @@ def test_catalog_views_and_one_row_per_pemda(flow_home: tuple[Home, dict[str, An
     assert con.execute("select release from releases").fetchall() == [(1,)]
     runs = con.execute("select status, stage_seconds, stages_skipped from runs order by started_at").fetchall()
     assert [r[0] for r in runs] == ["published", "unchanged"]
-    assert set(json.loads(runs[0][1])) == {"ingest", "validate", "transform", "publish"}
+    assert set(json.loads(runs[0][1])) == {"ingest", "validate", "transform", "publish", "copy"}
     assert set(json.loads(runs[1][2])) == {"ingest", "validate", "transform"}
     assert con.execute("select distinct release from region_scores").fetchall() == [(1,)]
 
@@ -118,7 +120,7 @@ def test_published_files_hold_no_personal_data(flow_home: tuple[Home, dict[str, 
     reader = duckdb.connect()
     blob = b"".join(  # Parquet is decoded (its strings may be compressed); every other file read as bytes
         str(reader.execute("select * from read_parquet(?)", [str(p)]).fetchall()).encode() if p.suffix == ".parquet"
-        else p.read_bytes() for p in home.published.rglob("*") if p.is_file())
+        else p.read_bytes() for p in [*home.published.rglob("*"), *COPY_TO[0].rglob("*")] if p.is_file())
     con = duckdb.connect(str(home.catalog), read_only=True)
     views = " ".join(str(con.execute(f"select * from {v}").fetchall()) for (v,) in con.execute(
         "select table_name from information_schema.tables").fetchall())
@@ -150,3 +152,32 @@ def test_data_docs_open_from_the_release(flow_home: tuple[Home, dict[str, Any], 
                            "verification"}
     assert all(s["evaluated_expectations"] >= s["successful_expectations"] for s in suites.values())
     assert "validation/index.html" in manifest["files"]
+
+
+def test_the_flow_copies_its_release_when_asked(flow_home: tuple[Home, dict[str, Any], dict[str, Any]]) -> None:
+    home, first, second = flow_home
+    location = COPY_TO[0]
+    assert [tuple(c) for c in first["copy"]["copied"]] == [(2024, 1)] and "copy" not in second
+    release = home.published_year(2024) / "release=1"
+    copied = location / "year=2024" / "release=1"
+    manifest = json.loads((release / "manifest.json").read_text(encoding="utf-8"))
+    assert (copied / "manifest.json").read_bytes() == (release / "manifest.json").read_bytes()
+    from flows.versioning import sha256_file
+
+    assert all(sha256_file(copied / name) == entry["sha256"] for name, entry in manifest["files"].items())
+    query = "select region_code, iid, predicate from region_scores order by region_code"
+    ours, theirs = duckdb.connect(str(home.catalog), read_only=True), duckdb.connect(str(location / "iid.duckdb"),
+                                                                                  read_only=True)
+    try:
+        assert theirs.execute(query).fetchall() == ours.execute(query).fetchall()
+        assert theirs.execute("select path from releases").fetchall() == [(str(copied),)]
+    finally:
+        ours.close()
+        theirs.close()
+    runs = duckdb.connect(str(home.catalog), read_only=True)
+    try:
+        params = runs.execute("select parameters, stage_seconds from runs where release = 1 and status = 'published'")
+        parameters, seconds = params.fetchall()[0]
+    finally:
+        runs.close()
+    assert json.loads(parameters)["copy_to"] == str(location) and "copy" in json.loads(seconds)
