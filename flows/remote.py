@@ -102,8 +102,9 @@ def _copy_release(fs: AbstractFileSystem, root: str, url: str, release: Release)
                         "a release is never overwritten. Copy this home to a location of its own, or move the "
                         "other release away first")
     files = _release_files(release)
-    for parent in sorted({str(Path(rel).parent) for _, rel in files}):
-        fs.makedirs(f"{folder}/{parent}" if parent != "." else folder, exist_ok=True)
+    if _is_local(fs):  # object stores have no folders (and makedirs there may create a bucket)
+        for parent in sorted({str(Path(rel).parent) for _, rel in files}):
+            fs.makedirs(f"{folder}/{parent}" if parent != "." else folder, exist_ok=True)
     fs.put([str(p) for p, _ in files], [f"{folder}/{rel}" for _, rel in files])
     for path, rel in files:  # a short file (a write cut off) must not be crowned by the manifest
         size = fs.size(f"{folder}/{rel}")
@@ -180,7 +181,8 @@ def copy_releases(home: Home, url: str, years: list[int] | None = None,
     home.warehouse.mkdir(parents=True, exist_ok=True)
     with file_lock(home.warehouse / ".catalog.lock", "a catalog rebuild", wait=True):
         try:
-            fs.makedirs(root, exist_ok=True)
+            if _is_local(fs):
+                fs.makedirs(root, exist_ok=True)
             for done, release in enumerate(releases, 1):
                 if _copy_release(fs, root, url, release):
                     copied.append((release.year, release.number))
