@@ -176,6 +176,9 @@ def copy_releases(home: Home, url: str, years: list[int] | None = None,
     other's release from the location's catalog.
     """
     fs, root = open_location(url)
+    if _is_local(fs) and (Path(root) == home.root or Path(root).is_relative_to(home.root)
+                          or home.root.is_relative_to(Path(root))):
+        raise CopyError(f"{url}: that is the home {home.root} (or holds it); copy to a folder outside it")
     releases = [r for r in all_releases(home) if years is None or r.year in years]
     copied: list[tuple[int, int]] = []
     home.warehouse.mkdir(parents=True, exist_ok=True)

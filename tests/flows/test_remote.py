@@ -168,7 +168,7 @@ def test_a_copy_killed_before_the_manifest_is_no_release_and_the_next_copy_compl
     assert _query(location / "iid.duckdb", SCORES) == _query(two_releases.catalog, SCORES)
 
 
-def test_unusable_locations_say_what_to_do(two_releases: Home) -> None:
+def test_unusable_locations_say_what_to_do(two_releases: Home, tmp_path: Path) -> None:
     with pytest.raises(CopyError, match="Protocol not known: nosuch"):
         copy_releases(two_releases, "nosuch://bucket/iid")
     try:
@@ -176,7 +176,10 @@ def test_unusable_locations_say_what_to_do(two_releases: Home) -> None:
     except ImportError:
         with pytest.raises(CopyError, match="s3fs"):
             copy_releases(two_releases, "s3://bucket/iid")
-    blocker = two_releases.root / "a-file"
+    for inside in (two_releases.published, two_releases.root, two_releases.root.parent):
+        with pytest.raises(CopyError, match="that is the home"):
+            copy_releases(two_releases, str(inside))
+    blocker = tmp_path / "a-file"
     blocker.write_text("not a folder", encoding="utf-8")
     with pytest.raises(CopyError, match=r"cannot copy to .*run 'iid copy --to"):
         copy_releases(two_releases, str(blocker / "inside"))
