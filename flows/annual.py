@@ -7,6 +7,7 @@ module only after :func:`flows.settings.configure_prefect_defaults` has run.
 
 from __future__ import annotations
 
+import logging
 import os
 import resource
 import time
@@ -233,8 +234,6 @@ def annual_flow(task_runner: str = "default", dask_address: str | None = None) -
         return annual
     if task_runner != "dask":
         raise ValueError(f"task runner must be one of {TASK_RUNNERS}, not {task_runner!r}")
-    import logging
-
     from prefect_dask import DaskTaskRunner
 
     runner = (DaskTaskRunner(address=dask_address) if dask_address else DaskTaskRunner(cluster_kwargs={
@@ -274,6 +273,35 @@ def _prefetch_validation(parameters: dict[str, Any]) -> None:
         from expectations import prefetch
 
         prefetch.start()
+
+
+class _WithoutTraceback(logging.Formatter):
+    """A console formatter that leaves out tracebacks: the message already names the error, and the
+    command ends with a one-line reason; the Prefect server's log (the UI) keeps the traceback."""
+
+    def __init__(self, inner: logging.Formatter | None) -> None:
+        super().__init__()
+        self.inner = inner or logging.Formatter()
+
+    def format(self, record: logging.LogRecord) -> str:
+        saved = record.exc_info, record.exc_text, record.stack_info
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        try:
+            return self.inner.format(record)
+        finally:
+            record.exc_info, record.exc_text, record.stack_info = saved
+
+
+def console_without_tracebacks() -> None:
+    """Prefect's console log shows errors in one line, without the traceback (``IID_TRACEBACKS=1``
+    keeps them). For the command line; call after Prefect has set up its logging."""
+    if os.environ.get("IID_TRACEBACKS", "") not in ("", "0"):
+        return
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, PrefectConsoleHandler) and not isinstance(handler.formatter, _WithoutTraceback):
+            handler.setFormatter(_WithoutTraceback(handler.formatter))
 
 
 def run_annual(task_runner: str = "default", dask_address: str | None = None, **parameters: Any) -> dict[str, Any]:

@@ -86,8 +86,9 @@ def _run_one(year: int, home: Home, from_stage: str = "ingest", force: bool = Fa
 
     # Prefect's temporary server boots while the flow's code (and GX, if needed) is imported.
     tempserver.start_early(lambda: pipeline.will_validate(home, year, from_stage, force))
-    from flows.annual import run_annual
+    from flows.annual import console_without_tracebacks, run_annual
 
+    console_without_tracebacks()  # a failing step ends in one line here, not a traceback
     return run_annual(task_runner, dask_address, year=year, home=str(home.root), from_stage=from_stage, force=force,
                       copy_to=copy_to)
 

@@ -18,14 +18,20 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_iid_run_uses_the_early_server_and_stops_it(tmp_path: Path) -> None:
     """A real `iid run` in a fresh process: the early server is adopted, the run publishes, and the
-    server process is gone when the command returns."""
+    server process is gone when the command returns. Its last step (a copy to a folder that cannot
+    be made) fails: the command ends with one line saying what to do, and no traceback anywhere."""
     home = write_home(tmp_path / "home", 2024, {"a.json": submission("35.78", spd_total=30)})
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     env.update(PREFECT_HOME=str(tmp_path / "prefect"), PREFECT_LOGGING_LEVEL="INFO", COLUMNS="200")
-    done = subprocess.run([sys.executable, "-m", "flows.cli", "run", "--year", "2024", "--home", str(home.root)],
+    (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "flows.cli", "run", "--year", "2024", "--home", str(home.root),
+                           "--copy-to", str(tmp_path / "a-file" / "copy")],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     output = done.stdout + done.stderr
-    assert done.returncode == 0, output[-3000:]
+    assert done.returncode == 1, output[-3000:]
+    assert "publish 2024: published release 1 of 2024" in output
+    assert f"error: 2024: cannot copy to {tmp_path / 'a-file' / 'copy'}: Not a directory" in output
+    assert "Traceback" not in output and 'File "' not in output
     assert "Temporary server on http://127.0.0.1:" in output
     port = output.split("Temporary server on http://127.0.0.1:")[1].split()[0]
     assert f"Stopping temporary server on http://127.0.0.1:{port}" in output
