@@ -1,13 +1,26 @@
-"""The JSON reader's fast path (orjson) gives exactly what the standard library parser gives."""
+"""The readers' fast paths give exactly what the reference readers give.
+
+JSON: orjson against the standard library parser. XLSX: calamine against openpyxl (which reads what
+calamine cannot), on generated workbooks, awkward ones and arbitrary cell values.
+"""
 
 from __future__ import annotations
 
+import io
 import json
+from dataclasses import asdict
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
-from factory import innovation, submission
+from factory import innovation, submission, xlsx_bytes
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from flows.readers import FileRejected, parse_json
+from flows.generator import generate_year
+from flows.readers import FileRejected, parse_json, parse_xlsx
+from flows.settings import Home
 
 
 def _reference(text: str) -> object:
@@ -87,3 +100,79 @@ def test_bulk_answer_rows_equal_the_general_conversions() -> None:
     assert evidence["item"] == [text(item) for a in answers for item in a.evidence]
     assert evidence["locator"] == [f"$.spd[{i}].evidence[{j}]" for i in range(len(answers)) for j in range(3)]
     assert evidence["answer_record_id"] == [i for i in range(len(answers)) for _ in range(3)]
+
+
+def _both_engines(data: bytes) -> list[Any]:
+    """What each XLSX engine makes of a workbook: the parsed file, or the rejection."""
+    out: list[Any] = []
+    for engine in ("calamine", "openpyxl"):
+        try:
+            out.append(asdict(parse_xlsx(data, engine)))
+        except FileRejected as exc:
+            out.append((exc.rule, exc.detail))
+    return out
+
+
+def test_calamine_reads_generated_workbooks_as_openpyxl_does(tmp_path: Path) -> None:
+    home = Home.resolve(tmp_path)
+    generate_year(home, 2024, seed=5, scale=0.05, defect_rate=0.5, formats=("xlsx",))
+    workbooks = sorted(home.raw_year(2024).glob("*.xlsx"))
+    assert len(workbooks) > 500
+    differing = [p.name for p in workbooks if (lambda r: r[0] != r[1])(_both_engines(p.read_bytes()))]
+    assert differing == []
+
+
+def _sheet_with(cells: list[list[Any]], start: str | None = None) -> bytes:
+    """A template workbook whose sid sheet holds ``cells`` (optionally starting at another cell)."""
+    import openpyxl
+
+    doc = submission("35.78", spd_total=30, innovations=[innovation("I-1", 50)])
+    wb = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(doc)))
+    sheet = wb["sid"]
+    for number, row in enumerate(cells, start=sheet.max_row + 1):
+        for column, value in enumerate(row, start=1):
+            sheet.cell(number, column, value)
+    if start:
+        sheet.move_range(f"A1:E{sheet.max_row}", rows=int(start[1:]) - 1, cols=ord(start[0]) - ord("A"))
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+CELL = st.one_of(
+    st.none(), st.booleans(), st.integers(-(2**63), 2**63 - 1), st.floats(allow_nan=False, allow_infinity=False),
+    st.text(st.characters(blacklist_categories=["Cs", "Cc"]), max_size=12),
+    st.sampled_from([" 3 ", "3.0", "1e3", "2,5", "#N/A", "=1+2", "=SUM(1,2)", "_x000D_", "\t", "I-1", "  "]),
+    st.dates(date(1900, 3, 1), date(9999, 12, 31)),
+    # a workbook keeps times to the millisecond (the engines may round a half millisecond apart)
+    st.datetimes(datetime(1900, 3, 1), datetime(9999, 12, 31)).map(lambda d: d.replace(microsecond=d.microsecond
+                                                                                        // 1000 * 1000)),
+    st.times().map(lambda t: t.replace(microsecond=t.microsecond // 1000 * 1000)))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cells=st.lists(st.lists(CELL, min_size=5, max_size=5), min_size=1, max_size=4))
+def test_calamine_reads_any_cell_values_as_openpyxl_does(cells: list[list[Any]]) -> None:
+    calamine, openpyxl = _both_engines(_sheet_with(cells))
+    assert calamine == openpyxl
+
+
+@pytest.mark.parametrize("start", ["B1", "A3", "C4"])
+def test_a_sheet_that_does_not_start_at_a1_reads_the_same(start: str) -> None:
+    calamine, openpyxl = _both_engines(_sheet_with([["I-1", "16", 2, None, "x.pdf"]], start))
+    assert calamine == openpyxl
+
+
+def test_a_workbook_calamine_cannot_read_is_read_by_openpyxl(monkeypatch: pytest.MonkeyPatch) -> None:
+    import python_calamine
+
+    class Refusing:
+        @staticmethod
+        def from_filelike(_: Any) -> Any:
+            raise python_calamine.CalamineError("calamine cannot read this workbook")
+
+    data = _sheet_with([])
+    expected = _both_engines(data)[1]
+    monkeypatch.setattr(python_calamine, "CalamineWorkbook", Refusing)
+    parsed = parse_xlsx(data)
+    assert asdict(parsed) == expected and parsed.innovations
