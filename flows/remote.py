@@ -106,11 +106,14 @@ def _copy_release(fs: AbstractFileSystem, root: str, url: str, release: Release)
         for parent in sorted({str(Path(rel).parent) for _, rel in files}):
             fs.makedirs(f"{folder}/{parent}" if parent != "." else folder, exist_ok=True)
     fs.put([str(p) for p, _ in files], [f"{folder}/{rel}" for _, rel in files])
+    arrived = {str(k).rstrip("/"): v.get("size") for k, v in fs.find(folder, detail=True).items()}
     for path, rel in files:  # a short file (a write cut off) must not be crowned by the manifest
-        size = fs.size(f"{folder}/{rel}")
+        size = arrived.get(f"{folder}/{rel}")
         if size != path.stat().st_size:
             raise CopyError(f"{url}: {rel} of release {release.number} of {release.year} arrived with {size} of "
                             f"{path.stat().st_size} bytes; run 'iid copy --to {url}' again")
+    for stale in fs.glob(f"{folder}/manifest.json.*.tmp"):  # left by a copy cut off while writing it
+        fs.rm(stale)
     pause_point("copy:before-manifest")
     _put_whole(fs, manifest, f"{folder}/manifest.json")
     return True

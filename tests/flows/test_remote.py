@@ -157,6 +157,8 @@ def test_a_copy_killed_before_the_manifest_is_no_release_and_the_next_copy_compl
     assert (first / "region_scores.parquet").is_file() and not (first / "manifest.json").exists()
     fs, root = open_location(str(location))
     assert location_releases(fs, root) == []  # a folder without its manifest is not a release
+    (first / "manifest.json.0123abcd.tmp").write_text('{"cut": ', encoding="utf-8")  # as if cut off writing it
+    assert location_releases(fs, root) == []
 
     done = subprocess.run([str(Path(sys.executable).parent / "iid"), "copy", "--home", str(two_releases.root),
                            "--to", str(location), "--year", str(YEAR)], cwd=ROOT, capture_output=True, text=True,
@@ -165,6 +167,7 @@ def test_a_copy_killed_before_the_manifest_is_no_release_and_the_next_copy_compl
     assert "2024 release 1, 2024 release 2" in " ".join(done.stdout.split())
     for number in (1, 2):
         _assert_same_release(two_releases, fs, root, number)
+    assert not list(first.glob("*.tmp"))
     assert _query(location / "iid.duckdb", SCORES) == _query(two_releases.catalog, SCORES)
 
 
