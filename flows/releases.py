@@ -1,14 +1,22 @@
-"""Find published releases: a folder ``release=N`` with a ``manifest.json`` is a release."""
+"""Find published releases: a folder ``release=N`` with a ``manifest.json`` is a release.
+
+One scan for every place releases live: the home's ``published/`` and a copy location
+(:mod:`flows.remote`), through fsspec (the local filesystem at home).
+"""
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flows.settings import Home
+
+if TYPE_CHECKING:
+    from fsspec import AbstractFileSystem
 
 # folder names of the published layout: year=<Y>/release=<N>
 RELEASE_FOLDER = re.compile(r"release=(\d+)")
@@ -23,23 +31,48 @@ class Release:
     manifest: dict[str, Any]
 
 
+def _name(entry: object) -> str:
+    return str(entry).rstrip("/").rsplit("/", 1)[-1]
+
+
+def year_folders(fs: AbstractFileSystem, root: str) -> list[int]:
+    """The years with a ``year=Y`` folder under a published root, sorted."""
+    if not fs.isdir(root):
+        return []
+    years = (YEAR_FOLDER.fullmatch(_name(entry)) for entry in fs.ls(root, detail=False) if fs.isdir(entry))
+    return sorted(int(m.group(1)) for m in years if m)
+
+
+def scan_releases(fs: AbstractFileSystem, root: str, years: Iterable[int] | None = None) -> list[tuple[Release, str]]:
+    """The complete releases under a published root, each with its folder, oldest first (by year,
+    then number). Folders without a readable manifest are not releases and are skipped."""
+    found: list[tuple[Release, str]] = []
+    for year in year_folders(fs, root) if years is None else years:
+        year_dir = f"{root}/year={year}"
+        if not fs.isdir(year_dir):
+            continue
+        for entry in fs.ls(year_dir, detail=False):
+            folder = str(entry).rstrip("/")
+            match = RELEASE_FOLDER.fullmatch(_name(folder))
+            if not match or not fs.isfile(f"{folder}/manifest.json"):
+                continue
+            try:
+                manifest = json.loads(fs.cat_file(f"{folder}/manifest.json"))
+            except (OSError, ValueError):
+                continue
+            found.append((Release(year, int(match.group(1)), Path(folder), manifest), folder))
+    return sorted(found, key=lambda item: (item[0].year, item[0].number))
+
+
+def _local() -> AbstractFileSystem:
+    from fsspec.implementations.local import LocalFileSystem
+
+    return LocalFileSystem()
+
+
 def release_dirs(home: Home, year: int) -> list[Release]:
     """Complete releases of a year, oldest first (folders without a readable manifest are skipped)."""
-    out: list[Release] = []
-    year_dir = home.published_year(year)
-    if not year_dir.is_dir():
-        return out
-    for path in year_dir.iterdir():
-        match = RELEASE_FOLDER.fullmatch(path.name)
-        manifest_path = path / "manifest.json"
-        if not match or not manifest_path.is_file():
-            continue
-        try:
-            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            continue
-        out.append(Release(year, int(match.group(1)), path, manifest))
-    return sorted(out, key=lambda r: r.number)
+    return [r for r, _ in scan_releases(_local(), str(home.published), [year])]
 
 
 def latest_release(home: Home, year: int) -> Release | None:
@@ -48,11 +81,8 @@ def latest_release(home: Home, year: int) -> Release | None:
 
 
 def published_years(home: Home) -> list[int]:
-    if not home.published.is_dir():
-        return []
-    years = (YEAR_FOLDER.fullmatch(p.name) for p in home.published.iterdir())
-    return sorted(int(m.group(1)) for m in years if m)
+    return year_folders(_local(), str(home.published))
 
 
 def all_releases(home: Home) -> list[Release]:
-    return [r for year in published_years(home) for r in release_dirs(home, year)]
+    return [r for r, _ in scan_releases(_local(), str(home.published))]

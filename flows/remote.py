@@ -13,7 +13,6 @@ A local folder or ``file://`` needs nothing more; ``s3://`` needs ``s3fs``, ``gs
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 import uuid
@@ -27,7 +26,7 @@ import duckdb
 from flows.catalog import write_catalog
 from flows.faults import pause_point
 from flows.locks import file_lock
-from flows.releases import RELEASE_FOLDER, YEAR_FOLDER, Release, all_releases
+from flows.releases import Release, all_releases, scan_releases
 from flows.settings import Home
 
 if TYPE_CHECKING:
@@ -119,31 +118,9 @@ def _copy_release(fs: AbstractFileSystem, root: str, url: str, release: Release)
     return True
 
 
-def location_releases(fs: AbstractFileSystem, root: str) -> list[tuple[Release, str]]:
-    """The complete releases at a copy location (with a readable manifest) and their folders, oldest first."""
-    found: list[tuple[Release, str]] = []
-    if not fs.isdir(root):
-        return found
-    for year_dir in fs.ls(root, detail=False):
-        year = YEAR_FOLDER.fullmatch(str(year_dir).rstrip("/").rsplit("/", 1)[-1])
-        if not year or not fs.isdir(year_dir):
-            continue
-        for release_dir in fs.ls(year_dir, detail=False):
-            number = RELEASE_FOLDER.fullmatch(str(release_dir).rstrip("/").rsplit("/", 1)[-1])
-            folder = str(release_dir).rstrip("/")
-            if not number or not fs.exists(f"{folder}/manifest.json"):
-                continue
-            try:
-                manifest = json.loads(fs.cat_file(f"{folder}/manifest.json"))
-            except (OSError, ValueError):
-                continue
-            found.append((Release(int(year.group(1)), int(number.group(1)), Path(folder), manifest), folder))
-    return sorted(found, key=lambda item: (item[0].year, item[0].number))
-
-
 def _write_location_catalog(fs: AbstractFileSystem, root: str) -> str:
     """The location's ``iid.duckdb``: views over its own Parquet files, written whole."""
-    found = location_releases(fs, root)
+    found = scan_releases(fs, root)
     folders = {(r.year, r.number): folder for r, folder in found}
     latest = {r.year: r for r, _ in found}  # oldest first: the last one of a year wins
 
@@ -195,8 +172,6 @@ def copy_releases(home: Home, url: str, years: list[int] | None = None,
                 if progress:
                     progress(done, len(releases))
             catalog = _write_location_catalog(fs, root)
-        except CopyError:
-            raise
         except (OSError, duckdb.Error) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
             raise CopyError(f"cannot copy to {url}: {reason or type(exc).__name__}; the releases at home are "

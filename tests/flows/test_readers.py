@@ -118,7 +118,7 @@ def test_calamine_reads_generated_workbooks_as_openpyxl_does(tmp_path: Path) -> 
     generate_year(home, 2024, seed=5, scale=0.05, defect_rate=0.5, formats=("xlsx",))
     workbooks = sorted(home.raw_year(2024).glob("*.xlsx"))
     assert len(workbooks) > 500
-    differing = [p.name for p in workbooks if (lambda r: r[0] != r[1])(_both_engines(p.read_bytes()))]
+    differing = [p.name for p in workbooks if (both := _both_engines(p.read_bytes()))[0] != both[1]]
     assert differing == []
 
 

@@ -22,7 +22,8 @@ import pytest
 from factory import innovation, submission, write_home
 
 from flows import pipeline
-from flows.remote import CopyError, copy_releases, location_releases, open_location
+from flows.releases import scan_releases
+from flows.remote import CopyError, copy_releases, open_location
 from flows.settings import Home
 
 YEAR = 2024
@@ -116,7 +117,7 @@ def test_an_fsspec_url_gets_the_same_copy(two_releases: Home) -> None:
         fs, root = open_location(url)
         for number in (1, 2):
             _assert_same_release(two_releases, fs, root, number)
-        assert [r.number for r, _ in location_releases(fs, root)] == [1, 2]
+        assert [r.number for r, _ in scan_releases(fs, root)] == [1, 2]
         assert result.catalog == "memory:///iid-test-bucket/indeks/iid.duckdb"
         # an analyst downloads the catalog; its views read the files at the URL
         local = two_releases.root / "downloaded.duckdb"
@@ -156,9 +157,9 @@ def test_a_copy_killed_before_the_manifest_is_no_release_and_the_next_copy_compl
     first = location / f"year={YEAR}" / "release=1"
     assert (first / "region_scores.parquet").is_file() and not (first / "manifest.json").exists()
     fs, root = open_location(str(location))
-    assert location_releases(fs, root) == []  # a folder without its manifest is not a release
+    assert scan_releases(fs, root) == []  # a folder without its manifest is not a release
     (first / "manifest.json.0123abcd.tmp").write_text('{"cut": ', encoding="utf-8")  # as if cut off writing it
-    assert location_releases(fs, root) == []
+    assert scan_releases(fs, root) == []
 
     done = subprocess.run([str(Path(sys.executable).parent / "iid"), "copy", "--home", str(two_releases.root),
                            "--to", str(location), "--year", str(YEAR)], cwd=ROOT, capture_output=True, text=True,
