@@ -115,8 +115,11 @@ def _print_run(result: dict[str, Any]) -> None:
     order = ("Sangat Inovatif", "Inovatif", "Kurang Inovatif", "Tidak Dapat Dinilai")
     console.print("predicates: " + ", ".join(f"{p} {preds.get(p, 0)}" for p in order))
     console.print(pub["message"] + (f" → {pub['path']}" if pub.get("path") else ""))
-    if result.get("copy"):
-        console.print(result["copy"]["message"])
+    copied = result.get("copy")
+    if copied and copied.get("failed"):
+        err.print(f"[bold yellow]warning:[/] {copied['message']}")
+    elif copied:
+        console.print(copied["message"])
 
 
 @app.command()
