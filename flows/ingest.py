@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import importlib.abc
 import io
 import os
 import re
+import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -263,6 +265,31 @@ def ingest_workers() -> int:
     return max(1, int(os.environ.get("IID_INGEST_WORKERS", "0")) or os.cpu_count() or 1)
 
 
+class _NoPandas(importlib.abc.MetaPathFinder):
+    """Makes ``import pandas`` fail, as if pandas were not installed."""
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> None:
+        if fullname == "pandas" or fullname.startswith("pandas."):
+            raise ModuleNotFoundError(f"No module named {fullname!r} (not needed to parse)", name=fullname)
+        return None
+
+
+def _parse_worker_start() -> None:
+    """A parse worker runs without pandas. pyarrow imports pandas, when it can, the first time it
+    builds an array from Python values, only to recognise pandas objects, which a parsed file never
+    holds; that import cost each worker ~1 s of CPU. pyarrow works the same without pandas (it is an
+    optional dependency), and the pool test checks that the rows are identical."""
+    sys.meta_path.insert(0, _NoPandas())
+
+
+def parse_pool(workers: int) -> ProcessPoolExecutor:
+    """The worker processes that parse file chunks: spawned (no inherited threads or locks), without pandas."""
+    import multiprocessing
+
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_parse_worker_start)
+
+
 def parse_locally(raw_year: Path, chunks: list[list[tuple[int, str]]]) -> Iterator[dict[str, pa.Table]]:
     """Parsed chunks in order; a large drop zone is parsed on a pool of worker processes.
 
@@ -275,11 +302,10 @@ def parse_locally(raw_year: Path, chunks: list[list[tuple[int, str]]]) -> Iterat
     workers = min(len(chunks), ingest_workers())
     done = 0
     if workers > 1 and total >= POOL_MIN_BYTES:
-        import multiprocessing
         from concurrent.futures.process import BrokenProcessPool
 
         try:
-            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            with parse_pool(workers) as pool:
                 pending: deque[Future[dict[str, pa.Table]]] = deque()
                 for items in chunks:
                     pending.append(pool.submit(read_files, raw_year, items))

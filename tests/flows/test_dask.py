@@ -3,6 +3,7 @@ default runner publishes: the parse and validation chunks run on the workers, th
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import resource
 from typing import Any
@@ -64,3 +65,6 @@ def test_local_worker_pool_parses_the_same_rows(tmp_path_factory: pytest.TempPat
     for ours, theirs in zip(pooled, here, strict=True):
         assert ours.keys() == theirs.keys()
         assert all(ours[name].equals(theirs[name]) for name in ours)
+    # the workers above parsed without pandas
+    with ingest.parse_pool(1) as pool, pytest.raises(ModuleNotFoundError, match="pandas"):
+        pool.submit(importlib.util.find_spec, "pandas").result()
