@@ -357,6 +357,8 @@ def report(year: Annotated[int, typer.Option(help="measurement year")],
 def bench(year: Annotated[int, typer.Option(help="measurement year")] = 2024,
           scale: Annotated[float, typer.Option(help="size of the generated year (1 = a national year)")] = 1.0,
           seed: Annotated[int, typer.Option(help="random seed of the generated year")] = 1,
+          repeat: Annotated[int, typer.Option(min=1, help="times the start-up and each re-run are measured "
+                                                          "(the median is reported)")] = 3,
           out: Annotated[Path | None, typer.Option(help="results file (default bench/results-<scale>.json)")]
           = None,
           workdir: Annotated[Path | None, typer.Option(help="temporary home (default: a new temp folder, "
@@ -366,7 +368,8 @@ def bench(year: Annotated[int, typer.Option(help="measurement year")] = 2024,
 
     from flows.bench import default_results_path, run_bench
 
-    results = run_bench(year, scale, seed=seed, workdir=workdir, progress=lambda m: err.print(f"[dim]{m}[/]"))
+    results = run_bench(year, scale, seed=seed, workdir=workdir, repeat=repeat,
+                        progress=lambda m: err.print(f"[dim]{m}[/]"))
     target = out or default_results_path(scale)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")

@@ -80,3 +80,16 @@ def test_tree_memory_counts_child_processes() -> None:
         time.sleep(1.5)
         child.wait()
     assert memory.peak - alone > 150 * 2**20
+
+
+def test_repeated_runs_report_the_median_and_every_repeat() -> None:
+    from flows.bench import _median_of
+
+    runs = [(12.0, {"status": "a"}), (10.0, {"status": "b"}), (11.0, {"status": "c"}), (30.0, {"status": "d"})]
+    record = _median_of(runs, fixed=8.0, full_work=20.0)
+    assert record["status"] == "c"  # the lower median of four walls (10, 11, 12, 30)
+    assert record["wall_seconds"] == 11.0
+    assert record["work_seconds"] == 3.0
+    assert record["share_of_full_work"] == 0.15
+    assert [r["wall_seconds"] for r in record["repeats"]] == [12.0, 10.0, 11.0, 30.0]  # in the order run
+    assert record["repeats"][3]["share_of_full_work"] == 1.1
