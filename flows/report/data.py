@@ -122,16 +122,14 @@ def _row_grid(con: duckdb.DuckDBPyConnection, release_dir: Path, method: Methodo
 
 
 def _innovations(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, list[Innovation]]:
-    rows = con.execute("select region_code, innovation_id, name, unit, form, kind, affair, stage, counts_in_n, "
-                       "verification_rejected, maturity_score::double from read_parquet($p) "
+    rows = con.execute("select region_code, coalesce(innovation_id, ''), coalesce(name, ''), coalesce(unit, ''), "
+                       "coalesce(form, ''), coalesce(kind, ''), coalesce(affair, ''), coalesce(stage, ''), "
+                       "coalesce(counts_in_n, false), coalesce(verification_rejected, false), "
+                       "coalesce(maturity_score::double, 0) + 0.0 from read_parquet($p) "  # + 0.0: no −0
                        "order by region_code, maturity_score desc, innovation_id", {"p": str(path)}).fetchall()
     out: dict[str, list[Innovation]] = defaultdict(list)
-    for code, ident, name, unit, form, kind, affair, stage, counts, rejected, maturity in rows:
-        def text(value: Any) -> str:
-            return "" if value is None else str(value)
-
-        out[str(code)].append(Innovation(text(ident), text(name), text(unit), text(form), text(kind), text(affair),
-                                         text(stage), bool(counts), bool(rejected), float(maturity or 0)))
+    for code, *values in rows:
+        out[code].append(Innovation(*values))
     return dict(out)
 
 
