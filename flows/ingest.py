@@ -266,24 +266,32 @@ def ingest_workers() -> int:
 
 
 class _NoPandas(importlib.abc.MetaPathFinder):
-    """Makes ``import pandas`` fail, as if pandas were not installed."""
+    """Makes ``import pandas`` fail, as if pandas were not installed (used for a moment only)."""
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> None:
         if fullname == "pandas" or fullname.startswith("pandas."):
-            raise ModuleNotFoundError(f"No module named {fullname!r} (not needed to parse)", name=fullname)
+            raise ModuleNotFoundError(f"No module named {fullname!r}", name=fullname)
         return None
 
 
 def _parse_worker_start() -> None:
-    """A parse worker runs without pandas. pyarrow imports pandas, when it can, the first time it
-    builds an array from Python values, only to recognise pandas objects, which a parsed file never
-    holds; that import cost each worker ~1 s of CPU. pyarrow works the same without pandas (it is an
-    optional dependency), and the pool test checks that the rows are identical."""
-    sys.meta_path.insert(0, _NoPandas())
+    """Tell pyarrow, in a parse worker, that pandas is not there. pyarrow imports pandas, when it can,
+    the first time it builds an array from Python values, only to recognise pandas objects, which a
+    parsed file never holds; that import cost each worker ~1 s of CPU. pyarrow asks once and
+    remembers the answer, so pandas is hidden while it asks and importable again afterwards: pyarrow
+    works the same without it (an optional dependency), and anything else may still import it. The
+    pool test checks that the rows are identical and that parsing did not import pandas."""
+    blocker = _NoPandas()
+    sys.meta_path.insert(0, blocker)
+    try:
+        pa.array([0])  # pyarrow looks for pandas here, finds none, and does not look again
+    finally:
+        sys.meta_path.remove(blocker)
 
 
 def parse_pool(workers: int) -> ProcessPoolExecutor:
-    """The worker processes that parse file chunks: spawned (no inherited threads or locks), without pandas."""
+    """The worker processes that parse file chunks: spawned (no inherited threads or locks); pyarrow there
+    does without pandas."""
     import multiprocessing
 
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
