@@ -39,6 +39,9 @@ def test_every_type_and_null_as_df_gives_it() -> None:
     assert str(frame["i32"].dtype) == "Int32" and str(frame["never_null"].dtype) == "str"
     _same(con, TYPES + " where never_null <> 'y'", {})  # no nulls: plain numpy dtypes
     _same(con, TYPES + " where false", {})  # no rows
+    # types the Arrow path does not convert as df() does: the frame is read with df() itself
+    for other in ("1.25::decimal(12, 4)", "null::decimal(12, 4)", "1::hugeint", "[1, 2]", "time '10:00:00'"):
+        _same(con, f"select {other} as x, 'a' as label union all select null, null", {})
 
 
 @pytest.fixture(scope="module")
