@@ -156,11 +156,16 @@ def _run_record(wall: float, fixed: float, out: dict[str, Any], full_work: float
     return record
 
 
+def _lower_median(values: list[float]) -> float:
+    """The middle of sorted values (the lower one of an even count): always one that was measured."""
+    return sorted(values)[(len(values) - 1) // 2]
+
+
 def _median_of(runs: list[tuple[float, dict[str, Any]]], fixed: float, full_work: float) -> dict[str, Any]:
     """The run with the median wall time (the lower one of an even count), with every run's wall,
     work and share beside it: a share is a difference of two walls and moves from run to run."""
-    ordered = sorted(runs, key=lambda run: run[0])
-    wall, out = ordered[(len(ordered) - 1) // 2]
+    wall = _lower_median([w for w, _ in runs])
+    out = next(o for w, o in runs if w == wall)
     record = _run_record(wall, fixed, out, full_work)
     record["repeats"] = [{"wall_seconds": w, "work_seconds": round(w - fixed, 3),
                           "share_of_full_work": round((w - fixed) / full_work, 3)} for w, _ in runs]
@@ -181,7 +186,7 @@ def run_bench(year: int, scale: float, seed: int = 1, workdir: Path | None = Non
         gen_wall, data = _child(["generate", str(home.root), str(year), str(scale), str(seed)])
         progress(f"fixed start-up: an empty annual flow, {repeat + 1} times (the first warms up)")
         startups = [_child(["empty"])[0] for _ in range(repeat + 1)]
-        fixed = sorted(startups[1:])[(repeat - 1) // 2]
+        fixed = _lower_median(startups[1:])
         progress("full run")
         full_wall, full = _child(["run", str(home.root), str(year)])
         full_work = round(full_wall - fixed, 3)
