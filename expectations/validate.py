@@ -123,9 +123,7 @@ class SuiteRunner:
 
         logging.getLogger("great_expectations").setLevel(logging.WARNING)
         prefetch.wait()  # a background import of GX, if one was started, finishes first
-        import great_expectations as gx
-
-        self.gx = gx
+        self.gx = prefetch.import_gx()
         self.context = self._context()
         self.source = self.context.data_sources.add_pandas("landing")
         self.suites = {name: self.context.suites.get(name) for name in SUITE_ORDER}
