@@ -1,81 +1,55 @@
 """Import Great Expectations, in the background while the process waits for something else.
 
-GX takes ~6 s of CPU to import. A run that will validate starts the import on a thread before the
-flow starts, while Prefect's server starts up in its own process (or while the ingest workers parse),
-so the validate stage finds it done. Validation waits for the thread before it uses GX.
+GX takes ~6 s of CPU to import as installed here. A run that will validate starts the import on a
+thread before the flow starts, while Prefect's server starts up in its own process (or while the
+ingest workers parse), so the validate stage finds it done. Validation waits for the thread before
+it uses GX.
 
-Every import of GX goes through :func:`import_gx`, which first defers two modules GX imports but only
-uses inside expectations this project does not run: ``scipy.stats`` (KS tests, KL divergence) and
-``altair`` (KL divergence charts). They are ~2.3 s of the import. A deferred module is a stand-in that
-imports the real one the first time anything is read from it, so code that does use them still works.
+Every import of GX goes through :func:`import_gx`, which leaves out what GX loads but never uses
+here (:mod:`flows.imports`), ~3 s of the 6:
+
+- ``scipy.stats`` and ``altair`` are deferred: GX imports them at the top of three modules but uses
+  them only inside statistical expectations (KS tests, KL divergence) that no suite here has. If one
+  is ever used, it loads then.
+- SQLAlchemy is hidden from GX's import, unless the process has it already: it is an optional extra
+  of GX (for SQL data sources), and GX without it validates pandas frames the same. Prefect's
+  temporary server imports it in the flow's process anyway; with a running server, or on a Dask
+  worker, it is not loaded at all.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
+import contextlib
 import sys
 import threading
-import types
 from typing import Any
 
-# GX imports these at the top of a module but uses them only when a statistical expectation runs
+from flows.imports import defer, hidden
+
 DEFERRED = ("scipy.stats", "altair")
+HIDDEN = ("sqlalchemy",)
 _THREAD: threading.Thread | None = None
 
 
-class DeferredModule(types.ModuleType):
-    """Stands in ``sys.modules`` for a module not imported yet; the first attribute read imports it.
-
-    ``importlib.util.LazyLoader`` cannot do this on Python 3.11: the next ``import`` statement of the
-    name reads ``__spec__`` and so runs the module at once. Here ``__spec__`` is a plain attribute."""
-
-    def __init__(self, name: str, spec: Any) -> None:
-        super().__init__(name)
-        self.__spec__ = spec
-        self.__loader__ = spec.loader
-        self.__file__ = spec.origin
-
-    def __getattr__(self, attr: str) -> Any:
-        name = self.__name__
-        if sys.modules.get(name) is self:
-            del sys.modules[name]
-        return getattr(importlib.import_module(name), attr)
-
-
-def defer(name: str) -> bool:
-    """Put a stand-in for ``name`` in ``sys.modules`` unless it is imported already (or not installed)."""
-    if name in sys.modules:
-        return False
-    try:
-        spec = importlib.util.find_spec(name)
-    except (ImportError, ValueError):
-        return False
-    if spec is None or spec.loader is None:
-        return False
-    sys.modules[name] = DeferredModule(name, spec)
-    return True
-
-
 def import_gx() -> Any:
-    """``great_expectations``, imported with its statistics and charting modules deferred."""
+    """``great_expectations``, imported without what it would load for nothing (see above)."""
     if "great_expectations" not in sys.modules:
         for name in DEFERRED:
             defer(name)
+        with hidden(*HIDDEN):
+            import great_expectations
+            from great_expectations.core.expectation_validation_result import (  # noqa: F401
+                expectationSuiteValidationResultSchema,
+            )
+            from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: F401
     import great_expectations
 
     return great_expectations
 
 
 def _import() -> None:
-    try:
+    with contextlib.suppress(Exception):  # the validate stage imports it again and reports any error itself
         import_gx()
-        from great_expectations.core.expectation_validation_result import (  # noqa: F401
-            expectationSuiteValidationResultSchema,
-        )
-        from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: F401
-    except Exception:  # the validate stage imports it again and reports any error itself
-        pass
 
 
 def start() -> bool:

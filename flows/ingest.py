@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import importlib.abc
 import io
 import os
 import re
-import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -27,6 +25,7 @@ import duckdb
 import pyarrow as pa
 
 from flows.faults import pause_point
+from flows.imports import hidden
 from flows.landing import RECORD_TABLES, SCHEMAS, LandingBatch, code_text, enum_text, text, whole_number
 from flows.readers import FileRejected, max_file_bytes, parse_bytes
 from flows.settings import Home
@@ -265,15 +264,6 @@ def ingest_workers() -> int:
     return max(1, int(os.environ.get("IID_INGEST_WORKERS", "0")) or os.cpu_count() or 1)
 
 
-class _NoPandas(importlib.abc.MetaPathFinder):
-    """Makes ``import pandas`` fail, as if pandas were not installed (used for a moment only)."""
-
-    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> None:
-        if fullname == "pandas" or fullname.startswith("pandas."):
-            raise ModuleNotFoundError(f"No module named {fullname!r}", name=fullname)
-        return None
-
-
 def _parse_worker_start() -> None:
     """Tell pyarrow, in a parse worker, that pandas is not there. pyarrow imports pandas, when it can,
     the first time it builds an array from Python values, only to recognise pandas objects, which a
@@ -281,12 +271,8 @@ def _parse_worker_start() -> None:
     remembers the answer, so pandas is hidden while it asks and importable again afterwards: pyarrow
     works the same without it (an optional dependency), and anything else may still import it. The
     pool test checks that the rows are identical and that parsing did not import pandas."""
-    blocker = _NoPandas()
-    sys.meta_path.insert(0, blocker)
-    try:
+    with hidden("pandas"):
         pa.array([0])  # pyarrow looks for pandas here, finds none, and does not look again
-    finally:
-        sys.meta_path.remove(blocker)
 
 
 def parse_pool(workers: int) -> ProcessPoolExecutor:

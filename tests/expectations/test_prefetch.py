@@ -1,72 +1,73 @@
-"""Great Expectations is imported with scipy.stats and altair deferred, and they still work when used."""
+"""Great Expectations is imported without scipy.stats, altair and SQLAlchemy, and validates the same."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from expectations.prefetch import DeferredModule, defer
+from flows.generator import generate_year
+from flows.settings import Home
+
+YEAR = 2024
+ROOT = Path(__file__).resolve().parents[2]
+# a fresh interpreter per way of importing: this test process may have imported any of them already
+VALIDATE = """
+import json, sys
+from datetime import UTC, datetime
+import expectations.prefetch as prefetch
+if sys.argv[2] == "plain":
+    prefetch.DEFERRED, prefetch.HIDDEN = (), ()
+import duckdb
+from flows import pipeline
+from flows.settings import Home
+home = Home.resolve(sys.argv[1])
+pipeline.ingest(home, 2024)
+summary = pipeline.validate(home, 2024, now=datetime(2024, 12, 1, tzinfo=UTC))
+con = duckdb.connect(str(home.work_db(2024)), read_only=True)
+failures = con.execute("select suite, record_id, rule, severity, reason, value from validation_failures "
+                       "order by all").fetchall()
+modules = {n: type(sys.modules[n]).__name__ if n in sys.modules else None
+           for n in ("scipy.stats", "altair", "sqlalchemy")}
+docs = sorted(p.relative_to(home.docs_dir(2024)).as_posix() for p in home.docs_dir(2024).rglob("*.html"))
+print(json.dumps({"failures": failures, "suites": summary["suites"], "modules": modules, "docs": docs}))
+"""
 
 
-@pytest.fixture
-def probe_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A module that records in a file each time it is run."""
-    (tmp_path / "iid_probe_mod.py").write_text(
-        "from pathlib import Path\n"
-        f"_log = Path({str(tmp_path / 'runs.txt')!r})\n"
-        "_log.write_text(_log.read_text() + 'x' if _log.exists() else 'x')\n"
-        "VALUE = 42\n"
-        "def twice(n):\n    return 2 * n\n", encoding="utf-8")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    yield tmp_path / "runs.txt"
-    sys.modules.pop("iid_probe_mod", None)
+def _validate(raw: Path, root: Path, how: str) -> dict[str, Any]:
+    home = Home.resolve(root)
+    shutil.copytree(raw, home.raw_year(YEAR))
+    out = subprocess.run([sys.executable, "-c", VALIDATE, str(root), how], capture_output=True, text=True,
+                         check=True, cwd=ROOT)
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
 
 
-def test_a_deferred_module_runs_on_first_use_only(probe_module: Path) -> None:
-    assert defer("iid_probe_mod")
-    import iid_probe_mod  # what a library's top-level import does
-
-    assert isinstance(iid_probe_mod, DeferredModule)
-    assert not probe_module.exists()  # imported by name, not run
-    assert iid_probe_mod.twice(21) == 42  # first use runs it
-    assert iid_probe_mod.VALUE == 42
-    assert probe_module.read_text() == "x"  # once
-    assert not isinstance(sys.modules["iid_probe_mod"], DeferredModule)
-    import iid_probe_mod as again
-
-    assert again.VALUE == 42 and probe_module.read_text() == "x"
+def test_gx_without_its_unused_modules_validates_a_defective_year_the_same(tmp_path: Path) -> None:
+    source = Home.resolve(tmp_path / "source")
+    generate_year(source, YEAR, seed=1, scale=0.02, defect_rate=0.3)
+    plain = _validate(source.raw_year(YEAR), tmp_path / "plain", "plain")
+    slim = _validate(source.raw_year(YEAR), tmp_path / "slim", "slim")
+    assert plain["modules"] == {"scipy.stats": "module", "altair": "module", "sqlalchemy": "module"}
+    assert slim["modules"] == {"scipy.stats": "DeferredModule", "altair": "DeferredModule", "sqlalchemy": None}
+    assert len(plain["failures"]) > 100 and len({f[2] for f in plain["failures"]}) > 10
+    assert slim["failures"] == plain["failures"]
+    assert slim["suites"] == plain["suites"]
+    assert slim["docs"] == plain["docs"]
 
 
-def test_defer_leaves_imported_and_missing_modules_alone() -> None:
-    import json as before
-
-    assert not defer("json")
-    assert sys.modules["json"] is before
-    assert not defer("iid_no_such_module_anywhere")
-    assert "iid_no_such_module_anywhere" not in sys.modules
-
-
-def test_gx_imports_without_scipy_stats_and_altair_and_they_work_when_used() -> None:
-    # a fresh interpreter: this test process may have imported either already
-    code = (
-        "import json, sys\n"
-        "from expectations.prefetch import import_gx\n"
-        "import_gx()\n"
-        "from great_expectations.expectations.core import expect_column_kl_divergence_to_be_less_than as kl\n"
-        "deferred = {n: type(sys.modules[n]).__name__ for n in ('scipy.stats', 'altair')}\n"
-        "entropy = kl.stats.entropy([0.5, 0.5], [0.25, 0.75])\n"
-        "chart = kl.alt.Chart.__name__\n"
-        "print(json.dumps({'deferred': deferred, 'entropy': entropy, 'chart': chart,\n"
-        "                  'loaded': {n: type(sys.modules[n]).__name__ for n in ('scipy.stats', 'altair')}}))\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parents[2])
-    result = json.loads(out.stdout.strip().splitlines()[-1])
-    assert result["deferred"] == {"scipy.stats": "DeferredModule", "altair": "DeferredModule"}
-    assert result["entropy"] == pytest.approx(0.1438410362258904)
-    assert result["chart"] == "Chart"
-    assert result["loaded"] == {"scipy.stats": "module", "altair": "module"}
+def test_a_deferred_statistics_module_still_works_when_gx_uses_it() -> None:
+    code = ("import json, sys\n"
+            "from expectations.prefetch import import_gx\n"
+            "import_gx()\n"
+            "from great_expectations.expectations.core import expect_column_kl_divergence_to_be_less_than as kl\n"
+            "print(json.dumps([kl.stats.entropy([0.5, 0.5], [0.25, 0.75]), kl.alt.Chart.__name__]))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    entropy, chart = json.loads(out.stdout.strip().splitlines()[-1])
+    assert entropy == pytest.approx(0.1438410362258904)
+    assert chart == "Chart"
