@@ -167,3 +167,18 @@ def test_rows_of_a_batch_cut_short_by_a_crash_are_dropped(home: Home, tmp_path: 
         json.dumps(submission("11", spd_total=41, submitted_at="2024-07-20T10:00:00+07:00")), encoding="utf-8")
     assert _stages(home)["files_validated"] == 1
     assert _outcome(home) == _full_validation_of(home, tmp_path)
+
+
+def test_frames_are_not_fingerprinted_by_gx(home: Home) -> None:
+    """GX's per-frame fingerprint (a hash of every cell, a fifth of validation) is switched off."""
+    _stages(home)
+    con = duckdb.connect(str(home.work_db(YEAR)), read_only=True)
+    try:
+        results = [json.loads(r) for (r,) in con.execute("select result from validation_results").fetchall()]
+    finally:
+        con.close()
+    assert len(results) >= 6
+    for result in results:
+        markers = result["meta"]["batch_markers"]
+        assert "ge_load_time" in markers
+        assert "pandas_data_fingerprint" not in markers
