@@ -7,8 +7,8 @@ regional operator understands: which file, where in it, what rule, what to corre
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 
@@ -36,8 +36,9 @@ def describe_locator(locator: str) -> str:
     return ", ".join(parts) or locator
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
+    """One rejected or warned item (a tuple: a national year has tens of thousands)."""
+
     source_file: str
     locator: str
     rule: str
@@ -60,9 +61,10 @@ def findings(release: Release, region_code: str | None = None) -> dict[str, list
         {"q": str(release.path / "quarantine.parquet"), "w": str(release.path / "data_quality.parquet"),
          "code": region_code}).fetchall()
     out: dict[str, list[Finding]] = {}
-    for code, *rest in rows:
-        if code:
-            out.setdefault(str(code), []).append(Finding(*rest))
+    make = Finding._make
+    for row in rows:
+        if row[0]:
+            out.setdefault(str(row[0]), []).append(make(row[1:]))
     return out
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
 
@@ -45,8 +45,9 @@ class RegionScore:
     rank_in_level: int
 
 
-@dataclass(frozen=True)
-class Innovation:
+class Innovation(NamedTuple):
+    """One scored innovation as the pages show it (a tuple: a national year has tens of thousands)."""
+
     innovation_id: str
     name: str
     unit: str
@@ -128,8 +129,9 @@ def _innovations(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, list[I
                        "coalesce(maturity_score::double, 0) + 0.0 from read_parquet($p) "  # + 0.0: no −0
                        "order by region_code, maturity_score desc, innovation_id", {"p": str(path)}).fetchall()
     out: dict[str, list[Innovation]] = defaultdict(list)
-    for code, *values in rows:
-        out[code].append(Innovation(*values))
+    make = Innovation._make
+    for row in rows:
+        out[row[0]].append(make(row[1:]))
     return dict(out)
 
 

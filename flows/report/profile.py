@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from flows.feedback import Finding, describe_locator
 from flows.methodology import Methodology
@@ -78,23 +78,34 @@ def _lift(lift: Lift, method: Methodology) -> dict[str, Any]:
             "max_new_innovations": lift.innovations_to_cap}
 
 
+def html_text(text: str) -> str:
+    """``markupsafe.escape`` of a plain string, as a plain string (about twice as fast, for tables of
+    thousands of rows): ``& < > " '`` become ``&amp; &lt; &gt; &#34; &#39;``."""
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&#34;")
+            .replace("'", "&#39;"))
+
+
 def innovation_rows(innovations: list[dict[str, Any]], sid_max: float) -> Markup:
     """The rows of a profile's innovations table, written here rather than in the template: a region
     can have hundreds of innovations, and Jinja's per-attribute lookups made this table most of the
     report's time at ten times a national year."""
-    top = escape(short(sid_max))
+    top = html_text(short(sid_max))
+    maturity: dict[float, str] = {}  # a few distinct values
     rows = []
     for i in innovations:
         item = i["item"]
         notes = ((" · <strong>ditolak verifikasi</strong> (rejected, counts in n)" if item.rejected else "")
                  + ("" if item.counts_in_n else " · tidak dihitung (outside the counting window)"))
+        score = maturity.get(item.maturity)
+        if score is None:
+            score = maturity[item.maturity] = html_text(short(item.maturity))
         rows.append(
-            f'<tr><td class="wrap-text">{escape(item.name)}<br><span class="note">{escape(item.innovation_id)} · '
-            f'{escape(item.unit)}{notes}</span></td>\n      <td>{escape(i["affair"])}</td><td class="opt">'
-            f'{escape(i["form"])}</td><td class="nowrap opt">{escape(item.kind)}</td><td class="nowrap">'
-            f'{escape(i["stage"])}</td>\n      <td class="num">{escape(short(item.maturity))} <span class="note">/ '
-            f'{top}</span></td><td><div class="meter"><span style="width:{escape(round(i["share"], 1))}%">'
-            "</span></div></td></tr>")
+            f'<tr><td class="wrap-text">{html_text(item.name)}<br><span class="note">'
+            f'{html_text(item.innovation_id)} · {html_text(item.unit)}{notes}</span></td>\n      '
+            f'<td>{html_text(i["affair"])}</td><td class="opt">{html_text(i["form"])}</td>'
+            f'<td class="nowrap opt">{html_text(item.kind)}</td><td class="nowrap">{html_text(i["stage"])}</td>\n      '
+            f'<td class="num">{score} <span class="note">/ {top}</span></td>'
+            f'<td><div class="meter"><span style="width:{round(i["share"], 1)}%"></span></div></td></tr>')
     return Markup("".join(rows))
 
 

@@ -242,3 +242,13 @@ def test_pages_open_from_disk_in_chromium(built: tuple[Home, Path, ReportSummary
         assert _png_size(png) == size and png.stat().st_size > 20_000
     assert visits[0].title.startswith("Indeks Inovasi Daerah 2024") and "Sidoarjo" in visits[2].title
     assert any("boom" in e for e in visits[4].errors) and any(u.startswith("https:") for u in visits[4].requests)
+
+
+@pytest.mark.parametrize("text", ["", "Sistem <b>Informasi</b> & Layanan", "\"quoted\" and 'single'", "a&amp;b",
+                                  "tanpa tanda", "<script>alert('x')</script>", "Ünïcödé — ☃ &lt;"])
+def test_the_fast_html_escape_equals_markupsafe(text: str) -> None:
+    from markupsafe import escape
+
+    from flows.report.profile import html_text
+
+    assert html_text(text) == str(escape(text))
