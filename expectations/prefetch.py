@@ -3,7 +3,8 @@
 GX takes ~6 s of CPU to import as installed here. A run that will validate starts the import on a
 thread before the flow starts, while Prefect's server starts up in its own process (or while the
 ingest workers parse), so the validate stage finds it done. Validation waits for the thread before
-it uses GX.
+it uses GX. The thread then imports openpyxl (~0.3 s), which the publish stage needs for the
+coaching workbook.
 
 Every import of GX goes through :func:`import_gx`, which leaves out what GX loads but never uses
 here (:mod:`flows.imports`), ~3 s of the 6:
@@ -50,6 +51,8 @@ def import_gx() -> Any:
 def _import() -> None:
     with contextlib.suppress(Exception):  # the validate stage imports it again and reports any error itself
         import_gx()
+    with contextlib.suppress(Exception):  # ~0.3 s the publish stage would pay for the coaching workbook
+        import openpyxl  # noqa: F401
 
 
 def start() -> bool:

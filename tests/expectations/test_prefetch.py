@@ -61,13 +61,16 @@ def test_gx_without_its_unused_modules_validates_a_defective_year_the_same(tmp_p
     assert slim["docs"] == plain["docs"]
 
 
-def test_a_deferred_statistics_module_still_works_when_gx_uses_it() -> None:
+def test_the_background_import_brings_gx_and_openpyxl_and_deferred_modules_work_when_used() -> None:
     code = ("import json, sys\n"
-            "from expectations.prefetch import import_gx\n"
-            "import_gx()\n"
+            "from expectations import prefetch\n"
+            "assert prefetch.start()\n"
+            "prefetch.wait()\n"
+            "loaded = [m in sys.modules for m in ('great_expectations', 'openpyxl')]\n"
             "from great_expectations.expectations.core import expect_column_kl_divergence_to_be_less_than as kl\n"
-            "print(json.dumps([kl.stats.entropy([0.5, 0.5], [0.25, 0.75]), kl.alt.Chart.__name__]))\n")
+            "print(json.dumps([loaded, kl.stats.entropy([0.5, 0.5], [0.25, 0.75]), kl.alt.Chart.__name__]))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
-    entropy, chart = json.loads(out.stdout.strip().splitlines()[-1])
+    loaded, entropy, chart = json.loads(out.stdout.strip().splitlines()[-1])
+    assert loaded == [True, True]
     assert entropy == pytest.approx(0.1438410362258904)
     assert chart == "Chart"
