@@ -9,9 +9,11 @@ pays (imports, Prefect's temporary server or the API at ``PREFECT_API_URL``):
   per-stage wall seconds come from the runs table, CPU seconds from the flow's run record;
 - the baseline: ``bench/baseline.sql``, one DuckDB statement from the raw JSON to ``region_scores``.
 
-The fixed start-up and both re-runs are measured ``repeat`` times (default 3) and the median is
-reported with every repeat beside it: the re-runs are short, and the share of a re-run is a
-difference of two walls that each move by up to a second from run to run.
+Both re-runs are measured ``repeat`` times (default 3) and the median is reported with every repeat
+beside it: the re-runs are short, and the share of a re-run is a difference of two walls that each
+move by up to a second from run to run. The fixed start-up is measured before every run (after one
+warm-up) and its median is used: the machine's pace drifts over the minutes a benchmark takes, so
+it is measured alongside the runs it is subtracted from.
 
 Work is wall time minus the fixed start-up. Peak memory is the largest resident memory of the run
 process and its workers together, sampled every 0.1 s (Prefect's temporary server, which a running
@@ -30,6 +32,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -172,11 +175,50 @@ def _median_of(runs: list[tuple[float, dict[str, Any]]], fixed: float, full_work
     return record
 
 
+@dataclass
+class Timings:
+    """What the measuring schedule collects: walls of empty flows and of the runs, in the order taken."""
+
+    startups: list[float] = field(default_factory=list)
+    full: tuple[float, dict[str, Any]] = (0.0, {})
+    same_runs: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
+    one_runs: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
+    codes: list[str] = field(default_factory=list)
+
+    @property
+    def fixed(self) -> float:
+        """The fixed start-up: the median empty flow, the first (a warm-up) left out."""
+        return _lower_median(self.startups[1:])
+
+
+def measure(repeat: int, empty: Callable[[], float], run: Callable[[], tuple[float, dict[str, Any]]],
+            resubmit: Callable[[], str], progress: Callable[[str], None] = lambda message: None) -> Timings:
+    """The schedule: an empty flow before the full run and before every re-run, so the fixed start-up
+    is measured across the whole benchmark, in the same conditions as the runs it is taken from (the
+    machine's pace drifts over minutes), then the full run once, ``repeat`` no-change re-runs and
+    ``repeat`` one-region resubmissions."""
+    timings = Timings()
+    progress("fixed start-up: an empty annual flow (warm-up), then one before each run")
+    timings.startups += [empty(), empty()]
+    progress("full run")
+    timings.full = run()
+    for attempt in range(1, repeat + 1):
+        progress(f"no-change re-run ({attempt}/{repeat})")
+        timings.startups.append(empty())
+        timings.same_runs.append(run())
+    for attempt in range(1, repeat + 1):
+        timings.codes.append(resubmit())
+        progress(f"one-region resubmission ({timings.codes[-1]}, {attempt}/{repeat})")
+        timings.startups.append(empty())
+        timings.one_runs.append(run())
+    return timings
+
+
 def run_bench(year: int, scale: float, seed: int = 1, workdir: Path | None = None, repeat: int = 3,
               progress: Callable[[str], None] = lambda message: None) -> dict[str, Any]:
-    """Everything ``iid bench`` reports, as one JSON-ready dict. The fixed start-up, the no-change
-    re-run and the one-region resubmission are measured ``repeat`` times and the median is used; the
-    full run once (it needs a fresh home)."""
+    """Everything ``iid bench`` reports, as one JSON-ready dict. The no-change re-run and the
+    one-region resubmission are measured ``repeat`` times and the median is used, the fixed start-up
+    before each run (see :func:`measure`); the full run once (it needs a fresh home)."""
     if repeat < 1:
         raise ValueError("repeat must be at least 1")
     root = workdir or Path(tempfile.mkdtemp(prefix="iid-bench-"))
@@ -184,37 +226,28 @@ def run_bench(year: int, scale: float, seed: int = 1, workdir: Path | None = Non
     try:
         progress(f"generating {year} at scale {scale:g} (JSON only) into {home.root}")
         gen_wall, data = _child(["generate", str(home.root), str(year), str(scale), str(seed)])
-        progress(f"fixed start-up: an empty annual flow, {repeat + 1} times (the first warms up)")
-        startups = [_child(["empty"])[0] for _ in range(repeat + 1)]
-        fixed = _lower_median(startups[1:])
-        progress("full run")
-        full_wall, full = _child(["run", str(home.root), str(year)])
-        full_work = round(full_wall - fixed, 3)
-        same_runs, one_runs, codes = [], [], []
-        for attempt in range(1, repeat + 1):
-            progress(f"no-change re-run ({attempt}/{repeat})")
-            same_runs.append(_child(["run", str(home.root), str(year)]))
-        for attempt in range(1, repeat + 1):
-            codes.append(resubmit_one_region(home, year))
-            progress(f"one-region resubmission ({codes[-1]}, {attempt}/{repeat})")
-            one_runs.append(_child(["run", str(home.root), str(year)]))
+        timings = measure(repeat, lambda: _child(["empty"])[0], lambda: _child(["run", str(home.root), str(year)]),
+                          lambda: resubmit_one_region(home, year), progress)
         progress("baseline SQL")
         _, baseline = _child(["baseline", str(home.root), str(year)])
     finally:
         if workdir is None:
             shutil.rmtree(root, ignore_errors=True)
+    fixed = timings.fixed
+    full_wall, full = timings.full
+    full_work = round(full_wall - fixed, 3)
     records = full.pop("records")
     result: dict[str, Any] = {
         "year": year, "scale": scale, "seed": seed, "repeat": repeat,
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
         "prefect_api": "server at PREFECT_API_URL" if os.environ.get("PREFECT_API_URL") else "temporary server",
         "data": {**data, "landing_records": records, "generate_seconds": gen_wall},
-        "fixed_startup_seconds": fixed, "startup_runs_seconds": startups,
+        "fixed_startup_seconds": fixed, "startup_runs_seconds": timings.startups,
         "full_run": _run_record(full_wall, fixed, full),
         "rows_per_second": {stage: round(sum(records.values()) / seconds) if seconds else None
                             for stage, seconds in full["stage_seconds"].items()},
-        "no_change_rerun": _median_of(same_runs, fixed, full_work),
-        "one_region_rerun": _median_of(one_runs, fixed, full_work) | {"region_codes": codes},
+        "no_change_rerun": _median_of(timings.same_runs, fixed, full_work),
+        "one_region_rerun": _median_of(timings.one_runs, fixed, full_work) | {"region_codes": timings.codes},
         "baseline": baseline,
     }
     result["ratios"] = {"full_run_to_baseline": round(full_wall / baseline["wall_seconds"], 2),

@@ -93,3 +93,28 @@ def test_repeated_runs_report_the_median_and_every_repeat() -> None:
     assert record["share_of_full_work"] == 0.15
     assert [r["wall_seconds"] for r in record["repeats"]] == [12.0, 10.0, 11.0, 30.0]  # in the order run
     assert record["repeats"][3]["share_of_full_work"] == 1.1
+
+
+def test_the_start_up_is_measured_before_every_run_and_its_median_used() -> None:
+    from flows.bench import measure
+
+    log: list[str] = []
+    empties = iter([30.0, 9.0, 8.0, 10.0, 8.5, 9.5, 12.0, 8.8, 9.1])
+
+    def empty() -> float:
+        log.append("empty")
+        return next(empties)
+
+    def run() -> tuple[float, dict]:
+        log.append("run")
+        return 20.0, {}
+
+    def resubmit() -> str:
+        log.append("resubmit")
+        return "11"
+
+    timings = measure(3, empty, run, resubmit)
+    assert log == ["empty", "empty", "run"] + ["empty", "run"] * 3 + ["resubmit", "empty", "run"] * 3
+    assert timings.startups == [30.0, 9.0, 8.0, 10.0, 8.5, 9.5, 12.0, 8.8, 9.1][:8]
+    assert timings.fixed == 9.0  # the lower median of the seven after the warm-up (30 s)
+    assert len(timings.same_runs) == len(timings.one_runs) == 3 and timings.codes == ["11"] * 3
