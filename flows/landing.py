@@ -15,7 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from flows.readers import Answer, ParsedFile
+from flows.readers import Answers, ParsedFile, evidence_items
 
 WIB = timezone(timedelta(hours=7))
 _NUMBER = re.compile(r"^[-+]?\d+([.,]\d+)?([eE][-+]?\d+)?$")
@@ -171,7 +171,7 @@ class LandingBatch:
                   error_rule=error_rule, error_detail=error_detail, has_bom=has_bom, records=records,
                   region_hint=region_hint)
 
-    def _answers(self, table: str, file_id: int, source_file: str, answers: list[Answer],
+    def _answers(self, table: str, file_id: int, source_file: str, answers: Answers,
                  owner: tuple[int | None, str | None] | None = None) -> None:
         """Answer rows and their evidence rows, the hot path of a national year: plain values take a
         short path, anything else goes through the general conversions (:func:`text`, :func:`number` …).
@@ -180,7 +180,8 @@ class LandingBatch:
             return
         cols, ev = self.columns[table], self.columns["evidence"]
         first, first_ev = self.next_ids[table], self.next_ids["evidence"]
-        locators: list[str] = []
+        json_paths = answers.json
+        evidence_path = ".evidence[" if json_paths else "#evidence["
         indicators: list[str | None] = []
         levels: list[int | None] = []
         level_raws: list[str | None] = []
@@ -190,10 +191,16 @@ class LandingBatch:
         ev_locators: list[str] = []
         ev_owner: list[int] = []
         ev_items: list[str | None] = []
-        for record_id, answer in enumerate(answers, first):
-            level, value, items = answer.level, answer.value, answer.evidence
-            locators.append(answer.locator)
-            indicator = answer.indicator
+        for record_id, locator, raw in zip(range(first, first + len(answers)), answers.locators, answers.raws,
+                                           strict=True):
+            if type(raw) is dict:
+                indicator, level, value, items = raw.get("indicator"), raw.get("level"), raw.get("value"), \
+                    raw.get("evidence")
+                if type(items) is not list:
+                    items = evidence_items(items, json_paths)
+            else:  # not an object: an answer with no fields
+                indicator = level = value = None
+                items = []
             indicators.append(indicator.lower().replace(" ", "") or None if type(indicator) is str and
                               indicator == indicator.strip() else code_text(indicator))
             if type(level) is int and abs(level) < 2**62:
@@ -202,7 +209,7 @@ class LandingBatch:
             else:
                 levels.append(whole_number(level))
                 level_raws.append(text(level))
-            if answer.has_value:
+            if value is not None:
                 values.append(number(value))
                 value_raws.append(text(value))
             else:
@@ -210,9 +217,11 @@ class LandingBatch:
                 value_raws.append(None)
             n_evidence.append(len(items))
             if items:
-                ev_locators.extend(answer.evidence_locators())
+                prefix = locator + evidence_path
+                ev_locators.extend([f"{prefix}{i}]" for i in range(len(items))])
                 ev_owner.extend([record_id] * len(items))
                 ev_items.extend([item.strip() or None if type(item) is str else text(item) for item in items])
+        locators = answers.locators
         count, ev_count = len(answers), len(ev_items)
         self.next_ids[table] = first + count
         self.next_ids["evidence"] = first_ev + ev_count

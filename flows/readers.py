@@ -15,6 +15,7 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
@@ -49,25 +50,50 @@ class FileRejected(Exception):
 
 
 @dataclass(slots=True)
-class Answer:
-    locator: str
-    indicator: Any
-    level: Any
-    value: Any
-    evidence: list[Any]  # the items; item i sits at f"{locator}{evidence_path}[{i}]"
-    has_value: bool
-    evidence_path: str = ".evidence"  # JSON path; "#evidence" in an XLSX cell
+class Answers:
+    """A list of answers as read: each one's locator and its raw object (a JSON object, or an XLSX row
+    as {column: value}). The landing batch turns them into rows without an object per answer: a
+    national year has ~650,000.
 
-    def evidence_locators(self) -> list[str]:
-        prefix = f"{self.locator}{self.evidence_path}["
-        return [f"{prefix}{i}]" for i in range(len(self.evidence))]
+    Evidence item ``i`` of an answer sits at ``f"{locator}.evidence[{i}]"`` in JSON, where the
+    evidence is a list (or one string), and at ``f"{locator}#evidence[{i}]"`` in XLSX, where it is one
+    cell of items separated by ``;``. Anything but an object stands for an answer with no fields.
+    """
+
+    locators: list[str] = field(default_factory=list)
+    raws: list[Any] = field(default_factory=list)
+    json: bool = True
+
+    @classmethod
+    def from_json(cls, prefix: str, items: list[Any]) -> Answers:
+        """The answers of a JSON list at path ``prefix`` (``$.spd``, ``$.innovations[7].sid``)."""
+        return cls([f"{prefix}[{i}]" for i in range(len(items))], items, True)
+
+    def add(self, locator: str, raw: Any) -> None:
+        self.locators.append(locator)
+        self.raws.append(raw)
+
+    def __len__(self) -> int:
+        return len(self.raws)
+
+
+def evidence_items(raw: Any, json_paths: bool) -> list[Any]:
+    """An answer's evidence as a list of items: a JSON list as it is, one string as one item (in
+    JSON) or items separated by ``;`` (in an XLSX cell), nothing for None, anything else as one item."""
+    if raw is None:
+        return []
+    if isinstance(raw, str):
+        return [raw] if json_paths else [part.strip() for part in raw.split(";") if part.strip()]
+    if isinstance(raw, list):
+        return raw
+    return [raw]
 
 
 @dataclass
 class Innovation:
     locator: str
     fields: dict[str, Any]
-    answers: list[Answer] = field(default_factory=list)
+    answers: Answers = field(default_factory=Answers)
 
 
 @dataclass
@@ -78,11 +104,11 @@ class ParsedFile:
     header_locator: str
     header: dict[str, Any]
     operator: dict[str, Any]
-    spd: list[Answer]
+    spd: Answers
     innovations: list[Innovation]
     has_bom: bool = False
     # SID rows of an XLSX file whose innovation_id matches no row of 'inovasi'
-    orphan_answers: list[Answer] = field(default_factory=list)
+    orphan_answers: Answers = field(default_factory=Answers)
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -132,24 +158,6 @@ def _loads(text: str) -> Any:
     return json.loads(text, object_pairs_hook=_no_duplicate_keys)
 
 
-def _evidence_items(raw: Any, json_paths: bool) -> list[Any]:
-    if raw is None:
-        return []
-    if isinstance(raw, str):
-        return [raw] if json_paths else [part.strip() for part in raw.split(";") if part.strip()]
-    if isinstance(raw, list):
-        return raw
-    return [raw]
-
-
-def _json_answer(obj: Any, locator: str) -> Answer:
-    if not isinstance(obj, dict):
-        return Answer(locator, None, None, None, [], False)
-    value = obj.get("value")
-    return Answer(locator, obj.get("indicator"), obj.get("level"), value,
-                  _evidence_items(obj.get("evidence"), True), value is not None)
-
-
 def _json_list(doc: dict[str, Any], key: str) -> list[Any]:
     raw = doc.get(key)
     if raw is None:
@@ -179,7 +187,7 @@ def parse_json(data: bytes) -> ParsedFile:
     header = {k: doc.get(k) for k in ("year", "region_code", "region_name", "submitted_at")}
     operator_raw: dict[str, Any] = doc["operator"] if isinstance(doc.get("operator"), dict) else {}
     operator = {k: operator_raw.get(k) for k in OPERATOR_FIELDS}
-    spd = [_json_answer(a, f"$.spd[{i}]") for i, a in enumerate(_json_list(doc, "spd"))]
+    spd = Answers.from_json("$.spd", _json_list(doc, "spd"))
     innovations = []
     for i, inv in enumerate(_json_list(doc, "innovations")):
         loc = f"$.innovations[{i}]"
@@ -188,7 +196,7 @@ def parse_json(data: bytes) -> ParsedFile:
             continue
         sid: list[Any] = inv["sid"] if isinstance(inv.get("sid"), list) else []
         innovations.append(Innovation(loc, {k: inv.get(k) for k in INNOVATION_FIELDS},
-                                      [_json_answer(a, f"{loc}.sid[{j}]") for j, a in enumerate(sid)]))
+                                      Answers.from_json(f"{loc}.sid", sid)))
     return ParsedFile("json", "$", header, operator, spd, innovations, has_bom)
 
 
@@ -203,12 +211,6 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _xlsx_answer(sheet: str, number: int, row: dict[str, Any]) -> Answer:
-    loc = f"{sheet}!{number}"
-    return Answer(loc, row.get("indicator"), row.get("level"), row.get("value"),
-                  _evidence_items(row.get("evidence"), False), row.get("value") is not None, "#evidence")
-
-
 def _grid_rows(name: str, grid: Iterable[Sequence[Any]]) -> list[tuple[int, dict[str, Any]]]:
     """A sheet's rows (the first is the header) as (row number, {column: value}); empty rows skipped."""
     rows = iter(grid)
@@ -221,7 +223,8 @@ def _grid_rows(name: str, grid: Iterable[Sequence[Any]]) -> list[tuple[int, dict
     for number, row in enumerate(rows, start=2):
         if row is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
             continue
-        out.append((number, {h: _cell(v) for h, v in zip(header, row, strict=False) if h}))
+        # every column of the header, also where the reader ends a row at its last value (openpyxl)
+        out.append((number, {h: _cell(v) for h, v in zip_longest(header, row) if h}))
     return out
 
 
@@ -300,18 +303,20 @@ def parse_xlsx(data: bytes, engine: str = "calamine") -> ParsedFile:
             raise FileRejected("FIL005", f"schema is {str(profile.get('schema'))[:60]!r}, expected {SCHEMA!r}")
         header = {k: profile.get(k) for k in ("year", "region_code", "region_name", "submitted_at")}
         operator = {k: profile.get(f"operator_{k}") for k in OPERATOR_FIELDS}
-        spd = [_xlsx_answer("spd", n, r) for n, r in _grid_rows("spd", wb.grid("spd"))]
-        innovations: list[Innovation] = [Innovation(f"inovasi!{n}", {k: r.get(k) for k in INNOVATION_FIELDS})
+        spd = Answers(json=False)
+        for n, r in _grid_rows("spd", wb.grid("spd")):
+            spd.add(f"spd!{n}", r)
+        innovations: list[Innovation] = [Innovation(f"inovasi!{n}", {k: r.get(k) for k in INNOVATION_FIELDS},
+                                                    Answers(json=False))
                                          for n, r in _grid_rows("inovasi", wb.grid("inovasi"))]
         by_id: dict[str, Innovation] = {}
         for inv in innovations:
             key = str(inv.fields.get("id") or "").strip()
             by_id.setdefault(key, inv)
-        orphans: list[Answer] = []
+        orphans = Answers(json=False)
         for n, r in _grid_rows("sid", wb.grid("sid")):
-            answer = _xlsx_answer("sid", n, r)
             owner = by_id.get(str(r.get("innovation_id") or "").strip())
-            (owner.answers if owner else orphans).append(answer)
+            (owner.answers if owner else orphans).add(f"sid!{n}", r)
     finally:
         wb.close()
     return ParsedFile("xlsx", "profil", header, operator, spd, innovations, False, orphans)

@@ -54,8 +54,8 @@ def test_fast_path_reads_what_the_standard_parser_reads(text: str) -> None:
     reference = _reference(text)
     assert isinstance(reference, dict)
     assert parsed.header == {k: reference.get(k) for k in ("year", "region_code", "region_name", "submitted_at")}
-    assert [(a.indicator, a.level, a.value, a.evidence) for a in parsed.spd] == [
-        (a.get("indicator"), a.get("level"), a.get("value"), a.get("evidence") or []) for a in reference.get("spd", [])]
+    assert parsed.spd.raws == reference.get("spd", [])
+    assert parsed.spd.locators == [f"$.spd[{i}]" for i in range(len(parsed.spd))]
 
 
 @pytest.mark.parametrize("text", [
@@ -83,23 +83,24 @@ ODD_VALUES = [None, "", "  ", "3", " 3 ", "3.0", "tiga", 3, 3.0, 3.5, -0.0, True
 def test_bulk_answer_rows_equal_the_general_conversions() -> None:
     """LandingBatch's short paths for plain values give exactly what text/whole_number/number/code_text give."""
     from flows.landing import LandingBatch, code_text, number, text, whole_number
-    from flows.readers import Answer
+    from flows.readers import Answers
 
-    answers = [Answer(f"$.spd[{i}]", indicator, level, value, [level, value, indicator], value is not None)
-               for i, (indicator, level, value) in enumerate(
-                   (a, b, c) for a in ODD_VALUES for b in ODD_VALUES[:12] for c in ODD_VALUES[::5])]
+    raws = [{"indicator": indicator, "level": level, "value": value, "evidence": [level, value, indicator]}
+            for indicator, level, value in ((a, b, c) for a in ODD_VALUES for b in ODD_VALUES[:12]
+                                            for c in ODD_VALUES[::5])]
     batch = LandingBatch({"spd_answers": 0, "evidence": 0})
-    batch._answers("spd_answers", 7, "f.json", answers)
+    batch._answers("spd_answers", 7, "f.json", Answers.from_json("$.spd", raws))
     rows, evidence = batch.columns["spd_answers"], batch.columns["evidence"]
-    for i, a in enumerate(answers):
-        assert rows["indicator"][i] == code_text(a.indicator)
-        assert rows["level"][i] == whole_number(a.level) and rows["level_raw"][i] == text(a.level)
-        value = number(a.value) if a.has_value else None
+    for i, a in enumerate(raws):
+        assert rows["locator"][i] == f"$.spd[{i}]"
+        assert rows["indicator"][i] == code_text(a["indicator"])
+        assert rows["level"][i] == whole_number(a["level"]) and rows["level_raw"][i] == text(a["level"])
+        value = number(a["value"]) if a["value"] is not None else None
         assert rows["value"][i] == value or (value != value and rows["value"][i] != rows["value"][i])
-        assert rows["value_raw"][i] == (text(a.value) if a.has_value else None)
-    assert evidence["item"] == [text(item) for a in answers for item in a.evidence]
-    assert evidence["locator"] == [f"$.spd[{i}].evidence[{j}]" for i in range(len(answers)) for j in range(3)]
-    assert evidence["answer_record_id"] == [i for i in range(len(answers)) for _ in range(3)]
+        assert rows["value_raw"][i] == (text(a["value"]) if a["value"] is not None else None)
+    assert evidence["item"] == [text(item) for a in raws for item in a["evidence"]]
+    assert evidence["locator"] == [f"$.spd[{i}].evidence[{j}]" for i in range(len(raws)) for j in range(3)]
+    assert evidence["answer_record_id"] == [i for i in range(len(raws)) for _ in range(3)]
 
 
 def _both_engines(data: bytes) -> list[Any]:
