@@ -12,10 +12,12 @@ here (:mod:`flows.imports`), ~3 s of the 6:
 - ``scipy.stats`` and ``altair`` are deferred: GX imports them at the top of three modules but uses
   them only inside statistical expectations (KS tests, KL divergence) that no suite here has. If one
   is ever used, it loads then.
-- SQLAlchemy is hidden from GX's import, unless the process has it already: it is an optional extra
-  of GX (for SQL data sources), and GX without it validates pandas frames the same. Prefect's
-  temporary server imports it in the flow's process anyway; with a running server, or on a Dask
-  worker, it is not loaded at all.
+- SQLAlchemy is hidden from GX's import: it is an optional extra of GX (for SQL data sources), and
+  GX without it validates pandas frames the same. Neither the run's own temporary server (launched
+  as a process, :mod:`flows.tempserver`), a running server nor a Dask worker loads it in this
+  process. It is left alone when the process has it already (GX would get half of it), and when
+  another thread may import it meanwhile: Prefect's own temporary server, which ``run_annual``
+  falls back to, imports it in this process while it starts, so that import does not hide it.
 """
 
 from __future__ import annotations
@@ -32,12 +34,13 @@ HIDDEN = ("sqlalchemy",)
 _THREAD: threading.Thread | None = None
 
 
-def import_gx() -> Any:
-    """``great_expectations``, imported without what it would load for nothing (see above)."""
+def import_gx(hide_optional: bool = True) -> Any:
+    """``great_expectations``, imported without what it would load for nothing (see above);
+    ``hide_optional=False`` when another thread may import SQLAlchemy while this runs."""
     if "great_expectations" not in sys.modules:
         for name in DEFERRED:
             defer(name)
-        with hidden(*HIDDEN):
+        with hidden(*[p for p in HIDDEN if hide_optional and p not in sys.modules]):
             import great_expectations
             from great_expectations.core.expectation_validation_result import (  # noqa: F401
                 expectationSuiteValidationResultSchema,
@@ -48,19 +51,20 @@ def import_gx() -> Any:
     return great_expectations
 
 
-def _import() -> None:
+def _import(hide_optional: bool) -> None:
     with contextlib.suppress(Exception):  # the validate stage imports it again and reports any error itself
-        import_gx()
+        import_gx(hide_optional)
     with contextlib.suppress(Exception):  # ~0.3 s the publish stage would pay for the coaching workbook
         import openpyxl  # noqa: F401
 
 
-def start() -> bool:
-    """Start importing GX on a daemon thread (once per process); False if it is imported already."""
+def start(hide_optional: bool = True) -> bool:
+    """Start importing GX on a daemon thread (once per process); False if it is imported already.
+    ``hide_optional=False`` when this process may import SQLAlchemy before the thread is done."""
     global _THREAD
     if _THREAD is not None or "great_expectations" in sys.modules:
         return False
-    _THREAD = threading.Thread(target=_import, name="gx-import", daemon=True)
+    _THREAD = threading.Thread(target=_import, args=(hide_optional,), name="gx-import", daemon=True)
     _THREAD.start()
     return True
 

@@ -287,7 +287,7 @@ def _prefetch_validation(parameters: dict[str, Any]) -> None:
                               bool(parameters.get("force"))):
         from expectations import prefetch
 
-        prefetch.start()
+        prefetch.start(hide_optional=False)  # Prefect's own temporary server imports SQLAlchemy meanwhile
 
 
 class _WithoutTraceback(logging.Formatter):

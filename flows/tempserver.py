@@ -160,6 +160,11 @@ def start_early(will_validate: Callable[[], bool] | None = None) -> bool:
     if early.verdict(startup_timeout()) != SERVING:
         early.stop()
         _EARLY = None
+        # Prefect then starts a server of its own, importing SQLAlchemy here, which the GX import on the
+        # thread hides from GX: that import finishes first
+        from expectations import prefetch
+
+        prefetch.wait()
         return False  # a configured server (or a broken install: Prefect then reports it itself)
     early.serving = True
     os.environ["PREFECT_API_URL"] = early.api_url

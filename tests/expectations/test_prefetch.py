@@ -67,6 +67,8 @@ def test_the_background_import_brings_gx_and_openpyxl_and_deferred_modules_work_
             "assert prefetch.start()\n"
             "prefetch.wait()\n"
             "loaded = [m in sys.modules for m in ('great_expectations', 'openpyxl')]\n"
+            "from great_expectations.compatibility import sqlalchemy as compat\n"
+            "assert type(compat.sqlite).__name__ == 'NotImported' and 'sqlalchemy' not in sys.modules\n"
             "from great_expectations.expectations.core import expect_column_kl_divergence_to_be_less_than as kl\n"
             "print(json.dumps([loaded, kl.stats.entropy([0.5, 0.5], [0.25, 0.75]), kl.alt.Chart.__name__]))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
@@ -74,3 +76,15 @@ def test_the_background_import_brings_gx_and_openpyxl_and_deferred_modules_work_
     assert loaded == [True, True]
     assert entropy == pytest.approx(0.1438410362258904)
     assert chart == "Chart"
+
+
+def test_sqlalchemy_already_imported_is_left_to_gx_whole() -> None:
+    """Hiding what the process has already would give GX half of SQLAlchemy (its submodules not yet loaded)."""
+    code = ("import json, sys\n"
+            "import sqlalchemy\n"
+            "from expectations.prefetch import import_gx\n"
+            "import_gx()\n"
+            "from great_expectations.compatibility import sqlalchemy as compat\n"
+            "print(json.dumps([type(compat.sqlite).__name__, type(compat.engine).__name__]))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == ["module", "module"]

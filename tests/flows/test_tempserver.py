@@ -75,7 +75,13 @@ def test_a_server_in_the_profile_is_used_and_the_launcher_exits(monkeypatch: pyt
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
     monkeypatch.setattr(tempserver, "_EARLY", None)
     monkeypatch.delitem(sys.modules, "prefect")
-    assert tempserver.start_early() is False
+    from expectations import prefetch
+
+    calls: list[str] = []  # the GX import started beside the check hides SQLAlchemy from GX: it must end
+    monkeypatch.setattr(prefetch, "start", lambda: calls.append("start") or True)  # before Prefect imports it
+    monkeypatch.setattr(prefetch, "wait", lambda: calls.append("wait"))
+    assert tempserver.start_early(lambda: True) is False
+    assert calls == ["start", "wait"]
     assert "PREFECT_API_URL" not in os.environ and tempserver._EARLY is None
 
 
