@@ -14,9 +14,9 @@ from typing import Any, NamedTuple
 
 import duckdb
 
-from flows.feedback import Finding, findings
+from flows.feedback import Finding
 from flows.methodology import Methodology
-from flows.releases import Release, latest_release
+from flows.releases import latest_release
 from flows.settings import Home
 
 LEVELS = ("provinsi", "kabupaten", "kota")
@@ -60,6 +60,20 @@ class Innovation(NamedTuple):
     maturity: float
 
 
+FINDINGS_LISTED = 40  # findings a profile lists one by one; the rest are counted
+
+
+@dataclass(frozen=True)
+class RegionFindings:
+    """What a profile shows of a region's findings (from ``quarantine`` and ``data_quality``)."""
+
+    summary: list[tuple[str, str, str, int]]  # (severity, rule, reason, count): rejections first, then by rule
+    listed: list[Finding]  # the first FINDINGS_LISTED, in the order of flows.feedback.findings
+    total: int
+    rejected: int
+    warnings: int
+
+
 @dataclass
 class ReleaseData:
     """Everything one release contributes to its report."""
@@ -71,7 +85,7 @@ class ReleaseData:
     attained: dict[str, dict[str, float]]  # region → row code → level (SPD) or averaged level (SID)
     medians: dict[tuple[str, str], float]  # (level, row code) → median attained among submitted regions
     innovations: dict[str, list[Innovation]]
-    findings: dict[str, list[Finding]]
+    findings: dict[str, RegionFindings]
     not_counting: dict[str, list[tuple[str, datetime | None]]]  # region → (status, submitted_at) of others
     province_names: dict[str, str] = field(default_factory=dict)
 
@@ -145,6 +159,41 @@ def _not_counting(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, list[
     return dict(out)
 
 
+# the findings of flows.feedback.findings, numbered per region in its order
+_FINDINGS = """
+create or replace temp table region_findings as
+select *, row_number() over (partition by region_code order by source_file, severity, rule, locator) as i
+from (select region_code, source_file, locator, rule, 'rejected' as severity, reason, value
+      from read_parquet($q) where not cascaded and record_type <> 'verification'
+      union all
+      select region_code, source_file, locator, rule, 'warning', reason, value from read_parquet($w))
+where region_code is not null and region_code <> ''
+"""
+
+
+def _findings(con: duckdb.DuckDBPyConnection, release_dir: Path) -> dict[str, RegionFindings]:
+    """Each region's findings as a profile shows them, counted and cut in SQL: a year can have
+    hundreds of thousands of warnings, of which a profile lists 40."""
+    con.execute(_FINDINGS, {"q": str(release_dir / "quarantine.parquet"),
+                            "w": str(release_dir / "data_quality.parquet")})
+    summary: dict[str, list[tuple[str, str, str, int]]] = defaultdict(list)
+    for code, severity, rule, reason, n in con.execute(
+            "select region_code, severity, rule, reason, count(*) from region_findings "
+            "group by region_code, severity, rule, reason "
+            "order by region_code, severity <> 'rejected', rule, min(i)").fetchall():
+        summary[code].append((severity, rule, reason, int(n)))
+    listed: dict[str, list[Finding]] = defaultdict(list)
+    make = Finding._make
+    for row in con.execute("select region_code, source_file, locator, rule, severity, reason, value "
+                           "from region_findings where i <= $n order by region_code, i",
+                           {"n": FINDINGS_LISTED}).fetchall():
+        listed[row[0]].append(make(row[1:]))
+    return {str(code): RegionFindings(summary[code], listed[code], int(total), int(rejected), int(warnings))
+            for code, total, rejected, warnings in con.execute(
+                "select region_code, count(*), count(*) filter (where severity = 'rejected'), "
+                "count(*) filter (where severity = 'warning') from region_findings group by all").fetchall()}
+
+
 def load_release(release_dir: Path, year: int, release: int, method: Methodology) -> ReleaseData:
     """Read one release folder (a staging folder without a manifest is fine)."""
     con = duckdb.connect()
@@ -159,9 +208,9 @@ def load_release(release_dir: Path, year: int, release: int, method: Methodology
             medians[(level, row)] = float(median or 0)
         innovations = _innovations(con, release_dir / "innovation_scores.parquet")
         not_counting = _not_counting(con, release_dir / "submissions.parquet")
+        found = _findings(con, release_dir)
     finally:
         con.close()
-    found = findings(Release(year, release, release_dir, {}))
     provinces = {r.code: r.name for r in regions if r.level == "provinsi"}
     return ReleaseData(year, release, regions, dict(level_sums), dict(attained), medians, innovations, found,
                        not_counting, provinces)

@@ -10,14 +10,12 @@ from typing import Any
 
 from markupsafe import Markup
 
-from flows.feedback import Finding, describe_locator
+from flows.feedback import describe_locator
 from flows.methodology import Methodology
 from flows.report import charts
-from flows.report.data import RegionScore, ReleaseData
+from flows.report.data import FINDINGS_LISTED, RegionFindings, RegionScore, ReleaseData
 from flows.report.fmt import FORM_LABEL, LEVEL_LABEL, STATUS_LABEL, predicate_class, sentence_case, short
 from flows.report.lift import Lift
-
-FINDINGS_LISTED = 40
 
 
 @dataclass(frozen=True)
@@ -56,15 +54,13 @@ def _profile(region: RegionScore, data: ReleaseData, method: Methodology, part: 
                                for r in rows])
 
 
-def _findings(items: list[Finding]) -> dict[str, Any]:
-    grouped = Counter((f.severity, f.rule, f.reason) for f in items)
-    summary = [{"severity": s, "rule": rule, "reason": reason, "count": n}
-               for (s, rule, reason), n in sorted(grouped.items(), key=lambda kv: (kv[0][0] != "rejected", kv[0][1]))]
+def _findings(found: RegionFindings | None) -> dict[str, Any]:
+    found = found or RegionFindings([], [], 0, 0, 0)
+    summary = [{"severity": s, "rule": rule, "reason": reason, "count": n} for s, rule, reason, n in found.summary]
     listed = [{"severity": f.severity, "rule": f.rule, "file": f.source_file, "where": describe_locator(f.locator),
-               "reason": f.reason, "value": f.value} for f in items[:FINDINGS_LISTED]]
-    return {"summary": summary, "listed": listed, "more": max(len(items) - FINDINGS_LISTED, 0),
-            "rejected": sum(1 for f in items if f.severity == "rejected"),
-            "warnings": sum(1 for f in items if f.severity == "warning")}
+               "reason": f.reason, "value": f.value} for f in found.listed]
+    return {"summary": summary, "listed": listed, "more": max(found.total - FINDINGS_LISTED, 0),
+            "rejected": found.rejected, "warnings": found.warnings}
 
 
 def _lift(lift: Lift, method: Methodology) -> dict[str, Any]:
@@ -129,6 +125,6 @@ def region_context(region: RegionScore, data: ReleaseData, method: Methodology, 
         "spd_profile": _profile(region, data, method, "spd"), "sid_profile": _profile(region, data, method, "sid"),
         "innovations": innovations, "innovation_rows": innovation_rows(innovations, sid_max), "sid_max": sid_max,
         "not_counting": others,
-        "findings": _findings(data.findings.get(region.code, [])), "next": _lift(lift, method),
+        "findings": _findings(data.findings.get(region.code)), "next": _lift(lift, method),
         "deadline": method.deadline_for(year).date(), "divisor": method.divisor_for(year),
     }

@@ -252,3 +252,42 @@ def test_the_fast_html_escape_equals_markupsafe(text: str) -> None:
     from flows.report.profile import html_text
 
     assert html_text(text) == str(escape(text))
+
+
+def test_profile_findings_counted_in_sql_equal_the_feedback_list(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A profile's findings (counted and cut to the first few in SQL) are what the full list of
+    flows.feedback.findings gives, on a year with many defects of every kind."""
+    from collections import Counter
+
+    from flows.feedback import findings
+    from flows.generator import generate_year
+    from flows.releases import latest_release
+    from flows.report import data
+    from flows.report.data import load_release
+
+    listed = 3  # a small year: few regions have 40 findings
+    monkeypatch.setattr(data, "FINDINGS_LISTED", listed)
+
+    home = Home.resolve(tmp_path)
+    generate_year(home, 2024, seed=3, scale=0.02, defect_rate=0.6)
+    pipeline.ingest(home, 2024)
+    pipeline.validate(home, 2024)
+    pipeline.transform(home, 2024)
+    pipeline.publish(home, 2024, {"run_id": "findings-test"})
+    release = latest_release(home, 2024)
+    assert release is not None
+    full = findings(release)
+    counted = load_release(release.path, 2024, release.number, for_year(2024).method).findings
+    assert set(counted) == set(full)
+    assert any(len(items) > listed for items in full.values())
+    assert any(f.severity == "rejected" for items in full.values() for f in items)
+    for code, items in full.items():
+        grouped = Counter((f.severity, f.rule, f.reason) for f in items)
+        expected = [(s, rule, reason, n) for (s, rule, reason), n in
+                    sorted(grouped.items(), key=lambda kv: (kv[0][0] != "rejected", kv[0][1]))]
+        got = counted[code]
+        assert got.summary == expected, code
+        assert got.listed == items[:listed], code
+        assert (got.total, got.rejected, got.warnings) == (
+            len(items), sum(f.severity == "rejected" for f in items), sum(f.severity == "warning" for f in items))
