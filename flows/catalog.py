@@ -15,7 +15,7 @@ import duckdb
 
 from flows.faults import pause_point
 from flows.locks import file_lock
-from flows.releases import Release, all_releases, latest_release, published_years
+from flows.releases import Release, all_releases
 from flows.settings import Home
 
 VIEW_TABLES = ("region_scores", "innovation_scores", "indicator_scores", "quarantine", "data_quality",
@@ -99,8 +99,8 @@ def _rebuild(home: Home) -> Path:
     for stale in target.parent.glob(f".{target.name}.*.tmp"):  # left by a crashed rebuild; we hold the lock
         stale.unlink(missing_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    releases = all_releases(home)
-    latest = [r for r in (latest_release(home, y) for y in published_years(home)) if r is not None]
+    releases = all_releases(home)  # oldest first by year, then number: the last of each year is its latest
+    latest = list({r.year: r for r in releases}.values())
     con = duckdb.connect(str(tmp))
     try:
         runs_dir = home.warehouse / "runs"

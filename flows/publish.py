@@ -22,7 +22,7 @@ import duckdb
 
 from flows.catalog import rebuild_catalog
 from flows.faults import pause_point
-from flows.releases import Release, latest_release, release_dirs
+from flows.releases import Release, release_dirs
 from flows.runs import run_row, write_runs
 from flows.settings import Home
 from flows.versioning import sha256_file
@@ -173,12 +173,13 @@ def publish_release(con: duckdb.DuckDBPyConnection, home: Home, year: int, manif
         raise PublishError(f"cannot create {year_dir}: {exc.strerror}; nothing was published") from None
     _clean_staging(year_dir)
     hashes = hashes or content_hashes(con, year)
-    previous = latest_release(home, year)
+    releases = release_dirs(home, year)  # every manifest is read once
+    previous = releases[-1] if releases else None
     if previous is not None and previous.manifest.get("content_hashes") == hashes:
         rebuild_catalog(home)
         return PublishResult(year, previous.number, previous.path, False,
                              f"nothing changed since release {previous.number}: nothing published")
-    number = max((r.number for r in release_dirs(home, year)), default=0) + 1
+    number = (previous.number if previous else 0) + 1
     staging = year_dir / f".staging-{uuid.uuid4().hex}"
     try:
         _write_staging(con, staging, year, number, hashes, manifest_base, previous, extra_files, run, before_manifest)
