@@ -34,6 +34,9 @@ from flows.versioning import sha256_file
 VERIFICATION_DIR = "verification"
 CHUNK_BYTES = 16 * 1024 * 1024  # raw bytes parsed per chunk: big enough to pay a worker, small enough for memory
 POOL_MIN_BYTES = 16 * 1024 * 1024  # below this a worker pool costs more than it saves
+# raw bytes inserted per transaction: a commit writes the rows to DuckDB's write-ahead log and, past
+# its threshold, checkpoints them; one commit per 16 MB chunk was a third of the run process's ingest
+COMMIT_BYTES = 64 * 1024 * 1024
 VERIFICATION_COLUMNS = ("region_code", "innovation_id", "indicator", "decision", "verified_level", "note")
 VERIFICATION_SCHEMA = pa.schema([
     ("record_id", pa.int64()), ("file_id", pa.int64()), ("source_file", pa.string()), ("locator", pa.string()),
@@ -102,8 +105,24 @@ def verification_files(raw_year: Path) -> list[Path]:
     return sorted(p for p in folder.glob("*.csv") if not p.is_symlink())
 
 
+def verification_columns(text_: str) -> tuple[int, dict[str, list[str | None]]]:
+    """One verification CSV read as ``csv.DictReader`` reads it: the number of rows (empty rows are
+    skipped; the first row is the header) and the values of VERIFICATION_COLUMNS, column by column (a
+    repeated column name: its last column; a row too short for a column: None)."""
+    reader = csv.reader(io.StringIO(text_))
+    header = next(reader, None) or []
+    rows = [row for row in reader if row]
+    position = {name: i for i, name in enumerate(header)}
+    columns: dict[str, list[str | None]] = {}
+    for name in VERIFICATION_COLUMNS:
+        i = position.get(name)
+        columns[name] = [None] * len(rows) if i is None else [row[i] if i < len(row) else None for row in rows]
+    return len(rows), columns
+
+
 def _read_verification(raw_year: Path, first_file_id: int) -> tuple[pa.Table, list[tuple[str, str, int]]]:
-    """Rows of every ``verification/*.csv``; returns the table and (file, sha256, bytes) per CSV."""
+    """Rows of every ``verification/*.csv``; returns the table and (file, sha256, bytes) per CSV. A row's
+    locator is ``line N``, N counting from 2 for the first row after the header, empty rows skipped."""
     rows: dict[str, list[Any]] = {f.name: [] for f in VERIFICATION_SCHEMA}
     files: list[tuple[str, str, int]] = []
     record_id = 0
@@ -111,19 +130,20 @@ def _read_verification(raw_year: Path, first_file_id: int) -> tuple[pa.Table, li
         data = path.read_bytes()
         rel = path.relative_to(raw_year).as_posix()
         files.append((rel, hashlib.sha256(data).hexdigest(), len(data)))
-        reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig", errors="replace")))
-        for line, row in enumerate(reader, start=2):
-            level_raw = text(row.get("verified_level"))
-            values = {
-                "record_id": record_id, "file_id": file_id, "source_file": rel, "locator": f"line {line}",
-                "region_code": text(row.get("region_code")), "innovation_id": text(row.get("innovation_id")),
-                "indicator": code_text(row.get("indicator")), "decision": enum_text(row.get("decision")),
-                "verified_level": whole_number(level_raw), "verified_level_raw": level_raw,
-                "note": text(row.get("note")),
-            }
-            for key, value in values.items():
-                rows[key].append(value)
-            record_id += 1
+        count, found = verification_columns(data.decode("utf-8-sig", errors="replace"))
+        levels = [text(v) for v in found["verified_level"]]
+        rows["record_id"].extend(range(record_id, record_id + count))
+        rows["file_id"].extend([file_id] * count)
+        rows["source_file"].extend([rel] * count)
+        rows["locator"].extend([f"line {line}" for line in range(2, count + 2)])
+        rows["region_code"].extend([text(v) for v in found["region_code"]])
+        rows["innovation_id"].extend([text(v) for v in found["innovation_id"]])
+        rows["indicator"].extend([code_text(v) for v in found["indicator"]])
+        rows["decision"].extend([enum_text(v) for v in found["decision"]])
+        rows["verified_level"].extend([whole_number(level) for level in levels])
+        rows["verified_level_raw"].extend(levels)
+        rows["note"].extend([text(v) for v in found["note"]])
+        record_id += count
     return pa.Table.from_pydict(rows, schema=VERIFICATION_SCHEMA), files
 
 
@@ -338,13 +358,26 @@ def ingest_year(home: Home, year: int, con: duckdb.DuckDBPyConnection,
         _drop_files(con, drop)
     done = 0
     chunks = plan_chunks(raw_year, to_read, chunk_files)
-    for items, tables in zip(chunks, parse(raw_year, chunks), strict=True):
-        with transaction(con):  # a file is in landing whole or not at all, whatever kills the process
+    # a file is in landing whole or not at all, whatever kills the process: chunks (whole files) are
+    # committed together up to COMMIT_BYTES, and a run killed meanwhile reads the uncommitted ones again
+    pending = 0
+    con.execute("begin transaction")
+    try:
+        for items, tables in zip(chunks, parse(raw_year, chunks), strict=True):
             insert_chunk(con, tables)
-        pause_point("ingest:after-chunk")
-        done += len(items)
-        if progress:
-            progress(done, len(to_read))
+            pending += sum(p.lstat().st_size for _, rel in items if (p := raw_year / rel).is_file())
+            if pending >= COMMIT_BYTES:
+                con.execute("commit")
+                con.execute("begin transaction")
+                pending = 0
+            pause_point("ingest:after-chunk")
+            done += len(items)
+            if progress:
+                progress(done, len(to_read))
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")
     return finish_ingest(home, year, con, len(to_read), len(drop))
 
 

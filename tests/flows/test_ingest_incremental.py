@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import duckdb
+import pytest
 from factory import innovation, submission, write_home
 
 from flows import pipeline
@@ -67,3 +68,32 @@ def test_a_full_reingest_reads_unchanged_verification_again(tmp_path: Path) -> N
                            ).fetchall() == [(1,)]
     finally:
         con.close()
+
+
+CSV_CASES = [
+    "",
+    "region_code,innovation_id,indicator,decision,verified_level,note\n",
+    "region_code,innovation_id,indicator,decision,verified_level,note\n11,A-1,10b,adjust,0,ok\n",
+    # blank lines, a short row, a long row, a quoted comma and a quoted line break
+    "region_code,innovation_id,indicator,decision,verified_level,note\n\n11,A-1,10b,adjust\n\n"
+    '35.78,B-2,24,Reject,2,"a, b",extra,more\n11,,1,ACCEPT,3,"two\nlines"\n',
+    # columns in another order, one missing, one repeated (the last one counts), spaces in values
+    "note,verified_level,decision,indicator,region_code,note\nx, 2 ,Adjust , 10 B ,11,y\n,,,,,\n",
+    # a blank first line is the header, as csv.DictReader reads it
+    "\n11,A-1,10b,adjust,0,ok\n",
+    "region_code;indicator\n11;10b\n",
+]
+
+
+@pytest.mark.parametrize("text", CSV_CASES)
+def test_verification_csv_columns_are_what_dictreader_reads(text: str) -> None:
+    import csv
+    import io
+
+    from flows.ingest import VERIFICATION_COLUMNS, verification_columns
+
+    expected = list(csv.DictReader(io.StringIO(text)))
+    count, columns = verification_columns(text)
+    assert count == len(expected)
+    for name in VERIFICATION_COLUMNS:
+        assert columns[name] == [row.get(name) for row in expected], name
