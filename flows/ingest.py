@@ -191,10 +191,18 @@ _OFFSETS: dict[str, dict[str, str]] = {
 }
 
 
-def insert_chunk(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table]) -> None:
-    """Insert a parsed chunk, shifting its local record ids past the ids already in the tables."""
-    offsets = {name: int(con.execute(f"select coalesce(max(record_id) + 1, 0) from landing_{name}")  # noqa: S608
-                         .fetchall()[0][0]) for name in RECORD_TABLES}
+def next_record_ids(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """The first free record id of each landing record table."""
+    return {name: int(con.execute(f"select coalesce(max(record_id) + 1, 0) from landing_{name}")  # noqa: S608
+                      .fetchall()[0][0]) for name in RECORD_TABLES}
+
+
+def insert_chunk(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table],
+                 offsets: dict[str, int] | None = None) -> None:
+    """Insert a parsed chunk, shifting its local record ids (0, 1, … in each table) past the ids already
+    in the tables: ``offsets``, from :func:`next_record_ids`, is moved past the chunk (so a run of
+    chunks does not look the ids up again); without it they are looked up."""
+    offsets = next_record_ids(con) if offsets is None else offsets
     for name, table in tables.items():
         if table.num_rows == 0:
             continue
@@ -212,6 +220,9 @@ def insert_chunk(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table]) ->
             select, params = "select * from chunk_rows", {}
         con.execute(f"insert into landing_{name} {select}", params)
         con.unregister("chunk_rows")
+    for name in RECORD_TABLES:
+        if name in tables:
+            offsets[name] += tables[name].num_rows
 
 
 @contextmanager
@@ -363,8 +374,9 @@ def ingest_year(home: Home, year: int, con: duckdb.DuckDBPyConnection,
     pending = 0
     con.execute("begin transaction")
     try:
+        offsets = next_record_ids(con)
         for items, tables in zip(chunks, parse(raw_year, chunks), strict=True):
-            insert_chunk(con, tables)
+            insert_chunk(con, tables, offsets)
             pending += sum(p.lstat().st_size for _, rel in items if (p := raw_year / rel).is_file())
             if pending >= COMMIT_BYTES:
                 con.execute("commit")

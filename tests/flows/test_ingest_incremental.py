@@ -97,3 +97,23 @@ def test_verification_csv_columns_are_what_dictreader_reads(text: str) -> None:
     assert count == len(expected)
     for name in VERIFICATION_COLUMNS:
         assert columns[name] == [row.get(name) for row in expected], name
+
+
+def test_landing_is_the_same_whatever_the_chunks(tmp_path: Path) -> None:
+    """Record ids (and the ids answers and evidence point to) do not depend on how files are chunked
+    and committed: one file per chunk, with the ids carried from chunk to chunk, or all in one."""
+    from flows.generator import generate_year
+    from flows.ingest import ingest_year
+
+    source = Home.resolve(tmp_path / "source")
+    generate_year(source, 2024, seed=4, scale=0.02, defect_rate=0.3)
+    landings = []
+    for chunk_files in (1, 10_000):
+        con = duckdb.connect(str(tmp_path / f"{chunk_files}.duckdb"))
+        ingest_year(source, 2024, con, reuse=False, chunk_files=chunk_files)
+        landings.append({name: con.execute(f"select * from landing_{name} order by all").fetchall()
+                         for name in ("files", "submissions", "spd_answers", "innovations", "sid_answers",
+                                      "evidence", "verification")})
+        con.close()
+    assert landings[0] == landings[1]
+    assert len(landings[0]["evidence"]) > 1000
