@@ -47,19 +47,29 @@ class Finding(NamedTuple):
     value: str | None
 
 
+# A release's findings (region_code, source_file, locator, rule, severity, reason, value): the records
+# rejected on their own (not those rejected with their file or innovation) and the warnings
+FINDINGS = """
+select region_code, source_file, locator, rule, 'rejected' as severity, reason, value
+from read_parquet($q) where not cascaded and record_type <> 'verification' and ($code is null or region_code = $code)
+union all
+select region_code, source_file, locator, rule, 'warning', reason, value
+from read_parquet($w) where $code is null or region_code = $code
+"""
+FINDINGS_ORDER = "source_file, severity, rule, locator"  # within a region
+
+
+def findings_params(release_dir: Path, region_code: str | None = None) -> dict[str, str | None]:
+    """The parameters of :data:`FINDINGS` for a release folder (and one region, or all)."""
+    return {"q": str(release_dir / "quarantine.parquet"), "w": str(release_dir / "data_quality.parquet"),
+            "code": region_code}
+
+
 def findings(release: Release, region_code: str | None = None) -> dict[str, list[Finding]]:
     """Findings per region code (rejections first, then warnings), from a release's Parquet files."""
     con = duckdb.connect()
-    rows = con.execute(
-        "select region_code, source_file, locator, rule, 'rejected' as severity, reason, value "
-        "from read_parquet($q) where not cascaded and record_type <> 'verification' "
-        "and ($code is null or region_code = $code) "
-        "union all "
-        "select region_code, source_file, locator, rule, 'warning', reason, value "
-        "from read_parquet($w) where $code is null or region_code = $code "
-        "order by 1, 2, 5, 4, 3",
-        {"q": str(release.path / "quarantine.parquet"), "w": str(release.path / "data_quality.parquet"),
-         "code": region_code}).fetchall()
+    rows = con.execute(f"{FINDINGS} order by region_code, {FINDINGS_ORDER}",
+                       findings_params(release.path, region_code)).fetchall()
     out: dict[str, list[Finding]] = {}
     make = Finding._make
     for row in rows:

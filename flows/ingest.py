@@ -198,12 +198,10 @@ def next_record_ids(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
                       .fetchall()[0][0]) for name in RECORD_TABLES}
 
 
-def insert_chunk(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table],
-                 offsets: dict[str, int] | None = None) -> None:
+def insert_chunk(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], offsets: dict[str, int]) -> None:
     """Insert a parsed chunk, shifting its local record ids (0, 1, … in each table) past the ids already
-    in the tables: ``offsets``, from :func:`next_record_ids`, is moved past the chunk (so a run of
-    chunks does not look the ids up again); without it they are looked up."""
-    offsets = next_record_ids(con) if offsets is None else offsets
+    in the tables: ``offsets``, from :func:`next_record_ids`, is moved past the chunk, so a run of
+    chunks does not look the ids up again."""
     for name, table in tables.items():
         if table.num_rows == 0:
             continue
@@ -373,8 +371,7 @@ def ingest_year(home: Home, year: int, con: duckdb.DuckDBPyConnection,
     # a file is in landing whole or not at all, whatever kills the process: chunks (whole files) are
     # committed together up to COMMIT_BYTES, and a run killed meanwhile reads the uncommitted ones again
     pending = 0
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         offsets = next_record_ids(con)
         for items, tables in zip(chunks, parse(raw_year, chunks), strict=True):
             insert_chunk(con, tables, offsets)
@@ -387,10 +384,6 @@ def ingest_year(home: Home, year: int, con: duckdb.DuckDBPyConnection,
             done += len(items)
             if progress:
                 progress(done, len(to_read))
-    except BaseException:
-        con.execute("rollback")
-        raise
-    con.execute("commit")
     return finish_ingest(home, year, con, len(to_read), len(drop))
 
 

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 import duckdb
 
-from flows.feedback import Finding
+from flows.feedback import FINDINGS, FINDINGS_ORDER, Finding, findings_params
 from flows.methodology import Methodology
 from flows.releases import latest_release
 from flows.settings import Home
@@ -160,22 +160,16 @@ def _not_counting(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, list[
 
 
 # the findings of flows.feedback.findings, numbered per region in its order
-_FINDINGS = """
-create or replace temp table region_findings as
-select *, row_number() over (partition by region_code order by source_file, severity, rule, locator) as i
-from (select region_code, source_file, locator, rule, 'rejected' as severity, reason, value
-      from read_parquet($q) where not cascaded and record_type <> 'verification'
-      union all
-      select region_code, source_file, locator, rule, 'warning', reason, value from read_parquet($w))
-where region_code is not null and region_code <> ''
-"""
+_FINDINGS = (  # built from flows.feedback's constants, no data
+    "create or replace temp table region_findings as select *, row_number() over (partition by region_code "  # noqa: S608
+    f"order by {FINDINGS_ORDER}) as i from ({FINDINGS}) where region_code is not null and region_code <> ''"
+)
 
 
 def _findings(con: duckdb.DuckDBPyConnection, release_dir: Path) -> dict[str, RegionFindings]:
     """Each region's findings as a profile shows them, counted and cut in SQL: a year can have
     hundreds of thousands of warnings, of which a profile lists 40."""
-    con.execute(_FINDINGS, {"q": str(release_dir / "quarantine.parquet"),
-                            "w": str(release_dir / "data_quality.parquet")})
+    con.execute(_FINDINGS, findings_params(release_dir))
     summary: dict[str, list[tuple[str, str, str, int]]] = defaultdict(list)
     for code, severity, rule, reason, n in con.execute(
             "select region_code, severity, rule, reason, count(*) from region_findings "
