@@ -105,21 +105,30 @@ def query_frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]
 
 
 def frame_chunks(con: duckdb.DuckDBPyConnection, name: str, sql_params: dict[str, Any] | None = None,
-                 rows: int | None = None) -> Iterator[tuple[str, Any]]:
+                 rows: int | None = None, files: list[int] | None = None,
+                 coverage: list[list[int]] | None = None) -> Iterator[tuple[str, Any]]:
     """A suite's frame (pandas, from DuckDB) in chunks of whole files of about ``rows`` rows; at least one.
 
-    Record suites see only the files of the batch being validated (``batch_files``); each chunk is one
-    query over a run of those files (``chunk_files``), so no frame of the whole batch is ever built and
-    the per-file windows (occurrence) stay whole. Other suites (verification) come in one chunk.
+    Record suites see only ``files`` (default: every file); each chunk is one query over a run of those
+    files (``chunk_files``), so no frame of the whole set is ever built and the per-file windows
+    (occurrence) stay whole. The files each chunk stands for are appended to ``coverage`` as it is
+    yielded: its own, and in the last chunk the files that have no row in this suite (a rejected file
+    has no answers), so that every file of ``files`` is covered by one chunk. Other suites
+    (verification) come in one chunk.
     """
     rows = rows or max(1, CHUNK_ROWS // WIDE_FRAMES.get(name, 1))
     sql = frame_sql(name)
     params = bind(sql, {**(sql_params or {}), "chunk_first": 0, "chunk_last": -1})
     if name not in _SUITE_TABLES:
+        if coverage is not None:
+            coverage.append([])
         yield name, query_frame(con, f"{sql} order by record_id", params)
         return
+    if files is None:
+        files = [int(r[0]) for r in con.execute("select file_id from landing_files").fetchall()]
     sizes = con.execute(f"select file_id, count(*) from {_SUITE_TABLES[name]} "  # noqa: S608
-                        "where file_id in (select file_id from batch_files) group by all order by file_id").fetchall()
+                        "where file_id in (select unnest(?::bigint[])) group by all order by file_id",
+                        [files]).fetchall()
     groups: list[list[int]] = [[]]
     size = 0
     for file_id, count in sizes:
@@ -128,7 +137,10 @@ def frame_chunks(con: duckdb.DuckDBPyConnection, name: str, sql_params: dict[str
             size = 0
         groups[-1].append(int(file_id))
         size += int(count)
-    for group in groups:  # the range lets DuckDB skip the row groups of other files
+    without_rows = sorted(set(files) - {int(file_id) for file_id, _ in sizes})
+    for index, group in enumerate(groups):  # the range lets DuckDB skip the row groups of other files
+        if coverage is not None:
+            coverage.append(group + without_rows if index == len(groups) - 1 else list(group))
         con.execute("create or replace temp table chunk_files as select unnest(?::bigint[]) as file_id", [group])
         bounds = {"chunk_first": min(group, default=0), "chunk_last": max(group, default=-1)}
         yield name, query_frame(con, f"{sql} order by record_id", {**params, **bounds})
@@ -139,35 +151,60 @@ _SUITE_TABLES = {"files": "landing_files", "submissions": "landing_submissions",
                  "innovations": "landing_innovations", "sid_answers": "landing_sid_answers",
                  "evidence": "landing_evidence"}
 CACHE_DDL = (
+    # every failing row; a record suite's rows carry the batch and chunk that found them
     "create table if not exists validation_failures (suite varchar, record_id bigint, rule varchar, "
-    "severity varchar, reason varchar, value varchar, batch_id bigint)",
-    # which files each validation batch covered, under which key (code, method, region master) and clock
+    "severity varchar, reason varchar, value varchar, batch_id bigint, chunk integer)",
+    # which files each validation batch covered (sha256 as validated), under which key (code, method,
+    # region master) and clock
     "create table if not exists validation_batches (batch_id bigint, file_id bigint, sha256 varchar, "
     "key varchar, validated_at timestamptz)",
-    # GX's result of each chunk of each suite of a batch, without row lists (merged for the docs)
+    # GX's result of each chunk of each suite of a batch, without row lists (merged for the docs), and the
+    # files the chunk stands for: a chunk is kept as long as all of them are unchanged
     "create table if not exists validation_results (batch_id bigint, suite varchar, chunk integer, "
-    "rows bigint, result varchar)",
+    "rows bigint, result varchar, files bigint[])",
 )
+# columns of the kept tables that an earlier layout lacks: such tables are dropped and every file validated
+_CACHE_COLUMNS = {"validation_failures": "chunk", "validation_results": "files"}
 
 
-def _insert_failures(con: duckdb.DuckDBPyConnection, outcome: ChunkOutcome, batch_id: int | None) -> None:
+def _prepare_cache(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the kept validation tables; tables of an earlier layout are dropped first (all files again)."""
+    for table, column in _CACHE_COLUMNS.items():
+        present = {c for (c,) in con.execute("select column_name from information_schema.columns "
+                                            "where table_name = ?", [table]).fetchall()}
+        if present and column not in present:
+            for name in ("validation_batches", "validation_results", "validation_failures"):
+                con.execute(f"drop table if exists {name}")
+            break
+    for ddl in CACHE_DDL:
+        con.execute(ddl)
+
+
+def _insert_failures(con: duckdb.DuckDBPyConnection, outcome: ChunkOutcome, batch_id: int | None,
+                     chunk: int) -> None:
     failures = outcome.failures  # noqa: F841 - read by DuckDB's replacement scan
-    con.execute("insert into validation_failures select *, ? from failures", [batch_id])
+    con.execute("insert into validation_failures select *, ?, ? from failures", [batch_id, chunk])
 
 
 def _run_suites(con: duckdb.DuckDBPyConnection, names: tuple[str, ...], params: dict[str, Any],
                 validate: ChunkValidator, sql_params: dict[str, Any] | None = None,
-                batch_id: int | None = None) -> dict[str, list[ChunkOutcome]]:
-    """Validate the suites' frames chunk by chunk; failures go to ``validation_failures`` as they come
-    and, for a batch, each chunk's GX result to ``validation_results``."""
-    frames = (chunk for name in names for chunk in frame_chunks(con, name, sql_params))
+                batch_id: int | None = None, files: dict[str, list[int]] | None = None,
+                ) -> dict[str, list[ChunkOutcome]]:
+    """Validate the suites' frames chunk by chunk (a record suite on ``files[suite]``, default every
+    file); failures go to ``validation_failures`` as they come and, for a batch, each chunk's GX result
+    and files to ``validation_results``."""
+    coverage: dict[str, list[list[int]]] = {name: [] for name in names}
+    frames = (chunk for name in names
+              for chunk in frame_chunks(con, name, sql_params, files=None if files is None else files[name],
+                                        coverage=coverage[name]))
     by_suite: dict[str, list[ChunkOutcome]] = {name: [] for name in names}
     for outcome in validate(frames, params):
-        _insert_failures(con, outcome, batch_id)
+        chunk = len(by_suite[outcome.suite])
+        _insert_failures(con, outcome, batch_id, chunk)
         if batch_id is not None:
-            con.execute("insert into validation_results values (?, ?, ?, ?, ?)",
-                        [batch_id, outcome.suite, len(by_suite[outcome.suite]), outcome.rows,
-                         json.dumps(outcome.result)])
+            con.execute("insert into validation_results values (?, ?, ?, ?, ?, ?)",
+                        [batch_id, outcome.suite, chunk, outcome.rows, json.dumps(outcome.result),
+                         coverage[outcome.suite][chunk]])
         by_suite[outcome.suite].append(outcome)
     return by_suite
 
@@ -184,46 +221,62 @@ def time_dependent_rules() -> list[str]:
 
 def clock_dependent_failures(con: duckdb.DuckDBPyConnection) -> int:
     """How many kept failures may no longer hold because time has passed."""
-    con.execute(CACHE_DDL[0])
+    _prepare_cache(con)
     return int(con.execute("select count(*) from validation_failures where rule in (select unnest(?))",
                            [time_dependent_rules()]).fetchall()[0][0])
 
 
-def _prune_batches(con: duckdb.DuckDBPyConnection, key: str, now: datetime) -> None:
-    """Forget batches that no longer hold: another key, a file gone or changed, a clock-dependent failure
-    (e.g. a submission dated in the future may be valid now), or a clock later than this run's; and
-    the rows of a batch whose validation was cut short (a killed run: its batch row comes last)."""
+def _prune_chunks(con: duckdb.DuckDBPyConnection, key: str, now: datetime) -> None:
+    """Forget the kept chunk results that no longer hold, with their failures.
+
+    A chunk of a suite no longer holds when a file it stands for is gone or changed, when it found a
+    clock-dependent failure (e.g. a submission dated in the future may be valid now), or when its batch
+    was validated under another key or at a clock later than this run's. Only those chunks' files are
+    validated again, for that suite: a file replaced in place costs the chunks it sat in, not the year.
+    Rows of a batch whose validation was cut short (a killed run: its batch rows come last) go too.
+    """
     con.execute("delete from validation_results where batch_id not in (select batch_id from validation_batches)")
     con.execute("delete from validation_failures where batch_id is not null "
                 "and batch_id not in (select batch_id from validation_batches)")
-    stale = [int(r[0]) for r in con.execute(
-        "select distinct b.batch_id from validation_batches b "
-        "where b.key <> $key or b.validated_at > $now "
-        "or (b.file_id is not null and not exists (select 1 from landing_files f "
-        "                                         where f.file_id = b.file_id and f.sha256 = b.sha256)) "
-        "or b.batch_id in (select batch_id from validation_failures where rule in (select unnest($rules)))",
-        {"key": key, "now": now, "rules": time_dependent_rules()}).fetchall()]
-    if stale:
-        for table in ("validation_batches", "validation_results", "validation_failures"):
-            con.execute(f"delete from {table} where batch_id in (select unnest(?))", [stale])  # noqa: S608
+    con.execute(
+        "create or replace temp table stale_chunks as "
+        "with chunk_files as (select batch_id, suite, chunk, unnest(files) as file_id from validation_results) "
+        "select c.batch_id, c.suite, c.chunk from chunk_files c "
+        "left join validation_batches b on b.batch_id = c.batch_id and b.file_id = c.file_id "
+        "left join landing_files f on f.file_id = c.file_id and f.sha256 = b.sha256 "
+        "where f.file_id is null "
+        "union select r.batch_id, r.suite, r.chunk from validation_results r "
+        "where r.batch_id in (select batch_id from validation_batches where key <> $key or validated_at > $now) "
+        "union select batch_id, suite, chunk from validation_failures "
+        "where batch_id is not null and rule in (select unnest($rules))",
+        {"key": key, "now": now, "rules": time_dependent_rules()})
+    for table in ("validation_results", "validation_failures"):
+        con.execute(f"delete from {table} t using stale_chunks s "  # noqa: S608
+                    "where t.batch_id = s.batch_id and t.suite = s.suite and t.chunk = s.chunk")
+    # a batch's file rows last as long as a kept chunk of the batch stands for the file
+    con.execute("delete from validation_batches b where not exists (select 1 from validation_results r "
+                "where r.batch_id = b.batch_id and (b.file_id is null or list_contains(r.files, b.file_id)))")
 
 
-def _validate_new_files(con: duckdb.DuckDBPyConnection, key: str, now: datetime, params: dict[str, Any],
-                        validate: ChunkValidator) -> int:
-    """Validate, as one new batch, the files no kept batch covers; returns how many files that was."""
-    new = [int(r[0]) for r in con.execute(
-        "select file_id from landing_files where file_id not in "
-        "(select file_id from validation_batches where file_id is not null) order by file_id").fetchall()]
-    if not new and con.execute("select count(*) from validation_results").fetchall()[0][0]:
+def _validate_stale(con: duckdb.DuckDBPyConnection, key: str, now: datetime, params: dict[str, Any],
+                    validate: ChunkValidator) -> int:
+    """Validate, as one new batch, each record suite on the files no kept chunk of that suite stands for;
+    returns how many files that was (in any suite)."""
+    todo = {name: [int(r[0]) for r in con.execute(
+        "select file_id from landing_files except select unnest(files) from validation_results where suite = ? "
+        "order by file_id", [name]).fetchall()] for name in RECORD_SUITES}
+    kept = con.execute("select count(*) from validation_results").fetchall()[0][0]
+    names = tuple(name for name in RECORD_SUITES if todo[name] or not kept)
+    if not names:
         return 0
     batch_id = int(con.execute("select coalesce(max(batch_id) + 1, 0) from validation_batches").fetchall()[0][0])
-    con.execute("create or replace temp table batch_files as select unnest(?::bigint[]) as file_id", [new])
-    _run_suites(con, RECORD_SUITES, params, validate, batch_id=batch_id)
-    con.execute("insert into validation_batches select ?, b.file_id, f.sha256, ?, ? from batch_files b "
-                "left join landing_files f using (file_id) union all "
-                "select ?, null, null, ?, ? where not exists (from batch_files)",
-                [batch_id, key, now, batch_id, key, now])
-    return len(new)
+    _run_suites(con, names, params, validate, batch_id=batch_id, files=todo)
+    validated = sorted({file_id for name in names for file_id in todo[name]})
+    con.execute("insert into validation_batches select ?, f.file_id, f.sha256, ?, ? from landing_files f "
+                "where f.file_id in (select unnest(?::bigint[])) union all "
+                "select ?, null, null, ?, ? where len(?::bigint[]) = 0",
+                [batch_id, key, now, validated, batch_id, key, now, validated])
+    return len(validated)
 
 
 def _merged_results(con: duckdb.DuckDBPyConnection, names: tuple[str, ...]
@@ -244,19 +297,19 @@ def validate_year(con: duckdb.DuckDBPyConnection, year: int, method: Methodology
 
     Validation is incremental by file: the record suites look at each file on its own, so the failures
     and GX results of files validated before (same ``key``: code, method and region master) are kept
-    and only new or changed files are validated. ``validate`` maps the record suites' chunks (e.g. onto
+    per suite and chunk, and only new files and the chunks a changed or removed file sat in are
+    validated (:func:`_prune_chunks`). ``validate`` maps the record suites' chunks (e.g. onto
     a Dask cluster; default: in this process). The verification suite and the SQL after it always run
     on the whole year.
     """
     validate = validate or validate_here
     now = now or datetime.now(UTC)
     load_reference(con, year, method)
-    for ddl in CACHE_DDL:
-        con.execute(ddl)
+    _prepare_cache(con)
     regions = [(c, bool(a)) for c, a in con.execute("select code, autonomous from regions").fetchall()]
     params = suite_parameters(method, year, regions, now)
-    _prune_batches(con, key, now)
-    validated = _validate_new_files(con, key, now, params, validate)
+    _prune_chunks(con, key, now)
+    validated = _validate_stale(con, key, now, params, validate)
     outcomes, results = _merged_results(con, RECORD_SUITES)
     sql_params = {"year": year, "deadline": method.deadline_for(year)}
     materialise(con, SQL / "rejected_records.sql", sql_params)

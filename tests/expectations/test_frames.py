@@ -55,7 +55,6 @@ def validated(tmp_path_factory: pytest.TempPathFactory) -> Home:
 
 def test_every_suite_frame_of_a_defective_year_as_df_gives_it(validated: Home) -> None:
     con = duckdb.connect(str(validated.work_db(YEAR)), read_only=True)
-    con.execute("create temp table batch_files as select file_id from landing_files")
     con.execute("create temp table chunk_files as select file_id from landing_files")
     values = {"year": YEAR, "deadline": for_year(YEAR).method.deadline_for(YEAR), "chunk_first": 0,
               "chunk_last": 10**9}

@@ -17,7 +17,7 @@ from flows.settings import Home
 
 YEAR = 2024
 OUTCOME_TABLES = ("quarantine", "data_quality", "submission_status", "validation_failures")
-ID_COLUMNS = ("record_id", "file_id", "submission_record_id", "batch_id")  # ids differ between the two homes
+ID_COLUMNS = ("record_id", "file_id", "submission_record_id", "batch_id", "chunk")  # ids differ between the two homes
 
 
 def _files() -> dict[str, Any]:
@@ -97,6 +97,43 @@ def test_a_changed_or_removed_file_takes_its_old_failures_with_it(home: Home, tm
     assert outcome == _full_validation_of(home, tmp_path)
 
 
+def test_a_file_replaced_in_place_costs_only_the_chunks_it_sat_in(home: Home, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from expectations import stage
+
+    monkeypatch.setattr(stage, "CHUNK_ROWS", 1)  # one file per chunk in every record suite
+    assert _stages(home)["files_validated"] == 4
+    con = duckdb.connect(str(home.work_db(YEAR)), read_only=True)
+    try:
+        chunks = con.execute("select suite, count(*) from validation_results group by all").fetchall()
+    finally:
+        con.close()
+    assert dict(chunks)["files"] == 4
+    fixed = submission("35.01", spd_total=25, innovations=[innovation("35.01-1", 40)])
+    fixed["innovations"][0]["sid"][0]["level"] = 7  # a new failure where the old one was
+    (home.raw_year(YEAR) / "35.01.json").write_text(json.dumps(fixed), encoding="utf-8")
+    assert _stages(home)["files_validated"] == 1  # the other files' chunks are kept, suite by suite
+    outcome = _outcome(home)
+    assert "ANS002" not in {row[2] for row in outcome["validation_failures"]}
+    assert outcome == _full_validation_of(home, tmp_path / "replaced")
+    (home.raw_year(YEAR) / "11.json").unlink()
+    assert _stages(home)["files_validated"] == 0  # a removed file takes its chunks; nothing is validated
+    assert _outcome(home) == _full_validation_of(home, tmp_path / "removed")
+
+
+def test_kept_results_of_an_earlier_layout_are_dropped_and_every_file_validated(home: Home) -> None:
+    _stages(home)
+    con = duckdb.connect(str(home.work_db(YEAR)))
+    try:  # the layout before chunk coverage: no files per chunk, no chunk per failure
+        con.execute("alter table validation_results drop column files")
+        con.execute("alter table validation_failures drop column chunk")
+    finally:
+        con.close()
+    (home.raw_year(YEAR) / "11-correction.json").write_text(
+        json.dumps(submission("11", spd_total=41, submitted_at="2024-07-20T10:00:00+07:00")), encoding="utf-8")
+    assert _stages(home)["files_validated"] == 5
+
+
 def test_removing_a_file_added_later_validates_nothing_again(home: Home, tmp_path: Path) -> None:
     _stages(home)
     extra = home.raw_year(YEAR) / "11-correction.json"
@@ -157,10 +194,10 @@ def test_rows_of_a_batch_cut_short_by_a_crash_are_dropped(home: Home, tmp_path: 
     _stages(home)
     con = duckdb.connect(str(home.work_db(YEAR)))
     try:  # what a run killed in the middle of validating a new batch leaves behind
-        con.execute("insert into validation_results select batch_id + 1, suite, chunk, rows, result "
+        con.execute("insert into validation_results select batch_id + 1, suite, chunk, rows, result, files "
                     "from validation_results")
         con.execute("insert into validation_failures select suite, record_id, rule, severity, reason, value, "
-                    "batch_id + 1 from validation_failures where batch_id is not null")
+                    "batch_id + 1, chunk from validation_failures where batch_id is not null")
     finally:
         con.close()
     (home.raw_year(YEAR) / "11-correction.json").write_text(
