@@ -35,9 +35,10 @@ VERIFICATION_DIR = "verification"
 CHUNK_BYTES = 16 * 1024 * 1024  # raw bytes parsed per chunk: big enough to pay a worker, small enough for memory
 POOL_MIN_BYTES = 16 * 1024 * 1024  # below this a worker pool costs more than it saves
 # raw bytes inserted per transaction: a commit writes the rows to DuckDB's write-ahead log and, past
-# its threshold, checkpoints them; one commit per 16 MB chunk cost the run process ~25 % more CPU in
-# ingest at scale 1 (inserting a national year: 3.5 s against 2.6 s) and ~18 % at scale 10 (79 s, 67 s)
-COMMIT_BYTES = 64 * 1024 * 1024
+# its threshold, checkpoints them. The run process's ingest CPU at scale 10 (1.9 GB), one run each:
+# 79 s committing every 16 MB, 64-67 s every 64 MB, 53 s every 256 MB, 47.5 s in one transaction. A run
+# killed mid-ingest reads the uncommitted files again: at most this much
+COMMIT_BYTES = 256 * 1024 * 1024
 VERIFICATION_COLUMNS = ("region_code", "innovation_id", "indicator", "decision", "verified_level", "note")
 VERIFICATION_SCHEMA = pa.schema([
     ("record_id", pa.int64()), ("file_id", pa.int64()), ("source_file", pa.string()), ("locator", pa.string()),
