@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from flows import pipeline
-from flows.bench import resubmit_one_region, run_baseline
+from flows.bench import correct_in_place, resubmit_one_region, run_baseline
 from flows.generator import generate_year
 from flows.settings import Home
 
@@ -65,6 +65,18 @@ def test_a_resubmission_moves_one_region_in_both(scored: Home, tmp_path: Path) -
     assert changed == [code]
 
 
+def test_a_file_corrected_in_place_moves_one_region_in_both(scored: Home, tmp_path: Path) -> None:
+    pipeline.publish(scored, YEAR, {"run_id": "bench-test"})
+    before = {row[0]: row for row in _pipeline_scores(scored)}
+    files = sorted(p.name for p in scored.raw_year(YEAR).iterdir())
+    code = correct_in_place(scored, YEAR)
+    assert sorted(p.name for p in scored.raw_year(YEAR).iterdir()) == files  # the same file, new content
+    _run(scored)
+    ours, floor = _pipeline_scores(scored), _baseline_scores(scored, tmp_path / "baseline.parquet")
+    assert ours == floor
+    assert [row[0] for row in ours if before[row[0]][1] != row[1]] == [code]
+
+
 def test_tree_memory_counts_child_processes() -> None:
     """The peak the benchmark reports includes worker processes (here a child holding ~200 MB)."""
     import os
@@ -118,3 +130,15 @@ def test_the_start_up_is_measured_before_every_run_and_its_median_used() -> None
     assert timings.startups == [30.0, 9.0, 8.0, 10.0, 8.5, 9.5, 12.0, 8.8, 9.1][:8]
     assert timings.fixed == 9.0  # the lower median of the seven after the warm-up (30 s)
     assert len(timings.same_runs) == len(timings.one_runs) == 3 and timings.codes == ["11"] * 3
+    assert timings.corrected_runs == []
+
+    def correct() -> str:
+        log.append("correct")
+        return "35.78"
+
+    log.clear()
+    empties = iter([30.0, 9.0, 8.0, 10.0, 8.5, 9.5, 12.0, 8.8, 9.1, 9.2, 9.3, 9.4])
+    timings = measure(3, empty, run, resubmit, correct=correct)
+    assert log[-9:] == ["correct", "empty", "run"] * 3
+    assert len(timings.corrected_runs) == 3 and timings.corrected_codes == ["35.78"] * 3
+    assert timings.fixed == 9.1  # the lower median of the ten after the warm-up
