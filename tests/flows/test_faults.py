@@ -53,14 +53,15 @@ def _scores(home: Home) -> list[tuple]:
         con.close()
 
 
-def _kill_run_at(home: Home, point: str, tmp_path: Path) -> None:
+def _kill_run_at(home: Home, point: str, tmp_path: Path, extra_env: dict[str, str] | None = None) -> None:
     """Run the annual stages in a child process and kill -9 it when it reaches ``point``."""
     marker = tmp_path / "paused.pid"
     marker.unlink(missing_ok=True)
     code = ("from flows import pipeline; from flows.settings import Home; "
             f"h = Home.resolve({str(home.root)!r}); pipeline.ingest(h, {YEAR}); pipeline.validate(h, {YEAR}); "
             f"pipeline.transform(h, {YEAR}); pipeline.publish(h, {YEAR}, {{'run_id': 'killed'}})")
-    env = {**os.environ, "IID_PAUSE_AT": point, "IID_PAUSE_FILE": str(marker), "IID_INGEST_CHUNK_FILES": "8"}
+    env = {**os.environ, "IID_PAUSE_AT": point, "IID_PAUSE_FILE": str(marker), "IID_INGEST_CHUNK_FILES": "8",
+           **(extra_env or {})}
     child = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=ROOT)
     deadline = time.monotonic() + 120
     while not marker.exists():
@@ -110,6 +111,20 @@ def test_kill_mid_run_then_next_run_publishes_correctly(published: Home, tmp_pat
     assert result["release"] == 2
     assert _scores(home) == clean_scores
     assert sorted(p.name for p in home.published_year(YEAR).iterdir()) == ["release=1", "release=2"]
+
+
+def test_kill_after_a_commit_mid_ingest_keeps_the_committed_files(published: Home, tmp_path: Path,
+                                                                  clean_scores: list[tuple]) -> None:
+    """Ingest commits files as it goes and checkpoints only at its end: a run killed in between leaves
+    the committed files in DuckDB's log, the next run replays it, keeps them and reads the rest."""
+    home = published
+    for name, content in _changed_files().items():
+        (home.raw_year(YEAR) / name).write_text(json.dumps(content), encoding="utf-8")
+    _kill_run_at(home, "ingest:after-chunk", tmp_path, {"IID_INGEST_COMMIT_BYTES": "1"})  # a commit per chunk
+    summary = pipeline.ingest(home, YEAR)
+    assert 0 < summary["files_parsed"] < len(_changed_files())  # the first chunk's files were kept
+    assert _full_run(home)["release"] == 2
+    assert _scores(home) == clean_scores
 
 
 @contextmanager
