@@ -57,7 +57,8 @@ class ValidationSummary:
     quarantined: int
     warnings: int
     submissions: dict[str, int]
-    files_validated: int = 0  # files whose records were validated in this run (the others' results were kept)
+    files_validated: int = 0  # files whose records were validated in this run, in any suite (the others' kept)
+    rows_validated: int = 0  # rows of the record suites validated in this run
 
 
 def _nullable(kind: pa.DataType) -> Any:
@@ -259,24 +260,24 @@ def _prune_chunks(con: duckdb.DuckDBPyConnection, key: str, now: datetime) -> No
 
 
 def _validate_stale(con: duckdb.DuckDBPyConnection, key: str, now: datetime, params: dict[str, Any],
-                    validate: ChunkValidator) -> int:
+                    validate: ChunkValidator) -> tuple[int, int]:
     """Validate, as one new batch, each record suite on the files no kept chunk of that suite stands for;
-    returns how many files that was (in any suite)."""
+    returns how many files that was (in any suite) and how many rows."""
     todo = {name: [int(r[0]) for r in con.execute(
         "select file_id from landing_files except select unnest(files) from validation_results where suite = ? "
         "order by file_id", [name]).fetchall()] for name in RECORD_SUITES}
     kept = con.execute("select count(*) from validation_results").fetchall()[0][0]
     names = tuple(name for name in RECORD_SUITES if todo[name] or not kept)
     if not names:
-        return 0
+        return 0, 0
     batch_id = int(con.execute("select coalesce(max(batch_id) + 1, 0) from validation_batches").fetchall()[0][0])
-    _run_suites(con, names, params, validate, batch_id=batch_id, files=todo)
+    outcomes = _run_suites(con, names, params, validate, batch_id=batch_id, files=todo)
     validated = sorted({file_id for name in names for file_id in todo[name]})
     con.execute("insert into validation_batches select ?, f.file_id, f.sha256, ?, ? from landing_files f "
                 "where f.file_id in (select unnest(?::bigint[])) union all "
                 "select ?, null, null, ?, ? where len(?::bigint[]) = 0",
                 [batch_id, key, now, validated, batch_id, key, now, validated])
-    return len(validated)
+    return len(validated), sum(outcome.rows for chunks in outcomes.values() for outcome in chunks)
 
 
 def _merged_results(con: duckdb.DuckDBPyConnection, names: tuple[str, ...]
@@ -309,7 +310,7 @@ def validate_year(con: duckdb.DuckDBPyConnection, year: int, method: Methodology
     regions = [(c, bool(a)) for c, a in con.execute("select code, autonomous from regions").fetchall()]
     params = suite_parameters(method, year, regions, now)
     _prune_chunks(con, key, now)
-    validated = _validate_stale(con, key, now, params, validate)
+    validated, rows = _validate_stale(con, key, now, params, validate)
     outcomes, results = _merged_results(con, RECORD_SUITES)
     sql_params = {"year": year, "deadline": method.deadline_for(year)}
     materialise(con, SQL / "rejected_records.sql", sql_params)
@@ -325,4 +326,4 @@ def validate_year(con: duckdb.DuckDBPyConnection, year: int, method: Methodology
         build_docs(docs_dir, f"annual-{year}", results)
     status = dict(con.execute("select status, count(*) from submission_status group by all").fetchall())
     return ValidationSummary(year, [o.as_dict() for o in outcomes], quarantined, warnings,
-                             {str(k): int(v) for k, v in status.items()}, validated)
+                             {str(k): int(v) for k, v in status.items()}, validated, rows)
