@@ -9,7 +9,7 @@ here; the verification suite and the SQL after it always run here.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -106,11 +106,11 @@ def query_frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]
 
 
 def frame_chunks(con: duckdb.DuckDBPyConnection, name: str, sql_params: dict[str, Any] | None = None,
-                 rows: int | None = None, files: list[int] | None = None,
+                 rows: int | None = None, files: Sequence[int] = (),
                  coverage: list[list[int]] | None = None) -> Iterator[tuple[str, Any]]:
     """A suite's frame (pandas, from DuckDB) in chunks of whole files of about ``rows`` rows; at least one.
 
-    Record suites see only ``files`` (default: every file); each chunk is one query over a run of those
+    Record suites see only ``files``; each chunk is one query over a run of those
     files (``chunk_files``), so no frame of the whole set is ever built and the per-file windows
     (occurrence) stay whole. The files each chunk stands for are appended to ``coverage`` as it is
     yielded: its own, and in the last chunk the files that have no row in this suite (a rejected file
@@ -125,11 +125,9 @@ def frame_chunks(con: duckdb.DuckDBPyConnection, name: str, sql_params: dict[str
             coverage.append([])
         yield name, query_frame(con, f"{sql} order by record_id", params)
         return
-    if files is None:
-        files = [int(r[0]) for r in con.execute("select file_id from landing_files").fetchall()]
     sizes = con.execute(f"select file_id, count(*) from {_SUITE_TABLES[name]} "  # noqa: S608
                         "where file_id in (select unnest(?::bigint[])) group by all order by file_id",
-                        [files]).fetchall()
+                        [list(files)]).fetchall()
     groups: list[list[int]] = [[]]
     size = 0
     for file_id, count in sizes:
@@ -191,12 +189,12 @@ def _run_suites(con: duckdb.DuckDBPyConnection, names: tuple[str, ...], params: 
                 validate: ChunkValidator, sql_params: dict[str, Any] | None = None,
                 batch_id: int | None = None, files: dict[str, list[int]] | None = None,
                 ) -> dict[str, list[ChunkOutcome]]:
-    """Validate the suites' frames chunk by chunk (a record suite on ``files[suite]``, default every
-    file); failures go to ``validation_failures`` as they come and, for a batch, each chunk's GX result
+    """Validate the suites' frames chunk by chunk (a record suite on the files ``files[suite]``);
+    failures go to ``validation_failures`` as they come and, for a batch, each chunk's GX result
     and files to ``validation_results``."""
     coverage: dict[str, list[list[int]]] = {name: [] for name in names}
     frames = (chunk for name in names
-              for chunk in frame_chunks(con, name, sql_params, files=None if files is None else files[name],
+              for chunk in frame_chunks(con, name, sql_params, files=(files or {}).get(name, ()),
                                         coverage=coverage[name]))
     by_suite: dict[str, list[ChunkOutcome]] = {name: [] for name in names}
     for outcome in validate(frames, params):

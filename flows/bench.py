@@ -33,7 +33,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -113,58 +113,53 @@ def run_baseline(home: Home, year: int, target: Path) -> dict[str, float]:
     return {"wall_seconds": round(time.perf_counter() - started, 3), "cpu_seconds": round(time.process_time() - cpu, 3)}
 
 
-def resubmit_one_region(home: Home, year: int) -> str:
-    """A corrected, complete resubmission of one region an hour after its counting one; returns its code."""
+def _counting_json(home: Home, year: int, before: datetime, last: bool) -> tuple[str, Path, dict[str, Any]]:
+    """The first (or ``last``) region by code whose counting submission, in the latest release, is a JSON
+    file submitted before ``before`` and not a bench resubmission: its code, file and parsed content."""
     import duckdb
 
-    from flows.methodology import for_year
     from flows.releases import latest_release
 
     release = latest_release(home, year)
     if release is None:
-        raise RuntimeError(f"no release of {year} to resubmit against")
-    deadline = for_year(year).method.deadline_for(year)
+        raise RuntimeError(f"no release of {year} to change")
     rows = duckdb.connect().execute(
         "select region_code, source_file from read_parquet(?) where status = 'counting' and format = 'json' "
-        "and submitted_at < ? order by region_code limit 1",
-        [str(release.path / "submissions.parquet"), deadline - timedelta(hours=1)]).fetchall()
+        "and submitted_at < ? and source_file not like '%-bench-resubmission.json' order by region_code",
+        [str(release.path / "submissions.parquet"), before]).fetchall()
     if not rows:
-        raise RuntimeError("no region to resubmit")
-    code, source = rows[0]
-    doc = json.loads((home.raw_year(year) / source).read_text(encoding="utf-8"))
-    doc["submitted_at"] = (datetime.fromisoformat(doc["submitted_at"]) + timedelta(hours=1)).isoformat()
+        raise RuntimeError("no region to change")
+    code, source = rows[-1 if last else 0]
+    path = home.raw_year(year) / source
+    return str(code), path, json.loads(path.read_text(encoding="utf-8"))
+
+
+def _change_one_answer(doc: dict[str, Any]) -> str:
+    """Change the first SPD answer's level (3 ↔ 0): called twice, it changes it back. Returns the JSON."""
     first = doc["spd"][0]
-    first["level"] = 0 if first.get("level") else 3  # the correction changes one answer
+    first["level"] = 0 if first.get("level") else 3
     first.pop("value", None)
-    (home.raw_year(year) / f"{code}-bench-resubmission.json").write_text(json.dumps(doc), encoding="utf-8")
-    return str(code)
+    return json.dumps(doc)
+
+
+def resubmit_one_region(home: Home, year: int) -> str:
+    """A corrected, complete resubmission of one region an hour after its counting one; returns its code."""
+    from flows.methodology import for_year
+
+    deadline = for_year(year).method.deadline_for(year)
+    code, _, doc = _counting_json(home, year, deadline - timedelta(hours=1), last=False)
+    doc["submitted_at"] = (datetime.fromisoformat(doc["submitted_at"]) + timedelta(hours=1)).isoformat()
+    (home.raw_year(year) / f"{code}-bench-resubmission.json").write_text(_change_one_answer(doc), encoding="utf-8")
+    return code
 
 
 def correct_in_place(home: Home, year: int) -> str:
     """A region's counting JSON file rewritten in place with one answer changed (same name, same
     submission time), as an operator fixing a file would; returns the region's code. Called again, it
     changes the answer back, so every call changes the file."""
-    import duckdb
-
-    from flows.releases import latest_release
-
-    release = latest_release(home, year)
-    if release is None:
-        raise RuntimeError(f"no release of {year} to correct")
-    rows = duckdb.connect().execute(
-        "select region_code, source_file from read_parquet(?) where status = 'counting' and format = 'json' "
-        "and source_file not like '%-bench-resubmission.json' order by region_code desc limit 1",
-        [str(release.path / "submissions.parquet")]).fetchall()
-    if not rows:
-        raise RuntimeError("no region to correct")
-    code, source = rows[0]
-    path = home.raw_year(year) / source
-    doc = json.loads(path.read_text(encoding="utf-8"))
-    first = doc["spd"][0]
-    first["level"] = 0 if first.get("level") else 3
-    first.pop("value", None)
-    path.write_text(json.dumps(doc), encoding="utf-8")
-    return str(code)
+    code, path, doc = _counting_json(home, year, datetime.max.replace(tzinfo=UTC), last=True)
+    path.write_text(_change_one_answer(doc), encoding="utf-8")
+    return code
 
 
 def _child(args: list[str], env: dict[str, str] | None = None) -> tuple[float, dict[str, Any]]:
@@ -241,8 +236,9 @@ def measure(repeat: int, empty: Callable[[], float], run: Callable[[], tuple[flo
         progress(f"one-region resubmission ({timings.codes[-1]}, {attempt}/{repeat})")
         timings.startups.append(empty())
         timings.one_runs.append(run())
-    for attempt in range(1, repeat + 1 if correct else 1):
-        assert correct is not None
+    for attempt in range(1, repeat + 1):
+        if correct is None:
+            break
         timings.corrected_codes.append(correct())
         progress(f"a file corrected in place ({timings.corrected_codes[-1]}, {attempt}/{repeat})")
         timings.startups.append(empty())

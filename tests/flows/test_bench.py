@@ -63,6 +63,12 @@ def test_a_resubmission_moves_one_region_in_both(scored: Home, tmp_path: Path) -
     assert ours == floor
     changed = [row[0] for row in ours if before[row[0]][1] != row[1]]
     assert changed == [code]
+    # a repeat resubmits another region as a new file (not the resubmission again, in place)
+    pipeline.publish(scored, YEAR, {"run_id": "bench-test"})
+    files = len(list(scored.raw_year(YEAR).iterdir()))
+    assert resubmit_one_region(scored, YEAR) != code
+    assert len(list(scored.raw_year(YEAR).iterdir())) == files + 1
+    _run(scored)  # the module's year stays scored for the tests after this one
 
 
 def test_a_file_corrected_in_place_moves_one_region_in_both(scored: Home, tmp_path: Path) -> None:
