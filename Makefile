@@ -15,8 +15,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip uv
 
+# --compile-bytecode: uv does not write .pyc files by default (pip does), and where PYTHONDONTWRITEBYTECODE
+# is set (this machine) Python never caches them either, so every start compiled every module it
+# imported: `import great_expectations` took 7.6 s instead of 3.5 s, `import prefect` 2.3 s instead of 1.2 s
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/uv pip install -q --python $(BIN)/python -e '.[test]' \
+	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -e '.[test]' \
 		|| $(BIN)/python -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
