@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pyarrow as pa
 
-from expectations import docsbuild
 from expectations.validate import (
     CHUNK_ROWS,
     FAILURE_SCHEMA,
     SQL,
     ChunkOutcome,
     SuiteOutcome,
+    build_docs,
     frame_sql,
     load_suite_json,
     merge_outcomes,
@@ -291,8 +291,7 @@ def _merged_results(con: duckdb.DuckDBPyConnection, names: tuple[str, ...]
 
 def validate_year(con: duckdb.DuckDBPyConnection, year: int, method: Methodology,
                   now: datetime | None = None, docs_dir: Path | None = None,
-                  validate: ChunkValidator | None = None, key: str = "",
-                  docs_in_background: bool = False) -> ValidationSummary:
+                  validate: ChunkValidator | None = None, key: str = "") -> ValidationSummary:
     """Validate the landing tables of a year in the work database; writes the outcome tables.
 
     Validation is incremental by file: the record suites look at each file on its own, so the failures
@@ -300,8 +299,7 @@ def validate_year(con: duckdb.DuckDBPyConnection, year: int, method: Methodology
     per suite and chunk, and only new files and the chunks a changed or removed file sat in are
     validated (:func:`_prune_chunks`). ``validate`` maps the record suites' chunks (e.g. onto
     a Dask cluster; default: in this process). The verification suite and the SQL after it always run
-    on the whole year. The Data Docs go to ``docs_dir``, built before this returns or, with
-    ``docs_in_background``, on a thread that :func:`expectations.docsbuild.wait` joins.
+    on the whole year.
     """
     validate = validate or validate_here
     now = now or datetime.now(UTC)
@@ -323,7 +321,7 @@ def validate_year(con: duckdb.DuckDBPyConnection, year: int, method: Methodology
     quarantined = materialise(con, SQL / "quarantine.sql", sql_params)
     warnings = materialise(con, SQL / "data_quality.sql", sql_params)
     if docs_dir is not None:
-        (docsbuild.start if docs_in_background else docsbuild.build_now)(docs_dir, f"annual-{year}", results)
+        build_docs(docs_dir, f"annual-{year}", results)
     status = dict(con.execute("select status, count(*) from submission_status group by all").fetchall())
     return ValidationSummary(year, [o.as_dict() for o in outcomes], quarantined, warnings,
                              {str(k): int(v) for k, v in status.items()}, validated, rows)

@@ -112,10 +112,8 @@ def ingest_task(home_root: str, year: int, force: bool = False) -> dict[str, Any
 
 @task(task_run_name="validate-{year}", cache_policy=NO_CACHE)
 def validate_task(home_root: str, year: int, force: bool = False) -> dict[str, Any]:
-    # the Data Docs are built on a thread while the year is scored; publish joins it
     result = pipeline.validate(Home.resolve(home_root), year, force=force,
-                               validate_chunks=_validate_on_cluster if _scaled_out() else None,
-                               docs_in_background=True)
+                               validate_chunks=_validate_on_cluster if _scaled_out() else None)
     get_run_logger().info("validate %s%s: %s quarantined, %s warnings, submissions %s", year,
                           " (unchanged, skipped)" if result["skipped"] else "", result["quarantined"],
                           result["warnings"], result["submissions"])

@@ -163,16 +163,12 @@ def ingest(home: Home, year: int, progress: Callable[[int, int], None] | None = 
 
 
 def validate(home: Home, year: int, now: datetime | None = None, force: bool = False,
-             validate_chunks: ChunkValidator | None = None, docs_in_background: bool = False) -> dict[str, Any]:
+             validate_chunks: ChunkValidator | None = None) -> dict[str, Any]:
     """Run the suites; skipped when the inputs, method, region master and code are those of the last run.
-    ``validate_chunks`` maps the validation of frame chunks (default: in this process). With
-    ``docs_in_background`` the Data Docs are built on a thread (:mod:`expectations.docsbuild`) that
-    :func:`publish` joins."""
-    from expectations import docsbuild
+    ``validate_chunks`` maps the validation of frame chunks (default: in this process)."""
     from expectations.stage import clock_dependent_failures, validate_year
 
     method = for_year(year).method
-    docsbuild.wait(home.docs_dir(year), raise_errors=False)  # a build of an earlier call is over first
     with work_database(home, year, "validate") as con:
         key = inputs_key(con, year)
         state = _state(con, "validate")
@@ -184,8 +180,7 @@ def validate(home: Home, year: int, now: datetime | None = None, force: bool = F
         if force:
             forget_validation(con)
         summary = asdict(validate_year(con, year, method, now, home.docs_dir(year),
-                                       validate=validate_chunks, key=validation_key(year),
-                                       docs_in_background=docs_in_background))
+                                       validate=validate_chunks, key=validation_key(year)))
         con.execute("create or replace table validation_summary as select ? as summary", [json.dumps(summary)])
         _save_state(con, "validate", key, summary)
     _remember_validated(home, year)
@@ -308,7 +303,6 @@ def _report_builder(home: Home, year: int) -> Callable[[Path, int], None]:
 
 
 def publish(home: Home, year: int, run: dict[str, Any]) -> dict[str, Any]:
-    from expectations import docsbuild
     from flows.publish import publish_release
 
     loaded = for_year(year)
@@ -338,7 +332,6 @@ def publish(home: Home, year: int, run: dict[str, Any]) -> dict[str, Any]:
             "validation": validation,
         }
         docs = home.docs_dir(year)
-        docsbuild.wait(docs)  # a build started by validate on a thread; raises its error
         state = _state(con, "transform")
         hashes = state[1].get("content_hashes") if state else None
         result = publish_release(con, home, year, manifest, {"validation": docs} if docs.is_dir() else None,
