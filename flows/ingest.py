@@ -9,7 +9,6 @@ data is written to the private area only. Verification CSVs (``verification/*.cs
 from __future__ import annotations
 
 import csv
-import gc
 import hashlib
 import io
 import os
@@ -154,34 +153,12 @@ def _read_verification(raw_year: Path, first_file_id: int) -> tuple[pa.Table, li
     return pa.Table.from_pydict(rows, schema=VERIFICATION_SCHEMA), files
 
 
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off for a while (back on after, if it was on).
-
-    Parsing builds millions of dicts, lists and strings, none in a reference cycle (refcounting frees
-    them all), and the collector, triggered by their number, walked them again and again while they
-    were alive: parsing a national year in one process took 6.1-6.7 s with it, 5.6-5.7 s without.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def read_files(raw_year: Path, items: list[tuple[int, str]]) -> dict[str, pa.Table]:
     """Parse drop-zone files into landing rows with record ids local to this chunk (from 0).
 
     A pure function of the files: it can run in another process (Dask) and the caller offsets the
     ids when inserting (:func:`insert_chunk`).
     """
-    with collector_paused():
-        return _read_files(raw_year, items)
-
-
-def _read_files(raw_year: Path, items: list[tuple[int, str]]) -> dict[str, pa.Table]:
     batch = LandingBatch(dict.fromkeys(RECORD_TABLES, 0))
     for file_id, rel in items:
         path = raw_year / rel

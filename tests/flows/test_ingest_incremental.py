@@ -117,31 +117,3 @@ def test_landing_is_the_same_whatever_the_chunks(tmp_path: Path) -> None:
         con.close()
     assert landings[0] == landings[1]
     assert len(landings[0]["evidence"]) > 1000
-
-
-@pytest.mark.parametrize("enabled", [True, False])
-def test_parsing_pauses_the_collector_and_restores_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                      enabled: bool) -> None:
-    """The cyclic collector is off while files are parsed, and as it was afterwards, also when a
-    file's parsing raises."""
-    import gc
-
-    from flows import ingest
-
-    seen: list[bool] = []
-
-    def parse(name: str, data: bytes) -> object:
-        seen.append(gc.isenabled())
-        raise RuntimeError("boom")
-
-    (tmp_path / "11.json").write_text("{}", encoding="utf-8")
-    monkeypatch.setattr(ingest, "parse_bytes", parse)
-    was = gc.isenabled()
-    try:
-        gc.enable() if enabled else gc.disable()
-        with pytest.raises(RuntimeError, match="boom"):
-            ingest.read_files(tmp_path, [(0, "11.json")])
-        assert gc.isenabled() is enabled
-    finally:
-        gc.enable() if was else gc.disable()
-    assert seen == [False]
