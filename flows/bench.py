@@ -236,13 +236,12 @@ def measure(repeat: int, empty: Callable[[], float], run: Callable[[], tuple[flo
         progress(f"one-region resubmission ({timings.codes[-1]}, {attempt}/{repeat})")
         timings.startups.append(empty())
         timings.one_runs.append(run())
-    for attempt in range(1, repeat + 1):
-        if correct is None:
-            break
-        timings.corrected_codes.append(correct())
-        progress(f"a file corrected in place ({timings.corrected_codes[-1]}, {attempt}/{repeat})")
-        timings.startups.append(empty())
-        timings.corrected_runs.append(run())
+    if correct is not None:
+        for attempt in range(1, repeat + 1):
+            timings.corrected_codes.append(correct())
+            progress(f"a file corrected in place ({timings.corrected_codes[-1]}, {attempt}/{repeat})")
+            timings.startups.append(empty())
+            timings.corrected_runs.append(run())
     return timings
 
 
