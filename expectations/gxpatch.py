@@ -12,6 +12,13 @@ GX's return.
 
 They replace GX's only when GX's source of all four is the source they were written from (its
 sha256 below): a GX release that changes any of them keeps its own, and a test says so.
+
+GX also names every metric it builds by an md5 of its kwargs (``IDDict.to_id``), first passing them
+through ``convert_to_json_serializable``, which tries some twenty type checks (numpy, pandas, shapely …)
+on every value: the suites' value sets hold every region code, so one file's validation spent ~15 % of
+its CPU there. :func:`plain_json` returns the same values for plain JSON values (str, int, bool, None,
+float, and lists, tuples and dicts of them) without those checks, and hands anything else to GX's
+function; it replaces the name only in ``IDDict``'s module, under the same sha256 rule.
 """
 
 from __future__ import annotations
@@ -30,7 +37,13 @@ KNOWN_SOURCES = {
     "_get_success_kwargs": "fe376905e18bc525a128d251281e7f48309e82f820f23c8e1d93d85e2739b26f",
     "_get_runtime_kwargs": "4196ca2a2cdb5bbfdf5e7540eaa58048d6e6881819ed004041ef56151667d8d0",
 }
+# sha256 of the sources plain_json stands in for (great_expectations 1.24.1)
+KNOWN_ID_SOURCES = {
+    "convert_to_json_serializable": "a282e2e272fc0dd2448354369b6c6223decf889883adab1aab7679cd38205523",
+    "IDDict.to_id": "3820fd313f5a0f6903b8b63f6bda3cadf1dc822312d6da5a3eff18ca76f06344",
+}
 _applied: bool | None = None
+_ids_applied: bool | None = None
 
 
 def source_sha256(function: Any) -> str:
@@ -92,13 +105,53 @@ def _get_runtime_kwargs(self: Any, runtime_configuration: dict[str, Any] | None 
     return runtime_kwargs
 
 
+def plain_json(original: Any) -> Any:
+    """``convert_to_json_serializable`` with a short path for plain JSON values; anything else (numpy and
+    pandas values, sets, dict subclasses, dates …) goes to ``original``.
+
+    GX's function returns plain values as they are, NaN as None, dicts with their keys as ``str`` and
+    lists and tuples as lists, converting their items one by one: so does this one.
+    """
+    def convert(data: Any) -> Any:
+        kind = type(data)
+        if kind is str or kind is int or kind is bool or data is None:
+            return data
+        if kind is float:
+            return None if data != data else data  # NaN is the one float unequal to itself
+        if kind is list or kind is tuple:
+            return [convert(item) for item in data]
+        if kind is dict:
+            return {key if type(key) is str else str(key): convert(value) for key, value in data.items()}
+        return original(data)
+    return convert
+
+
 REPLACEMENTS = {"_get_success_kwarg": _get_success_kwarg, "_get_domain_kwargs": _get_domain_kwargs,
                 "_get_success_kwargs": _get_success_kwargs, "_get_runtime_kwargs": _get_runtime_kwargs}
 
 
 def apply() -> bool:
     """Put the replacements in place when GX's methods are those they were written from; returns
-    whether they are in place (once per process; GX must be importable)."""
+    whether they are all in place (once per process; GX must be importable)."""
+    return _apply_kwargs() & _apply_ids()
+
+
+def _apply_ids() -> bool:
+    global _ids_applied
+    if _ids_applied is None:
+        from great_expectations import util
+        from great_expectations.core import id_dict
+
+        _ids_applied = (source_sha256(util.convert_to_json_serializable)
+                        == KNOWN_ID_SOURCES["convert_to_json_serializable"]
+                        and source_sha256(id_dict.IDDict.to_id) == KNOWN_ID_SOURCES["IDDict.to_id"]
+                        and id_dict.convert_to_json_serializable is util.convert_to_json_serializable)
+        if _ids_applied:
+            id_dict.convert_to_json_serializable = plain_json(util.convert_to_json_serializable)
+    return _ids_applied
+
+
+def _apply_kwargs() -> bool:
     global _applied
     if _applied is None:
         from great_expectations.expectations.expectation import Expectation

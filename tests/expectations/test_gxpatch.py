@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 import pytest
@@ -54,3 +56,51 @@ def test_each_replacement_returns_what_gx_returns_for_every_expectation_of_the_s
     caplog.clear()
     type(expectations[0])._gx_original_get_success_kwarg(expectations[0], "not_a_field")
     assert ours == [r.getMessage() for r in caplog.records] and ours
+
+
+def test_metric_ids_use_the_plain_json_path_for_the_installed_gx(expectations: list[Any]) -> None:
+    """Fails when a GX release changes ``convert_to_json_serializable`` or ``IDDict.to_id``: compare them
+    with :func:`gxpatch.plain_json`, then update the sha256s in ``expectations/gxpatch.py``."""
+    from great_expectations import util
+    from great_expectations.core import id_dict
+
+    assert gxpatch.apply()
+    assert id_dict.convert_to_json_serializable is not util.convert_to_json_serializable
+    assert gxpatch.source_sha256(util.convert_to_json_serializable) == gxpatch.KNOWN_ID_SOURCES[
+        "convert_to_json_serializable"]
+
+
+def test_plain_json_returns_what_gx_returns() -> None:
+    import datetime
+    from collections import OrderedDict
+    from enum import Enum
+
+    import numpy as np
+    import pandas as pd
+
+    suite_runner()
+    from great_expectations import util
+    from great_expectations.core.id_dict import IDDict
+
+    class Colour(Enum):
+        RED = "red"
+
+    fast = gxpatch.plain_json(util.convert_to_json_serializable)
+    values: list[Any] = [
+        "a", "", 0, -5, 2**70, True, False, None, 1.5, float("nan"), float("inf"), -0.0,
+        ["11", "11.01", None, 3], ("x", 1), {"value_set": ["11", "12"], "mostly": 0.95, 3: "int key"},
+        {"nested": [{"a": [1, 2.5, float("nan")]}, (None, True)]}, {1, 2}, np.int64(4), np.float64(2.5),
+        np.array([1.0, 2.0]), np.bool_(True), pd.Timestamp("2024-03-31"), datetime.date(2024, 1, 2), Colour.RED,
+        OrderedDict(b=1, a=[np.int32(2)]), IDDict(column="level"), [np.float32(0.1), pd.NaT],
+        {"regex": r"(?i)^x\n?\Z", "parse_strings_as_datetimes": False, "min_value": pd.Timestamp(2024, 1, 1)},
+    ]
+    for value in values:
+        expected = util.convert_to_json_serializable(value)
+        got = fast(value)
+        assert repr(got) == repr(expected), value
+    # and so the metric ids GX names its metrics by
+    for value in values:
+        kwargs = {"column": "indicator", "value": value, "result_format": {"result_format": "COMPLETE"}}
+        gx_id = hashlib.md5(json.dumps(util.convert_to_json_serializable(dict(kwargs)), sort_keys=True).encode(),
+                            usedforsecurity=False).hexdigest()
+        assert IDDict(kwargs).to_id() == gx_id, value
