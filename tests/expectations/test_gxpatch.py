@@ -68,6 +68,7 @@ def test_metric_ids_use_the_plain_json_path_for_the_installed_gx(expectations: l
     assert id_dict.convert_to_json_serializable is not util.convert_to_json_serializable
     assert gxpatch.source_sha256(util.convert_to_json_serializable) == gxpatch.KNOWN_ID_SOURCES[
         "convert_to_json_serializable"]
+    assert gxpatch.source_sha256(id_dict.IDDict.to_id) == gxpatch.KNOWN_ID_SOURCES["IDDict.to_id"]
 
 
 def test_plain_json_returns_what_gx_returns() -> None:
