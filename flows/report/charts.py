@@ -96,16 +96,26 @@ def row_profile(rows: Sequence[tuple[str, str, float, float]]) -> Markup:
     """Strengths and weaknesses: per row (code, label, attained 0–3, median of the level) a bar and the
     median as a tick; a bar above the median is a strength, below it a weakness."""
     out = []
+    numbers: dict[float, str] = {}  # a page shows a few distinct values (zero is formatted each time: ±0)
     for code, label, value, median in rows:
         state = "above" if value > median + 1e-9 else "below" if value < median - 1e-9 else "equal"
+        shown = (value and numbers.get(value)) or _formatted(numbers, value)
+        middle = (median and numbers.get(median)) or _formatted(numbers, median)
         out.append(f'<div class="prof-row {state}"><span class="prof-label"><b>{escape(code)}</b> {escape(label)}'
                    f'</span><svg class="prof" viewBox="0 0 300 14" preserveAspectRatio="none" role="img" '
-                   f'aria-label="{escape(code)}: {num(value)} / median {num(median)}">'
+                   f'aria-label="{escape(code)}: {shown} / median {middle}">'
                    f'<rect class="track" width="300" height="14"/>'
                    f'<rect class="level-{state}" width="{100 * value:.1f}" height="14"/>'
                    f'<rect class="median" x="{max(100 * median - 1.5, 0):.1f}" y="0" width="3" height="14"/></svg>'
-                   f'<span class="prof-value">{num(value)} <small>/ {num(median)}</small></span></div>')
+                   f'<span class="prof-value">{shown} <small>/ {middle}</small></span></div>')
     return Markup(f'<div class="profile">{"".join(out)}</div>')
+
+
+def _formatted(numbers: dict[float, str], value: float) -> str:
+    text = num(value)
+    if value:
+        numbers[value] = text
+    return text
 
 
 def history_chart(points: Sequence[tuple[int, float, str]], band_minima: Sequence[tuple[str, float]],

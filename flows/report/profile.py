@@ -4,7 +4,7 @@ its strengths and weaknesses against the median of its level, and what would lif
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +13,7 @@ from markupsafe import Markup
 from flows.feedback import describe_locator
 from flows.methodology import Methodology
 from flows.report import charts
-from flows.report.data import FINDINGS_LISTED, RegionFindings, RegionScore, ReleaseData
+from flows.report.data import FINDINGS_LISTED, Innovation, RegionFindings, RegionScore, ReleaseData
 from flows.report.fmt import FORM_LABEL, LEVEL_LABEL, STATUS_LABEL, predicate_class, sentence_case, short
 from flows.report.lift import Lift
 
@@ -81,27 +81,38 @@ def html_text(text: str) -> str:
             .replace("'", "&#39;"))
 
 
-def innovation_rows(innovations: list[dict[str, Any]], sid_max: float) -> Markup:
+def innovation_rows(items: Sequence[Innovation], sid_max: float) -> Markup:
     """The rows of a profile's innovations table, written here rather than in the template: a region
     can have hundreds of innovations, and Jinja's per-attribute lookups made this table most of the
-    report's time at ten times a national year."""
+    report's time at ten times a national year. Units, enumerations and scores repeat from row to
+    row, so their cells are escaped once per table; names and ids are escaped row by row."""
     top = html_text(short(sid_max))
-    maturity: dict[float, str] = {}  # a few distinct values
+    units: dict[str, str] = {}
+    kinds: dict[tuple[str, str, str, str], str] = {}  # (affair, form, kind, stage) -> the four middle cells
+    scores: dict[float, str] = {}  # maturity -> the score and meter cells
     rows = []
-    for i in innovations:
-        item = i["item"]
+    for item in items:
+        unit = units.get(item.unit)
+        if unit is None:
+            unit = units[item.unit] = html_text(item.unit)
+        key = (item.affair, item.form, item.kind, item.stage)
+        middle = kinds.get(key)
+        if middle is None:
+            middle = kinds[key] = (
+                f'<td>{html_text(sentence_case(item.affair))}</td>'
+                f'<td class="opt">{html_text(FORM_LABEL.get(item.form, sentence_case(item.form)))}</td>'
+                f'<td class="nowrap opt">{html_text(item.kind)}</td>'
+                f'<td class="nowrap">{html_text(sentence_case(item.stage))}</td>\n      ')
+        score = scores.get(item.maturity)
+        if score is None:
+            score = scores[item.maturity] = (
+                f'<td class="num">{html_text(short(item.maturity))} <span class="note">/ {top}</span></td>'
+                f'<td><div class="meter"><span style="width:{round(100 * item.maturity / sid_max, 1)}%"></span>'
+                '</div></td></tr>')
         notes = ((" · <strong>ditolak verifikasi</strong> (rejected, counts in n)" if item.rejected else "")
                  + ("" if item.counts_in_n else " · tidak dihitung (outside the counting window)"))
-        score = maturity.get(item.maturity)
-        if score is None:
-            score = maturity[item.maturity] = html_text(short(item.maturity))
-        rows.append(
-            f'<tr><td class="wrap-text">{html_text(item.name)}<br><span class="note">'
-            f'{html_text(item.innovation_id)} · {html_text(item.unit)}{notes}</span></td>\n      '
-            f'<td>{html_text(i["affair"])}</td><td class="opt">{html_text(i["form"])}</td>'
-            f'<td class="nowrap opt">{html_text(item.kind)}</td><td class="nowrap">{html_text(i["stage"])}</td>\n      '
-            f'<td class="num">{score} <span class="note">/ {top}</span></td>'
-            f'<td><div class="meter"><span style="width:{round(i["share"], 1)}%"></span></div></td></tr>')
+        rows.append(f'<tr><td class="wrap-text">{html_text(item.name)}<br><span class="note">'
+                    f'{html_text(item.innovation_id)} · {unit}{notes}</span></td>\n      {middle}{score}')
     return Markup("".join(rows))
 
 
@@ -111,9 +122,7 @@ def region_context(region: RegionScore, data: ReleaseData, method: Methodology, 
     year = data.year
     before = years.by_year.get(year - 1, {}).get(region.code)
     sid_max = method.maxima.sid_maturity
-    innovations = [{"item": i, "form": FORM_LABEL.get(i.form, sentence_case(i.form)), "affair": sentence_case(i.affair),
-                    "stage": sentence_case(i.stage), "share": 100 * i.maturity / sid_max}
-                   for i in data.innovations.get(region.code, [])]
+    innovations = data.innovations.get(region.code, [])
     others = [{"status": STATUS_LABEL.get(status, status), "at": at}
               for status, at in data.not_counting.get(region.code, [])]
     return {

@@ -22,6 +22,7 @@ from flows import pipeline
 from flows.methodology import for_year
 from flows.report import ReportSummary, build_release_report
 from flows.report.cli import ReportError, report_command
+from flows.report.data import Innovation
 from flows.report.lift import next_step
 from flows.settings import Home
 from flows.versioning import sha256_file
@@ -291,3 +292,47 @@ def test_profile_findings_counted_in_sql_equal_the_feedback_list(tmp_path: Path,
         assert got.listed == items[:listed], code
         assert (got.total, got.rejected, got.warnings) == (
             len(items), sum(f.severity == "rejected" for f in items), sum(f.severity == "warning" for f in items))
+
+
+def _reference_rows(items: list[Innovation], sid_max: float) -> str:
+    """The innovations table as the template wrote it once, cell by cell with markupsafe."""
+    from markupsafe import escape
+
+    from flows.report.fmt import FORM_LABEL, sentence_case, short
+
+    rows = []
+    for i in items:
+        notes = ((" · <strong>ditolak verifikasi</strong> (rejected, counts in n)" if i.rejected else "")
+                 + ("" if i.counts_in_n else " · tidak dihitung (outside the counting window)"))
+        form = FORM_LABEL.get(i.form, sentence_case(i.form))
+        rows.append(
+            f'<tr><td class="wrap-text">{escape(i.name)}<br><span class="note">'
+            f'{escape(i.innovation_id)} · {escape(i.unit)}{notes}</span></td>\n      '
+            f'<td>{escape(sentence_case(i.affair))}</td><td class="opt">{escape(form)}</td>'
+            f'<td class="nowrap opt">{escape(i.kind)}</td><td class="nowrap">{escape(sentence_case(i.stage))}</td>'
+            f'\n      <td class="num">{escape(short(i.maturity))} <span class="note">/ {escape(short(sid_max))}</span>'
+            f'</td><td><div class="meter"><span style="width:{round(100 * i.maturity / sid_max, 1)}%"></span>'
+            '</div></td></tr>')
+    return "".join(rows)
+
+
+def test_innovation_rows_equal_cell_by_cell_escaping() -> None:
+    """The innovations table escapes each repeated unit, enumeration and score once per table; every
+    row must still be what escaping each cell on its own gives, whatever repeats and whatever differs."""
+    from flows.report.profile import innovation_rows
+
+    items = [
+        Innovation("A<1>", "Sistem <b>Informasi</b> & Layanan", "Dinas \"Satu\"", "pelayanan publik", "digital",
+                   "kesehatan", "penerapan", True, False, 42.5),
+        Innovation("A-2", "tanpa tanda", "Dinas \"Satu\"", "pelayanan publik", "digital", "kesehatan", "penerapan",
+                   True, True, 42.5),
+        Innovation("A-3", "O'Brien & co", "Dinas Dua", "lainnya", "non digital", "pendidikan", "uji coba",
+                   False, False, 0.0),
+        Innovation("A-4", "Ünïcödé ☃ &lt;", "Dinas Dua", "bentuk baru", "digital", "kesehatan", "penerapan",
+                   True, False, 7.25),
+        Innovation("A-5", "", "", "", "", "", "", True, False, 42.5),
+    ]
+    got = str(innovation_rows(items, 63.0))
+    assert got == _reference_rows(items, 63.0)
+    assert got.count("<tr>") == 5 and "&lt;b&gt;" in got and "Dinas &#34;Satu&#34;" in got
+    assert str(innovation_rows([], 63.0)) == ""
