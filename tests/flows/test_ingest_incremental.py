@@ -117,3 +117,76 @@ def test_landing_is_the_same_whatever_the_chunks(tmp_path: Path) -> None:
         con.close()
     assert landings[0] == landings[1]
     assert len(landings[0]["evidence"]) > 1000
+
+
+def _hashed_files(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The submission files whose bytes ingest hashes from now on, by name (verification CSVs, small, are
+    hashed on every run)."""
+    from flows import ingest
+
+    hashed: list[str] = []
+    real = ingest.sha256_file
+
+    def counting(path: Path) -> str:
+        if path.suffix == ".json":
+            hashed.append(path.name)
+        return real(path)
+
+    monkeypatch.setattr(ingest, "sha256_file", counting)
+    return hashed
+
+
+def test_unchanged_files_are_known_by_their_stamp_and_edits_are_seen(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file ingested before and not touched since is not read again to be hashed: its stamp (size,
+    times, inode) says it is the same. An edit is seen even when it keeps the size and puts the
+    modification time back (the change time moves), and so is a file replaced by another."""
+    import os
+
+    from flows import ingest
+
+    home = _home(tmp_path)
+    raw = home.raw_year(YEAR)
+    (raw / "11.json").write_text(json.dumps(submission("11", spd_total=20)), encoding="utf-8")
+    monkeypatch.setattr(ingest, "RECENT_CHANGE_NS", 0)  # the files were written a moment ago
+    pipeline.ingest(home, YEAR)
+    hashed = _hashed_files(monkeypatch)
+    assert pipeline.ingest(home, YEAR)["files_parsed"] == 0
+    assert hashed == []
+
+    target = raw / "11.json"
+    before = target.stat()
+    text = target.read_text(encoding="utf-8")
+    edited = text.replace('"region_name": "', '"region_name": "X', 1).replace('"year": 2024, ', '"year":2024, ', 1)
+    assert len(edited) == len(text) and edited != text  # same size, other content
+    target.write_text(edited, encoding="utf-8")
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))  # the modification time put back
+    assert target.stat().st_mtime_ns == before.st_mtime_ns and target.stat().st_size == before.st_size
+    assert pipeline.ingest(home, YEAR)["files_parsed"] == 1
+    assert hashed == ["11.json"]
+    con = duckdb.connect(str(home.work_db(YEAR)), read_only=True)
+    names = con.execute("select region_name from landing_submissions where region_code = '11'").fetchall()
+    con.close()
+    assert names[0][0].startswith("X")
+
+    other = raw / "35.78.json"  # replaced by a copy made through another file (a new inode)
+    copy = raw / "_copy.tmp"
+    copy.write_bytes(other.read_bytes().replace(b'"spd"', b'"spd" '))
+    os.replace(copy, other)
+    hashed.clear()
+    assert pipeline.ingest(home, YEAR)["files_parsed"] == 1
+    assert sorted(hashed) == ["35.78.json"]
+
+
+def test_files_changed_just_before_an_ingest_are_hashed_again(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """File times advance in coarse ticks: a file changed within RECENT_CHANGE_NS of the ingest that
+    read it gets no stamp, and the next run reads it again to hash it."""
+    home = _home(tmp_path)
+    pipeline.ingest(home, YEAR)  # the file was written a moment ago: too recent to be stamped
+    con = duckdb.connect(str(home.work_db(YEAR)), read_only=True)
+    assert con.execute("select count(*) from landing_file_stamps").fetchall() == [(0,)]
+    con.close()
+    hashed = _hashed_files(monkeypatch)
+    assert pipeline.ingest(home, YEAR)["files_parsed"] == 0
+    assert hashed == ["35.78.json"]
