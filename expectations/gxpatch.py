@@ -19,6 +19,11 @@ on every value: the suites' value sets hold every region code, so one file's val
 its CPU there. :func:`plain_json` returns the same values for plain JSON values (str, int, bool, None,
 float, and lists, tuples and dicts of them) without those checks, and hands anything else to GX's
 function; it replaces the name only in ``IDDict``'s module, under the same sha256 rule.
+
+GX's Data Docs views each make their own Jinja environment and compile every template they use from
+source: 24 templates compiled 51 times, ~40 % of building the docs. :func:`cache_templates` gives
+the environments made afterwards a shared Jinja bytecode cache on disk. That is Jinja's own
+mechanism: a cached template is used only while its source's checksum and the Python version match.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import logging
+from pathlib import Path
 from typing import Any
 
 logger = logging.getLogger("great_expectations.expectations.expectation")
@@ -163,3 +169,29 @@ def _apply_kwargs() -> bool:
                 setattr(Expectation, f"_gx_original{name}", originals[name])
                 setattr(Expectation, name, replacement)
     return _applied
+
+
+_template_cache: list[Any] = []  # the cache views share, once set
+
+
+def cache_templates(directory: Path) -> None:
+    """Give GX's Data Docs views, from now on, a Jinja bytecode cache in ``directory`` (made if missing)."""
+    from jinja2 import Environment, FileSystemBytecodeCache
+
+    directory.mkdir(parents=True, exist_ok=True)
+    cache = FileSystemBytecodeCache(str(directory))
+    if _template_cache:
+        _template_cache[0] = cache
+        return
+    _template_cache.append(cache)
+    from great_expectations.render.view import view
+
+    original = view.DefaultJinjaView.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        env = getattr(self, "env", None)
+        if isinstance(env, Environment) and env.bytecode_cache is None:
+            env.bytecode_cache = _template_cache[0]
+
+    view.DefaultJinjaView.__init__ = init  # type: ignore[method-assign]

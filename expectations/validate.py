@@ -174,6 +174,9 @@ class SuiteRunner:
             ValidationResultIdentifier,
         )
 
+        from expectations import gxpatch
+
+        gxpatch.cache_templates(target.parent / ".gx-templates")  # compiled GX templates, kept between runs
         shutil.rmtree(target, ignore_errors=True)
         context = self._context()  # a fresh one per build: nothing of an earlier run in this process shows
         run_id = RunIdentifier(run_name=run_name, run_time=datetime(2000, 1, 1, tzinfo=UTC))

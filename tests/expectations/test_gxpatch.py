@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -105,3 +106,48 @@ def test_plain_json_returns_what_gx_returns() -> None:
         gx_id = hashlib.md5(json.dumps(util.convert_to_json_serializable(dict(kwargs)), sort_keys=True).encode(),
                             usedforsecurity=False).hexdigest()
         assert IDDict(kwargs).to_id() == gx_id, value
+
+
+def test_data_docs_templates_are_compiled_once_and_kept_between_runs(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run's Data Docs leave GX's compiled templates beside the docs; a later build compiles none
+    and writes the same pages (but for the time GX stamps on its links)."""
+    import re
+
+    import duckdb
+    import jinja2
+    from factory import submission, write_home
+
+    from expectations.stage import RECORD_SUITES, _merged_results
+    from expectations.validate import build_docs
+    from flows import pipeline
+
+    home = write_home(tmp_path, 2024, {"35.78.json": submission("35.78", spd_total=30)}, [])
+    pipeline.ingest(home, 2024)
+    pipeline.validate(home, 2024)
+    first = home.docs_dir(2024)
+    assert len(list((first.parent / ".gx-templates").glob("*.cache"))) >= 20
+
+    parsed: list[str] = []
+    real = jinja2.Environment._parse
+
+    def parse(self: jinja2.Environment, source: str, name: str | None, filename: str | None) -> Any:
+        parsed.append(str(name))
+        return real(self, source, name, filename)
+
+    monkeypatch.setattr(jinja2.Environment, "_parse", parse)
+    con = duckdb.connect(str(home.work_db(2024)), read_only=True)
+    _, results = _merged_results(con, RECORD_SUITES)
+    con.close()
+    again = first.parent / "again"
+    build_docs(again, "annual-2024", results)
+    assert parsed == []
+
+    def page(path: Path) -> str:
+        return re.sub(r"\?d=\d{8}T\d{6}\.\d+Z", "", path.read_text(encoding="utf-8"))
+
+    pages = sorted(p.relative_to(again) for p in again.rglob("*.html"))
+    assert len(pages) >= 2 * len(RECORD_SUITES)
+    for rel in pages:
+        if rel.parts[0] == "validations":
+            assert page(again / rel) == page(first / rel), rel
