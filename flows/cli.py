@@ -357,8 +357,9 @@ def report(year: Annotated[int, typer.Option(help="measurement year")],
 def bench(year: Annotated[int, typer.Option(help="measurement year")] = 2024,
           scale: Annotated[float, typer.Option(help="size of the generated year (1 = a national year)")] = 1.0,
           seed: Annotated[int, typer.Option(help="random seed of the generated year")] = 1,
-          repeat: Annotated[int, typer.Option(min=1, help="times each re-run is measured (the median "
-                                                          "is reported); the start-up: before each run")] = 3,
+          repeat: Annotated[int, typer.Option(min=1, help="times each re-run and the baseline are "
+                                                          "measured (the median is reported); the start-up: "
+                                                          "before each run")] = 3,
           out: Annotated[Path | None, typer.Option(help="results file (default bench/results-<scale>.json)")]
           = None,
           workdir: Annotated[Path | None, typer.Option(help="temporary home (default: a new temp folder, "

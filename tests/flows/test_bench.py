@@ -148,3 +148,14 @@ def test_the_start_up_is_measured_before_every_run_and_its_median_used() -> None
     assert log[-9:] == ["correct", "empty", "run"] * 3
     assert len(timings.corrected_runs) == 3 and timings.corrected_codes == ["35.78"] * 3
     assert timings.fixed == 9.1  # the lower median of the ten after the warm-up
+
+
+def test_the_baseline_is_the_median_of_its_runs_with_every_run_beside_it() -> None:
+    from flows.bench import median_baseline
+
+    runs = [{"wall_seconds": 1.9, "cpu_seconds": 3.2}, {"wall_seconds": 1.4, "cpu_seconds": 2.5},
+            {"wall_seconds": 1.5, "cpu_seconds": 2.6}, {"wall_seconds": 2.8, "cpu_seconds": 3.0}]
+    record = median_baseline(runs)
+    assert record["wall_seconds"] == 1.5 and record["cpu_seconds"] == 2.6  # the lower median, one measured run
+    assert record["runs_wall_seconds"] == [1.9, 1.4, 1.5, 2.8]  # in the order run
+    assert median_baseline(runs[:1])["wall_seconds"] == 1.9
