@@ -10,8 +10,8 @@ pays (imports, Prefect's temporary server or the API at ``PREFECT_API_URL``):
 - the baseline: ``bench/baseline.sql``, one DuckDB statement from the raw JSON to ``region_scores``.
 
 Both re-runs, and the baseline, are measured ``repeat`` times (default 3) and the median is reported
-with every repeat beside it: the re-runs are short, and the share of a re-run is a difference of two walls that each
-move by up to a second from run to run. The fixed start-up is measured before every run (after one
+with every repeat beside it: the re-runs are short, and the share of a re-run is a difference of two
+walls that each move by up to a second from run to run. The fixed start-up is measured before every run (after one
 warm-up) and its median is used: the machine's pace drifts over the minutes a benchmark takes, so
 it is measured alongside the runs it is subtracted from.
 
@@ -217,6 +217,7 @@ class Timings:
     codes: list[str] = field(default_factory=list)
     corrected_runs: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
     corrected_codes: list[str] = field(default_factory=list)
+    baselines: list[dict[str, float]] = field(default_factory=list)
 
     @property
     def fixed(self) -> float:
@@ -226,11 +227,13 @@ class Timings:
 
 def measure(repeat: int, empty: Callable[[], float], run: Callable[[], tuple[float, dict[str, Any]]],
             resubmit: Callable[[], str], progress: Callable[[str], None] = lambda message: None,
-            correct: Callable[[], str] | None = None) -> Timings:
+            correct: Callable[[], str] | None = None,
+            baseline: Callable[[], dict[str, float]] | None = None) -> Timings:
     """The schedule: an empty flow before the full run and before every re-run, so the fixed start-up
     is measured across the whole benchmark, in the same conditions as the runs it is taken from (the
     machine's pace drifts over minutes), then the full run once, ``repeat`` no-change re-runs,
-    ``repeat`` one-region resubmissions and (with ``correct``) ``repeat`` corrections of a file in place."""
+    ``repeat`` one-region resubmissions, (with ``correct``) ``repeat`` corrections of a file in place and
+    (with ``baseline``) ``repeat`` runs of the baseline."""
     timings = Timings()
     progress("fixed start-up: an empty annual flow (warm-up), then one before each run")
     timings.startups += [empty(), empty()]
@@ -251,6 +254,10 @@ def measure(repeat: int, empty: Callable[[], float], run: Callable[[], tuple[flo
             progress(f"a file corrected in place ({timings.corrected_codes[-1]}, {attempt}/{repeat})")
             timings.startups.append(empty())
             timings.corrected_runs.append(run())
+    if baseline is not None:
+        for attempt in range(1, repeat + 1):
+            progress(f"baseline SQL ({attempt}/{repeat})")
+            timings.baselines.append(baseline())
     return timings
 
 
@@ -267,11 +274,8 @@ def run_bench(year: int, scale: float, seed: int = 1, workdir: Path | None = Non
         progress(f"generating {year} at scale {scale:g} (JSON only) into {home.root}")
         gen_wall, data = _child(["generate", str(home.root), str(year), str(scale), str(seed)])
         timings = measure(repeat, lambda: _child(["empty"])[0], lambda: _child(["run", str(home.root), str(year)]),
-                          lambda: resubmit_one_region(home, year), progress, lambda: correct_in_place(home, year))
-        baselines = []
-        for attempt in range(1, repeat + 1):
-            progress(f"baseline SQL ({attempt}/{repeat})")
-            baselines.append(_child(["baseline", str(home.root), str(year)])[1])
+                          lambda: resubmit_one_region(home, year), progress, lambda: correct_in_place(home, year),
+                          lambda: _child(["baseline", str(home.root), str(year)])[1])
     finally:
         if workdir is None:
             shutil.rmtree(root, ignore_errors=True)
@@ -292,7 +296,7 @@ def run_bench(year: int, scale: float, seed: int = 1, workdir: Path | None = Non
         "one_region_rerun": _median_of(timings.one_runs, fixed, full_work) | {"region_codes": timings.codes},
         "in_place_correction_rerun": _median_of(timings.corrected_runs, fixed, full_work)
         | {"region_codes": timings.corrected_codes},
-        "baseline": (baseline := median_baseline(baselines)),
+        "baseline": (baseline := median_baseline(timings.baselines)),
     }
     result["ratios"] = {"full_run_to_baseline": round(full_wall / baseline["wall_seconds"], 2),
                         "work_to_baseline": round(full_work / baseline["wall_seconds"], 2)}

@@ -148,6 +148,19 @@ def test_the_start_up_is_measured_before_every_run_and_its_median_used() -> None
     assert log[-9:] == ["correct", "empty", "run"] * 3
     assert len(timings.corrected_runs) == 3 and timings.corrected_codes == ["35.78"] * 3
     assert timings.fixed == 9.1  # the lower median of the ten after the warm-up
+    assert timings.baselines == []
+
+    log.clear()
+    empties = iter([30.0, 9.0, 8.0, 10.0, 8.5, 9.5, 12.0, 8.8, 9.1, 9.2, 9.3, 9.4])
+    walls = iter([1.9, 1.4, 1.5])
+
+    def baseline() -> dict[str, float]:
+        log.append("baseline")
+        return {"wall_seconds": next(walls)}
+
+    timings = measure(3, empty, run, resubmit, correct=correct, baseline=baseline)
+    assert log[-12:] == ["correct", "empty", "run"] * 3 + ["baseline"] * 3  # after every run
+    assert [b["wall_seconds"] for b in timings.baselines] == [1.9, 1.4, 1.5]
 
 
 def test_the_baseline_is_the_median_of_its_runs_with_every_run_beside_it() -> None:
