@@ -357,9 +357,12 @@ def report(year: Annotated[int, typer.Option(help="measurement year")],
 def bench(year: Annotated[int, typer.Option(help="measurement year")] = 2024,
           scale: Annotated[float, typer.Option(help="size of the generated year (1 = a national year)")] = 1.0,
           seed: Annotated[int, typer.Option(help="random seed of the generated year")] = 1,
-          repeat: Annotated[int, typer.Option(min=1, help="times each re-run and the baseline are "
-                                                          "measured (the median is reported); the start-up: "
+          repeat: Annotated[int, typer.Option(min=1, help="times the full run, each re-run and the baseline "
+                                                          "are measured (the median is reported); the start-up: "
                                                           "before each run")] = 3,
+          full_repeat: Annotated[int | None, typer.Option(min=1, help="times the full run is measured, each "
+                                                                      "from a fresh home (default: --repeat)")]
+          = None,
           out: Annotated[Path | None, typer.Option(help="results file (default bench/results-<scale>.json)")]
           = None,
           workdir: Annotated[Path | None, typer.Option(help="temporary home (default: a new temp folder, "
@@ -369,7 +372,7 @@ def bench(year: Annotated[int, typer.Option(help="measurement year")] = 2024,
 
     from flows.bench import default_results_path, run_bench
 
-    results = run_bench(year, scale, seed=seed, workdir=workdir, repeat=repeat,
+    results = run_bench(year, scale, seed=seed, workdir=workdir, repeat=repeat, full_repeat=full_repeat,
                         progress=lambda m: err.print(f"[dim]{m}[/]"))
     target = out or default_results_path(scale)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -131,10 +131,11 @@ def test_the_start_up_is_measured_before_every_run_and_its_median_used() -> None
         log.append("resubmit")
         return "11"
 
-    timings = measure(3, empty, run, resubmit)
+    timings = measure(3, empty, run, resubmit, full_repeat=1)
     assert log == ["empty", "empty", "run"] + ["empty", "run"] * 3 + ["resubmit", "empty", "run"] * 3
     assert timings.startups == [30.0, 9.0, 8.0, 10.0, 8.5, 9.5, 12.0, 8.8, 9.1][:8]
     assert timings.fixed == 9.0  # the lower median of the seven after the warm-up (30 s)
+    assert len(timings.full_runs) == 1
     assert len(timings.same_runs) == len(timings.one_runs) == 3 and timings.codes == ["11"] * 3
     assert timings.corrected_runs == []
 
@@ -144,7 +145,7 @@ def test_the_start_up_is_measured_before_every_run_and_its_median_used() -> None
 
     log.clear()
     empties = iter([30.0, 9.0, 8.0, 10.0, 8.5, 9.5, 12.0, 8.8, 9.1, 9.2, 9.3, 9.4])
-    timings = measure(3, empty, run, resubmit, correct=correct)
+    timings = measure(3, empty, run, resubmit, correct=correct, full_repeat=1)
     assert log[-9:] == ["correct", "empty", "run"] * 3
     assert len(timings.corrected_runs) == 3 and timings.corrected_codes == ["35.78"] * 3
     assert timings.fixed == 9.1  # the lower median of the ten after the warm-up
@@ -158,9 +159,52 @@ def test_the_start_up_is_measured_before_every_run_and_its_median_used() -> None
         log.append("baseline")
         return {"wall_seconds": next(walls)}
 
-    timings = measure(3, empty, run, resubmit, correct=correct, baseline=baseline)
+    timings = measure(3, empty, run, resubmit, correct=correct, baseline=baseline, full_repeat=1)
     assert log[-12:] == ["correct", "empty", "run"] * 3 + ["baseline"] * 3  # after every run
     assert [b["wall_seconds"] for b in timings.baselines] == [1.9, 1.4, 1.5]
+
+
+def test_the_full_run_is_repeated_from_a_fresh_home_and_its_median_used(tmp_path: Path) -> None:
+    """Every share and ratio divides by the full run's work: it is measured ``repeat`` times, each
+    after a reset to the home as generated, and the median run is reported with every run beside it;
+    the memory target is checked against the largest peak."""
+    from flows.bench import _median_full, fresh_home, measure
+
+    log: list[str] = []
+    walls = iter([27.0, 24.0, 31.0] + [8.0] * 6)
+
+    def run() -> tuple[float, dict]:
+        log.append("run")
+        wall = next(walls)
+        return wall, {"stage_seconds": {"ingest": wall / 3}, "peak_rss_tree_mb": 1000 + wall, "records": {}}
+
+    timings = measure(3, lambda: log.append("empty") or 7.0, run, lambda: log.append("resubmit") or "11",
+                      reset=lambda: log.append("reset"))
+    assert log[:9] == ["empty", "empty", "run", "reset", "empty", "run", "reset", "empty", "run"]
+    assert log.count("reset") == 3 - 1 and log[9:] == ["empty", "run"] * 3 + ["resubmit", "empty", "run"] * 3
+    assert [w for w, _ in timings.full_runs] == [27.0, 24.0, 31.0]
+    record = _median_full(timings.full_runs, fixed=7.0)
+    assert record["wall_seconds"] == 27.0 and record["work_seconds"] == 20.0  # the median of 24, 27, 31
+    assert record["stage_seconds"] == {"ingest": 9.0} and record["peak_rss_tree_mb"] == 1027.0  # that run's own
+    assert [r["wall_seconds"] for r in record["repeats"]] == [27.0, 24.0, 31.0]  # in the order run
+    assert record["peak_rss_tree_mb_max"] == 1031.0
+    with pytest.raises(ValueError, match="reset"):
+        measure(2, lambda: 7.0, run, lambda: "11")  # repeating the full run needs a way back to a fresh home
+
+    home = Home.resolve(tmp_path)
+    drop = home.raw_year(2024) / "11.json"
+    drop.parent.mkdir(parents=True)
+    drop.write_text("{}", encoding="utf-8")
+    release = home.published_year(2024) / "release=1"
+    release.mkdir(parents=True)
+    (release / "region_scores.parquet").write_bytes(b"x")
+    (release / "region_scores.parquet").chmod(0o444)
+    home.work_db(2024).parent.mkdir(parents=True)
+    home.work_db(2024).write_bytes(b"x")
+    fresh_home(home)
+    assert not home.published.exists() and not home.warehouse.exists()
+    assert drop.read_text(encoding="utf-8") == "{}"
+    fresh_home(home)  # nothing to remove is fine
 
 
 def test_the_baseline_is_the_median_of_its_runs_with_every_run_beside_it() -> None:
