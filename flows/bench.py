@@ -199,14 +199,19 @@ def median_baseline(runs: list[dict[str, float]]) -> dict[str, Any]:
     return {**chosen, "runs_wall_seconds": [r["wall_seconds"] for r in runs]}
 
 
-def _median_of(runs: list[tuple[float, dict[str, Any]]], fixed: float, full_work: float) -> dict[str, Any]:
-    """The run with the median wall time (the lower one of an even count), with every run's wall,
-    work and share beside it: a share is a difference of two walls and moves from run to run."""
+def _median_of(runs: list[tuple[float, dict[str, Any]]], fixed: float,
+               full_work: float | None = None) -> dict[str, Any]:
+    """The run with the median wall time (the lower one of an even count), with every run's wall, work,
+    stages, peak memory and (given the full run's work) share beside it, and the largest peak of them
+    all: a share is a difference of two walls and moves from run to run."""
     wall = _lower_median([w for w, _ in runs])
     out = next(o for w, o in runs if w == wall)
     record = _run_record(wall, fixed, out, full_work)
     record["repeats"] = [{"wall_seconds": w, "work_seconds": round(w - fixed, 3),
-                          "share_of_full_work": round((w - fixed) / full_work, 3)} for w, _ in runs]
+                          **({"share_of_full_work": round((w - fixed) / full_work, 3)} if full_work else {}),
+                          "stage_seconds": o.get("stage_seconds"), "peak_rss_tree_mb": o.get("peak_rss_tree_mb")}
+                         for w, o in runs]
+    record["peak_rss_tree_mb_max"] = max(o.get("peak_rss_tree_mb") or 0.0 for _, o in runs)
     return record
 
 
@@ -281,19 +286,6 @@ def fresh_home(home: Home) -> None:
         shutil.rmtree(folder, ignore_errors=True)  # a release's files are read-only, its folders are not
 
 
-def _median_full(runs: list[tuple[float, dict[str, Any]]], fixed: float) -> dict[str, Any]:
-    """The full run with the median wall time (the lower one of an even count), with every run's wall,
-    work and peak memory beside it, and the largest peak of them all."""
-    wall = _lower_median([w for w, _ in runs])
-    out = next(o for w, o in runs if w == wall)
-    record = _run_record(wall, fixed, out)
-    record["repeats"] = [{"wall_seconds": w, "work_seconds": round(w - fixed, 3),
-                          "stage_seconds": o.get("stage_seconds"), "peak_rss_tree_mb": o.get("peak_rss_tree_mb")}
-                         for w, o in runs]
-    record["peak_rss_tree_mb_max"] = max(o.get("peak_rss_tree_mb") or 0.0 for _, o in runs)
-    return record
-
-
 def run_bench(year: int, scale: float, seed: int = 1, workdir: Path | None = None, repeat: int = 3,
               progress: Callable[[str], None] = lambda message: None,
               full_repeat: int | None = None) -> dict[str, Any]:
@@ -316,7 +308,7 @@ def run_bench(year: int, scale: float, seed: int = 1, workdir: Path | None = Non
         if workdir is None:
             shutil.rmtree(root, ignore_errors=True)
     fixed = timings.fixed
-    full_record = _median_full(timings.full_runs, fixed)
+    full_record = _median_of(timings.full_runs, fixed)
     full_wall, full_work = full_record["wall_seconds"], full_record["work_seconds"]
     records = full_record.pop("records")
     result: dict[str, Any] = {

@@ -168,7 +168,7 @@ def test_the_full_run_is_repeated_from_a_fresh_home_and_its_median_used(tmp_path
     """Every share and ratio divides by the full run's work: it is measured ``repeat`` times, each
     after a reset to the home as generated, and the median run is reported with every run beside it;
     the memory target is checked against the largest peak."""
-    from flows.bench import _median_full, fresh_home, measure
+    from flows.bench import _median_of, fresh_home, measure
 
     log: list[str] = []
     walls = iter([27.0, 24.0, 31.0] + [8.0] * 6)
@@ -183,11 +183,12 @@ def test_the_full_run_is_repeated_from_a_fresh_home_and_its_median_used(tmp_path
     assert log[:9] == ["empty", "empty", "run", "reset", "empty", "run", "reset", "empty", "run"]
     assert log.count("reset") == 3 - 1 and log[9:] == ["empty", "run"] * 3 + ["resubmit", "empty", "run"] * 3
     assert [w for w, _ in timings.full_runs] == [27.0, 24.0, 31.0]
-    record = _median_full(timings.full_runs, fixed=7.0)
+    record = _median_of(timings.full_runs, fixed=7.0)
     assert record["wall_seconds"] == 27.0 and record["work_seconds"] == 20.0  # the median of 24, 27, 31
     assert record["stage_seconds"] == {"ingest": 9.0} and record["peak_rss_tree_mb"] == 1027.0  # that run's own
     assert [r["wall_seconds"] for r in record["repeats"]] == [27.0, 24.0, 31.0]  # in the order run
     assert record["peak_rss_tree_mb_max"] == 1031.0
+    assert "share_of_full_work" not in record and "share_of_full_work" not in record["repeats"][0]
     with pytest.raises(ValueError, match="reset"):
         measure(2, lambda: 7.0, run, lambda: "11")  # repeating the full run needs a way back to a fresh home
 
