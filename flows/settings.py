@@ -48,6 +48,11 @@ class Home:
         """Data Docs of the year's latest validation, copied into the release at publish."""
         return self.warehouse / "work" / f"{year}-validation"
 
+    def report_pages(self, year: int) -> Path:
+        """What the pages of the year's last release build showed, for the next one to carry over
+        (``flows/report/pages.py``)."""
+        return self.warehouse / "work" / f"{year}-report-pages.json"
+
     def private_dir(self, year: int) -> Path:
         """Private landing area for personal data (operator contacts); never published."""
         return self.warehouse / "private" / str(year)

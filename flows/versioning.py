@@ -10,7 +10,7 @@ from pathlib import Path
 from flows.settings import PROJECT_ROOT
 
 CODE_DIRS = ("flows", "transforms", "expectations")
-CODE_SUFFIXES = (".py", ".sql", ".json")
+CODE_SUFFIXES = (".py", ".sql", ".json", ".j2", ".css")  # the report's templates and style too
 NOT_SHAPING_OUTPUT = ("flows/generator",)  # synthetic data for demos and benchmarks
 
 

@@ -8,21 +8,27 @@ another folder (``iid report``):
     report/region/<code>.html    one profile per pemda, with what would lift it a predicate
     coaching.csv, coaching.xlsx  every Kurang Inovatif and Tidak Dapat Dinilai pemda
 
+A region page whose inputs did not change since an earlier release was built is taken from that
+release with its footer (the release number) written again (``flows/report/pages.py``).
+
 Pages are self-contained: inline CSS and SVG, no script, no font, no request to the network.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from flows.methodology import for_year
+from flows.methodology import Methodology, for_year
 from flows.report.coaching import coaching_rows, write_csv, write_xlsx
 from flows.report.data import load_history, load_release
-from flows.report.lift import Lift, next_step
+from flows.report.lift import Lift
 from flows.report.national import index_context
-from flows.report.profile import YearContext, region_context
+from flows.report.pages import Carrier, PageRecord, key_prefix, page_key
+from flows.report.profile import RegionInputs, YearContext, region_context, region_inputs, region_lift
 from flows.report.render import render_to, template
 from flows.settings import Home
 
@@ -34,6 +40,7 @@ class ReportSummary:
     year: int
     release: int
     pages: int  # HTML pages: the index and one per pemda
+    pages_carried: int  # region pages taken from an earlier release, their inputs unchanged
     coaching_rows: int
     seconds: float
     index: Path
@@ -41,21 +48,31 @@ class ReportSummary:
     coaching_xlsx: Path
 
 
+class _Lifts(dict[str, Lift]):
+    """Each region's lift, worked out the first time it is asked for."""
+
+    def __init__(self, method: Methodology, inputs: Mapping[str, RegionInputs]) -> None:
+        super().__init__()
+        self._method, self._inputs = method, inputs
+
+    def __missing__(self, code: str) -> Lift:
+        lift = self[code] = region_lift(self._method, self._inputs[code])
+        return lift
+
+
 def build_release_report(release_dir: Path, home: Home, year: int, release: int,
-                         out_dir: Path | None = None) -> ReportSummary:
+                         out_dir: Path | None = None, carry_over: bool = True) -> ReportSummary:
     """Build the report of one release from its Parquet tables (no manifest needed) and earlier years'
-    latest releases; write it into ``out_dir`` (default: the release folder itself)."""
+    latest releases; write it into ``out_dir`` (default: the release folder itself, whose pages are then
+    recorded for the next release to carry over). ``carry_over=False`` renders every page."""
     started = time.perf_counter()
-    method = for_year(year).method
+    loaded = for_year(year)
+    method = loaded.method
     data = load_release(release_dir, year, release, method)
     history = load_history(home, year)
     years = YearContext.build(data, history)
-    lifts: dict[str, Lift] = {
-        r.code: next_step(method, year, submitted=r.submitted, predicate=r.predicate, iid=float(r.iid),
-                          total_score=r.total_score, n_innovations=r.n_innovations, divisor_used=r.divisor_used,
-                          sid_maturity_score=r.sid_maturity_score, basic_service_affairs=r.basic_service_affairs,
-                          level_sums=data.level_sums.get(r.code, {}), leader_iid=years.leaders.get(r.level))
-        for r in data.regions}
+    inputs = {r.code: region_inputs(r, data, years, method) for r in data.regions}
+    lifts = _Lifts(method, inputs)  # the coaching list's and the rendered pages' only
     previous = years.by_year.get(year - 1)
     coached = coaching_rows(method, data.regions, lifts, data.province_names, previous)
 
@@ -65,12 +82,27 @@ def build_release_report(release_dir: Path, home: Home, year: int, release: int,
     common = {"year": year, "release": release, "method_id": method.id}
     index = target / "report" / "index.html"
     render_to("index.html.j2", {**common, **index_context(data, method, history, len(coached))}, index)
-    page = template("region.html.j2")
+    page, footer = template("region.html.j2"), template("footer.html.j2")
+    earlier = PageRecord.read(home.report_pages(year), year) if carry_over else None
+    carrier = Carrier(earlier, home.published_year(year),
+                      footer.render({**common, "release": earlier.release}) if earlier else "",
+                      footer.render(common))
+    prefix = key_prefix(year, loaded.sha256)
+    record = PageRecord(year, release)
     for region in data.regions:
-        html = page.render({**common, **region_context(region, data, method, lifts[region.code], years)})
-        (pages_dir / f"{region.code}.html").write_text(html, encoding="utf-8")
+        code = region.code
+        key = page_key(prefix, inputs[code])
+        html = carrier.take(code, key)
+        if html is None:
+            html = page.render({**common, **region_context(inputs[code], method, lifts[code])})
+        encoded = html.encode("utf-8")
+        (pages_dir / f"{code}.html").write_bytes(encoded)
+        if key is not None:
+            record.pages[code] = (key, hashlib.sha256(encoded).hexdigest())
+    if out_dir is None:
+        record.write(home.report_pages(year))
     csv_path, xlsx_path = target / "coaching.csv", target / "coaching.xlsx"
     write_csv(coached, csv_path)
     write_xlsx(coached, xlsx_path, year)
-    return ReportSummary(year, release, len(data.regions) + 1, len(coached), time.perf_counter() - started, index,
-                         csv_path, xlsx_path)
+    return ReportSummary(year, release, len(data.regions) + 1, carrier.carried, len(coached),
+                         time.perf_counter() - started, index, csv_path, xlsx_path)

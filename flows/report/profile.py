@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from markupsafe import Markup
 
@@ -15,7 +16,7 @@ from flows.methodology import Methodology
 from flows.report import charts
 from flows.report.data import FINDINGS_LISTED, Innovation, RegionFindings, RegionScore, ReleaseData
 from flows.report.fmt import FORM_LABEL, LEVEL_LABEL, STATUS_LABEL, predicate_class, sentence_case, short
-from flows.report.lift import Lift
+from flows.report.lift import Lift, next_step
 
 
 @dataclass(frozen=True)
@@ -37,21 +38,58 @@ class YearContext:
         return cls(by_year, dict(sizes), leaders)
 
 
-def _history(code: str, year: int, years: YearContext, method: Methodology) -> dict[str, Any]:
-    found = [(y, years.by_year[y][code]) for y in sorted(years.by_year) if y <= year and code in years.by_year[y]]
-    rows = [{"year": y, "iid": r.iid, "predicate": r.predicate, "rank": r.rank_in_level,
-             "size": years.level_sizes.get((y, r.level), 0)} for y, r in found]
-    chart = charts.history_chart([(y, float(r.iid), r.predicate) for y, r in found],
-                                 [(b.predicate, b.min) for b in method.bands], f"Riwayat IID {code}")
+class RegionInputs(NamedTuple):
+    """Everything a region page shows but the method, the release number and the code that renders it.
+
+    ``region_context`` reads nothing else, so a page is a function of these, the method and the code:
+    ``flows/report/pages.py`` carries a page over from the release before when their digest is unchanged.
+    """
+
+    year: int
+    region: RegionScore
+    province: str
+    history: tuple[tuple[int, RegionScore, int], ...]  # (year, its row, its level's size), up to this year
+    rows: tuple[tuple[str, float, float, float], ...]  # (method row, Σ credited levels, attained, level median)
+    innovations: list[Innovation]
+    not_counting: list[tuple[str, datetime | None]]
+    findings: RegionFindings | None
+    leader_iid: float | None  # the best IID of the region's level this year (the top band's gap to first)
+
+
+def region_inputs(region: RegionScore, data: ReleaseData, years: YearContext, method: Methodology) -> RegionInputs:
+    code, level, year = region.code, region.level, data.year
+    history = tuple((y, years.by_year[y][code], years.level_sizes.get((y, years.by_year[y][code].level), 0))
+                    for y in sorted(years.by_year) if y <= year and code in years.by_year[y])
+    sums, attained, medians = data.level_sums.get(code, {}), data.attained.get(code, {}), data.medians
+    rows = tuple((row.code, sums.get(row.code, 0.0), attained.get(row.code, 0.0), medians.get((level, row.code), 0.0))
+                 for row in method.rows)
+    return RegionInputs(year, region, data.province_names.get(region.province_code, ""), history, rows,
+                        data.innovations.get(code, []), data.not_counting.get(code, []), data.findings.get(code),
+                        years.leaders.get(level))
+
+
+def region_lift(method: Methodology, inputs: RegionInputs) -> Lift:
+    """What would lift the region a predicate (``flows.report.lift.next_step``), from its inputs alone."""
+    r = inputs.region
+    return next_step(method, inputs.year, submitted=r.submitted, predicate=r.predicate, iid=float(r.iid),
+                     total_score=r.total_score, n_innovations=r.n_innovations, divisor_used=r.divisor_used,
+                     sid_maturity_score=r.sid_maturity_score, basic_service_affairs=r.basic_service_affairs,
+                     level_sums={row: level_sum for row, level_sum, _, _ in inputs.rows},
+                     leader_iid=inputs.leader_iid)
+
+
+def _history(inputs: RegionInputs, method: Methodology) -> dict[str, Any]:
+    rows = [{"year": y, "iid": r.iid, "predicate": r.predicate, "rank": r.rank_in_level, "size": size}
+            for y, r, size in inputs.history]
+    chart = charts.history_chart([(y, float(r.iid), r.predicate) for y, r, _ in inputs.history],
+                                 [(b.predicate, b.min) for b in method.bands], f"Riwayat IID {inputs.region.code}")
     return {"rows": rows, "chart": chart}
 
 
-def _profile(region: RegionScore, data: ReleaseData, method: Methodology, part: str) -> Any:
-    attained = data.attained.get(region.code, {})
+def _profile(inputs: RegionInputs, method: Methodology, part: str) -> Any:
+    values = {row: (attained, median) for row, _, attained, median in inputs.rows}
     rows = method.spd_rows if part == "spd" else method.sid_rows
-    medians = data.medians
-    return charts.row_profile([(r.code, r.name, attained.get(r.code, 0.0), medians.get((region.level, r.code), 0.0))
-                               for r in rows])
+    return charts.row_profile([(r.code, r.name, *values.get(r.code, (0.0, 0.0))) for r in rows])
 
 
 def _findings(found: RegionFindings | None) -> dict[str, Any]:
@@ -116,24 +154,24 @@ def innovation_rows(items: Sequence[Innovation], sid_max: float) -> Markup:
     return Markup("".join(rows))
 
 
-def region_context(region: RegionScore, data: ReleaseData, method: Methodology, lift: Lift,
-                   years: YearContext) -> dict[str, Any]:
-    """Everything ``region/<code>.html`` shows."""
-    year = data.year
-    before = years.by_year.get(year - 1, {}).get(region.code)
+def region_context(inputs: RegionInputs, method: Methodology, lift: Lift) -> dict[str, Any]:
+    """Everything ``region/<code>.html`` shows but the release number (``release`` in the page's footer).
+
+    ``lift`` is ``region_lift(method, inputs)``, which the coaching list needs too.
+    """
+    region, year = inputs.region, inputs.year
+    before = next((r for y, r, _ in inputs.history if y == year - 1), None)
     sid_max = method.maxima.sid_maturity
-    innovations = data.innovations.get(region.code, [])
-    others = [{"status": STATUS_LABEL.get(status, status), "at": at}
-              for status, at in data.not_counting.get(region.code, [])]
+    others = [{"status": STATUS_LABEL.get(status, status), "at": at} for status, at in inputs.not_counting]
     return {
-        "year": year, "release": data.release, "r": region, "cls": predicate_class(region.predicate),
-        "level_label": LEVEL_LABEL[region.level], "province": data.province_names.get(region.province_code, ""),
-        "level_size": years.level_sizes.get((year, region.level), 0), "before": before,
+        "year": year, "r": region, "cls": predicate_class(region.predicate),
+        "level_label": LEVEL_LABEL[region.level], "province": inputs.province,
+        "level_size": next((size for y, _, size in inputs.history if y == year), 0), "before": before,
         "iid_change": region.iid - before.iid if before else None, "maxima": method.maxima,
-        "history": _history(region.code, year, years, method),
-        "spd_profile": _profile(region, data, method, "spd"), "sid_profile": _profile(region, data, method, "sid"),
-        "innovations": innovations, "innovation_rows": innovation_rows(innovations, sid_max), "sid_max": sid_max,
-        "not_counting": others,
-        "findings": _findings(data.findings.get(region.code)), "next": _lift(lift, method),
+        "history": _history(inputs, method),
+        "spd_profile": _profile(inputs, method, "spd"), "sid_profile": _profile(inputs, method, "sid"),
+        "innovations": inputs.innovations, "innovation_rows": innovation_rows(inputs.innovations, sid_max),
+        "sid_max": sid_max, "not_counting": others,
+        "findings": _findings(inputs.findings), "next": _lift(lift, method),
         "deadline": method.deadline_for(year).date(), "divisor": method.divisor_for(year),
     }

@@ -1,0 +1,146 @@
+"""Region pages carried over from the release before (flows/report/pages.py): only the pages whose
+inputs changed are rendered again, and every page is byte for byte what a full rendering gives."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from factory import innovation, score, submission, write_home
+
+import flows.report
+from flows import pipeline
+from flows.report import ReportSummary, build_release_report
+from flows.report.pages import PageRecord
+from flows.settings import PROJECT_ROOT, Home
+
+YEAR = 2024
+
+
+def files() -> dict[str, Any]:
+    return {
+        "sda.json": submission("35.15", spd_total=30, innovations=[innovation(f"SDA-{i}", 40) for i in range(3)]),
+        "sby.json": submission("35.78", spd_total=60, innovations=[innovation(f"SBY-{i}", 90) for i in range(12)]),
+        "mlg.json": submission("35.07", spd_total=45, innovations=[innovation(f"MLG-{i}", 60) for i in range(8)]),
+    }
+
+
+def pages(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted((folder / "report" / "region").glob("*.html"))}
+
+
+def release(home: Home, number: int) -> Path:
+    return home.published_year(YEAR) / f"release={number}"
+
+
+@pytest.fixture(scope="module")
+def two_releases(tmp_path_factory: pytest.TempPathFactory) -> tuple[Home, list[ReportSummary]]:
+    """Release 1, then release 2 after Sidoarjo renamed one of its innovations (no score moves)."""
+    root = tmp_path_factory.mktemp("pages")
+    content = files()
+    home = write_home(root, YEAR, content)
+    summaries: list[ReportSummary] = []
+    original = flows.report.build_release_report
+
+    def spy(*args: Any, **kwargs: Any) -> ReportSummary:
+        summaries.append(original(*args, **kwargs))
+        return summaries[-1]
+
+    flows.report.build_release_report = spy  # type: ignore[assignment]
+    try:
+        for renamed in (False, True):
+            if renamed:
+                content["sda.json"]["innovations"][1]["name"] = "Sidoarjo <Sehat> & \"Cerdas\""
+                write_home(root, YEAR, {"sda.json": content["sda.json"]})
+            score(home, YEAR).close()
+            assert pipeline.publish(home, YEAR, {})["published"]
+    finally:
+        flows.report.build_release_report = original  # type: ignore[assignment]
+    return home, summaries
+
+
+def test_only_changed_pages_are_rendered_and_every_page_equals_a_full_rendering(
+        two_releases: tuple[Home, list[ReportSummary]], tmp_path: Path) -> None:
+    home, (first, second) = two_releases
+    assert first.pages_carried == 0  # nothing recorded before the first release
+    assert second.pages_carried == second.pages - 2  # all but the index and Sidoarjo's page
+    full = build_release_report(release(home, 2), home, YEAR, 2, out_dir=tmp_path / "full", carry_over=False)
+    assert full.pages_carried == 0
+    carried, rendered = pages(release(home, 2)), pages(tmp_path / "full")
+    assert len(carried) == 546 and carried == rendered
+    before = pages(release(home, 1))
+    assert b"Sidoarjo &lt;Sehat&gt; &amp; &#34;Cerdas&#34;" in carried["35.15.html"]
+    assert before["35.78.html"] != carried["35.78.html"]  # the footer names the release
+    assert before["35.78.html"].replace(b"rilis (release) 1 ", b"rilis (release) 2 ") == carried["35.78.html"]
+    manifest = json.loads((release(home, 2) / "manifest.json").read_text(encoding="utf-8"))
+    for name, data in carried.items():
+        assert manifest["files"][f"report/region/{name}"]["sha256"] == hashlib.sha256(data).hexdigest()
+
+
+def test_a_page_that_does_not_check_out_is_rendered_again(two_releases: tuple[Home, list[ReportSummary]],
+                                                         tmp_path: Path) -> None:
+    home, _ = two_releases
+    record = PageRecord.read(home.report_pages(YEAR), YEAR)
+    assert record is not None and record.release == 2 and len(record.pages) == 546
+    reference = pages(release(home, 2))
+    page = release(home, 2) / "report" / "region" / "35.07.html"
+    os.chmod(page, 0o644)
+    try:
+        page.write_bytes(reference["35.07.html"].replace(b"Malang", b"Malang!", 1))  # changed after publish
+        again = build_release_report(release(home, 2), home, YEAR, 2, out_dir=tmp_path / "again")
+    finally:
+        page.write_bytes(reference["35.07.html"])
+        os.chmod(page, 0o444)
+    assert again.pages_carried == 545 and pages(tmp_path / "again") == reference
+    assert PageRecord.read(home.report_pages(YEAR), YEAR) == record  # a build outside a release records nothing
+
+
+@pytest.mark.parametrize("content", ["not json", '{"schema": "iid.report-pages/v1", "year": 2023, "release": 1, '
+                                                '"pages": {}}', '{"schema": "iid.report-pages/v1", "year": 2024, '
+                                                '"release": 9, "pages": {"35.15": ["x", "y"]}}', '[]'])
+def test_a_lost_or_foreign_record_only_costs_time(two_releases: tuple[Home, list[ReportSummary]], tmp_path: Path,
+                                                 content: str) -> None:
+    home, _ = two_releases
+    path = home.report_pages(YEAR)
+    kept = path.read_bytes()
+    path.write_text(content, encoding="utf-8")
+    try:
+        built = build_release_report(release(home, 2), home, YEAR, 2, out_dir=tmp_path / "out")
+    finally:
+        path.write_bytes(kept)
+    assert built.pages_carried == 0 and pages(tmp_path / "out") == pages(release(home, 2))
+
+
+KEYS = """
+import json, sys
+from flows.methodology import for_year
+from flows.report.data import load_history, load_release
+from flows.report.pages import key_prefix, page_key
+from flows.report.profile import YearContext, region_inputs
+from flows.settings import Home
+home, folder = Home.resolve(sys.argv[1]), sys.argv[2]
+loaded = for_year(2024)
+data = load_release(__import__("pathlib").Path(folder), 2024, 2, loaded.method)
+years = YearContext.build(data, load_history(home, 2024))
+prefix = key_prefix(2024, loaded.sha256)
+print(json.dumps({r.code: page_key(prefix, region_inputs(r, data, years, loaded.method)) for r in data.regions}))
+"""
+
+
+def test_page_digests_are_the_same_in_every_process(two_releases: tuple[Home, list[ReportSummary]]) -> None:
+    home, _ = two_releases
+    found = []
+    for seed in ("1", "2"):  # string hashing (set and dict order) differs between the two
+        done = subprocess.run([sys.executable, "-c", KEYS, str(home.root), str(release(home, 2))], cwd=PROJECT_ROOT,
+                              env={**os.environ, "PYTHONHASHSEED": seed}, capture_output=True, text=True, check=True)
+        found.append(json.loads(done.stdout))
+    record = PageRecord.read(home.report_pages(YEAR), YEAR)
+    assert record is not None
+    assert found[0] == found[1] == {code: key for code, (key, _) in record.pages.items()}
+    assert None not in found[0].values()
