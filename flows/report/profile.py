@@ -57,6 +57,7 @@ class RegionInputs(NamedTuple):
 
 
 def region_inputs(region: RegionScore, data: ReleaseData, years: YearContext, method: Methodology) -> RegionInputs:
+    """The inputs of one region's page, picked from the release's data (rows in the method's order)."""
     code, level, year = region.code, region.level, data.year
     history = tuple((y, years.by_year[y][code], years.level_sizes.get((y, years.by_year[y][code].level), 0))
                     for y in sorted(years.by_year) if y <= year and code in years.by_year[y])
