@@ -293,12 +293,13 @@ def transform(home: Home, year: int, force: bool = False) -> dict[str, Any]:
     return {**summary, "skipped": False}
 
 
-def _report_builder(home: Home, year: int) -> Callable[[Path, int], None]:
-    """The yearly report, region profiles and coaching list, built into the release before its manifest."""
-    def build(staging: Path, number: int) -> None:
+def _report_builder(home: Home, year: int) -> Callable[[Path, int], dict[str, str]]:
+    """The yearly report, region profiles and coaching list, built into the release before its manifest;
+    returns the sha256 of the region pages (hashed as they were written)."""
+    def build(staging: Path, number: int) -> dict[str, str]:
         from flows.report import build_release_report
 
-        build_release_report(staging, home, year, number)
+        return build_release_report(staging, home, year, number).sha256
     return build
 
 

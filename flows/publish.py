@@ -12,7 +12,7 @@ import os
 import shutil
 import stat
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,6 +54,11 @@ def _published(name: str, select: str) -> str:
     columns, source = select.split(" from ", 1)
     order = PUBLISHED_ORDER.get(name)
     return f"{columns}, $release::integer as release from {source}" + (f" order by {order}" if order else "")
+
+
+# builds files into the staging folder (folder, release number) before the manifest; may return the
+# sha256 of files it wrote, by path in the release, so the manifest does not read them again
+BeforeManifest = Callable[[Path, int], Mapping[str, str] | None]
 
 
 class PublishError(RuntimeError):
@@ -122,7 +127,7 @@ def _fsync_dir(path: Path) -> None:
 
 def _write_staging(con: duckdb.DuckDBPyConnection, staging: Path, year: int, number: int, hashes: dict[str, str],
                    manifest_base: dict[str, Any], previous: Release | None, extra_files: dict[str, Path] | None,
-                   run: dict[str, Any] | None, before_manifest: Callable[[Path, int], None] | None) -> None:
+                   run: dict[str, Any] | None, before_manifest: BeforeManifest | None) -> None:
     """Every file of the release, then the manifest (written last, atomically)."""
     staging.mkdir()
     pause_point("publish:staging-created")
@@ -144,12 +149,13 @@ def _write_staging(con: duckdb.DuckDBPyConnection, staging: Path, year: int, num
             shutil.copytree(source, target, dirs_exist_ok=True)
         else:
             shutil.copy2(source, target)
+    known: Mapping[str, str] = {}
     if before_manifest is not None:
-        before_manifest(staging, number)  # pages and hand-outs built from the release's own tables
+        known = before_manifest(staging, number) or {}  # pages and hand-outs built from the release's own tables
     for path in sorted(staging.rglob("*")):
         rel = path.relative_to(staging).as_posix()
         if path.is_file() and rel not in files:
-            files[rel] = {"sha256": sha256_file(path), "bytes": path.stat().st_size}
+            files[rel] = {"sha256": known.get(rel) or sha256_file(path), "bytes": path.stat().st_size}
     manifest = {**manifest_base, "schema": "iid.release/v1", "year": year, "release": number,
                 "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "content_hashes": hashes, "files": files,
@@ -164,7 +170,7 @@ def _write_staging(con: duckdb.DuckDBPyConnection, staging: Path, year: int, num
 def publish_release(con: duckdb.DuckDBPyConnection, home: Home, year: int, manifest_base: dict[str, Any],
                     extra_files: dict[str, Path] | None = None, hashes: dict[str, str] | None = None,
                     run: dict[str, Any] | None = None,
-                    before_manifest: Callable[[Path, int], None] | None = None) -> PublishResult:
+                    before_manifest: BeforeManifest | None = None) -> PublishResult:
     """Write a new release when the content differs from the latest one; rebuild the catalog."""
     year_dir = home.published_year(year)
     try:

@@ -46,6 +46,7 @@ class ReportSummary:
     index: Path
     coaching_csv: Path
     coaching_xlsx: Path
+    sha256: dict[str, str]  # the region pages' sha256, by path from the folder written into
 
 
 class _Lifts(dict[str, Lift]):
@@ -88,7 +89,7 @@ def build_release_report(release_dir: Path, home: Home, year: int, release: int,
                       footer.render({**common, "release": earlier.release}) if earlier else "",
                       footer.render(common))
     prefix = key_prefix(year, loaded.sha256)
-    record = PageRecord(year, release)
+    record, written = PageRecord(year, release), {}
     for region in data.regions:
         code = region.code
         key = page_key(prefix, inputs[code])
@@ -97,12 +98,13 @@ def build_release_report(release_dir: Path, home: Home, year: int, release: int,
             html = page.render({**common, **region_context(inputs[code], method, lifts[code])})
         encoded = html.encode("utf-8")
         (pages_dir / f"{code}.html").write_bytes(encoded)
+        written[f"report/region/{code}.html"] = digest = hashlib.sha256(encoded).hexdigest()
         if key is not None:
-            record.pages[code] = (key, hashlib.sha256(encoded).hexdigest())
+            record.pages[code] = (key, digest)
     if out_dir is None:
         record.write(home.report_pages(year))
     csv_path, xlsx_path = target / "coaching.csv", target / "coaching.xlsx"
     write_csv(coached, csv_path)
     write_xlsx(coached, xlsx_path, year)
     return ReportSummary(year, release, len(data.regions) + 1, carrier.carried, len(coached),
-                         time.perf_counter() - started, index, csv_path, xlsx_path)
+                         time.perf_counter() - started, index, csv_path, xlsx_path, written)

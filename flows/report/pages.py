@@ -90,9 +90,9 @@ class Carrier:
 
     def __init__(self, record: PageRecord | None, year_dir: Path, old_footer: str, new_footer: str) -> None:
         folder = year_dir / f"release={record.release}" if record is not None else None
-        usable = record is not None and folder is not None and (folder / "manifest.json").is_file()
-        self._record = record if usable else None
-        self._pages = folder / "report" / "region" if folder is not None else None
+        complete = folder is not None and (folder / "manifest.json").is_file()  # a published release
+        self._record = record if complete else None
+        self._pages = folder / "report" / "region" if folder is not None and complete else None
         self._old_footer, self._new_footer = old_footer, new_footer
         self.carried = 0
 
