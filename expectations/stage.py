@@ -9,11 +9,11 @@ here; the verification suite and the SQL after it always run here.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import duckdb
 import pyarrow as pa
@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 RECORD_SUITES = ("files", "submissions", "spd_answers", "innovations", "sid_answers", "evidence")
 WIDE_FRAMES = {"innovations": 20}  # frames with long texts (narratives) go in chunks this many times smaller
 
+T = TypeVar("T")
+
 # (suite, frame chunk) pairs and the suite parameters → one outcome per chunk, in order
 ChunkValidator = Callable[[Iterable[tuple[str, Any]], dict[str, Any]], Iterable[ChunkOutcome]]
 
@@ -48,6 +50,26 @@ def validate_here(frames: Iterable[tuple[str, Any]], params: dict[str, Any]) -> 
     """Every chunk validated in this process, one after the other."""
     for name, frame in frames:
         yield validate_chunk(name, frame, params)
+
+
+_END = object()
+
+
+def read_ahead(items: Iterator[T]) -> Generator[T, None, None]:
+    """The items of ``items`` in order, each next one produced on a thread while the caller works on the
+    one before: a suite's next frame is read from DuckDB and turned into pandas (which let go of the GIL
+    for most of it) while GX validates the current one. At most one item waits, so memory holds one
+    frame more; an error of the producer is raised here, at the item it failed on."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1, thread_name_prefix="read-ahead") as pool:
+        pending = pool.submit(next, items, _END)
+        while True:
+            item = pending.result()
+            if item is _END:
+                return
+            pending = pool.submit(next, items, _END)
+            yield cast(T, item)
 
 
 @dataclass(frozen=True)
@@ -191,20 +213,26 @@ def _run_suites(con: duckdb.DuckDBPyConnection, names: tuple[str, ...], params: 
                 ) -> dict[str, list[ChunkOutcome]]:
     """Validate the suites' frames chunk by chunk (a record suite on the files ``files[suite]``);
     failures go to ``validation_failures`` as they come and, for a batch, each chunk's GX result
-    and files to ``validation_results``."""
+    and files to ``validation_results``. The next chunk's frame is read while one is validated."""
     coverage: dict[str, list[list[int]]] = {name: [] for name in names}
+    reader = con.cursor()  # the frames are read on a thread (read_ahead), through a connection of their own
     frames = (chunk for name in names
-              for chunk in frame_chunks(con, name, sql_params, files=(files or {}).get(name, ()),
+              for chunk in frame_chunks(reader, name, sql_params, files=(files or {}).get(name, ()),
                                         coverage=coverage[name]))
     by_suite: dict[str, list[ChunkOutcome]] = {name: [] for name in names}
-    for outcome in validate(frames, params):
-        chunk = len(by_suite[outcome.suite])
-        _insert_failures(con, outcome, batch_id, chunk)
-        if batch_id is not None:
-            con.execute("insert into validation_results values (?, ?, ?, ?, ?, ?)",
-                        [batch_id, outcome.suite, chunk, outcome.rows, json.dumps(outcome.result),
-                         coverage[outcome.suite][chunk]])
-        by_suite[outcome.suite].append(outcome)
+    ahead = read_ahead(frames)
+    try:
+        for outcome in validate(ahead, params):
+            chunk = len(by_suite[outcome.suite])
+            _insert_failures(con, outcome, batch_id, chunk)
+            if batch_id is not None:
+                con.execute("insert into validation_results values (?, ?, ?, ?, ?, ?)",
+                            [batch_id, outcome.suite, chunk, outcome.rows, json.dumps(outcome.result),
+                             coverage[outcome.suite][chunk]])
+            by_suite[outcome.suite].append(outcome)
+    finally:
+        ahead.close()  # waits for a frame being read
+        reader.close()
     return by_suite
 
 
