@@ -28,7 +28,14 @@ from flows.report.data import load_history, load_release
 from flows.report.lift import Lift
 from flows.report.national import index_context
 from flows.report.pages import Carrier, PageRecord, key_prefix, page_key
-from flows.report.profile import RegionInputs, YearContext, region_context, region_inputs, region_lift
+from flows.report.profile import (
+    RegionInputs,
+    YearContext,
+    region_context,
+    region_inputs,
+    region_lift,
+    with_innovations,
+)
 from flows.report.render import render_to, template
 from flows.settings import Home
 
@@ -90,17 +97,25 @@ def build_release_report(release_dir: Path, home: Home, year: int, release: int,
                       footer.render(common))
     prefix = key_prefix(year, loaded.sha256)
     record, written = PageRecord(year, release), {}
-    for region in data.regions:
-        code = region.code
-        key = page_key(prefix, inputs[code])
-        html = carrier.take(code, key)
-        if html is None:
-            html = page.render({**common, **region_context(inputs[code], method, lifts[code])})
+    keys = {region.code: page_key(prefix, inputs[region.code]) for region in data.regions}
+
+    def write(code: str, html: str) -> None:
         encoded = html.encode("utf-8")
         (pages_dir / f"{code}.html").write_bytes(encoded)
         written[f"report/region/{code}.html"] = digest = hashlib.sha256(encoded).hexdigest()
+        key = keys[code]
         if key is not None:
             record.pages[code] = (key, digest)
+
+    to_render = []
+    for code, key in keys.items():
+        carried = carrier.take(code, key)
+        if carried is None:
+            to_render.append(code)
+        else:
+            write(code, carried)
+    for code, full in with_innovations(inputs, to_render, data).items():  # their innovations read at once
+        write(code, page.render({**common, **region_context(full, method, lifts[code])}))
     if out_dir is None:
         record.write(home.report_pages(year))
     csv_path, xlsx_path = target / "coaching.csv", target / "coaching.xlsx"

@@ -1,11 +1,13 @@
 """The report's inputs, read in bulk with DuckDB: one release's Parquet tables and earlier years' results.
 
-Nothing here queries per region: every table is read once and grouped in Python.
+Nothing here queries per region: every table is read once and grouped in Python. A region's innovations
+are read only for the pages rendered (``load_innovations``); the others need only their digest.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -84,10 +86,12 @@ class ReleaseData:
     level_sums: dict[str, dict[str, float]]  # region → row code → Σ credited levels
     attained: dict[str, dict[str, float]]  # region → row code → level (SPD) or averaged level (SID)
     medians: dict[tuple[str, str], float]  # (level, row code) → median attained among submitted regions
-    innovations: dict[str, list[Innovation]]
+    innovation_digests: dict[str, str]  # region → sha256 of its innovations as listed (``load_innovations``)
+    innovation_counts: dict[str, dict[str, int]]  # affair, form, kind, stage → value → counting innovations
     findings: dict[str, RegionFindings]
     not_counting: dict[str, list[tuple[str, datetime | None]]]  # region → (status, submitted_at) of others
     province_names: dict[str, str] = field(default_factory=dict)
+    innovations_path: Path | None = None  # where ``load_innovations`` reads a region's innovations
 
     def by_code(self) -> dict[str, RegionScore]:
         return {r.code: r for r in self.regions}
@@ -136,17 +140,57 @@ def _row_grid(con: duckdb.DuckDBPyConnection, release_dir: Path, method: Methodo
          "ind": str(release_dir / "indicator_scores.parquet")}).fetchall()
 
 
-def _innovations(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, list[Innovation]]:
-    rows = con.execute("select region_code, coalesce(innovation_id, ''), coalesce(name, ''), coalesce(unit, ''), "
-                       "coalesce(form, ''), coalesce(kind, ''), coalesce(affair, ''), coalesce(stage, ''), "
-                       "coalesce(counts_in_n, false), coalesce(verification_rejected, false), "
-                       "coalesce(maturity_score::double, 0) + 0.0 from read_parquet($p) "  # + 0.0: no −0
-                       "order by region_code, maturity_score desc, innovation_id", {"p": str(path)}).fetchall()
+# Innovation's fields, as the pages show them, and the order a profile lists them in (the digest of a
+# region's list and the list itself are read with the same expressions, so equal digests mean equal lists)
+_INNOVATION_FIELDS = ("coalesce(innovation_id, '') as innovation_id, coalesce(name, '') as name, "
+                      "coalesce(unit, '') as unit, coalesce(form, '') as form, coalesce(kind, '') as kind, "
+                      "coalesce(affair, '') as affair, coalesce(stage, '') as stage, "
+                      "coalesce(counts_in_n, false) as counts_in_n, "
+                      "coalesce(verification_rejected, false) as rejected, "
+                      "coalesce(maturity_score::double, 0) + 0.0 as maturity")  # + 0.0: no −0
+_INNOVATION_ORDER = ("maturity_score desc, innovation_id, name, unit, form, kind, affair, stage, counts_in_n, "
+                     "rejected")  # after the listing order, every field: ties come out the same each time
+_INNOVATION_ROWS = f"select region_code, maturity_score, {_INNOVATION_FIELDS} from read_parquet($p)"  # noqa: S608
+CHART_FIELDS = ("affair", "form", "kind", "stage")  # the national charts count counting innovations by these
+
+
+def innovation_digests(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, str]:
+    """Per region, the sha256 of its innovations as a profile lists them (``load_innovations``), computed in
+    DuckDB: a page whose inputs are unchanged is carried over without its innovations being read."""
+    fields = ", ".join(Innovation._fields)  # one JSON object per innovation (no raw line break), one per line
+    rows = con.execute(f"select region_code, sha256(string_agg(to_json(struct_pack({fields})), chr(10) "  # noqa: S608
+                       f"order by {_INNOVATION_ORDER})) from ({_INNOVATION_ROWS}) group by region_code",
+                       {"p": str(path)}).fetchall()
+    return {str(code): str(digest) for code, digest in rows}
+
+
+def load_innovations(path: Path, codes: Iterable[str] | None = None) -> dict[str, list[Innovation]]:
+    """The innovations of the regions ``codes`` (default: all), in a profile's order."""
+    con = duckdb.connect()
+    try:
+        fields = ", ".join(Innovation._fields)
+        rows = con.execute(f"select region_code, {fields} from ({_INNOVATION_ROWS}) "  # noqa: S608
+                           "where $all or region_code in (select unnest($codes::varchar[])) "
+                           f"order by region_code, {_INNOVATION_ORDER}",
+                           {"p": str(path), "all": codes is None, "codes": list(codes or [])}).fetchall()
+    finally:
+        con.close()
     out: dict[str, list[Innovation]] = defaultdict(list)
     make = Innovation._make
     for row in rows:
         out[row[0]].append(make(row[1:]))
     return dict(out)
+
+
+def _chart_counts(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, dict[str, int]]:
+    """How many counting innovations have each affair, form, kind and stage."""
+    rows = con.execute(f"select {', '.join(CHART_FIELDS)}, count(*) from ({_INNOVATION_ROWS}) "  # noqa: S608
+                       f"where counts_in_n group by all", {"p": str(path)}).fetchall()
+    counts: dict[str, dict[str, int]] = {name: defaultdict(int) for name in CHART_FIELDS}
+    for row in rows:
+        for name, value in zip(CHART_FIELDS, row[:-1], strict=True):
+            counts[name][value] += int(row[-1])
+    return {name: dict(found) for name, found in counts.items()}
 
 
 def _not_counting(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, list[tuple[str, datetime | None]]]:
@@ -200,14 +244,15 @@ def load_release(release_dir: Path, year: int, release: int, method: Methodology
             level_sums[code][row] = float(level_sum)
             attained[code][row] = float(value)
             medians[(level, row)] = float(median or 0)
-        innovations = _innovations(con, release_dir / "innovation_scores.parquet")
+        innovations = release_dir / "innovation_scores.parquet"
+        digests, charts = innovation_digests(con, innovations), _chart_counts(con, innovations)
         not_counting = _not_counting(con, release_dir / "submissions.parquet")
         found = _findings(con, release_dir)
     finally:
         con.close()
     provinces = {r.code: r.name for r in regions if r.level == "provinsi"}
-    return ReleaseData(year, release, regions, dict(level_sums), dict(attained), medians, innovations, found,
-                       not_counting, provinces)
+    return ReleaseData(year, release, regions, dict(level_sums), dict(attained), medians, digests, charts, found,
+                       not_counting, provinces, innovations)
 
 
 def load_history(home: Home, year: int) -> dict[int, list[RegionScore]]:

@@ -73,9 +73,8 @@ def ranking(regions: Iterable[RegionScore], provinces: Mapping[str, str],
     return out
 
 
-def _counted(values: Iterable[str], order: Sequence[str], label: Any = sentence_case,
+def _counted(counts: Mapping[str, int], order: Sequence[str], label: Any = sentence_case,
              by_count: bool = False) -> list[tuple[str, int]]:
-    counts = Counter(values)
     keys = [k for k in order if counts.get(k)] + sorted(k for k in counts if k not in order)
     if by_count:
         keys.sort(key=lambda k: -counts[k])
@@ -83,15 +82,15 @@ def _counted(values: Iterable[str], order: Sequence[str], label: Any = sentence_
 
 
 def innovation_charts(data: ReleaseData, method: Methodology) -> dict[str, Markup]:
-    counting = [i for items in data.innovations.values() for i in items if i.counts_in_n]
+    counts = data.innovation_counts  # counting innovations only
     enum = method.enumerations
     return {
-        "affair": charts.bar_list(_counted((i.affair for i in counting), [a.name for a in method.affairs],
+        "affair": charts.bar_list(_counted(counts.get("affair", {}), [a.name for a in method.affairs],
                                            by_count=True), "fill-bar"),
-        "form": charts.bar_list(_counted((i.form for i in counting), enum.form,
+        "form": charts.bar_list(_counted(counts.get("form", {}), enum.form,
                                          lambda k: FORM_LABEL.get(k, sentence_case(k))), "fill-bar"),
-        "kind": charts.bar_list(_counted((i.kind for i in counting), enum.kind), "fill-bar"),
-        "stage": charts.bar_list(_counted((i.stage for i in counting), enum.stage), "fill-bar"),
+        "kind": charts.bar_list(_counted(counts.get("kind", {}), enum.kind), "fill-bar"),
+        "stage": charts.bar_list(_counted(counts.get("stage", {}), enum.stage), "fill-bar"),
     }
 
 

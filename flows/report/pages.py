@@ -35,24 +35,25 @@ _MARSHAL = 2  # version 3 on marks objects referenced twice, which equal values 
 
 def key_prefix(year: int, method_sha256: str) -> str:
     """What every page of the year depends on besides its inputs: the code, the template engine, the
-    method, and Python (whose ``marshal`` format the digests use)."""
+    method, Python (whose ``marshal`` format the digests use) and DuckDB (which digests the innovations)."""
     return (f"{SCHEMA}|{code_version()}|jinja2 {version('jinja2')}|markupsafe {version('markupsafe')}|"
-            f"python {sys.version}|method {method_sha256}|{year}")
+            f"duckdb {version('duckdb')}|python {sys.version}|method {method_sha256}|{year}")
 
 
 def page_key(prefix: str, inputs: RegionInputs) -> str | None:
     """A digest of a page's inputs; None when some value has no faithful ``repr``, so the page is rendered.
 
-    The innovations and the method rows (plain strings, numbers and booleans, most of the inputs) are
-    digested as ``marshal`` version 2, exact and without the references later versions write for
-    objects that happen to be shared; the rest as its ``repr`` (frozen dataclasses, decimals, dates).
+    The innovations count by their digest (``innovations_digest``, computed in DuckDB from the values
+    the page lists), so they are read only for pages that are rendered. The method rows (plain strings
+    and numbers) are digested as ``marshal`` version 2, exact and without the references later versions
+    write for objects that happen to be shared; the rest as its ``repr`` (frozen dataclasses, decimals,
+    dates).
     """
     text = repr(inputs._replace(innovations=[], rows=()))
     if " object at 0x" in text:
         return None
     digest = hashlib.sha256(f"{prefix}\n{text}\n".encode())
     digest.update(marshal.dumps(inputs.rows, _MARSHAL))
-    digest.update(marshal.dumps([tuple(item) for item in inputs.innovations], _MARSHAL))
     return digest.hexdigest()
 
 

@@ -14,7 +14,14 @@ from markupsafe import Markup
 from flows.feedback import describe_locator
 from flows.methodology import Methodology
 from flows.report import charts
-from flows.report.data import FINDINGS_LISTED, Innovation, RegionFindings, RegionScore, ReleaseData
+from flows.report.data import (
+    FINDINGS_LISTED,
+    Innovation,
+    RegionFindings,
+    RegionScore,
+    ReleaseData,
+    load_innovations,
+)
 from flows.report.fmt import FORM_LABEL, LEVEL_LABEL, STATUS_LABEL, predicate_class, sentence_case, short
 from flows.report.lift import Lift, next_step
 
@@ -50,14 +57,16 @@ class RegionInputs(NamedTuple):
     province: str
     history: tuple[tuple[int, RegionScore, int], ...]  # (year, its row, its level's size), up to this year
     rows: tuple[tuple[str, float, float, float], ...]  # (method row, Σ credited levels, attained, level median)
-    innovations: list[Innovation]
+    innovations_digest: str  # of its innovations as listed (``flows.report.data.innovation_digests``)
+    innovations: list[Innovation]  # read only for a page that is rendered (``with_innovations``)
     not_counting: list[tuple[str, datetime | None]]
     findings: RegionFindings | None
     leader_iid: float | None  # the best IID of the region's level this year (the top band's gap to first)
 
 
 def region_inputs(region: RegionScore, data: ReleaseData, years: YearContext, method: Methodology) -> RegionInputs:
-    """The inputs of one region's page, picked from the release's data (rows in the method's order)."""
+    """The inputs of one region's page, picked from the release's data (rows in the method's order), its
+    innovations by their digest only: ``with_innovations`` reads them for the pages that are rendered."""
     code, level, year = region.code, region.level, data.year
     history = tuple((y, years.by_year[y][code], years.level_sizes.get((y, years.by_year[y][code].level), 0))
                     for y in sorted(years.by_year) if y <= year and code in years.by_year[y])
@@ -65,8 +74,17 @@ def region_inputs(region: RegionScore, data: ReleaseData, years: YearContext, me
     rows = tuple((row.code, sums.get(row.code, 0.0), attained.get(row.code, 0.0), medians.get((level, row.code), 0.0))
                  for row in method.rows)
     return RegionInputs(year, region, data.province_names.get(region.province_code, ""), history, rows,
-                        data.innovations.get(code, []), data.not_counting.get(code, []), data.findings.get(code),
-                        years.leaders.get(level))
+                        data.innovation_digests.get(code, ""), [], data.not_counting.get(code, []),
+                        data.findings.get(code), years.leaders.get(level))
+
+
+def with_innovations(inputs: Mapping[str, RegionInputs], codes: Sequence[str], data: ReleaseData,
+                     ) -> dict[str, RegionInputs]:
+    """The inputs of the regions ``codes`` with their innovations read (one query for all of them)."""
+    if data.innovations_path is None:
+        raise ValueError("the release data does not say where its innovations are")
+    found = load_innovations(data.innovations_path, codes) if codes else {}
+    return {code: inputs[code]._replace(innovations=found.get(code, [])) for code in codes}
 
 
 def region_lift(method: Methodology, inputs: RegionInputs) -> Lift:

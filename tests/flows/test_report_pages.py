@@ -144,3 +144,58 @@ def test_page_digests_are_the_same_in_every_process(two_releases: tuple[Home, li
     assert record is not None
     assert found[0] == found[1] == {code: key for code, (key, _) in record.pages.items()}
     assert None not in found[0].values()
+
+
+INNOVATION_TABLE = (  # the innovation_scores columns the report reads, two regions
+    "select * from (values "
+    "('35.15', 'SDA-1', 'Sehat', 'Dinkes', 'digital', 'pelayanan publik', 'kesehatan', 'penerapan', true, false, "
+    "  12.5::decimal(18,4)), "
+    "('35.15', 'SDA-2', 'Cerdas', 'Disdik', 'non digital', 'tata kelola pemerintahan', 'pendidikan', 'uji coba', "
+    "  false, true, 30::decimal(18,4)), "
+    "('35.78', 'SBY-1', 'Suroboyo', 'Bappeda', 'digital', 'pelayanan publik', 'sosial', 'inisiatif', true, false, "
+    "  null)) t(region_code, innovation_id, name, unit, kind, form, affair, stage, counts_in_n, "
+    "verification_rejected, maturity_score)")
+INNOVATION_CHANGES = {  # one change to each field a page shows, on SDA-1
+    "innovation_id": "'SDA-1b'", "name": "'Sehat!'", "unit": "'Dinkes Kab'", "form": "'inovasi daerah lainnya'",
+    "kind": "'non digital'", "affair": "'sosial'", "stage": "'inisiatif'", "counts_in_n": "false",
+    "verification_rejected": "true", "maturity_score": "12.25::decimal(18,4)",
+}
+
+
+def _innovations_file(folder: Path, change: tuple[str, str] | None = None) -> Path:
+    import duckdb
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "innovation_scores.parquet"
+    select = INNOVATION_TABLE
+    if change is not None:
+        column, value = change
+        select = (f"select * replace (case when innovation_id = 'SDA-1' then {value} else {column} end "
+                  f"as {column}) from ({INNOVATION_TABLE})")
+    duckdb.connect().execute(f"copy ({select}) to $path (format parquet)", {"path": str(path)})
+    return path
+
+
+def test_every_field_of_an_innovation_reaches_its_regions_digest(tmp_path: Path) -> None:
+    import duckdb
+
+    from flows.report.data import Innovation, innovation_digests, load_innovations
+
+    base = _innovations_file(tmp_path / "base")
+    con = duckdb.connect()
+    digests = innovation_digests(con, base)
+    listed = load_innovations(base)
+    assert set(digests) == set(listed) == {"35.15", "35.78"}
+    # a profile's order: the highest maturity first; a missing score is 0, a missing text empty
+    assert [i.innovation_id for i in listed["35.15"]] == ["SDA-2", "SDA-1"]
+    assert listed["35.78"] == [Innovation("SBY-1", "Suroboyo", "Bappeda", "pelayanan publik", "digital", "sosial",
+                                          "inisiatif", True, False, 0.0)]
+    assert load_innovations(base, ["35.78"]) == {"35.78": listed["35.78"]}
+    assert load_innovations(base, []) == {}
+    for column, value in INNOVATION_CHANGES.items():
+        changed = _innovations_file(tmp_path / column, (column, value))
+        after = innovation_digests(con, changed)
+        assert after["35.15"] != digests["35.15"], column  # the region whose innovation changed
+        assert after["35.78"] == digests["35.78"], column  # and no other
+        assert load_innovations(changed)["35.15"] != listed["35.15"], column
+    assert innovation_digests(con, _innovations_file(tmp_path / "again")) == digests  # same rows, same digest
