@@ -130,6 +130,14 @@ def verification_columns(text_: str) -> tuple[int, dict[str, list[str | None]]]:
     return len(rows), columns
 
 
+def _each(convert: Callable[[Any], Any], values: list[str | None]) -> list[Any]:
+    """``convert`` of every value, worked out once per distinct value: a verification column repeats
+    a few hundred region codes, some 40 indicators, three decisions and four levels over its rows
+    (``convert`` is a pure function of a string)."""
+    done = {value: convert(value) for value in set(values)}
+    return [done[value] for value in values]
+
+
 def _read_verification(raw_year: Path, first_file_id: int) -> tuple[pa.Table, list[tuple[str, str, int]]]:
     """Rows of every ``verification/*.csv``; returns the table and (file, sha256, bytes) per CSV. A row's
     locator is ``line N``, N counting from 2 for the first row after the header, empty rows skipped."""
@@ -141,18 +149,18 @@ def _read_verification(raw_year: Path, first_file_id: int) -> tuple[pa.Table, li
         rel = path.relative_to(raw_year).as_posix()
         files.append((rel, hashlib.sha256(data).hexdigest(), len(data)))
         count, found = verification_columns(data.decode("utf-8-sig", errors="replace"))
-        levels = [text(v) for v in found["verified_level"]]
+        levels = _each(text, found["verified_level"])
         rows["record_id"].extend(range(record_id, record_id + count))
         rows["file_id"].extend([file_id] * count)
         rows["source_file"].extend([rel] * count)
         rows["locator"].extend([f"line {line}" for line in range(2, count + 2)])
-        rows["region_code"].extend([text(v) for v in found["region_code"]])
-        rows["innovation_id"].extend([text(v) for v in found["innovation_id"]])
-        rows["indicator"].extend([code_text(v) for v in found["indicator"]])
-        rows["decision"].extend([enum_text(v) for v in found["decision"]])
-        rows["verified_level"].extend([whole_number(level) for level in levels])
+        rows["region_code"].extend(_each(text, found["region_code"]))
+        rows["innovation_id"].extend(_each(text, found["innovation_id"]))
+        rows["indicator"].extend(_each(code_text, found["indicator"]))
+        rows["decision"].extend(_each(enum_text, found["decision"]))
+        rows["verified_level"].extend(_each(whole_number, levels))
         rows["verified_level_raw"].extend(levels)
-        rows["note"].extend([text(v) for v in found["note"]])
+        rows["note"].extend(_each(text, found["note"]))
         record_id += count
     return pa.Table.from_pydict(rows, schema=VERIFICATION_SCHEMA), files
 

@@ -99,6 +99,30 @@ def test_verification_csv_columns_are_what_dictreader_reads(text: str) -> None:
         assert columns[name] == [row.get(name) for row in expected], name
 
 
+@pytest.mark.parametrize("text", CSV_CASES)
+def test_verification_rows_convert_each_value_as_written(text: str, tmp_path: Path) -> None:
+    """The converted columns (each distinct value converted once) equal a conversion value by value."""
+    from flows.ingest import _read_verification, verification_columns
+    from flows.landing import code_text, enum_text, whole_number
+    from flows.landing import text as as_text
+
+    raw = tmp_path / "raw"
+    (raw / "verification").mkdir(parents=True)
+    (raw / "verification" / "v.csv").write_text(text + text, encoding="utf-8")  # every value twice
+    table, _ = _read_verification(raw, 7)
+    _, columns = verification_columns(text + text)
+    got = table.to_pydict()
+    levels = [as_text(v) for v in columns["verified_level"]]
+    assert got["region_code"] == [as_text(v) for v in columns["region_code"]]
+    assert got["innovation_id"] == [as_text(v) for v in columns["innovation_id"]]
+    assert got["indicator"] == [code_text(v) for v in columns["indicator"]]
+    assert got["decision"] == [enum_text(v) for v in columns["decision"]]
+    assert got["verified_level_raw"] == levels
+    assert got["verified_level"] == [whole_number(v) for v in levels]
+    assert got["note"] == [as_text(v) for v in columns["note"]]
+    assert set(got["file_id"]) <= {7}
+
+
 def test_landing_is_the_same_whatever_the_chunks(tmp_path: Path) -> None:
     """Record ids (and the ids answers and evidence point to) do not depend on how files are chunked
     and committed: one file per chunk, with the ids carried from chunk to chunk, or all in one."""
