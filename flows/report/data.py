@@ -90,8 +90,8 @@ class ReleaseData:
     innovation_counts: dict[str, dict[str, int]]  # affair, form, kind, stage → value → counting innovations
     findings: dict[str, RegionFindings]
     not_counting: dict[str, list[tuple[str, datetime | None]]]  # region → (status, submitted_at) of others
+    innovations_path: Path  # where ``load_innovations`` reads a region's innovations
     province_names: dict[str, str] = field(default_factory=dict)
-    innovations_path: Path | None = None  # where ``load_innovations`` reads a region's innovations
 
     def by_code(self) -> dict[str, RegionScore]:
         return {r.code: r for r in self.regions}
@@ -252,7 +252,7 @@ def load_release(release_dir: Path, year: int, release: int, method: Methodology
         con.close()
     provinces = {r.code: r.name for r in regions if r.level == "provinsi"}
     return ReleaseData(year, release, regions, dict(level_sums), dict(attained), medians, digests, charts, found,
-                       not_counting, provinces, innovations)
+                       not_counting, innovations, provinces)
 
 
 def load_history(home: Home, year: int) -> dict[int, list[RegionScore]]:

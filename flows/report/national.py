@@ -85,12 +85,12 @@ def innovation_charts(data: ReleaseData, method: Methodology) -> dict[str, Marku
     counts = data.innovation_counts  # counting innovations only
     enum = method.enumerations
     return {
-        "affair": charts.bar_list(_counted(counts.get("affair", {}), [a.name for a in method.affairs],
+        "affair": charts.bar_list(_counted(counts["affair"], [a.name for a in method.affairs],
                                            by_count=True), "fill-bar"),
-        "form": charts.bar_list(_counted(counts.get("form", {}), enum.form,
+        "form": charts.bar_list(_counted(counts["form"], enum.form,
                                          lambda k: FORM_LABEL.get(k, sentence_case(k))), "fill-bar"),
-        "kind": charts.bar_list(_counted(counts.get("kind", {}), enum.kind), "fill-bar"),
-        "stage": charts.bar_list(_counted(counts.get("stage", {}), enum.stage), "fill-bar"),
+        "kind": charts.bar_list(_counted(counts["kind"], enum.kind), "fill-bar"),
+        "stage": charts.bar_list(_counted(counts["stage"], enum.stage), "fill-bar"),
     }
 
 

@@ -81,8 +81,6 @@ def region_inputs(region: RegionScore, data: ReleaseData, years: YearContext, me
 def with_innovations(inputs: Mapping[str, RegionInputs], codes: Sequence[str], data: ReleaseData,
                      ) -> dict[str, RegionInputs]:
     """The inputs of the regions ``codes`` with their innovations read (one query for all of them)."""
-    if data.innovations_path is None:
-        raise ValueError("the release data does not say where its innovations are")
     found = load_innovations(data.innovations_path, codes) if codes else {}
     return {code: inputs[code]._replace(innovations=found.get(code, [])) for code in codes}
 
