@@ -321,6 +321,33 @@ def console_without_tracebacks() -> None:
             handler.setFormatter(_WithoutTraceback(handler.formatter))
 
 
+HEARTBEAT_SETTINGS = ("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "PREFECT_RUNNER_HEARTBEAT_FREQUENCY")
+
+
+@contextmanager
+def no_heartbeats_on_a_temporary_server() -> Iterator[None]:
+    """Flows run inside this send no heartbeats when their server is a temporary one.
+
+    Prefect (3.9, as installed here) has every flow run send a heartbeat event every 180 s from a thread, so that a
+    server can mark a run whose process died as crashed. The thread sleeps in steps of 1 s and the
+    flow waits for it as it ends: up to 1 s at the end of every run, 1.0 s of an empty flow's 1.1 s.
+    A temporary server (the one :mod:`flows.tempserver` starts, or Prefect's own when no API URL is
+    configured) stops with the run's process, so no one can ever read those heartbeats. With a
+    configured server they are sent as Prefect's settings say, and a frequency set in the environment
+    is always obeyed.
+    """
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, get_current_settings, temporary_settings
+
+    from flows import tempserver
+
+    temporary = tempserver.serving() or not get_current_settings().api.url
+    if not temporary or any(name in os.environ for name in HEARTBEAT_SETTINGS):
+        yield
+        return
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
+
+
 def run_annual(task_runner: str = "default", dask_address: str | None = None, **parameters: Any) -> dict[str, Any]:
     """Run the annual flow with ``parameters`` on the chosen task runner."""
     from flows import tempserver
@@ -328,5 +355,5 @@ def run_annual(task_runner: str = "default", dask_address: str | None = None, **
     flow_on_runner = annual_flow(task_runner, dask_address)
     _prefetch_validation(parameters)
     tempserver.ready()  # a temporary server started early (flows.tempserver), if any
-    with _local_workers_share_api(task_runner, dask_address):
+    with no_heartbeats_on_a_temporary_server(), _local_workers_share_api(task_runner, dask_address):
         return dict(flow_on_runner(**parameters))

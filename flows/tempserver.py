@@ -171,6 +171,11 @@ def start_early(will_validate: Callable[[], bool] | None = None) -> bool:
     return True
 
 
+def serving() -> bool:
+    """Whether this process started the temporary server the run uses (:func:`start_early`)."""
+    return _EARLY is not None and _EARLY.serving
+
+
 def ready() -> None:
     """Wait until a server from :func:`start_early` answers (no-op without one)."""
     early = _EARLY

@@ -91,3 +91,46 @@ def test_a_server_that_dies_is_reported_in_one_line(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(tempserver, "_EARLY", tempserver.EarlyServer(1, dead, serving=True))
     with pytest.raises(tempserver.EarlyServerError, match=r"did not start \(it exited with status 3\); run again"):
         tempserver.ready()
+
+
+def _heartbeat_in_a_flow() -> int | None:
+    """The heartbeat frequency a flow run sees (the flow engine reads it as the run starts)."""
+    from prefect import flow
+    from prefect.settings import get_current_settings
+
+    @flow(name="heartbeat-probe")
+    def probe() -> int | None:
+        return get_current_settings().flows.heartbeat_frequency
+
+    return probe()
+
+
+def test_flows_on_a_temporary_server_send_no_heartbeats(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Prefect's heartbeat thread costs up to 1 s at the end of every flow run, for a server that stops
+    with the run: off there, on (as Prefect's settings say) with a configured server, and a frequency
+    set in the environment always wins."""
+    from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+
+    from flows.annual import no_heartbeats_on_a_temporary_server
+
+    for name in ("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "PREFECT_RUNNER_HEARTBEAT_FREQUENCY"):
+        monkeypatch.delenv(name, raising=False)
+    default = get_current_settings().flows.heartbeat_frequency
+    assert default is not None  # Prefect's default sends them (180 s)
+    monkeypatch.setattr(tempserver, "_EARLY", None)
+    assert get_current_settings().api.url is None  # the tests' flows run on Prefect's own temporary server
+    with no_heartbeats_on_a_temporary_server():
+        assert _heartbeat_in_a_flow() is None
+    assert get_current_settings().flows.heartbeat_frequency == default  # only inside
+    with temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:4299/api"}):
+        with no_heartbeats_on_a_temporary_server():  # a configured server: as configured
+            assert get_current_settings().flows.heartbeat_frequency == default
+        early = subprocess.Popen([sys.executable, "-c", "pass"])
+        early.wait()
+        monkeypatch.setattr(tempserver, "_EARLY", tempserver.EarlyServer(4299, early, serving=True))
+        with no_heartbeats_on_a_temporary_server():  # the URL is the early temporary server's
+            assert get_current_settings().flows.heartbeat_frequency is None
+    monkeypatch.setattr(tempserver, "_EARLY", None)
+    monkeypatch.setenv("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "60")
+    with no_heartbeats_on_a_temporary_server():  # set by the user: left alone
+        assert get_current_settings().flows.heartbeat_frequency == default
