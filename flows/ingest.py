@@ -291,8 +291,12 @@ def remember_stamps(con: duckdb.DuckDBPyConnection, raw_year: Path, started_ns: 
             rows["source_file"].append(rel)
             rows["stamp"].append(file_stamp(st))
             rows["sha256"].append(sha)
-    stamps = pa.table(rows, schema=pa.schema([(n, pa.string()) for n in rows]))  # noqa: F841 - read by DuckDB
-    con.execute("create or replace table landing_file_stamps as select * from stamps")
+    # bound as lists, not an Arrow table: pyarrow would import pandas (~0.3 s) to build it from Python
+    # values, in a no-change run that needs pandas nowhere else
+    con.execute("create or replace table landing_file_stamps "
+                "(source_file varchar, stamp varchar, sha256 varchar)")
+    con.execute("insert into landing_file_stamps select unnest($source_file::varchar[]), "
+                "unnest($stamp::varchar[]), unnest($sha256::varchar[])", rows)
     return len(rows["stamp"])
 
 

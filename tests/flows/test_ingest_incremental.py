@@ -214,3 +214,30 @@ def test_files_changed_just_before_an_ingest_are_hashed_again(tmp_path: Path,
     hashed = _hashed_files(monkeypatch)
     assert pipeline.ingest(home, YEAR)["files_parsed"] == 0
     assert hashed == ["35.78.json"]
+
+
+def test_a_run_with_nothing_changed_imports_neither_pandas_nor_great_expectations(tmp_path: Path) -> None:
+    """A no-change re-run reads stamps and states only: pandas (~0.3 s to import, once pulled in by
+    pyarrow building the stamps table from Python values) and GX (~2 s) stay out of its process."""
+    import subprocess
+    import sys
+
+    home = _home(tmp_path)
+    for stage in ("ingest", "validate", "transform"):
+        getattr(pipeline, stage)(home, YEAR)
+    pipeline.publish(home, YEAR, {"run_id": "first"})
+    code = ("import json, sys\n"
+            "from pathlib import Path\n"
+            "from flows import pipeline\n"
+            "from flows.settings import Home\n"
+            f"home = Home(Path({str(home.root)!r}))\n"
+            f"done = [pipeline.ingest(home, {YEAR})['skipped'], pipeline.validate(home, {YEAR})['skipped'],\n"
+            f"        pipeline.transform(home, {YEAR})['skipped'],\n"
+            f"        pipeline.publish(home, {YEAR}, {{'run_id': 'again'}})['published']]\n"
+            "heavy = [m for m in ('pandas', 'great_expectations', 'openpyxl') if m in sys.modules]\n"
+            "print(json.dumps([done, heavy]))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[2])
+    done, heavy = json.loads(out.stdout.strip().splitlines()[-1])
+    assert done == [True, True, True, False]  # nothing was redone, nothing published
+    assert heavy == []
