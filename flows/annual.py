@@ -328,9 +328,10 @@ HEARTBEAT_SETTINGS = ("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "PREFECT_RUNNER_HEART
 def no_heartbeats_on_a_temporary_server() -> Iterator[None]:
     """Flows run inside this send no heartbeats when their server is a temporary one.
 
-    Prefect (3.9, as installed here) has every flow run send a heartbeat event every 180 s from a thread, so that a
-    server can mark a run whose process died as crashed. The thread sleeps in steps of 1 s and the
-    flow waits for it as it ends: up to 1 s at the end of every run, 1.0 s of an empty flow's 1.1 s.
+    Prefect (3.9, as installed here) has every flow run send a heartbeat event every 180 s from a
+    thread, so that a server can mark a run whose process died as crashed. The thread sleeps in steps
+    of 1 s and the flow waits for it as it ends: up to 1 s at the end of every run, 1.0 s of an empty
+    flow's 1.1 s.
     A temporary server (the one :mod:`flows.tempserver` starts, or Prefect's own when no API URL is
     configured) stops with the run's process, so no one can ever read those heartbeats. With a
     configured server they are sent as Prefect's settings say, and a frequency set in the environment
