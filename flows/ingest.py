@@ -475,7 +475,7 @@ def ingest_year(home: Home, year: int, con: duckdb.DuckDBPyConnection,
         with transaction(con):
             remember_stamps(con, raw_year, started_ns)
         return finish_ingest(home, year, con, len(to_read), len(drop),
-                             verification.result() if verification is not None else None)
+                             verification.result() if verification is not None else None, next_file)
 
 
 def _verification_unchanged(con: duckdb.DuckDBPyConnection, raw_year: Path, first_file_id: int) -> bool:
@@ -497,11 +497,10 @@ def _verification_unchanged(con: duckdb.DuckDBPyConnection, raw_year: Path, firs
 
 
 def finish_ingest(home: Home, year: int, con: duckdb.DuckDBPyConnection, parsed: int, dropped: int,
-                  read: tuple[pa.Table, list[tuple[str, str, int]]] | None) -> IngestSummary:
-    """The verification CSVs ``read`` (None: unchanged, kept), the private operator export and the
-    summary, after the files are in."""
+                  read: tuple[pa.Table, list[tuple[str, str, int]]] | None, next_file: int) -> IngestSummary:
+    """The verification CSVs ``read`` (None: unchanged, kept; numbered from file id ``next_file``, after
+    the submission files), the private operator export and the summary, after the files are in."""
     if read is not None:
-        next_file = int(con.execute("select coalesce(max(file_id) + 1, 0) from landing_files").fetchall()[0][0])
         verification, vfiles = read  # noqa: RUF059 - read by DuckDB
         con.execute("delete from landing_verification")
         con.execute("insert into landing_verification select * from verification")

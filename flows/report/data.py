@@ -164,15 +164,15 @@ def innovation_digests(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, 
     return {str(code): str(digest) for code, digest in rows}
 
 
-def load_innovations(path: Path, codes: Iterable[str] | None = None) -> dict[str, list[Innovation]]:
-    """The innovations of the regions ``codes`` (default: all), in a profile's order."""
+def load_innovations(path: Path, codes: Iterable[str]) -> dict[str, list[Innovation]]:
+    """The innovations of the regions ``codes``, in a profile's order (a region without any is left out)."""
     con = duckdb.connect()
     try:
         fields = ", ".join(Innovation._fields)
         rows = con.execute(f"select region_code, {fields} from ({_INNOVATION_ROWS}) "  # noqa: S608
-                           "where $all or region_code in (select unnest($codes::varchar[])) "
+                           "where region_code in (select unnest($codes::varchar[])) "
                            f"order by region_code, {_INNOVATION_ORDER}",
-                           {"p": str(path), "all": codes is None, "codes": list(codes or [])}).fetchall()
+                           {"p": str(path), "codes": list(codes)}).fetchall()
     finally:
         con.close()
     out: dict[str, list[Innovation]] = defaultdict(list)

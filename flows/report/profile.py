@@ -81,7 +81,7 @@ def region_inputs(region: RegionScore, data: ReleaseData, years: YearContext, me
 def with_innovations(inputs: Mapping[str, RegionInputs], codes: Sequence[str], data: ReleaseData,
                      ) -> dict[str, RegionInputs]:
     """The inputs of the regions ``codes`` with their innovations read (one query for all of them)."""
-    found = load_innovations(data.innovations_path, codes) if codes else {}
+    found = load_innovations(data.innovations_path, codes) if codes else {}  # none to render: no query
     return {code: inputs[code]._replace(innovations=found.get(code, [])) for code in codes}
 
 
