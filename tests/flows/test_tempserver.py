@@ -77,12 +77,45 @@ def test_a_server_in_the_profile_is_used_and_the_launcher_exits(monkeypatch: pyt
     monkeypatch.delitem(sys.modules, "prefect")
     from expectations import prefetch
 
-    calls: list[str] = []  # the GX import started beside the check hides SQLAlchemy from GX: it must end
-    monkeypatch.setattr(prefetch, "start", lambda: calls.append("start") or True)  # before Prefect imports it
-    monkeypatch.setattr(prefetch, "wait", lambda: calls.append("wait"))
+    calls: list[str] = []  # with a running server there is no idle core: validation imports GX itself
+    monkeypatch.setattr(prefetch, "start", lambda: calls.append("start") or True)
     assert tempserver.start_early(lambda: True) is False
-    assert calls == ["start", "wait"]
+    assert calls == []
     assert "PREFECT_API_URL" not in os.environ and tempserver._EARLY is None
+
+
+class _Launched:
+    """Stands in for the launched process, alive."""
+
+    def poll(self) -> int | None:
+        return None
+
+
+def test_great_expectations_starts_importing_when_the_run_waits_for_the_server(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run that will validate imports GX on a thread from ``ready`` on, once its own imports are done:
+    not beside them in ``start_early`` (it took the interpreter from them, and a core from the server)."""
+    from expectations import prefetch
+
+    calls: list[str] = []
+    monkeypatch.setattr(prefetch, "start", lambda: calls.append("start") or True)
+    monkeypatch.setenv("PREFECT_API_URL", "")  # recorded, so that what start_early sets is undone
+    monkeypatch.delenv("PREFECT_API_URL")
+    for validates, expected in ((True, ["start"]), (False, [])):
+        calls.clear()
+        early = tempserver.EarlyServer(4299, _Launched())  # type: ignore[arg-type]
+        monkeypatch.setattr(early, "verdict", lambda timeout: tempserver.SERVING)
+        monkeypatch.setattr(early, "healthy", lambda timeout: True)
+        monkeypatch.setattr(tempserver, "_EARLY", None)
+        monkeypatch.setattr(tempserver, "spawn", lambda early=early: early)
+        assert tempserver.start_early(lambda validates=validates: validates) is True
+        assert os.environ["PREFECT_API_URL"] == "http://127.0.0.1:4299/api"
+        assert calls == []  # not while the run imports Prefect and the flow
+        monkeypatch.setattr(tempserver, "_EARLY", early)
+        tempserver.ready()
+        tempserver.ready()
+        assert calls == expected  # once
+        del os.environ["PREFECT_API_URL"]
 
 
 def test_a_server_that_dies_is_reported_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
