@@ -36,7 +36,7 @@ from flows.report.profile import (
     region_lift,
     with_innovations,
 )
-from flows.report.render import render_to, template
+from flows.report.render import cache_templates, render_to, template
 from flows.settings import Home
 
 
@@ -74,6 +74,7 @@ def build_release_report(release_dir: Path, home: Home, year: int, release: int,
     latest releases; write it into ``out_dir`` (default: the release folder itself, whose pages are then
     recorded for the next release to carry over). ``carry_over=False`` renders every page."""
     started = time.perf_counter()
+    cache_templates(home.work_db(year).parent / ".report-templates")
     loaded = for_year(year)
     method = loaded.method
     data = load_release(release_dir, year, release, method)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
+from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, Template
+from jinja2.bccache import Bucket
 from markupsafe import Markup
 
 from flows.report.fmt import LEVEL_LABEL, integer, num, predicate_class, short, signed
@@ -22,6 +24,27 @@ def environment() -> Environment:
                        level=lambda lv: LEVEL_LABEL.get(lv, lv))
     env.globals["css"] = Markup((TEMPLATES / "style.css").read_text(encoding="utf-8"))
     return env
+
+
+class _KeptTemplates(FileSystemBytecodeCache):
+    """Jinja's cache of compiled templates in a folder, where a file that cannot be written (a read-only
+    or removed folder) is only not kept: the template is compiled as without a cache."""
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+def cache_templates(directory: Path) -> None:
+    """Keep the compiled templates in ``directory`` (made if missing) for the next process that builds
+    a report: compiling them takes ~0.05 s, loading them ~0.002 s. Jinja compiles a template again when
+    its source or Python's version changed, and writes each file atomically."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        environment().bytecode_cache = None
+        return
+    environment().bytecode_cache = _KeptTemplates(str(directory))
 
 
 def template(name: str) -> Template:

@@ -10,11 +10,13 @@ import shutil
 import struct
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import openpyxl
 import pytest
 from factory import answers, innovation, score, submission, write_home
+from jinja2 import Environment
 from report_browser import chromium_path, visit
 from report_pages import Page, number
 
@@ -24,6 +26,7 @@ from flows.report import ReportSummary, build_release_report
 from flows.report.cli import ReportError, report_command
 from flows.report.data import Innovation
 from flows.report.lift import next_step
+from flows.report.render import environment
 from flows.settings import Home
 from flows.versioning import sha256_file
 
@@ -214,6 +217,39 @@ def test_report_command_rebuilds_outside_the_release(built: tuple[Home, Path, Re
     os.chmod(staging, 0o755)
     built_in_place = build_release_report(staging, home, 2024, 2)
     assert built_in_place.index == staging / "report" / "index.html" and (staging / "coaching.csv").is_file()
+
+
+def test_compiled_templates_are_kept_and_give_the_same_pages(built: tuple[Home, Path, ReportSummary],
+                                                              tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The next process that builds a report loads the templates compiled by the one before (from
+    ``warehouse/work/.report-templates``) instead of compiling them again: the pages are the same."""
+    home, release, summary = built
+    kept = home.work_db(2024).parent / ".report-templates"
+    assert len(list(kept.glob("*.cache"))) >= 5
+    compiled: list[str] = []
+    compile_source = Environment.compile
+
+    def counting(self: Environment, source: Any, name: str | None = None, *args: Any, **kwargs: Any) -> Any:
+        compiled.append(str(name))
+        return compile_source(self, source, name, *args, **kwargs)
+
+    monkeypatch.setattr(Environment, "compile", counting)
+    environment.cache_clear()  # as in a new process
+    try:
+        again = build_release_report(release, home, 2024, 1, out_dir=tmp_path / "again")
+        assert compiled == []
+        first = sorted(p.relative_to(summary.index.parent) for p in summary.index.parent.rglob("*.html"))
+        assert first == sorted(p.relative_to(again.index.parent) for p in again.index.parent.rglob("*.html"))
+        for rel in first:
+            assert (again.index.parent / rel).read_bytes() == (summary.index.parent / rel).read_bytes(), rel
+        shutil.rmtree(kept)  # a cache that can no longer be written to: compiled as without one
+        kept.write_text("not a folder", encoding="utf-8")
+        environment.cache_clear()
+        third = build_release_report(release, home, 2024, 1, out_dir=tmp_path / "third")
+        assert compiled and (third.index.read_bytes() == summary.index.read_bytes())
+    finally:
+        kept.unlink(missing_ok=True)
+        environment.cache_clear()
 
 
 def _png_size(path: Path) -> tuple[int, int]:
