@@ -182,7 +182,12 @@ def test_gx_is_imported_early_only_beside_a_temporary_server(home: Home, monkeyp
     from flows.annual import _prefetch_validation
 
     calls: list[dict[str, Any]] = []
-    monkeypatch.setattr(prefetch, "start", lambda **options: calls.append(options) or True)
+
+    def start(**options: Any) -> bool:
+        calls.append(options)
+        return True
+
+    monkeypatch.setattr(prefetch, "start", start)
     parameters = {"year": YEAR, "home": str(home.root)}
     with temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:4200/api"}):
         _prefetch_validation(parameters)  # a running server: no idle core to import on

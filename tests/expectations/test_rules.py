@@ -117,7 +117,7 @@ CASES: dict[str, tuple[str, Any, str, str, str, bool]] = {
     "evidence_too_long": ("36.02", _set(lambda s: _spd(s, "1"), evidence=["a" * 3000 + ".pdf"]), "EVD002", "reject",
                           "$.spd[0].evidence[0]", False),
 }
-VERIFICATION_CASES = {
+VERIFICATION_CASES: dict[str, tuple[dict[str, Any], str]] = {
     "unknown_decision": ({"region_code": "33.01", "innovation_id": "33.01-A", "indicator": "16", "decision": "tolak",
                           "verified_level": "", "note": ""}, "VER001"),
     "adjust_without_level": ({"region_code": "33.01", "innovation_id": "33.01-A", "indicator": "17",

@@ -152,9 +152,11 @@ def _open(pipe: _Pipe, html: Path, png: Path, size: tuple[int, int], full: bool,
     target = pipe.send("Target.createTarget", {"url": "about:blank"})["targetId"]
     session = pipe.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
     width, height = size
-    for method, params in (("Runtime.enable", {}), ("Log.enable", {}), ("Network.enable", {}), ("Page.enable", {}),
-                           ("Emulation.setDeviceMetricsOverride",
-                            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})):
+    setup: list[tuple[str, dict[str, Any]]] = [
+        ("Runtime.enable", {}), ("Log.enable", {}), ("Network.enable", {}), ("Page.enable", {}),
+        ("Emulation.setDeviceMetricsOverride",
+         {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})]
+    for method, params in setup:
         pipe.send(method, params, session)
     pipe.events.clear()
     pipe.send("Page.navigate", {"url": url}, session, timeout)
@@ -162,12 +164,12 @@ def _open(pipe: _Pipe, html: Path, png: Path, size: tuple[int, int], full: bool,
     pipe.drain(0.5)
     result = PageVisit(url)
     _collect(result, pipe.events, session)
-    params: dict[str, Any] = {"format": "png"}
+    shot: dict[str, Any] = {"format": "png"}
     if full:
         metrics = pipe.send("Page.getLayoutMetrics", {}, session)["cssContentSize"]
-        params.update(captureBeyondViewport=True,
-                      clip={"x": 0, "y": 0, "width": width, "height": min(metrics["height"], 16000), "scale": 1})
-    data = pipe.send("Page.captureScreenshot", params, session, timeout)["data"]
+        shot.update(captureBeyondViewport=True,
+                    clip={"x": 0, "y": 0, "width": width, "height": min(metrics["height"], 16000), "scale": 1})
+    data = pipe.send("Page.captureScreenshot", shot, session, timeout)["data"]
     png.write_bytes(base64.b64decode(data))
     result.screenshot = png
     result.title = str(pipe.send("Runtime.evaluate", {"expression": "document.title", "returnByValue": True},

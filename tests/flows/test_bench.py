@@ -178,8 +178,15 @@ def test_the_full_run_is_repeated_from_a_fresh_home_and_its_median_used(tmp_path
         wall = next(walls)
         return wall, {"stage_seconds": {"ingest": wall / 3}, "peak_rss_tree_mb": 1000 + wall, "records": {}}
 
-    timings = measure(3, lambda: log.append("empty") or 7.0, run, lambda: log.append("resubmit") or "11",
-                      reset=lambda: log.append("reset"))
+    def empty() -> float:
+        log.append("empty")
+        return 7.0
+
+    def resubmit() -> str:
+        log.append("resubmit")
+        return "11"
+
+    timings = measure(3, empty, run, resubmit, reset=lambda: log.append("reset"))
     assert log[:9] == ["empty", "empty", "run", "reset", "empty", "run", "reset", "empty", "run"]
     assert log.count("reset") == 3 - 1 and log[9:] == ["empty", "run"] * 3 + ["resubmit", "empty", "run"] * 3
     assert [w for w, _ in timings.full_runs] == [27.0, 24.0, 31.0]

@@ -510,8 +510,8 @@ def test_verification_lowers_existing_answers_of_the_counting_submission(defecti
                 level = min(level, value_level(rows[answer["indicator"]], answer["value"]))
             assert 0 <= int(d["verified_level"]) < level
     sid_answers = sum(len(i["sid"]) for _, doc in counting.values() for i in doc["innovations"])
-    innovations = sum(len(doc["innovations"]) for _, doc in counting.values())
+    innovation_count = sum(len(doc["innovations"]) for _, doc in counting.values())
     sid_adjusts = sum(1 for d in decisions if d["decision"] == "adjust" and d["innovation_id"])
     assert 0.05 <= sid_adjusts / sid_answers <= 0.11
-    assert 0.005 <= tally["reject"] / innovations <= 0.03
+    assert 0.005 <= tally["reject"] / innovation_count <= 0.03
     assert tally["accept"] > 0

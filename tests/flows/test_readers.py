@@ -76,8 +76,8 @@ def test_deep_nesting_is_refused_as_before() -> None:
     assert caught.value.rule == "FIL008"
 
 
-ODD_VALUES = [None, "", "  ", "3", " 3 ", "3.0", "tiga", 3, 3.0, 3.5, -0.0, True, False, 2**63, 1e309, float("nan"),
-              "1,5", " Sid 03 ", "SID_03", "sid 03", {"a": 1}, [1, 2], "\u00a0x\u00a0", "é"]
+ODD_VALUES: list[Any] = [None, "", "  ", "3", " 3 ", "3.0", "tiga", 3, 3.0, 3.5, -0.0, True, False, 2**63, 1e309,
+                         float("nan"), "1,5", " Sid 03 ", "SID_03", "sid 03", {"a": 1}, [1, 2], "\u00a0x\u00a0", "é"]
 
 
 def test_bulk_answer_rows_equal_the_general_conversions() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
@@ -78,10 +79,19 @@ def test_a_server_in_the_profile_is_used_and_the_launcher_exits(monkeypatch: pyt
     from expectations import prefetch
 
     calls: list[str] = []  # with a running server there is no idle core: validation imports GX itself
-    monkeypatch.setattr(prefetch, "start", lambda: calls.append("start") or True)
+    monkeypatch.setattr(prefetch, "start", lambda: _record(calls, "start"))
     assert tempserver.start_early(lambda: True) is False
     assert calls == []
     assert "PREFECT_API_URL" not in os.environ and tempserver._EARLY is None
+
+
+def _record(calls: list[str], call: str) -> bool:
+    calls.append(call)
+    return True
+
+
+def _same(early: tempserver.EarlyServer) -> tempserver.EarlyServer:
+    return early
 
 
 class _Launched:
@@ -98,7 +108,7 @@ def test_great_expectations_starts_importing_when_the_run_waits_for_the_server(
     from expectations import prefetch
 
     calls: list[str] = []
-    monkeypatch.setattr(prefetch, "start", lambda: calls.append("start") or True)
+    monkeypatch.setattr(prefetch, "start", lambda: _record(calls, "start"))
     monkeypatch.setenv("PREFECT_API_URL", "")  # recorded, so that what start_early sets is undone
     monkeypatch.delenv("PREFECT_API_URL")
     for validates, expected in ((True, ["start"]), (False, [])):
@@ -107,8 +117,8 @@ def test_great_expectations_starts_importing_when_the_run_waits_for_the_server(
         monkeypatch.setattr(early, "verdict", lambda timeout: tempserver.SERVING)
         monkeypatch.setattr(early, "healthy", lambda timeout: True)
         monkeypatch.setattr(tempserver, "_EARLY", None)
-        monkeypatch.setattr(tempserver, "spawn", lambda early=early: early)
-        assert tempserver.start_early(lambda validates=validates: validates) is True
+        monkeypatch.setattr(tempserver, "spawn", functools.partial(_same, early))
+        assert tempserver.start_early(functools.partial(bool, validates)) is True
         assert os.environ["PREFECT_API_URL"] == "http://127.0.0.1:4299/api"
         assert calls == []  # not while the run imports Prefect and the flow
         monkeypatch.setattr(tempserver, "_EARLY", early)
@@ -158,7 +168,7 @@ def test_flows_on_a_temporary_server_send_no_heartbeats(monkeypatch: pytest.Monk
     with temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:4299/api"}):
         with no_heartbeats_on_a_temporary_server():  # a configured server: as configured
             assert get_current_settings().flows.heartbeat_frequency == default
-        early = subprocess.Popen([sys.executable, "-c", "pass"])
+        early = subprocess.Popen([sys.executable, "-c", "pass"], text=True)
         early.wait()
         monkeypatch.setattr(tempserver, "_EARLY", tempserver.EarlyServer(4299, early, serving=True))
         with no_heartbeats_on_a_temporary_server():  # the URL is the early temporary server's

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from factory import BASIC, innovation, region, score, submission, write_home
 
@@ -69,7 +70,7 @@ def test_value_level_evidence_and_verification(tmp_path: Path) -> None:
     k1["35"].update(level=3)                              # 4 × 3 = 12
     k2 = {a["indicator"]: a for a in sub["innovations"][1]["sid"]}
     k2["31"].update(level=3)                              # rejected innovation: 0, still counts in n
-    verification = [
+    verification: list[dict[str, Any]] = [
         {"region_code": "35.78", "innovation_id": "", "indicator": "1", "decision": "adjust", "verified_level": 1,
          "note": "hanya misi"},
         {"region_code": "35.78", "innovation_id": "K-1", "indicator": "16", "decision": "adjust",
