@@ -66,6 +66,36 @@ def test_resubmission_publishes_next_release_and_diff_names_the_region(home: Hom
     assert "35.15-correction.json" in {i["file"] for i in manifest["inputs"]}
 
 
+def test_manifests_are_parsed_once_and_again_when_they_change(home: Home, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A publish scans the releases several times; each manifest is parsed once while its file is
+    unchanged, and again after it changed (or is gone)."""
+    import flows.releases as releases
+
+    _run(home)
+    parsed: list[str] = []
+    loads = json.loads
+
+    def counting(text: str | bytes) -> object:
+        parsed.append(str(text)[:20])
+        return loads(text)
+
+    monkeypatch.setattr(releases, "_MANIFESTS", {})
+    monkeypatch.setattr(releases.json, "loads", counting)
+    first = release_dirs(home, YEAR)
+    assert len(parsed) == 1 and [r.number for r in first] == [1]
+    assert release_dirs(home, YEAR)[0].manifest == first[0].manifest and len(parsed) == 1
+    assert [r.number for r in releases.all_releases(home)] == [1] and len(parsed) == 1
+    manifest = home.published_year(YEAR) / "release=1" / "manifest.json"
+    os.chmod(manifest, 0o644)
+    changed = {**first[0].manifest, "run_id": "changed"}
+    manifest.write_text(json.dumps(changed), encoding="utf-8")
+    assert release_dirs(home, YEAR)[0].manifest["run_id"] == "changed" and len(parsed) == 2
+    manifest.write_text("not json", encoding="utf-8")
+    assert release_dirs(home, YEAR) == []
+    manifest.unlink()
+    assert release_dirs(home, YEAR) == []
+
+
 def test_removed_file_is_dropped_from_landing(home: Home) -> None:
     _run(home)
     (home.raw_year(YEAR) / "35.01.json").unlink()
