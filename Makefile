@@ -17,10 +17,13 @@ $(BIN)/python:
 
 # --compile-bytecode: uv does not write .pyc files by default (pip does), and where PYTHONDONTWRITEBYTECODE
 # is set (this machine) Python never caches them either, so every start compiled every module it
-# imported: `import great_expectations` took 7.6 s instead of 3.5 s, `import prefect` 2.3 s instead of 1.2 s
+# imported: `import great_expectations` took 7.6 s instead of 3.5 s, `import prefect` 2.3 s instead of 1.2 s.
+# The project's own modules (an editable install) are compiled too: 8,500 lines, ~0.06 s in every process
+# that imports them all. A module edited afterwards is compiled again as it is imported, as before.
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -e '.[test]' \
 		|| $(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m compileall -q flows expectations transforms
 	touch $(STAMP)
 
 install: $(STAMP)
