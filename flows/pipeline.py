@@ -207,31 +207,33 @@ def transform_params(year: int) -> dict[str, Any]:
 
 
 # What the scores of one submission file depend on besides year-wide inputs: its content, its status
-# (counting, superseded, late), its region and which of its records validation rejected.
+# (counting, superseded, late), its region, which of its records validation rejected, and the accepted
+# verification decisions of its region (what stg_verification gives the scoring models for it).
 FILE_FINGERPRINTS = """
 with rejected as (
     select file_id, count(*) as n, sum(hash(record_type, record_id, rule)) as h from rejected_records group by all
+),
+decisions as (
+    select region_code, count(*) as n, sum(hash(innovation_id, indicator, innovation_rejected, level_cap)) as h
+    from ({stg_verification}) group by all
 )
 select f.file_id,
-       hash(f.sha256, f.error_rule, s.record_id, s.status, s.region_code, coalesce(r.n, 0), coalesce(r.h, 0))
+       hash(f.sha256, f.error_rule, s.record_id, s.status, s.region_code, coalesce(r.n, 0), coalesce(r.h, 0),
+            coalesce(d.n, 0), coalesce(d.h, 0))
 from landing_files f
 left join submission_status s using (file_id)
 left join rejected r using (file_id)
+left join decisions d on d.region_code = s.region_code
 """
 SCORED_STATE_DDL = ("create table if not exists transform_files (file_id bigint, fingerprint ubigint)",
                     "create table if not exists transform_year (key varchar)")
 
 
-def year_wide_key(con: duckdb.DuckDBPyConnection, year: int) -> str:
-    """What every file's scores depend on: method, region master, code, the model parameters and the
-    verification decisions as validated. While it is unchanged, a run need only score changed files."""
-    verification = con.execute(
-        "select (select count(*) || ':' || coalesce(sum(hash(v)), 0) "
-        " from (select * exclude (file_id) from landing_verification) v), "  # its id moves as submissions come
-        "(select count(*) || ':' || coalesce(sum(hash(record_id, rule, severity)), 0) from validation_failures "
-        " where suite = 'verification')").fetchall()[0]
-    return hashlib.sha256(json.dumps([validation_key(year), transform_params(year), list(verification)],
-                                     default=str).encode()).hexdigest()
+def year_wide_key(year: int) -> str:
+    """What every file's scores depend on: method, region master, code and the model parameters. While it
+    is unchanged, a run need only score the files whose fingerprint changed (a verification decision
+    acts on its own region's files only: it is part of their fingerprints)."""
+    return hashlib.sha256(json.dumps([validation_key(year), transform_params(year)], default=str).encode()).hexdigest()
 
 
 def _transform_scope(con: duckdb.DuckDBPyConnection, year_key: str) -> tuple[list[int] | None, list[tuple[int, int]]]:
@@ -240,7 +242,10 @@ def _transform_scope(con: duckdb.DuckDBPyConnection, year_key: str) -> tuple[lis
     year-wide key; its record is dropped before the tables change, so an interrupted run rebuilds."""
     for ddl in SCORED_STATE_DDL:
         con.execute(ddl)
-    now = [(int(f), int(h)) for f, h in con.execute(FILE_FINGERPRINTS).fetchall()]
+    from transforms.runner import model_select
+
+    fingerprints = FILE_FINGERPRINTS.replace("{stg_verification}", model_select("staging/stg_verification"))
+    now = [(int(f), int(h)) for f, h in con.execute(fingerprints).fetchall()]
     before_key = con.execute("select key from transform_year").fetchall()
     if before_key != [(year_key,)]:
         return None, now
@@ -261,8 +266,9 @@ def _remember_scored(con: duckdb.DuckDBPyConnection, year_key: str | None, files
 def transform(home: Home, year: int, force: bool = False) -> dict[str, Any]:
     """Run the SQL models and check reconciliation; skipped when validation's inputs did not change.
 
-    When only some submission files changed (and nothing year-wide: method, code, verification), only
-    their rows are scored again (see transforms.runner); ``force`` scores everything.
+    When only some submission files changed, or the verification decisions of some regions (and nothing
+    year-wide: method, region master, code), only the rows of those files and regions' files are scored
+    again (see transforms.runner); ``force`` scores everything.
     """
     from flows.publish import content_hashes
     from transforms.runner import run_models
@@ -272,7 +278,7 @@ def transform(home: Home, year: int, force: bool = False) -> dict[str, Any]:
         state = _state(con, "transform")
         if not force and state is not None and state[0] == key:
             return {**state[1], "skipped": True}
-        year_key = year_wide_key(con, year)
+        year_key = year_wide_key(year)
         scope, fingerprints = _transform_scope(con, year_key)
         if force:
             scope = None

@@ -10,9 +10,8 @@ ids of the files whose records changed) treats it, as dbt's ``materialized`` doe
   rows of the files in scope are deleted and computed again, the others are kept. Such a table has
   no row order in the work database (not even after a full build): its final ``order by`` is the
   order of its published file (:func:`model_order`);
-- ``-- year-wide``: depends only on year-wide inputs (the verification decisions), which an
-  incremental run has unchanged: kept as it is;
-- no configuration: rebuilt in every run (small tables: submissions, SPD answers, region scores).
+- no configuration: rebuilt in every run (small tables: submissions, SPD answers, the verification
+  decisions, region scores).
 
 ``in_scope(file_id)`` is true for every file in a full run and for the files in scope in an
 incremental one; a model uses it where the filter on its output would not reach its inputs.
@@ -49,7 +48,6 @@ MODELS: tuple[str, ...] = (
 )
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 _INCREMENTAL = re.compile(r"-- incremental: ([a-z_]+)\s*$")
-_YEAR_WIDE = re.compile(r"-- year-wide\s*$")
 _COMMENT = re.compile(r"--[^\n]*")
 
 
@@ -69,13 +67,15 @@ _FINAL_ORDER = re.compile(r"\norder by ([^;()]+)$", re.I)
 
 
 def model_config(sql: str) -> tuple[str, str | None]:
-    """How an incremental run treats a model: ``("incremental", key column)``, ``("year-wide", None)``
-    or ``("table", None)`` (always rebuilt)."""
-    first = sql.split("\n", 1)[0]
-    incremental = _INCREMENTAL.match(first)
-    if incremental:
-        return "incremental", incremental.group(1)
-    return ("year-wide", None) if _YEAR_WIDE.match(first) else ("table", None)
+    """How an incremental run treats a model: ``("incremental", key column)`` or ``("table", None)``
+    (always rebuilt)."""
+    incremental = _INCREMENTAL.match(sql.split("\n", 1)[0])
+    return ("incremental", incremental.group(1)) if incremental else ("table", None)
+
+
+def model_select(model: str) -> str:
+    """A model's SELECT without comments and without its final ``order by`` (``staging/stg_verification``)."""
+    return _split((TRANSFORMS / f"{model}.sql").read_text(encoding="utf-8"))[0]
 
 
 def _split(sql: str) -> tuple[str, str | None]:
@@ -131,7 +131,7 @@ def run_model(con: duckdb.DuckDBPyConnection, model: str, params: Mapping[str, A
 def run_models(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any],
                models: tuple[str, ...] = MODELS, scope: list[int] | None = None) -> dict[str, int]:
     """Build every model (``scope=None``), or only what the files ``scope`` changed (see the module
-    docstring): the caller vouches that nothing year-wide changed since the tables were built."""
+    docstring): the caller vouches that the files outside ``scope`` would be scored as they were."""
     from flows.faults import pause_point
 
     con.execute("create or replace temp table transform_scope (file_id bigint)")
@@ -144,12 +144,10 @@ def run_models(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any],
     for model in models:
         path = TRANSFORMS / f"{model}.sql"
         kind, key = model_config(path.read_text(encoding="utf-8"))
-        if scope is None or kind == "table":
+        if scope is None or kind == "table" or key is None:
             counts[path.stem] = materialise(con, path, params, sort=kind != "incremental")
-        elif kind == "incremental" and key is not None:
+        else:
             counts[path.stem] = update_incremental(con, path, params, key)
-        else:  # year-wide: unchanged
-            counts[path.stem] = int(con.execute(f"select count(*) from {path.stem}").fetchall()[0][0])  # noqa: S608
         pause_point(f"transform:after-{path.stem}")
     return counts
 

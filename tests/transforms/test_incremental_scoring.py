@@ -91,21 +91,51 @@ def test_only_changed_files_are_scored_again_with_the_same_result(tmp_path: Path
         con.close()
 
 
-def test_year_wide_changes_and_force_score_everything(tmp_path: Path) -> None:
+def _capped(home: Home, region: str) -> int:
+    con = duckdb.connect(str(home.work_db(YEAR)), read_only=True)
+    try:
+        return int(con.execute("select count(*) from indicator_scores where region_code = ? "
+                               "and credit_reason like 'capped by verification%'", [region]).fetchall()[0][0])
+    finally:
+        con.close()
+
+
+def test_verification_decisions_score_their_region_again_and_year_wide_changes_everything(tmp_path: Path) -> None:
     home = _home(tmp_path / "home")
     _run(home)
-    # another verification decision changes scores across files: everything is scored again
     verification = home.raw_year(YEAR) / "verification" / "verification.csv"
+    # another decision acts on 33.02's answers only: its file is scored again, the others are kept
     verification.write_text(verification.read_text() + "33.02,33.02-A,,reject,,salah\n")
-    assert (_run(home)["files_scored"], pipeline.transform(home, YEAR)["skipped"]) == (4, True)
+    assert (_run(home)["files_scored"], pipeline.transform(home, YEAR)["skipped"]) == (1, True)
     _assert_same_as_scratch(home, tmp_path)
+    c = json.loads((home.raw_year(YEAR) / "c.json").read_text())
+    answer = next(a for a in c["innovations"][0]["sid"] if a["level"] >= 2)
+    verification.write_text(verification.read_text()
+                            + f"33.03,33.03-A,{answer['indicator']},adjust,{answer['level'] - 1},lebih rendah\n")
+    assert _run(home)["files_scored"] == 1
+    _assert_same_as_scratch(home, tmp_path)
+    assert _capped(home, "33.03") == 1
+    # 33.03 resubmits with that answer below the decision's level: the adjust would now raise it
+    # (VER003), so the decision no longer applies; only 33.03's files are scored again
+    answer["level"] = answer["level"] - 2
+    (home.raw_year(YEAR) / "c2.json").write_text(json.dumps({**c, "submitted_at": f"{YEAR}-07-03T10:00:00+07:00"}))
+    result = _run(home)
+    assert (result["files_scored"], result["incremental"]) == (2, True)
+    _assert_same_as_scratch(home, tmp_path)
+    con = duckdb.connect(str(home.work_db(YEAR)), read_only=True)
+    try:
+        assert con.execute("select count(*) from validation_failures where suite = 'verification' "
+                           "and rule = 'VER003'").fetchall() == [(1,)]
+    finally:
+        con.close()
+    assert _capped(home, "33.03") == 0
     forced = pipeline.transform(home, YEAR, force=True)
-    assert (forced["files_scored"], forced["incremental"]) == (4, False)
+    assert (forced["files_scored"], forced["incremental"]) == (5, False)
     # a full re-ingest numbers the records again: nothing built from the old numbers is kept
     (home.raw_year(YEAR) / "e.json").write_text(json.dumps(submission("33.05", spd_total=25)))
     pipeline.ingest(home, YEAR, force=True)
     after = _run(home)
-    assert (after["files_scored"], after["incremental"]) == (5, False)
+    assert (after["files_scored"], after["incremental"]) == (6, False)
     _assert_same_as_scratch(home, tmp_path)
 
 
