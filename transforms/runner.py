@@ -10,8 +10,10 @@ ids of the files whose records changed) treats it, as dbt's ``materialized`` doe
   rows of the files in scope are deleted and computed again, the others are kept. Such a table has
   no row order in the work database (not even after a full build): its final ``order by`` is the
   order of its published file (:func:`model_order`);
-- no configuration: rebuilt in every run (small tables: submissions, SPD answers, the verification
-  decisions, region scores).
+- ``-- year-wide``: built from year-wide inputs (the verification decisions), when they changed,
+  before a run works out which files to score again (``flows.pipeline``); kept as it is by an
+  incremental run;
+- no configuration: rebuilt in every run (small tables: submissions, SPD answers, region scores).
 
 ``in_scope(file_id)`` is true for every file in a full run and for the files in scope in an
 incremental one; a model uses it where the filter on its output would not reach its inputs.
@@ -48,6 +50,7 @@ MODELS: tuple[str, ...] = (
 )
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 _INCREMENTAL = re.compile(r"-- incremental: ([a-z_]+)\s*$")
+_YEAR_WIDE = re.compile(r"-- year-wide\s*$")
 _COMMENT = re.compile(r"--[^\n]*")
 
 
@@ -67,15 +70,13 @@ _FINAL_ORDER = re.compile(r"\norder by ([^;()]+)$", re.I)
 
 
 def model_config(sql: str) -> tuple[str, str | None]:
-    """How an incremental run treats a model: ``("incremental", key column)`` or ``("table", None)``
-    (always rebuilt)."""
-    incremental = _INCREMENTAL.match(sql.split("\n", 1)[0])
-    return ("incremental", incremental.group(1)) if incremental else ("table", None)
-
-
-def model_select(model: str) -> str:
-    """A model's SELECT without comments and without its final ``order by`` (``staging/stg_verification``)."""
-    return _split((TRANSFORMS / f"{model}.sql").read_text(encoding="utf-8"))[0]
+    """How an incremental run treats a model: ``("incremental", key column)``, ``("year-wide", None)``
+    or ``("table", None)`` (always rebuilt)."""
+    first = sql.split("\n", 1)[0]
+    incremental = _INCREMENTAL.match(first)
+    if incremental:
+        return "incremental", incremental.group(1)
+    return ("year-wide", None) if _YEAR_WIDE.match(first) else ("table", None)
 
 
 def _split(sql: str) -> tuple[str, str | None]:
@@ -129,9 +130,11 @@ def run_model(con: duckdb.DuckDBPyConnection, model: str, params: Mapping[str, A
 
 
 def run_models(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any],
-               models: tuple[str, ...] = MODELS, scope: list[int] | None = None) -> dict[str, int]:
+               models: tuple[str, ...] = MODELS, scope: list[int] | None = None,
+               built: tuple[str, ...] = ()) -> dict[str, int]:
     """Build every model (``scope=None``), or only what the files ``scope`` changed (see the module
-    docstring): the caller vouches that the files outside ``scope`` would be scored as they were."""
+    docstring): the caller vouches that the files outside ``scope`` would be scored as they were, and
+    that the ``built`` year-wide models are current."""
     from flows.faults import pause_point
 
     con.execute("create or replace temp table transform_scope (file_id bigint)")
@@ -144,10 +147,12 @@ def run_models(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any],
     for model in models:
         path = TRANSFORMS / f"{model}.sql"
         kind, key = model_config(path.read_text(encoding="utf-8"))
-        if scope is None or kind == "table" or key is None:
+        if (scope is None and model not in built) or kind == "table":
             counts[path.stem] = materialise(con, path, params, sort=kind != "incremental")
-        else:
+        elif kind == "incremental" and key is not None:
             counts[path.stem] = update_incremental(con, path, params, key)
+        else:  # year-wide, kept or built before the scope was worked out
+            counts[path.stem] = int(con.execute(f"select count(*) from {path.stem}").fetchall()[0][0])  # noqa: S608
         pause_point(f"transform:after-{path.stem}")
     return counts
 

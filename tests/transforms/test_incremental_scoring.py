@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -100,13 +101,29 @@ def _capped(home: Home, region: str) -> int:
         con.close()
 
 
-def test_verification_decisions_score_their_region_again_and_year_wide_changes_everything(tmp_path: Path) -> None:
+def test_verification_decisions_score_their_region_again_and_year_wide_changes_everything(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import transforms.runner as runner
+
+    built: list[str] = []
+    materialise = runner.materialise
+
+    def recording(con: duckdb.DuckDBPyConnection, path: Path, *args: Any, **kwargs: Any) -> int:
+        built.append(path.stem)
+        return materialise(con, path, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "materialise", recording)
     home = _home(tmp_path / "home")
     _run(home)
+    assert built.count("stg_verification") == 1  # built once, before the files' fingerprints
+    (home.raw_year(YEAR) / "e.json").write_text(json.dumps(submission("33.05", spd_total=25)))
+    built.clear()
+    assert _run(home)["files_scored"] == 1 and "stg_verification" not in built  # decisions unchanged: kept
     verification = home.raw_year(YEAR) / "verification" / "verification.csv"
     # another decision acts on 33.02's answers only: its file is scored again, the others are kept
     verification.write_text(verification.read_text() + "33.02,33.02-A,,reject,,salah\n")
     assert (_run(home)["files_scored"], pipeline.transform(home, YEAR)["skipped"]) == (1, True)
+    assert built.count("stg_verification") == 1
     _assert_same_as_scratch(home, tmp_path)
     c = json.loads((home.raw_year(YEAR) / "c.json").read_text())
     answer = next(a for a in c["innovations"][0]["sid"] if a["level"] >= 2)
@@ -130,12 +147,12 @@ def test_verification_decisions_score_their_region_again_and_year_wide_changes_e
         con.close()
     assert _capped(home, "33.03") == 0
     forced = pipeline.transform(home, YEAR, force=True)
-    assert (forced["files_scored"], forced["incremental"]) == (5, False)
+    assert (forced["files_scored"], forced["incremental"]) == (6, False)
     # a full re-ingest numbers the records again: nothing built from the old numbers is kept
-    (home.raw_year(YEAR) / "e.json").write_text(json.dumps(submission("33.05", spd_total=25)))
+    (home.raw_year(YEAR) / "f.json").write_text(json.dumps(submission("33.06", spd_total=25)))
     pipeline.ingest(home, YEAR, force=True)
     after = _run(home)
-    assert (after["files_scored"], after["incremental"]) == (6, False)
+    assert (after["files_scored"], after["incremental"]) == (7, False)
     _assert_same_as_scratch(home, tmp_path)
 
 
