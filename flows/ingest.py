@@ -98,10 +98,24 @@ VERIFICATION_FILES_SCHEMA = pa.schema([("source_file", pa.string()), ("sha256", 
                                        ("first_file_id", pa.int64())])
 
 
+# Long free text, an innovation's narratives, is stored with zstd: compressing them with DuckDB's default
+# for text (dictionary and FSST) took ~0.7 s of the 0.9 s checkpoint at the end of a national year's
+# ingest, and zstd ~0.2 s (scale 10: the checkpoint 8.8 s -> 4.9 s); the work database is 65 MB
+# instead of 102 MB, and validation reads the texts no slower.
+ZSTD_COLUMNS: dict[str, tuple[str, ...]] = {"innovations": ("design", "goal", "benefit", "result")}
+
+
 def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
     for name, schema in [*SCHEMAS.items(), ("verification", VERIFICATION_SCHEMA)]:
         empty = schema.empty_table()  # noqa: F841 - read by DuckDB's replacement scan
         con.execute(f"create or replace table landing_{name} as select * from empty")  # noqa: S608
+        zstd = ZSTD_COLUMNS.get(name, ())
+        if zstd:  # the same columns and types, some of them compressed with zstd
+            columns = con.execute("select column_name, data_type from duckdb_columns() where schema_name = 'main' "
+                                  "and table_name = ? order by column_index", [f"landing_{name}"]).fetchall()
+            ddl = ", ".join(f'"{column}" {kind}' + (" using compression zstd" if column in zstd else "")
+                            for column, kind in columns)
+            con.execute(f"create or replace table landing_{name} ({ddl})")
     # with landing_verification empty, its CSVs must be read again: the list of those read goes too
     files = VERIFICATION_FILES_SCHEMA.empty_table()  # noqa: F841 - read by DuckDB's replacement scan
     con.execute("create or replace table landing_verification_files as select * from files")
@@ -446,6 +460,11 @@ def ingest_year(home: Home, year: int, con: duckdb.DuckDBPyConnection,
     # commits only write the log meanwhile; one checkpoint follows (a checkpoint per commit rewrote the
     # tables' metadata each time: 13 s more at scale 10). A killed run's log is replayed on the next open.
     con.execute("set checkpoint_threshold = ?", [CHECKPOINT_THRESHOLD])
+    # DuckDB inserts on one thread while chunks come in: the parse workers have the cores, and a second
+    # thread cost the run process more CPU than it saved (scale 10: ingest 59-61 s -> 54-55 s, the run
+    # process's CPU 48-52 s -> 40-41 s; scale 1: 7.1-7.2 s -> 6.7-7.0 s). The checkpoint has them all again.
+    threads = con.execute("select current_setting('threads')").fetchall()[0][0]
+    con.execute("set threads = 1")
     try:
         with transaction(con):
             offsets = next_record_ids(con)
@@ -462,6 +481,7 @@ def ingest_year(home: Home, year: int, con: duckdb.DuckDBPyConnection,
                     progress(done, len(to_read))
     finally:
         con.execute("reset checkpoint_threshold")
+        con.execute("set threads = ?", [threads])
     next_file = int(con.execute("select coalesce(max(file_id) + 1, 0) from landing_files").fetchall()[0][0])
     with ThreadPoolExecutor(1, thread_name_prefix="verification") as pool:
         # changed verification CSVs are read on a thread while DuckDB checkpoints (which lets go of

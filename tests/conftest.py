@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -10,6 +12,9 @@ from pathlib import Path
 # One Prefect home per test process: under pytest-xdist (make test) each worker has its own SQLite
 # database and its own temporary server, so the workers never share a Prefect backend.
 _PREFECT_HOME = tempfile.mkdtemp(prefix=f"iid-prefect-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-")
+# removed when the test process exits: registered before Prefect is imported, so it runs after Prefect's
+# own exit handlers have stopped its temporary server (exit handlers run last registered, first run)
+atexit.register(shutil.rmtree, _PREFECT_HOME, ignore_errors=True)
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
 os.environ.pop("PREFECT_API_URL", None)
 os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "180"
