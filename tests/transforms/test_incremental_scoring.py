@@ -174,3 +174,47 @@ def test_an_interrupted_scoring_is_rebuilt_from_scratch(tmp_path: Path, monkeypa
     monkeypatch.undo()
     assert pipeline.transform(home, YEAR)["files_scored"] == 5  # not trusted: built again
     _assert_same_as_scratch(home, tmp_path)
+
+
+def _unaccounted(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
+    """Per file: (records scored, records unaccounted for) as reconciliation_files counts them now."""
+    from transforms.runner import TRANSFORMS, materialise
+
+    con.execute("create or replace temp macro in_scope(f) as true")
+    materialise(con, TRANSFORMS / "marts" / "reconciliation_files.sql", pipeline.transform_params(YEAR))
+    return {str(f): (int(s), int(u)) for f, s, u in con.execute(
+        "select source_file, records_scored, records_unaccounted from reconciliation_files").fetchall()}
+
+
+@pytest.mark.parametrize("kind", ["submission", "spd_answer", "sid_answer", "innovation"])
+def test_a_record_missing_from_the_scored_tables_is_unaccounted_for_with_its_evidence(
+        tmp_path: Path, kind: str) -> None:
+    """Each kind of record is looked up among the outputs of its own kind; a piece of evidence counts as
+    scored with the answer it belongs to, so an answer that went missing takes its evidence with it."""
+    home = _home(tmp_path / "home")
+    _run(home)
+    con = duckdb.connect(str(home.work_db(YEAR)))
+    try:
+        before = _unaccounted(con)
+        assert all(u == 0 for _, u in before.values())
+        if kind == "submission":  # a counting submission no longer counting: only the submission record
+            con.execute("update stg_submissions set status = 'gone' where source_file = 'b.json'")
+            lost = 1
+        elif kind == "innovation":
+            con.execute("delete from innovation_scores where innovation_id = '33.02-A'")
+            lost = 1
+        else:
+            part = kind.split("_")[0]
+            answer = con.execute("select record_id from indicator_scores where part = ? and source_file = 'b.json' "
+                                 "order by record_id limit 1", [part]).fetchall()[0][0]
+            evidence = con.execute("select count(*) from landing_evidence where answer_table = ? "
+                                   "and answer_record_id = ?", [f"{part}_answers", answer]).fetchall()[0][0]
+            assert evidence > 0
+            con.execute("delete from indicator_scores where part = ? and record_id = ?", [part, answer])
+            lost = 1 + evidence
+        after = _unaccounted(con)
+    finally:
+        con.close()
+    scored, _ = before["b.json"]
+    assert after["b.json"] == (scored - lost, lost)
+    assert {f: v for f, v in after.items() if f != "b.json"} == {f: v for f, v in before.items() if f != "b.json"}

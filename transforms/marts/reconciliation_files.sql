@@ -3,41 +3,48 @@
 -- "Scored" means found in the scored tables; a record of a counting submission found nowhere is
 -- unaccounted for, which unbalances its file and stops the run before publishing. A record and
 -- everything made from it share its file: in_scope(file_id) limits an incremental run to its files.
-with records as (
-    select * from (
-        select file_id, 'submission' as record_type, record_id from landing_submissions
-        union all select file_id, 'spd_answer', record_id from landing_spd_answers
-        union all select file_id, 'innovation', record_id from landing_innovations
-        union all select file_id, 'sid_answer', record_id from landing_sid_answers
-        union all select file_id, 'evidence', record_id from landing_evidence
-    ) where in_scope(file_id)
-),
-scored_answers as (
-    select case part when 'spd' then 'spd_answers' else 'sid_answers' end as answer_table, record_id
-    from indicator_scores
-    where in_scope(file_id)
-),
-outputs as (
-    select 'submission' as record_type, submission_record_id as record_id from stg_submissions
-    where status = 'counting' and in_scope(file_id)
-    union all select case part when 'spd' then 'spd_answer' else 'sid_answer' end, record_id from indicator_scores
-    where in_scope(file_id)
-    union all select 'innovation', record_id from innovation_scores where in_scope(file_id)
-    union all select 'evidence', e.record_id
-    from landing_evidence e
-    join scored_answers a on a.answer_table = e.answer_table and a.record_id = e.answer_record_id
-    where in_scope(e.file_id)
+-- Each record type is looked up among its own kind's rejections and outputs by record id alone.
+with rejected as (select record_type, record_id from rejected_records),
+scored_spd as (select record_id from indicator_scores where part = 'spd' and in_scope(file_id)),
+scored_sid as (select record_id from indicator_scores where part = 'sid' and in_scope(file_id)),
+records as (
+    select file_id,
+           record_id in (select record_id from rejected where record_type = 'submission') as quarantined,
+           record_id in (select submission_record_id from stg_submissions
+                         where status = 'counting' and in_scope(file_id)) as scored
+    from landing_submissions where in_scope(file_id)
+    union all
+    select file_id,
+           record_id in (select record_id from rejected where record_type = 'spd_answer'),
+           record_id in (select record_id from scored_spd)
+    from landing_spd_answers where in_scope(file_id)
+    union all
+    select file_id,
+           record_id in (select record_id from rejected where record_type = 'innovation'),
+           record_id in (select record_id from innovation_scores where in_scope(file_id))
+    from landing_innovations where in_scope(file_id)
+    union all
+    select file_id,
+           record_id in (select record_id from rejected where record_type = 'sid_answer'),
+           record_id in (select record_id from scored_sid)
+    from landing_sid_answers where in_scope(file_id)
+    union all
+    -- a piece of evidence is scored with the answer it belongs to
+    select file_id,
+           record_id in (select record_id from rejected where record_type = 'evidence'),
+           case answer_table when 'spd_answers' then answer_record_id in (select record_id from scored_spd)
+                             when 'sid_answers' then answer_record_id in (select record_id from scored_sid)
+                             else false end
+    from landing_evidence where in_scope(file_id)
 ),
 classified as (
     select r.file_id,
-           case when q.record_id is not null then 'quarantined'
-                when s.status = 'counting' and o.record_id is not null then 'scored'
+           case when r.quarantined then 'quarantined'
+                when s.status = 'counting' and r.scored then 'scored'
                 when s.status = 'counting' then 'unaccounted'
                 else s.status end as outcome
     from records r
-    left join rejected_records q on q.record_type = r.record_type and q.record_id = r.record_id
     left join submission_status s on s.file_id = r.file_id
-    left join outputs o on o.record_type = r.record_type and o.record_id = r.record_id
 ),
 per_file as (
     select f.file_id, f.source_file, f.sha256, f.format,
