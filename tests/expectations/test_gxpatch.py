@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -151,3 +152,73 @@ def test_data_docs_templates_are_compiled_once_and_kept_between_runs(tmp_path: P
     for rel in pages:
         if rel.parts[0] == "validations":
             assert page(again / rel) == page(first / rel), rel
+
+
+def test_row_condition_filter_is_replaced_for_the_installed_gx(expectations: list[Any]) -> None:
+    """Fails when a GX release changes ``_apply_row_condition_filter``: compare it with
+    :func:`gxpatch.filter_once`'s use of it, then update its sha256 (or drop the replacement)."""
+    from great_expectations.execution_engine.pandas_execution_engine import PandasExecutionEngine
+
+    assert gxpatch.apply()
+    original = PandasExecutionEngine._gx_original_apply_row_condition_filter  # type: ignore[attr-defined]
+    assert gxpatch.source_sha256(original) == gxpatch.KNOWN_FILTER_SOURCE
+    assert PandasExecutionEngine._apply_row_condition_filter is not original
+
+
+def test_each_row_condition_filters_a_frame_once_with_the_same_results(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every record suite on the frames of a defective year: the same failures and GX results with the
+    kept filters as with GX's own, and each condition applied once per frame instead of once per metric."""
+    import duckdb
+    from great_expectations.execution_engine.pandas_execution_engine import PandasExecutionEngine
+
+    from expectations import stage
+    from expectations.validate import failures_of, suite_parameters
+    from flows import pipeline
+    from flows.generator import generate_year
+    from flows.methodology import for_year
+    from flows.settings import Home
+
+    home = Home.resolve(tmp_path)
+    generate_year(home, 2024, seed=11, scale=0.03, defect_rate=0.5)
+    pipeline.ingest(home, 2024)
+    pipeline.validate(home, 2024)  # the reference tables the frames join
+    con = duckdb.connect(str(home.work_db(2024)), read_only=True)
+    regions = [(c, bool(a)) for c, a in con.execute("select code, autonomous from regions").fetchall()]
+    params = suite_parameters(for_year(2024).method, 2024, regions)
+    files = [f for (f,) in con.execute("select file_id from landing_files").fetchall()]
+    runner = suite_runner()
+    original = PandasExecutionEngine._gx_original_apply_row_condition_filter  # type: ignore[attr-defined]
+    calls: list[int] = []
+
+    def counted(*args: Any) -> Any:
+        calls.append(1)
+        return original(*args)
+
+    def outcome(name: str, frame: Any) -> tuple[Any, str]:
+        import pandas as pd
+
+        frame = frame.copy()
+        frame.index = pd.Index(frame["record_id"].to_numpy())
+        result = runner.validate(name, frame, params)
+        failures = failures_of(name, result, frame).to_pylist()
+        text = json.dumps(result.to_json_dict(), sort_keys=True, default=str)
+        return failures, re.sub(r'"id": "[0-9a-f-]+"|"ge_load_time": "[0-9TZ.]+"', "", text)  # per run
+
+    conditioned = 0
+    for name in stage.RECORD_SUITES:
+        conditions = sum("row_condition" in e["kwargs"] for e in load_suite_json(name)["expectations"])
+        for _, frame in stage.frame_chunks(con, name, None, files=files):
+            calls.clear()
+            monkeypatch.setattr(gxpatch, "_filtered", gxpatch._Filtered())
+            monkeypatch.setattr(PandasExecutionEngine, "_apply_row_condition_filter", gxpatch.filter_once(counted))
+            kept = outcome(name, frame)
+            once = len(calls)
+            calls.clear()
+            monkeypatch.setattr(PandasExecutionEngine, "_apply_row_condition_filter", counted)
+            assert outcome(name, frame) == kept, name
+            assert once == conditions, (name, once, conditions)
+            assert len(calls) > once or conditions == 0, name
+            conditioned += conditions
+    con.close()
+    assert conditioned >= 5
