@@ -40,6 +40,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import logging
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -144,8 +145,9 @@ def plain_json(original: Any) -> Any:
     return convert
 
 
-class _Filtered:
-    """The rows each row condition kept of one frame (the frame being validated)."""
+class _Filtered(threading.local):
+    """The rows each row condition kept of one frame (the frame being validated), per thread: a Dask
+    worker may validate two chunks of a suite at once on two threads."""
 
     def __init__(self) -> None:
         self.frame: Any = None

@@ -222,3 +222,25 @@ def test_each_row_condition_filters_a_frame_once_with_the_same_results(tmp_path:
             conditioned += conditions
     con.close()
     assert conditioned >= 5
+
+
+def test_the_kept_rows_are_per_thread() -> None:
+    """Two threads validating the same suite on different frames each get the rows of their own frame."""
+    import threading
+
+    calls: list[str] = []
+
+    def original(self: Any, data: Any, row_condition: Any, domain_kwargs: dict[str, Any]) -> Any:
+        calls.append(data)
+        return f"rows of {data}"
+
+    kept = gxpatch.filter_once(original)
+    first = kept(None, "frame A", "level > 0", {})
+    seen: list[Any] = []
+    other = threading.Thread(target=lambda: seen.append(kept(None, "frame B", "level > 0", {})))
+    other.start()
+    other.join()
+    assert seen == ["rows of frame B"]
+    assert first == kept(None, "frame A", "level > 0", {}) == "rows of frame A"
+    assert calls == ["frame A", "frame B"]  # frame A's rows were kept on its thread
+    gxpatch.forget_filtered()
