@@ -29,6 +29,11 @@ not change a batch's frame while it validates it, nor the frames a filter return
 filters or selects from them into new frames); the validation results and failures of a defective
 year are the same either way (tested). Under the same sha256 rule.
 
+The same holds for an expectation on a pair (or list) of columns that ignores rows with a missing value
+(``ignore_row_if``): GX drops those rows from the whole frame, copying every column, once for each of its
+four metrics, ~2.6 s of CPU at ten times a national year. :func:`domains_once` keeps the rows kept for
+the frame (after any row condition) and the columns, under the same rules and sha256 check.
+
 GX's Data Docs views each make their own Jinja environment and compile every template they use from
 source: 24 templates compiled 51 times, ~40 % of building the docs. :func:`cache_templates` gives
 the environments made afterwards a shared Jinja bytecode cache on disk. That is Jinja's own
@@ -60,6 +65,8 @@ KNOWN_ID_SOURCES = {
 }
 # sha256 of GX's PandasExecutionEngine._apply_row_condition_filter (great_expectations 1.24.1)
 KNOWN_FILTER_SOURCE = "917e05df63a2a6afc3aa568c034f118b803a88f209046f05e1927a6731edeae8"
+# sha256 of GX's PandasExecutionEngine.get_domain_records (great_expectations 1.24.1)
+KNOWN_DOMAIN_SOURCE = "4691281d9a24f31f802390bdb751e118f7fc4c3a35555177f9939679f1cf5528"
 _applied: bool | None = None
 _ids_applied: bool | None = None
 _filters_applied: bool | None = None
@@ -152,6 +159,7 @@ class _Filtered(threading.local):
     def __init__(self) -> None:
         self.frame: Any = None
         self.kept: dict[tuple[str, Any], Any] = {}
+        self.domains: dict[tuple[Any, ...], tuple[Any, Any]] = {}  # key → (frame before, rows kept)
 
 
 _filtered = _Filtered()
@@ -171,9 +179,32 @@ def filter_once(original: Any) -> Any:
     return apply_row_condition_filter
 
 
+# what get_domain_records reads to drop rows with missing values of a column pair or list
+_MISSING_KEYS = ("column_A", "column_B", "column_list", "ignore_row_if")
+
+
+def domains_once(original: Any) -> Any:
+    """``get_domain_records`` that drops the rows with missing values of a column pair (or list) of a
+    frame once: the next metric with the same columns and rule on the same frame gets the same rows.
+
+    The frame they are dropped from is GX's own answer for the same domain without the pair (the batch's
+    frame, or the rows its row condition kept): the rows kept are GX's answer for the whole domain,
+    computed the first time."""
+    def get_domain_records(self: Any, domain_kwargs: dict[str, Any]) -> Any:
+        if "column" in domain_kwargs or "ignore_row_if" not in domain_kwargs:
+            return original(self, domain_kwargs)
+        before = original(self, {k: v for k, v in domain_kwargs.items() if k not in _MISSING_KEYS})
+        key = (id(before), *(repr(domain_kwargs.get(k)) for k in _MISSING_KEYS))
+        found = _filtered.domains.get(key)
+        if found is None or found[0] is not before:
+            found = _filtered.domains[key] = (before, original(self, domain_kwargs))
+        return found[1]
+    return get_domain_records
+
+
 def forget_filtered() -> None:
     """Let go of the frame last validated and the rows kept of it."""
-    _filtered.frame, _filtered.kept = None, {}
+    _filtered.frame, _filtered.kept, _filtered.domains = None, {}, {}
 
 
 REPLACEMENTS = {"_get_success_kwarg": _get_success_kwarg, "_get_domain_kwargs": _get_domain_kwargs,
@@ -192,10 +223,14 @@ def _apply_filters() -> bool:
         from great_expectations.execution_engine.pandas_execution_engine import PandasExecutionEngine
 
         original = PandasExecutionEngine._apply_row_condition_filter
-        _filters_applied = source_sha256(original) == KNOWN_FILTER_SOURCE
+        domains = PandasExecutionEngine.get_domain_records
+        _filters_applied = (source_sha256(original) == KNOWN_FILTER_SOURCE
+                            and source_sha256(domains) == KNOWN_DOMAIN_SOURCE)
         if _filters_applied:
             PandasExecutionEngine._gx_original_apply_row_condition_filter = original  # type: ignore[attr-defined]
             PandasExecutionEngine._apply_row_condition_filter = filter_once(original)  # type: ignore[method-assign]
+            PandasExecutionEngine._gx_original_get_domain_records = domains  # type: ignore[attr-defined]
+            PandasExecutionEngine.get_domain_records = domains_once(domains)  # type: ignore[method-assign]
     return _filters_applied
 
 

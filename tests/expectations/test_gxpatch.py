@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -165,29 +166,53 @@ def test_row_condition_filter_is_replaced_for_the_installed_gx(expectations: lis
     assert PandasExecutionEngine._apply_row_condition_filter is not original
 
 
-def test_each_row_condition_filters_a_frame_once_with_the_same_results(tmp_path: Path,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every record suite on the frames of a defective year: the same failures and GX results with the
-    kept filters as with GX's own, and each condition applied once per frame instead of once per metric."""
+@pytest.fixture(scope="module")
+def defective(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, dict[str, Any], list[int]]]:
+    """A defective year ingested and validated (for the reference tables the frames join): its work
+    database, read only, the suites' parameters and its files."""
     import duckdb
-    from great_expectations.execution_engine.pandas_execution_engine import PandasExecutionEngine
 
-    from expectations import stage
-    from expectations.validate import failures_of, suite_parameters
+    from expectations.validate import suite_parameters
     from flows import pipeline
     from flows.generator import generate_year
     from flows.methodology import for_year
     from flows.settings import Home
 
-    home = Home.resolve(tmp_path)
+    home = Home.resolve(tmp_path_factory.mktemp("defective"))
     generate_year(home, 2024, seed=11, scale=0.03, defect_rate=0.5)
     pipeline.ingest(home, 2024)
-    pipeline.validate(home, 2024)  # the reference tables the frames join
+    pipeline.validate(home, 2024)
     con = duckdb.connect(str(home.work_db(2024)), read_only=True)
     regions = [(c, bool(a)) for c, a in con.execute("select code, autonomous from regions").fetchall()]
-    params = suite_parameters(for_year(2024).method, 2024, regions)
     files = [f for (f,) in con.execute("select file_id from landing_files").fetchall()]
-    runner = suite_runner()
+    yield con, suite_parameters(for_year(2024).method, 2024, regions), files
+    con.close()
+
+
+def _outcome(name: str, frame: Any, params: dict[str, Any]) -> tuple[Any, str]:
+    """A suite's failures on a frame and GX's result, without what differs from run to run."""
+    import pandas as pd
+
+    from expectations.validate import failures_of
+
+    frame = frame.copy()
+    frame.index = pd.Index(frame["record_id"].to_numpy())
+    result = suite_runner().validate(name, frame, params)
+    failures = failures_of(name, result, frame).to_pylist()
+    text = json.dumps(result.to_json_dict(), sort_keys=True, default=str)
+    return failures, re.sub(r'"id": "[0-9a-f-]+"|"ge_load_time": "[0-9TZ.]+"', "", text)  # per run
+
+
+def test_each_row_condition_filters_a_frame_once_with_the_same_results(
+        defective: tuple[Any, dict[str, Any], list[int]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every record suite on the frames of a defective year: the same failures and GX results with the
+    kept filters as with GX's own, and each condition applied once per frame instead of once per metric."""
+    from great_expectations.execution_engine.pandas_execution_engine import PandasExecutionEngine
+
+    from expectations import stage
+
+    con, params, files = defective
+    suite_runner()
     original = PandasExecutionEngine._gx_original_apply_row_condition_filter  # type: ignore[attr-defined]
     calls: list[int] = []
 
@@ -196,14 +221,7 @@ def test_each_row_condition_filters_a_frame_once_with_the_same_results(tmp_path:
         return original(*args)
 
     def outcome(name: str, frame: Any) -> tuple[Any, str]:
-        import pandas as pd
-
-        frame = frame.copy()
-        frame.index = pd.Index(frame["record_id"].to_numpy())
-        result = runner.validate(name, frame, params)
-        failures = failures_of(name, result, frame).to_pylist()
-        text = json.dumps(result.to_json_dict(), sort_keys=True, default=str)
-        return failures, re.sub(r'"id": "[0-9a-f-]+"|"ge_load_time": "[0-9TZ.]+"', "", text)  # per run
+        return _outcome(name, frame, params)
 
     conditioned = 0
     for name in stage.RECORD_SUITES:
@@ -220,8 +238,45 @@ def test_each_row_condition_filters_a_frame_once_with_the_same_results(tmp_path:
             assert once == conditions, (name, once, conditions)
             assert len(calls) > once or conditions == 0, name
             conditioned += conditions
-    con.close()
     assert conditioned >= 5
+
+
+def test_a_column_pair_drops_rows_with_a_missing_value_once_with_the_same_results(
+        defective: tuple[Any, dict[str, Any], list[int]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every record suite on the frames of a defective year: the same failures and GX results with the
+    rows kept per column pair as with GX's own, and each pair's rows dropped once per frame instead of once
+    per metric."""
+    from great_expectations.execution_engine.pandas_execution_engine import PandasExecutionEngine
+
+    from expectations import stage
+
+    con, params, files = defective
+    suite_runner()
+    original = PandasExecutionEngine._gx_original_get_domain_records  # type: ignore[attr-defined]
+    assert gxpatch.source_sha256(original) == gxpatch.KNOWN_DOMAIN_SOURCE
+    assert PandasExecutionEngine.get_domain_records is not original
+    dropped: list[str] = []
+
+    def counted(self: Any, domain_kwargs: dict[str, Any]) -> Any:
+        if "ignore_row_if" in domain_kwargs:
+            dropped.append(domain_kwargs.get("column_A") or str(domain_kwargs.get("column_list")))
+        return original(self, domain_kwargs)
+
+    paired = 0
+    for name in stage.RECORD_SUITES:
+        pairs = sum("ignore_row_if" in e["kwargs"] for e in load_suite_json(name)["expectations"])
+        for _, frame in stage.frame_chunks(con, name, None, files=files):
+            dropped.clear()
+            monkeypatch.setattr(PandasExecutionEngine, "get_domain_records", gxpatch.domains_once(counted))
+            kept = _outcome(name, frame, params)
+            once = len(dropped)
+            dropped.clear()
+            monkeypatch.setattr(PandasExecutionEngine, "get_domain_records", counted)
+            assert _outcome(name, frame, params) == kept, name
+            assert once == pairs, (name, once, pairs)
+            assert len(dropped) > once or pairs == 0, name
+            paired += pairs
+    assert paired >= 7
 
 
 def test_the_kept_rows_are_per_thread() -> None:
