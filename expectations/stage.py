@@ -138,10 +138,11 @@ def in_nanoseconds(frame: pd.DataFrame) -> pd.DataFrame:
     (a submission may give 9999-12-31) stays in microseconds and is compared value by value, as before:
     the values, and so the failures, are the same either way (tested).
     """
+    import numpy as np
     import pandas as pd
 
     for index, dtype in enumerate(frame.dtypes):
-        if dtype.kind == "M" and getattr(dtype, "tz", None) is None and dtype != "datetime64[ns]":
+        if isinstance(dtype, np.dtype) and dtype.kind == "M" and dtype != np.dtype("datetime64[ns]"):  # no zone
             try:
                 frame.isetitem(index, frame.iloc[:, index].astype("datetime64[ns]"))
             except pd.errors.OutOfBoundsDatetime:  # keep microseconds
