@@ -56,6 +56,7 @@ def full(prefix: str, count: int, maturity: float, year: int) -> list[dict[str, 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Home, Path, ReportSummary]:
     root = tmp_path_factory.mktemp("report")
+    environment.cache_clear()  # templates compiled by an earlier test of this process are not this home's
     year_2023 = {
         "sda.json": submission("35.15", year=2023, spd_total=20),  # 8.00 Kurang Inovatif
         "pct.json": submission("35.01", year=2023, spd_total=30),  # 12.00 Kurang Inovatif
