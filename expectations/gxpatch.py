@@ -224,13 +224,15 @@ def _apply_filters() -> bool:
 
         original = PandasExecutionEngine._apply_row_condition_filter
         domains = PandasExecutionEngine.get_domain_records
-        _filters_applied = (source_sha256(original) == KNOWN_FILTER_SOURCE
-                            and source_sha256(domains) == KNOWN_DOMAIN_SOURCE)
-        if _filters_applied:
+        filters_known = source_sha256(original) == KNOWN_FILTER_SOURCE
+        domains_known = source_sha256(domains) == KNOWN_DOMAIN_SOURCE
+        if filters_known:  # each replacement on its own: a GX release may change one and not the other
             PandasExecutionEngine._gx_original_apply_row_condition_filter = original  # type: ignore[attr-defined]
             PandasExecutionEngine._apply_row_condition_filter = filter_once(original)  # type: ignore[method-assign]
+        if domains_known:
             PandasExecutionEngine._gx_original_get_domain_records = domains  # type: ignore[attr-defined]
             PandasExecutionEngine.get_domain_records = domains_once(domains)  # type: ignore[method-assign]
+        _filters_applied = filters_known and domains_known
     return _filters_applied
 
 

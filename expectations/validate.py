@@ -163,7 +163,7 @@ class SuiteRunner:
         finally:
             from expectations import gxpatch
 
-            gxpatch.forget_filtered()  # the rows its row conditions kept go with the frame
+            gxpatch.forget_filtered()  # the rows kept by its row conditions and column pairs go with the frame
 
     def build_docs(self, target: Path, run_name: str, results: dict[str, dict[str, Any]]) -> Path:
         """Render GX Data Docs of this run's (merged) results into ``target`` (static HTML, ``index.html``).
