@@ -34,6 +34,17 @@ The same holds for an expectation on a pair (or list) of columns that ignores ro
 four metrics, ~2.6 s of CPU at ten times a national year. :func:`domains_once` keeps the rows kept for
 the frame (after any row condition) and the columns, under the same rules and sha256 check.
 
+Within one suite's validation (``Validator.graph_validate``) GX also turns each expectation into its
+configuration, and that configuration back into an expectation, for every metric it names: ~1,950
+configurations and ~950 expectations built to validate one file's six suites, a third of that
+validation. :func:`built_once` has each expectation build its configuration once, and each
+configuration its expectation once, while a suite is validated (per thread); they are let go when the
+validation returns. Within it nothing changes an expectation or, once it has been made into one, a
+configuration (the batch id is set before), and every use of them reads them; the validation results
+and failures of a defective year are the same either way (tested). Under the same sha256 rule, on the
+sources of the two builders, of ``graph_validate`` and the step that makes its metric graphs, and of
+``get_metric_kwargs``, which builds one of each per metric.
+
 GX's Data Docs views each make their own Jinja environment and compile every template they use from
 source: 24 templates compiled 51 times, ~40 % of building the docs. :func:`cache_templates` gives
 the environments made afterwards a shared Jinja bytecode cache on disk. That is Jinja's own
@@ -67,7 +78,17 @@ KNOWN_ID_SOURCES = {
 KNOWN_FILTER_SOURCE = "917e05df63a2a6afc3aa568c034f118b803a88f209046f05e1927a6731edeae8"
 # sha256 of GX's PandasExecutionEngine.get_domain_records (great_expectations 1.24.1)
 KNOWN_DOMAIN_SOURCE = "4691281d9a24f31f802390bdb751e118f7fc4c3a35555177f9939679f1cf5528"
+# sha256 of the GX sources built_once relies on (great_expectations 1.24.1)
+KNOWN_BUILD_SOURCES = {
+    "Expectation.configuration": "017b2b788132d570b370ac396d96dbc7ff212418ffcf6c4c63b56a6518022685",
+    "ExpectationConfiguration.to_domain_obj": "24e276873831375b656bafff13ef35ddf48751e3c5a6b43e1ce4bc82b2c84a31",
+    "Validator.graph_validate": "179acad7dc6ff0eaff4ea1649a85e8d78cb95ee373084e96664e2a19fe16dd28",
+    "Validator._generate_metric_dependency_subgraphs_for_each_expectation_configuration":
+        "3165fac4b81c0f96e27a88296afa66e1cf988cd40d4d940e85bab3834f863947",
+    "get_metric_kwargs": "1c6cab93be71d12856a9179a061a61b87e80115e68ca785a7d4806d4bb6b5e7b",
+}
 _applied: bool | None = None
+_builds_applied: bool | None = None
 _ids_applied: bool | None = None
 _filters_applied: bool | None = None
 
@@ -207,6 +228,45 @@ def forget_filtered() -> None:
     _filtered.frame, _filtered.kept, _filtered.domains = None, {}, {}
 
 
+class _Built(threading.local):
+    """What each expectation and configuration built while this thread validates a suite."""
+
+    def __init__(self) -> None:
+        self.on = False
+        self.made: dict[int, tuple[Any, Any]] = {}  # id(builder) → (builder, what it built)
+
+
+_built = _Built()
+
+
+def built_once(original: Any) -> Any:
+    """A builder (``Expectation.configuration``'s getter, ``ExpectationConfiguration.to_domain_obj``)
+    that, while a suite is validated, builds once per object and hands the same result to the next call."""
+    def build(self: Any) -> Any:
+        if not _built.on:
+            return original(self)
+        found = _built.made.get(id(self))
+        if found is None or found[0] is not self:  # the object is held, so its id is not reused meanwhile
+            found = _built.made[id(self)] = (self, original(self))
+        return found[1]
+    build.__doc__ = original.__doc__
+    return build
+
+
+def validating(original: Any) -> Any:
+    """``Validator.graph_validate`` with :func:`built_once`'s builders on during the call."""
+    def graph_validate(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if _built.on:  # called within a validation: that one lets go
+            return original(self, *args, **kwargs)
+        _built.on = True
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            _built.on, _built.made = False, {}
+    graph_validate.__doc__ = original.__doc__
+    return graph_validate
+
+
 REPLACEMENTS = {"_get_success_kwarg": _get_success_kwarg, "_get_domain_kwargs": _get_domain_kwargs,
                 "_get_success_kwargs": _get_success_kwargs, "_get_runtime_kwargs": _get_runtime_kwargs}
 
@@ -214,7 +274,46 @@ REPLACEMENTS = {"_get_success_kwarg": _get_success_kwarg, "_get_domain_kwargs": 
 def apply() -> bool:
     """Put the replacements in place when GX's methods are those they were written from; returns
     whether they are all in place (once per process; GX must be importable)."""
-    return _apply_kwargs() & _apply_ids() & _apply_filters()
+    return _apply_kwargs() & _apply_ids() & _apply_filters() & _apply_builds()
+
+
+def build_sources() -> dict[str, Any]:
+    """GX's functions whose sources :func:`built_once` and :func:`validating` rely on, by name."""
+    from great_expectations.expectations import registry
+    from great_expectations.expectations.expectation import Expectation
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+    from great_expectations.validator.validator import Validator
+
+    subgraphs = "_generate_metric_dependency_subgraphs_for_each_expectation_configuration"
+    return {"Expectation.configuration": getattr(Expectation, "_gx_original_configuration",
+                                                 Expectation.__dict__["configuration"]).fget,
+            "ExpectationConfiguration.to_domain_obj": getattr(ExpectationConfiguration, "_gx_original_to_domain_obj",
+                                                              ExpectationConfiguration.to_domain_obj),
+            "Validator.graph_validate": getattr(Validator, "_gx_original_graph_validate", Validator.graph_validate),
+            f"Validator.{subgraphs}": getattr(Validator, subgraphs),
+            "get_metric_kwargs": registry.get_metric_kwargs}
+
+
+def _apply_builds() -> bool:
+    global _builds_applied
+    if _builds_applied is None:
+        from great_expectations.expectations.expectation import Expectation
+        from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+        from great_expectations.validator.validator import Validator
+
+        sources = build_sources()
+        _builds_applied = all(source_sha256(sources[name]) == sha for name, sha in KNOWN_BUILD_SOURCES.items())
+        if _builds_applied:
+            configuration = Expectation.__dict__["configuration"]
+            Expectation._gx_original_configuration = configuration  # type: ignore[attr-defined]
+            Expectation.configuration = property(built_once(configuration.fget))  # type: ignore[method-assign,assignment]
+            original = ExpectationConfiguration.to_domain_obj
+            ExpectationConfiguration._gx_original_to_domain_obj = original  # type: ignore[attr-defined]
+            ExpectationConfiguration.to_domain_obj = built_once(original)  # type: ignore[method-assign]
+            graph_validate = Validator.graph_validate
+            Validator._gx_original_graph_validate = graph_validate  # type: ignore[attr-defined]
+            Validator.graph_validate = validating(graph_validate)  # type: ignore[method-assign]
+    return _builds_applied
 
 
 def _apply_filters() -> bool:

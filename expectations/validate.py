@@ -132,7 +132,7 @@ class SuiteRunner:
         pandas_execution_engine.HASH_THRESHOLD = 0
         from expectations import gxpatch
 
-        gxpatch.apply()  # GX's kwargs helpers read an expectation's configuration once per call
+        gxpatch.apply()  # GX's per-metric rebuilding and refiltering, done once (see gxpatch)
         self.context = self._context()
         self.source = self.context.data_sources.add_pandas("landing")
         self.suites = {name: self.context.suites.get(name) for name in SUITE_ORDER}

@@ -299,3 +299,102 @@ def test_the_kept_rows_are_per_thread() -> None:
     assert first == kept(None, "frame A", "level > 0", {}) == "rows of frame A"
     assert calls == ["frame A", "frame B"]  # frame A's rows were kept on its thread
     gxpatch.forget_filtered()
+
+
+def test_the_builders_are_replaced_for_the_installed_gx(expectations: list[Any]) -> None:
+    """Fails when a GX release changes a source :func:`gxpatch.built_once` relies on: compare it with what
+    the replacement assumes (nothing changes an expectation or a configuration made into one during
+    ``graph_validate``), then update its sha256 in ``expectations/gxpatch.py`` (or drop the replacement)."""
+    from great_expectations.expectations.expectation import Expectation
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+    from great_expectations.validator.validator import Validator
+
+    assert gxpatch.apply()
+    sources = gxpatch.build_sources()
+    assert {name: gxpatch.source_sha256(function) for name, function in sources.items()} == gxpatch.KNOWN_BUILD_SOURCES
+    assert Expectation.__dict__["configuration"] is not Expectation._gx_original_configuration  # type: ignore[attr-defined]
+    assert ExpectationConfiguration.to_domain_obj is not ExpectationConfiguration._gx_original_to_domain_obj  # type: ignore[attr-defined]
+    assert Validator.graph_validate is not Validator._gx_original_graph_validate  # type: ignore[attr-defined]
+    # outside a validation every read builds anew, as GX's
+    assert expectations[0].configuration is not expectations[0].configuration
+    configuration = expectations[0].configuration
+    assert configuration.to_domain_obj() is not configuration.to_domain_obj()
+    assert configuration.to_domain_obj() == expectations[0]
+
+
+def test_each_expectation_and_configuration_is_built_once_per_validation_with_the_same_results(
+        defective: tuple[Any, dict[str, Any], list[int]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every record suite on the frames of a defective year: the same failures and GX results with each
+    expectation's configuration (and each configuration's expectation) built once per validation as with
+    GX's builders, which build them again for every metric."""
+    from great_expectations.expectations.expectation import Expectation
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+    from great_expectations.validator.validator import Validator
+
+    from expectations import stage
+
+    con, params, files = defective
+    suite_runner()
+    configuration = Expectation._gx_original_configuration.fget  # type: ignore[attr-defined]
+    to_domain_obj = ExpectationConfiguration._gx_original_to_domain_obj  # type: ignore[attr-defined]
+    built: list[str] = []
+
+    def counted(original: Any, kind: str) -> Any:
+        def build(self: Any) -> Any:
+            built.append(kind)
+            return original(self)
+        return build
+
+    def use(builder: Any) -> None:
+        monkeypatch.setattr(Expectation, "configuration", property(builder(counted(configuration, "configuration"))))
+        monkeypatch.setattr(ExpectationConfiguration, "to_domain_obj", builder(counted(to_domain_obj, "expectation")))
+
+    checked = 0
+    for name in stage.RECORD_SUITES:
+        size = len(load_suite_json(name)["expectations"])
+        for _, frame in stage.frame_chunks(con, name, None, files=files):
+            built.clear()
+            use(gxpatch.built_once)
+            kept = _outcome(name, frame, params)
+            once = {kind: built.count(kind) for kind in ("configuration", "expectation")}
+            built.clear()
+            use(lambda original: original)
+            assert _outcome(name, frame, params) == kept, name
+            gx = {kind: built.count(kind) for kind in ("configuration", "expectation")}
+            # per expectation of the suite: its configuration read before the validation, and within it
+            # one expectation made of each of two configurations, and their two configurations
+            assert once == {"configuration": 3 * size, "expectation": 2 * size}, (name, once)
+            assert gx["configuration"] > 2 * once["configuration"], (name, gx, once)
+            assert not gxpatch._built.on and not gxpatch._built.made
+            checked += 1
+    assert checked >= 6
+    assert Validator.graph_validate is not Validator._gx_original_graph_validate  # type: ignore[attr-defined]
+
+
+def test_builds_are_kept_per_thread_and_only_during_a_validation() -> None:
+    """Another thread building while one validates builds anew; after the validation every call builds."""
+    import threading
+
+    class Thing:
+        pass
+
+    made: list[str] = []
+
+    def make(self: Any) -> str:
+        made.append(threading.current_thread().name)
+        return f"built {len(made)}"
+
+    build = gxpatch.built_once(make)
+    thing = Thing()
+    seen: list[Any] = []
+
+    def graph_validate(self: Any) -> list[str]:
+        first = build(thing)
+        other = threading.Thread(target=lambda: seen.extend([build(thing), build(thing)]), name="other")
+        other.start()
+        other.join()
+        return [first, build(thing), gxpatch.validating(lambda self: build(thing))(None)]
+
+    assert gxpatch.validating(graph_validate)(None) == ["built 1", "built 1", "built 1"]
+    assert seen == ["built 2", "built 3"]
+    assert build(thing) == "built 4" and not gxpatch._built.made
