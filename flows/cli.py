@@ -109,8 +109,11 @@ def _print_run(result: dict[str, Any]) -> None:
         console.print(f"validation{' (unchanged)' if val['skipped'] else ''}: {val['quarantined']:,} records "
                       f"quarantined, {val['warnings']:,} warnings; submissions {val['submissions']}")
     if not tra["skipped"] and "files_scored" in tra:
+        rebuilt = tra.get("rebuilt_for_deleted_rows")
         console.print(f"scoring: {tra['files_scored']} file(s) scored "
-                      f"{'again, the others kept' if tra.get('incremental') else 'from scratch'}")
+                      f"{'again, the others kept' if tra.get('incremental') else 'from scratch'}"
+                      + (f" (a quarter of {', '.join(rebuilt)} had been replaced since the last full build)"
+                         if rebuilt else ""))
     preds = tra["predicates"]
     order = ("Sangat Inovatif", "Inovatif", "Kurang Inovatif", "Tidak Dapat Dinilai")
     console.print("predicates: " + ", ".join(f"{p} {preds.get(p, 0)}" for p in order))

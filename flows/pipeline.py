@@ -294,10 +294,11 @@ def transform(home: Home, year: int, force: bool = False) -> dict[str, Any]:
 
     When only some submission files changed, or the verification decisions of some regions (and nothing
     year-wide: method, region master, code), only the rows of those files and regions' files are scored
-    again (see transforms.runner); ``force`` scores everything.
+    again (see transforms.runner), until the rows so replaced reach a quarter of a table; ``force`` scores
+    everything.
     """
     from flows.publish import content_hashes
-    from transforms.runner import run_models
+    from transforms.runner import rebuild_due, run_models
 
     with work_database(home, year, "transform") as con:
         key = inputs_key(con, year)
@@ -306,7 +307,9 @@ def transform(home: Home, year: int, force: bool = False) -> dict[str, Any]:
             return {**state[1], "skipped": True}
         year_key = year_wide_key(year)
         scope, fingerprints = _transform_scope(con, year, year_key)
-        if force:
+        # an incremental run leaves the rows it replaces deleted; at a quarter of a table, all is built again
+        rebuilt = rebuild_due(con) if scope is not None and not force else []
+        if force or rebuilt:
             scope = None
         _remember_scored(con, None, [])  # until this run finishes, the next one rebuilds
         counts = run_models(con, transform_params(year), scope=scope, built=("staging/stg_verification",))
@@ -319,7 +322,8 @@ def transform(home: Home, year: int, force: bool = False) -> dict[str, Any]:
         predicates = dict(con.execute("select predicate, count(*) from region_scores group by all").fetchall())
         summary = {"tables": counts, "predicates": {str(k): int(v) for k, v in predicates.items()},
                    "content_hashes": content_hashes(con, year),
-                   "files_scored": len(fingerprints) if scope is None else len(scope), "incremental": scope is not None}
+                   "files_scored": len(fingerprints) if scope is None else len(scope), "incremental": scope is not None,
+                   **({"rebuilt_for_deleted_rows": rebuilt} if rebuilt else {})}
         _remember_scored(con, year_key, fingerprints)
         _save_state(con, "transform", key, summary)
     return {**summary, "skipped": False}

@@ -218,3 +218,52 @@ def test_a_record_missing_from_the_scored_tables_is_unaccounted_for_with_its_evi
     scored, _ = before["b.json"]
     assert after["b.json"] == (scored - lost, lost)
     assert {f: v for f, v in after.items() if f != "b.json"} == {f: v for f, v in before.items() if f != "b.json"}
+
+
+def test_replaced_rows_stay_deleted_until_a_share_of_a_table_then_everything_is_built_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An incremental run leaves the rows it replaces deleted in place, without DuckDB's compaction when
+    the database closes, and counts them per table; once they reach the share (and the minimum) of a
+    table, the next run builds everything from scratch, which resets the count. The tables are those of a
+    build from scratch throughout."""
+    import transforms.runner as runner
+
+    home = _home(tmp_path / "home")
+    _run(home)
+
+    def work() -> duckdb.DuckDBPyConnection:
+        return duckdb.connect(str(home.work_db(YEAR)))
+
+    with work() as con:
+        assert con.execute("select count(*) from incremental_deleted").fetchall() == [(0,)]
+        replaced = con.execute("select count(*) from indicator_scores where region_code = '33.02'").fetchall()[0][0]
+    assert replaced > 0
+    monkeypatch.setattr(runner, "REBUILD_MIN_ROWS", 1)
+    monkeypatch.setattr(runner, "REBUILD_SHARE", 0.9)
+    (home.raw_year(YEAR) / "b2.json").write_text(json.dumps(submission(
+        "33.02", spd_total=10, innovations=[innovation("33.02-A", 30)], submitted_at=f"{YEAR}-07-02T10:00:00+07:00")))
+    second = _run(home)
+    assert (second["files_scored"], second["incremental"]) == (2, True)
+    _assert_same_as_scratch(home, tmp_path)
+    incremental = {Path(m).stem for m in MODELS
+                   if runner.model_config((runner.TRANSFORMS / f"{m}.sql").read_text())[0] == "incremental"}
+    with work() as con:
+        deleted = dict(con.execute("select name, deleted from incremental_deleted").fetchall())
+        assert set(deleted) == incremental and deleted["indicator_scores"] == replaced
+        assert runner.rebuild_due(con) == []  # 0.9 of no table
+        monkeypatch.setattr(runner, "REBUILD_SHARE", 0.01)
+        assert "indicator_scores" in runner.rebuild_due(con)
+        monkeypatch.setattr(runner, "REBUILD_MIN_ROWS", replaced + 1)
+        assert "indicator_scores" not in runner.rebuild_due(con)  # too few rows to matter
+        monkeypatch.setattr(runner, "REBUILD_MIN_ROWS", 1)
+    (home.raw_year(YEAR) / "c.json").write_text(json.dumps(submission("33.03", spd_total=35)))
+    third = _run(home)
+    assert (third["files_scored"], third["incremental"]) == (5, False)  # built again: every file of the year
+    assert "indicator_scores" in third["rebuilt_for_deleted_rows"] and "rebuilt_for_deleted_rows" not in second
+    _assert_same_as_scratch(home, tmp_path)
+    with work() as con:
+        assert con.execute("select count(*) from incremental_deleted").fetchall() == [(0,)]
+        # DuckDB compacts on closing after a full build; an incremental one leaves that to the rebuild
+        assert con.execute("select current_setting('max_vacuum_tasks')").fetchall()[0][0] > 0
+        run_models(con, pipeline.transform_params(YEAR), scope=[], built=("staging/stg_verification",))
+        assert con.execute("select current_setting('max_vacuum_tasks')").fetchall()[0][0] == 0
