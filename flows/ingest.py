@@ -9,6 +9,7 @@ data is written to the private area only. Verification CSVs (``verification/*.cs
 from __future__ import annotations
 
 import csv
+import gc
 import hashlib
 import io
 import os
@@ -387,6 +388,17 @@ def _parse_worker_start() -> None:
     pool test checks that the rows are identical and that parsing did not import pandas."""
     with hidden("pandas"):
         pa.array([0])  # pyarrow looks for pandas here, finds none, and does not look again
+    fewer_collections()
+
+
+def fewer_collections() -> None:
+    """Python's cyclic collector, in a parse worker, every 50,000 net allocations instead of 700.
+
+    Parsing makes a container per JSON object and frees it with its file (reference counting, no
+    cycles); the collector, started every 700 of them, walked them ~230 times per 64 files: ~10 % of
+    parsing a chunk (0.60 -> 0.54 s). The imports so far are frozen, out of every collection."""
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
 
 
 def parse_pool(workers: int) -> ProcessPoolExecutor:

@@ -398,3 +398,17 @@ def test_builds_are_kept_per_thread_and_only_during_a_validation() -> None:
     assert gxpatch.validating(graph_validate)(None) == ["built 1", "built 1", "built 1"]
     assert seen == ["built 2", "built 3"]
     assert build(thing) == "built 4" and not gxpatch._built.made
+
+
+def test_a_suite_runner_freezes_what_exists_out_of_the_cyclic_collector() -> None:
+    """The imports, GX's registries and the runner's context live as long as the process: once a runner
+    exists, Python's full collections leave them out."""
+    import gc
+
+    from expectations.validate import SuiteRunner
+
+    suite_runner()
+    before = gc.get_freeze_count()
+    runner = SuiteRunner()  # a new context and suites: more objects, frozen with it
+    assert gc.get_freeze_count() > before
+    assert gc.is_tracked(runner.context) and runner.context.suites.get("files").name == "files"

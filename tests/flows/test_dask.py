@@ -69,3 +69,6 @@ def test_local_worker_pool_parses_the_same_rows(tmp_path_factory: pytest.TempPat
         assert pool.submit(ingest.read_files, raw, chunks[0]).result()["files"].equals(here[0]["files"])
         assert pool.submit(eval, "'pandas' in __import__('sys').modules").result() is False
         assert pool.submit(importlib.util.find_spec, "pandas").result() is not None
+        # and collects cycles every 50,000 net allocations, its imports frozen out of every collection
+        assert pool.submit(eval, "__import__('gc').get_threshold()").result() == (50_000, 20, 100)
+        assert pool.submit(eval, "__import__('gc').get_freeze_count()").result() > 10_000
