@@ -412,3 +412,40 @@ def test_a_suite_runner_freezes_what_exists_out_of_the_cyclic_collector() -> Non
     runner = SuiteRunner()  # a new context and suites: more objects, frozen with it
     assert gc.get_freeze_count() > before
     assert gc.is_tracked(runner.context) and runner.context.suites.get("files").name == "files"
+
+
+def test_a_docs_context_made_ahead_is_used_by_one_build_and_gives_the_same_pages(tmp_path: Path) -> None:
+    """The context the background import makes for the Data Docs serves the next build only; a build
+    without one makes its own, and both write the same pages."""
+    import re
+
+    import duckdb
+    from factory import submission, write_home
+
+    from expectations.stage import RECORD_SUITES, _merged_results
+    from expectations.validate import SuiteRunner
+    from flows import pipeline
+
+    home = write_home(tmp_path, 2024, {"35.78.json": submission("35.78", spd_total=30)}, [])
+    pipeline.ingest(home, 2024)
+    pipeline.validate(home, 2024)
+    con = duckdb.connect(str(home.work_db(2024)), read_only=True)
+    _, results = _merged_results(con, RECORD_SUITES)
+    con.close()
+    runner = SuiteRunner()
+    runner.prepare_docs()
+    ahead = runner._docs_context
+    runner.prepare_docs()
+    assert runner._docs_context is ahead is not None  # made once until a build takes it
+    runner.build_docs(tmp_path / "ahead", "annual-2024", results)
+    assert runner._docs_context is None
+    assert len(ahead.validation_results_store.list_keys()) == len(results)  # this build's results only
+    runner.build_docs(tmp_path / "now", "annual-2024", results)
+
+    def pages(root: Path) -> dict[Path, str]:
+        return {p.relative_to(root): re.sub(r"\?d=\d{8}T\d{6}\.\d+Z", "", p.read_text(encoding="utf-8"))
+                for p in root.rglob("*.html") if p.relative_to(root).parts[0] == "validations"}
+
+    assert len(pages(tmp_path / "ahead")) == len(RECORD_SUITES)
+    assert pages(tmp_path / "ahead") == pages(tmp_path / "now")
+    assert len(ahead.validation_results_store.list_keys()) == len(results)  # the second build used its own
