@@ -32,7 +32,7 @@ from expectations.validate import (
     validate_chunk,
 )
 from flows.methodology import Methodology
-from transforms.runner import bind, load_reference, materialise
+from transforms.runner import allow_compaction, bind, load_reference, materialise
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -358,6 +358,8 @@ def validate_year(con: duckdb.DuckDBPyConnection, year: int, method: Methodology
     _prepare_cache(con)
     regions = [(c, bool(a)) for c, a in con.execute("select code, autonomous from regions").fetchall()]
     params = suite_parameters(method, year, regions, now)
+    if con.execute("select count(*) from validation_batches where key <> ?", [key]).fetchall()[0][0]:
+        allow_compaction(con)  # validated from scratch: the kept results all go (transforms.runner)
     _prune_chunks(con, key, now)
     validated, rows = _validate_stale(con, key, now, params, validate)
     outcomes, results = _merged_results(con, RECORD_SUITES)

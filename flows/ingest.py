@@ -458,6 +458,9 @@ def ingest_year(home: Home, year: int, con: duckdb.DuckDBPyConnection,
     chunk_files = chunk_files or int(os.environ.get("IID_INGEST_CHUNK_FILES", "64"))
     reuse = reuse and _has_landing(con)
     if not reuse:
+        from transforms.runner import allow_compaction
+
+        allow_compaction(con)  # built from scratch: what earlier runs left deleted may go
         _create_tables(con)
     started_ns = time.time_ns()
     to_read, drop = plan_files(con, raw_year, reuse)

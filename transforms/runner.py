@@ -15,14 +15,15 @@ ids of the files whose records changed) treats it, as dbt's ``materialized`` doe
   incremental run;
 - no configuration: rebuilt in every run (small tables: submissions, SPD answers, region scores).
 
-An incremental run deletes the rows of the files it scores again and appends their new rows. On closing
-the database DuckDB would then merge the row groups those deletes left partly empty ("vacuum"),
-rewriting the row groups after the first it merges: 0.2-0.6 s on top of a 0.25 s scoring of one region
-at scale 1, in about half of the resubmissions. Incremental runs leave the deleted rows in place
-(``max_vacuum_tasks = 0``) and count them per table (``incremental_deleted``); once they reach
-:data:`REBUILD_SHARE` of a table's rows, and at least a row group's worth (:data:`REBUILD_MIN_ROWS`),
-:func:`rebuild_due` says so and the next run builds every table from scratch, which leaves none. A full
-build resets the count.
+An incremental run deletes the rows of the files it scores again and appends their new rows. At the
+next checkpoint (closing the database, in this stage or a later one) DuckDB would then merge the row
+groups those deletes left partly empty ("vacuum"), rewriting the row groups after the first it merges:
+0.2-0.6 s in about half of the one-region resubmissions at scale 1. Incremental runs leave the deleted
+rows in place (``max_vacuum_tasks = 0``, which the pipeline sets for every stage) and count them per
+table (``incremental_deleted``); once they reach :data:`REBUILD_SHARE` of a table's rows, and at least a
+row group's worth (:data:`REBUILD_MIN_ROWS`), :func:`rebuild_due` says so and the next run builds every
+table from scratch, which leaves none. A full build resets the count and allows the compaction again
+(:func:`allow_compaction`), for every table of the database, at its close.
 
 ``in_scope(file_id)`` is true for every file in a full run and for the files in scope in an
 incremental one; a model uses it where the filter on its output would not reach its inputs.
@@ -156,6 +157,7 @@ def run_models(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any],
     con.execute(DELETED_DDL)
     if scope is None:
         con.execute("delete from incremental_deleted")  # every table is built whole
+        allow_compaction(con)
         con.execute("create or replace temp macro in_scope(f) as true")
     else:
         con.execute("set max_vacuum_tasks = 0")  # the deleted rows stay until a rebuild (module docstring)
@@ -173,6 +175,12 @@ def run_models(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any],
             counts[path.stem] = int(con.execute(f"select count(*) from {path.stem}").fetchall()[0][0])  # noqa: S608
         pause_point(f"transform:after-{path.stem}")
     return counts
+
+
+def allow_compaction(con: duckdb.DuckDBPyConnection) -> None:
+    """Let DuckDB compact row groups with deleted rows at its next checkpoint (its default): a stage that
+    builds from scratch pays it once, for what incremental runs left."""
+    con.execute("reset max_vacuum_tasks")
 
 
 def rebuild_due(con: duckdb.DuckDBPyConnection) -> list[str]:

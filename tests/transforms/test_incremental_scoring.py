@@ -263,7 +263,49 @@ def test_replaced_rows_stay_deleted_until_a_share_of_a_table_then_everything_is_
     _assert_same_as_scratch(home, tmp_path)
     with work() as con:
         assert con.execute("select count(*) from incremental_deleted").fetchall() == [(0,)]
-        # DuckDB compacts on closing after a full build; an incremental one leaves that to the rebuild
-        assert con.execute("select current_setting('max_vacuum_tasks')").fetchall()[0][0] > 0
+
+    def vacuum_tasks(con: duckdb.DuckDBPyConnection) -> int:
+        return int(con.execute("select current_setting('max_vacuum_tasks')").fetchall()[0][0])
+
+    # every stage opens the work database without DuckDB's compaction at checkpoints (it would rewrite
+    # the row groups an incremental run left rows deleted in); a build from scratch allows it again
+    with pipeline.work_database(home, YEAR) as con:
+        assert vacuum_tasks(con) == 0
         run_models(con, pipeline.transform_params(YEAR), scope=[], built=("staging/stg_verification",))
-        assert con.execute("select current_setting('max_vacuum_tasks')").fetchall()[0][0] == 0
+        assert vacuum_tasks(con) == 0
+        run_models(con, pipeline.transform_params(YEAR), built=("staging/stg_verification",))
+        assert vacuum_tasks(con) > 0
+
+
+def test_stages_built_from_scratch_allow_the_compaction(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ingest, validation and scoring from scratch let DuckDB compact what incremental runs left deleted;
+    incremental runs do not."""
+    import expectations.stage as stage
+    import transforms.runner as runner
+
+    allowed: list[str] = []
+    real = runner.allow_compaction
+
+    def recording(con: duckdb.DuckDBPyConnection) -> None:
+        allowed.append("x")
+        real(con)
+
+    monkeypatch.setattr(runner, "allow_compaction", recording)
+    monkeypatch.setattr(stage, "allow_compaction", recording)
+    home = _home(tmp_path / "home")
+    pipeline.ingest(home, YEAR)
+    assert len(allowed) == 1  # the first ingest
+    pipeline.validate(home, YEAR)
+    pipeline.transform(home, YEAR)
+    assert len(allowed) == 2  # not the first validation (nothing kept), the first scoring
+    (home.raw_year(YEAR) / "e.json").write_text(json.dumps(submission("33.05", spd_total=25)))
+    assert _run(home)["incremental"] and len(allowed) == 2  # nothing from scratch
+    pipeline.ingest(home, YEAR, force=True)
+    assert len(allowed) == 3
+    pipeline.validate(home, YEAR, force=True)
+    assert len(allowed) == 4
+    with duckdb.connect(str(home.work_db(YEAR))) as con:  # kept results of another key: all validated again
+        con.execute("update validation_batches set key = 'another'")
+        con.execute("delete from stage_state where stage = 'validate'")
+    pipeline.validate(home, YEAR)
+    assert len(allowed) == 5
