@@ -104,10 +104,12 @@ def _clean_staging(year_dir: Path) -> list[str]:
 
 
 def _make_writable(path: Path) -> None:
-    for root, dirs, files in os.walk(path):
+    """Let a folder's tree be removed: its folders writable. Its files keep their mode (removing a file
+    needs only its folder writable), as a region page hard-linked from a published release must."""
+    for root, dirs, _files in os.walk(path):
         os.chmod(root, 0o755)
-        for name in dirs + files:
-            os.chmod(Path(root) / name, 0o755 if name in dirs else 0o644)
+        for name in dirs:
+            os.chmod(Path(root) / name, 0o755)
 
 
 def _freeze(path: Path) -> None:

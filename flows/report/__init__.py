@@ -8,8 +8,8 @@ another folder (``iid report``):
     report/region/<code>.html    one profile per pemda, with what would lift it a predicate
     coaching.csv, coaching.xlsx  every Kurang Inovatif and Tidak Dapat Dinilai pemda
 
-A region page whose inputs did not change since an earlier release was built is taken from that
-release with its footer (the release number) written again (``flows/report/pages.py``).
+Region pages do not name the release (the yearly report does): a page whose inputs did not change
+since an earlier release was built is that release's file, hard-linked (``flows/report/pages.py``).
 
 Pages are self-contained: inline CSS and SVG, no script, no font, no request to the network.
 """
@@ -27,7 +27,7 @@ from flows.report.coaching import coaching_rows, write_csv, write_xlsx
 from flows.report.data import load_history, load_release
 from flows.report.lift import Lift
 from flows.report.national import index_context
-from flows.report.pages import Carrier, PageRecord, key_prefix, page_key
+from flows.report.pages import Carrier, PageRecord, Stamp, key_prefix, page_key, write_new
 from flows.report.profile import (
     RegionInputs,
     YearContext,
@@ -91,32 +91,33 @@ def build_release_report(release_dir: Path, home: Home, year: int, release: int,
     common = {"year": year, "release": release, "method_id": method.id}
     index = target / "report" / "index.html"
     render_to("index.html.j2", {**common, **index_context(data, method, history, len(coached))}, index)
-    page, footer = template("region.html.j2"), template("footer.html.j2")
+    page = template("region.html.j2")
     earlier = PageRecord.read(home.report_pages(year), year) if carry_over else None
-    carrier = Carrier(earlier, home.published_year(year),
-                      footer.render({**common, "release": earlier.release}) if earlier else "",
-                      footer.render(common))
+    # linked only into a release (read-only once published); a folder of one's own gets copies
+    carrier = Carrier(earlier, home.published_year(year), link=out_dir is None)
     prefix = key_prefix(year, loaded.sha256)
     record, written = PageRecord(year, release), {}
     keys = {region.code: page_key(prefix, inputs[region.code]) for region in data.regions}
 
-    def write(code: str, html: str) -> None:
-        encoded = html.encode("utf-8")
-        (pages_dir / f"{code}.html").write_bytes(encoded)
-        written[f"report/region/{code}.html"] = digest = hashlib.sha256(encoded).hexdigest()
+    def keep(code: str, stamp: Stamp) -> None:
+        written[f"report/region/{code}.html"] = stamp.sha256
         key = keys[code]
         if key is not None:
-            record.pages[code] = (key, digest)
+            record.pages[code] = (key, stamp)
 
     to_render = []
     for code, key in keys.items():
-        carried = carrier.take(code, key)
+        carried = carrier.take(code, key, pages_dir / f"{code}.html")
         if carried is None:
             to_render.append(code)
         else:
-            write(code, carried)
+            keep(code, carried)
+    page_common = {"year": year, "method_id": method.id}  # a region page does not name the release
     for code, full in with_innovations(inputs, to_render, data).items():  # their innovations read at once
-        write(code, page.render({**common, **region_context(full, method, lifts[code])}))
+        encoded = page.render({**page_common, **region_context(full, method, lifts[code])}).encode("utf-8")
+        path = pages_dir / f"{code}.html"
+        write_new(path, encoded)
+        keep(code, Stamp.of(path, hashlib.sha256(encoded).hexdigest()))
     if out_dir is None:
         record.write(home.report_pages(year))
     csv_path, xlsx_path = target / "coaching.csv", target / "coaching.xlsx"

@@ -2,17 +2,20 @@
 
 A release rebuilds its 546 region pages, but a re-run after one region's correction changes few of
 them: the region itself and those whose rank, level median or level leader moved. A page is a
-function of its ``RegionInputs``, the method, the code and the release number, and the release
-number appears only in its footer (``footer.html.j2``). So each page's inputs are digested
-(``page_key``), and a page whose digest equals the one recorded when the earlier release was built
-is taken from that release with its footer rendered again, instead of being rendered whole.
+function of its ``RegionInputs``, the method and the code (it does not name the release: only the
+yearly report does). So each page's inputs are digested (``page_key``), and a page whose digest
+equals the one recorded when the earlier release was built is the same file: it is hard-linked into
+the new release (its bytes are written once, for every release that shows them; published files are
+read-only) instead of being rendered, encoded, written and hashed again.
 
 The record (``Home.report_pages(year)``, in the private warehouse) names the release it describes
-and, per region, the digest of the page's inputs and the sha256 of the page as written. A page is
-carried over only when the earlier release is complete (it has its manifest), the page there still
-has that sha256 and ends with that release's footer; anything else renders the page as usual. So a
-lost, stale or foreign record only costs time: the pages are byte for byte those a full rendering
-gives (``tests/flows/test_report_pages.py`` compares them).
+and, per region, the digest of the page's inputs, the sha256 of the page as written, and its size,
+modification time and inode then. A page is carried over only when the earlier release is complete
+(it has its manifest) and the page there still has that size, time and inode (as git's index tells an
+unchanged file); where a link cannot be made (another file system), the page is read, checked
+against its sha256 and written. Anything else renders the page as usual: a lost, stale or foreign
+record only costs time, and the pages are byte for byte those a full rendering gives
+(``tests/flows/test_report_pages.py`` compares them).
 """
 
 from __future__ import annotations
@@ -25,11 +28,12 @@ import sys
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
+from typing import NamedTuple
 
 from flows.report.profile import RegionInputs
 from flows.versioning import code_version
 
-SCHEMA = "iid.report-pages/v1"
+SCHEMA = "iid.report-pages/v2"
 _MARSHAL = 2  # version 3 on marks objects referenced twice, which equal values need not be
 
 
@@ -57,13 +61,35 @@ def page_key(prefix: str, inputs: RegionInputs) -> str | None:
     return digest.hexdigest()
 
 
+class Stamp(NamedTuple):
+    """A written page: its sha256, and its size, modification time (ns) and inode then."""
+
+    sha256: str
+    size: int
+    mtime_ns: int
+    inode: int
+
+    @classmethod
+    def of(cls, path: Path, sha256: str) -> Stamp:
+        status = path.stat()
+        return cls(sha256, status.st_size, status.st_mtime_ns, status.st_ino)
+
+    def holds(self, path: Path) -> bool:
+        """Whether ``path`` is still the file stamped (same size, modification time and inode)."""
+        try:
+            status = path.stat()
+        except OSError:
+            return False
+        return (status.st_size, status.st_mtime_ns, status.st_ino) == (self.size, self.mtime_ns, self.inode)
+
+
 @dataclass
 class PageRecord:
-    """The pages of one release build: region code → (digest of its inputs, sha256 of the page)."""
+    """The pages of one release build: region code → (digest of its inputs, stamp of the page written)."""
 
     year: int
     release: int
-    pages: dict[str, tuple[str, str]] = field(default_factory=dict)
+    pages: dict[str, tuple[str, Stamp]] = field(default_factory=dict)
 
     @classmethod
     def read(cls, path: Path, year: int) -> PageRecord | None:
@@ -72,7 +98,8 @@ class PageRecord:
             raw = json.loads(path.read_text(encoding="utf-8"))
             if raw.get("schema") != SCHEMA or raw.get("year") != year:
                 return None
-            pages = {str(code): (str(entry[0]), str(entry[1])) for code, entry in raw["pages"].items()}
+            pages = {str(code): (str(key), Stamp(str(sha), int(size), int(mtime), int(inode)))
+                     for code, (key, sha, size, mtime, inode) in raw["pages"].items()}
             return cls(year, int(raw["release"]), pages)
         except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
             return None
@@ -81,37 +108,59 @@ class PageRecord:
         """Replace the record in one step (a reader sees the old one or the new one)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f"{path.name}.tmp")
+        pages = {code: [key, *stamp] for code, (key, stamp) in self.pages.items()}
         tmp.write_text(json.dumps({"schema": SCHEMA, "year": self.year, "release": self.release,
-                                   "pages": self.pages}, separators=(",", ":")) + "\n", encoding="utf-8")
+                                   "pages": pages}, separators=(",", ":")) + "\n", encoding="utf-8")
         os.replace(tmp, path)
 
 
 class Carrier:
     """Takes pages over from the release a ``PageRecord`` describes, checking each one."""
 
-    def __init__(self, record: PageRecord | None, year_dir: Path, old_footer: str, new_footer: str) -> None:
+    def __init__(self, record: PageRecord | None, year_dir: Path, link: bool = True) -> None:
         folder = year_dir / f"release={record.release}" if record is not None else None
         complete = folder is not None and (folder / "manifest.json").is_file()  # a published release
         self._record = record if complete else None
         self._pages = folder / "report" / "region" if folder is not None and complete else None
-        self._old_footer, self._new_footer = old_footer, new_footer
+        self._link = link
         self.carried = 0
 
-    def take(self, code: str, key: str | None) -> str | None:
-        """The page of ``code`` with the new footer, when its inputs are unchanged and the old page checks out."""
+    def take(self, code: str, key: str | None, target: Path) -> Stamp | None:
+        """Put the earlier page of ``code`` at ``target`` when its inputs are unchanged and the page checks
+        out; its stamp there, or None (nothing written) when it has to be rendered.
+
+        ``link``: a hard link (the release's files are read-only, so the two names never differ); a copy
+        is made, the bytes checked against the sha256, where a link cannot be (or for a folder outside
+        the releases, whose files a user may change).
+        """
         if self._record is None or self._pages is None or key is None:
             return None
         entry = self._record.pages.get(code)
         if entry is None or entry[0] != key:
             return None
+        stamp, source = entry[1], self._pages / f"{code}.html"
+        if not stamp.holds(source):
+            return None
         try:
-            data = (self._pages / f"{code}.html").read_bytes()
+            if not self._link:
+                raise OSError("copy")
+            os.link(source, target)
+            stamp_there = stamp  # the same file
         except OSError:
-            return None
-        if hashlib.sha256(data).hexdigest() != entry[1]:
-            return None
-        text = data.decode("utf-8")
-        if not text.endswith(self._old_footer):
-            return None
+            try:
+                data = source.read_bytes()
+            except OSError:
+                return None
+            if hashlib.sha256(data).hexdigest() != stamp.sha256:
+                return None
+            write_new(target, data)
+            stamp_there = Stamp.of(target, stamp.sha256)
         self.carried += 1
-        return text[: len(text) - len(self._old_footer)] + self._new_footer
+        return stamp_there
+
+
+def write_new(path: Path, data: bytes) -> None:
+    """Write ``data`` as a new file at ``path``: a file there before is unlinked first, never written
+    through (it may be a published page linked into another release)."""
+    path.unlink(missing_ok=True)
+    path.write_bytes(data)

@@ -449,3 +449,40 @@ def test_a_docs_context_made_ahead_is_used_by_one_build_and_gives_the_same_pages
     assert len(pages(tmp_path / "ahead")) == len(RECORD_SUITES)
     assert pages(tmp_path / "ahead") == pages(tmp_path / "now")
     assert len(ahead.validation_results_store.list_keys()) == len(results)  # the second build used its own
+
+
+def test_results_kept_as_they_are_give_the_docs_gx_store_gives(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """``keep_result`` hands the in-memory store the result dicts as they are: every page is the one
+    GX's ``store.set`` (marshmallow load and dump) gives, and the results are left unchanged."""
+    import copy
+    import re
+
+    import duckdb
+    from factory import innovation, submission, write_home
+
+    from expectations import validate
+    from expectations.stage import RECORD_SUITES, _merged_results
+    from flows import pipeline
+
+    content = submission("35.78", spd_total=30, innovations=[innovation("SBY-1", 60), innovation("SBY-2", 40)])
+    content["innovations"][1]["name"] = ""  # a failing expectation: its samples reach the docs
+    home = write_home(tmp_path, 2024, {"35.78.json": content}, [])
+    pipeline.ingest(home, 2024)
+    pipeline.validate(home, 2024)
+    con = duckdb.connect(str(home.work_db(2024)), read_only=True)
+    _, results = _merged_results(con, RECORD_SUITES)
+    con.close()
+    assert any(not item["success"] for result in results.values() for item in result["results"])
+    before = copy.deepcopy(results)
+    validate.suite_runner().build_docs(tmp_path / "as-is", "annual-2024", results)
+    assert results == before
+    monkeypatch.setattr(validate, "KEEP_AS_IS", False)
+    validate.suite_runner().build_docs(tmp_path / "gx", "annual-2024", results)
+
+    def pages(root: Path) -> dict[Path, str]:
+        return {p.relative_to(root): re.sub(r"\?d=\d{8}T\d{6}\.\d+Z", "", p.read_text(encoding="utf-8"))
+                for p in root.rglob("*.html")}
+
+    found = pages(tmp_path / "as-is")
+    assert len(found) >= 2 * len(RECORD_SUITES) + 1 and found == pages(tmp_path / "gx")

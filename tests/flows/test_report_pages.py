@@ -1,11 +1,13 @@
 """Region pages carried over from the release before (flows/report/pages.py): only the pages whose
-inputs changed are rendered again, and every page is byte for byte what a full rendering gives."""
+inputs changed are rendered again, the rest are the same files (hard links), and every page is byte for
+byte what a full rendering gives."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -76,34 +78,101 @@ def test_only_changed_pages_are_rendered_and_every_page_equals_a_full_rendering(
     assert len(carried) == 546 and carried == rendered
     before = pages(release(home, 1))
     assert b"Sidoarjo &lt;Sehat&gt; &amp; &#34;Cerdas&#34;" in carried["35.15.html"]
-    assert before["35.78.html"] != carried["35.78.html"]  # the footer names the release
-    assert before["35.78.html"].replace(b"rilis (release) 1 ", b"rilis (release) 2 ") == carried["35.78.html"]
+    assert before["35.15.html"] != carried["35.15.html"]
+    # a region page does not name the release (the yearly report does): an unchanged page is the same file
+    assert all(b"rilis (release)" not in data for data in carried.values())
+    assert b"rilis (release) 2 " in (release(home, 2) / "report" / "index.html").read_bytes()
+    region_dir = {number: release(home, number) / "report" / "region" for number in (1, 2)}
+    for name in carried:
+        linked = (region_dir[1] / name).stat().st_ino == (region_dir[2] / name).stat().st_ino
+        assert linked == (name != "35.15.html"), name
+        assert linked == (before[name] == carried[name]), name
+        assert (region_dir[2] / name).stat().st_mode & 0o777 == 0o444
+    assert (tmp_path / "full" / "report" / "region" / "35.78.html").stat().st_nlink == 1
     manifest = json.loads((release(home, 2) / "manifest.json").read_text(encoding="utf-8"))
     for name, data in carried.items():
         assert manifest["files"][f"report/region/{name}"]["sha256"] == hashlib.sha256(data).hexdigest()
 
 
+@pytest.mark.parametrize("change", [b"Malang!", b"Malanq"])  # a byte more; the same size and time
 def test_a_page_that_does_not_check_out_is_rendered_again(two_releases: tuple[Home, list[ReportSummary]],
-                                                         tmp_path: Path) -> None:
+                                                         tmp_path: Path, change: bytes) -> None:
     home, _ = two_releases
     record = PageRecord.read(home.report_pages(YEAR), YEAR)
     assert record is not None and record.release == 2 and len(record.pages) == 546
     reference = pages(release(home, 2))
     page = release(home, 2) / "report" / "region" / "35.07.html"
+    stat = page.stat()
     os.chmod(page, 0o644)
     try:
-        page.write_bytes(reference["35.07.html"].replace(b"Malang", b"Malang!", 1))  # changed after publish
+        page.write_bytes(reference["35.07.html"].replace(b"Malang", change, 1))  # changed after publish
+        if len(change) == len(b"Malang"):  # only its bytes tell: a copy (a folder of one's own) checks them
+            os.utime(page, ns=(stat.st_atime_ns, stat.st_mtime_ns))
         again = build_release_report(release(home, 2), home, YEAR, 2, out_dir=tmp_path / "again")
     finally:
         page.write_bytes(reference["35.07.html"])
+        os.utime(page, ns=(stat.st_atime_ns, stat.st_mtime_ns))
         os.chmod(page, 0o444)
     assert again.pages_carried == 545 and pages(tmp_path / "again") == reference
+    assert all(p.stat().st_nlink == 1 for p in (tmp_path / "again" / "report" / "region").iterdir())  # copies
     assert PageRecord.read(home.report_pages(YEAR), YEAR) == record  # a build outside a release records nothing
 
 
-@pytest.mark.parametrize("content", ["not json", '{"schema": "iid.report-pages/v1", "year": 2023, "release": 1, '
-                                                '"pages": {}}', '{"schema": "iid.report-pages/v1", "year": 2024, '
-                                                '"release": 9, "pages": {"35.15": ["x", "y"]}}', '[]'])
+def test_a_page_is_copied_and_checked_where_it_cannot_be_linked(two_releases: tuple[Home, list[ReportSummary]],
+                                                                tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another file system (or one without hard links): the page is read, checked and written instead."""
+    import errno
+
+    import flows.report.pages
+
+    home, _ = two_releases
+    record_path = home.report_pages(YEAR)
+    kept = record_path.read_bytes()
+    folder = tmp_path / "release=3"  # as a release's staging folder: its tables, then the report into it
+    folder.mkdir()
+    for table in release(home, 2).glob("*.parquet"):
+        (folder / table.name).write_bytes(table.read_bytes())
+
+    def no_link(source: object, target: object) -> None:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(flows.report.pages.os, "link", no_link)
+    try:
+        built = build_release_report(folder, home, YEAR, 3)
+        record = PageRecord.read(record_path, YEAR)
+    finally:
+        record_path.write_bytes(kept)
+    assert built.pages_carried == 546 and pages(folder) == pages(release(home, 2))
+    assert all(p.stat().st_nlink == 1 for p in (folder / "report" / "region").iterdir())
+    assert record is not None and record.release == 3
+    assert {code: entry[1].sha256 for code, entry in record.pages.items()} == \
+        {p.name.removesuffix(".html"): hashlib.sha256(p.read_bytes()).hexdigest()
+         for p in (folder / "report" / "region").iterdir()}
+
+
+def test_removing_a_failed_release_leaves_the_pages_it_linked_read_only(tmp_path: Path) -> None:
+    from flows.publish import _make_writable
+
+    published = tmp_path / "release=1" / "page.html"
+    published.parent.mkdir()
+    published.write_text("page", encoding="utf-8")
+    published.chmod(0o444)
+    staging = tmp_path / ".staging-x" / "report"
+    staging.mkdir(parents=True)
+    os.link(published, staging / "page.html")
+    staging.chmod(0o555)
+    _make_writable(staging.parent)
+    shutil.rmtree(staging.parent)
+    assert not staging.parent.exists() and published.stat().st_mode & 0o777 == 0o444
+
+
+@pytest.mark.parametrize("content", [
+    "not json", "[]",
+    '{"schema": "iid.report-pages/v2", "year": 2023, "release": 1, "pages": {}}',
+    '{"schema": "iid.report-pages/v2", "year": 2024, "release": 2, "pages": {"35.15": ["x", "y"]}}',
+    '{"schema": "iid.report-pages/v1", "year": 2024, "release": 2, "pages": {"35.15": ["x", "y"]}}',
+])
 def test_a_lost_or_foreign_record_only_costs_time(two_releases: tuple[Home, list[ReportSummary]], tmp_path: Path,
                                                  content: str) -> None:
     home, _ = two_releases
