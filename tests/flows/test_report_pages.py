@@ -268,3 +268,30 @@ def test_every_field_of_an_innovation_reaches_its_regions_digest(tmp_path: Path)
         assert after["35.78"] == digests["35.78"], column  # and no other
         assert load_innovations(changed, ["35.15"])["35.15"] != listed["35.15"], column
     assert innovation_digests(con, _innovations_file(tmp_path / "again")) == digests  # same rows, same digest
+
+
+def test_a_digest_tells_swapped_and_repeated_innovations_apart(tmp_path: Path) -> None:
+    """The digest is of the rows as a set with repeats (count and sum of row hashes): names swapped
+    between two innovations, or an innovation listed twice, are other lists and other digests."""
+    import duckdb
+
+    from flows.report.data import innovation_digests
+
+    base = _innovations_file(tmp_path / "base")
+    con = duckdb.connect()
+    digests = innovation_digests(con, base)
+
+    def variant(folder: str, select: str) -> dict[str, str]:
+        path = tmp_path / folder / "innovation_scores.parquet"
+        path.parent.mkdir()
+        con.execute(f"copy ({select}) to $path (format parquet)", {"path": str(path)})
+        return innovation_digests(con, path)
+
+    swapped = variant("swapped", "select * replace (case name when 'Sehat' then 'Cerdas' when 'Cerdas' then 'Sehat' "
+                                 f"else name end as name) from ({INNOVATION_TABLE})")
+    twice = variant("twice", f"select * from ({INNOVATION_TABLE}) union all "
+                             f"select * from ({INNOVATION_TABLE}) where innovation_id = 'SDA-2'")
+    reordered = variant("reordered", f"select * from ({INNOVATION_TABLE}) order by innovation_id desc")
+    for changed in (swapped, twice):
+        assert changed["35.15"] != digests["35.15"] and changed["35.78"] == digests["35.78"]
+    assert reordered == digests  # the rows' order in the file does not change the list a profile shows
