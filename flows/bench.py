@@ -12,11 +12,13 @@ pays (imports, Prefect's temporary server or the API at ``PREFECT_API_URL``):
 The full run, both re-runs and the baseline are measured ``repeat`` times (default 3; the full run
 ``full_repeat`` times if given) and the median is reported with every repeat beside it: the re-runs
 are short, the share of a re-run is a difference of two walls that each move by up to a second from
-run to run, and every share and ratio divides by the full run's work. Each full run starts from a
-fresh home: the generated drop zone, with the warehouse and the releases of the run before removed.
-The fixed start-up is measured before every run (after one warm-up) and its median is used: the
-machine's pace drifts over the minutes a benchmark takes, so it is measured alongside the runs it is
-subtracted from.
+run to run, and every share and ratio divides by the full run's work. They are measured in cycles
+(:func:`measure`): a full run, a no-change re-run, a one-region resubmission, a correction in place
+and the baseline, then again: the machine's pace drifts over the minutes a benchmark takes, and so
+every kind of run sees every part of it. Each full run starts from a fresh home: the generated drop
+zone (the resubmissions and corrections of the cycle before taken back), with the warehouse and the
+releases of the runs before removed. The fixed start-up is measured before every run (after one
+warm-up) and its median is used.
 
 Work is wall time minus the fixed start-up. Peak memory is the largest resident memory of the run
 process and its workers together, sampled every 0.1 s (Prefect's temporary server, which a running
@@ -157,11 +159,13 @@ def resubmit_one_region(home: Home, year: int) -> str:
     return code
 
 
-def correct_in_place(home: Home, year: int) -> str:
+def correct_in_place(home: Home, year: int, keep: Callable[[Path], None] | None = None) -> str:
     """A region's counting JSON file rewritten in place with one answer changed (same name, same
     submission time), as an operator fixing a file would; returns the region's code. Called again, it
-    changes the answer back, so every call changes the file."""
+    changes the answer back, so every call changes the file. ``keep`` is given the file first."""
     code, path, doc = _counting_json(home, year, datetime.max.replace(tzinfo=UTC), last=True)
+    if keep is not None:
+        keep(path)
     path.write_text(_change_one_answer(doc), encoding="utf-8")
     return code
 
@@ -239,42 +243,45 @@ def measure(repeat: int, empty: Callable[[], float], run: Callable[[], tuple[flo
             correct: Callable[[], str] | None = None,
             baseline: Callable[[], dict[str, float]] | None = None,
             reset: Callable[[], None] | None = None, full_repeat: int | None = None) -> Timings:
-    """The schedule: an empty flow before every run, so the fixed start-up is measured across the
-    whole benchmark, in the same conditions as the runs it is taken from (the machine's pace drifts
-    over minutes); ``full_repeat`` (default ``repeat``) full runs, each after ``reset`` but the first
-    (back to a fresh home), then ``repeat`` no-change re-runs, ``repeat`` one-region resubmissions,
-    (with ``correct``) ``repeat`` corrections of a file in place and (with ``baseline``) ``repeat`` runs
-    of the baseline."""
+    """The schedule, in ``repeat`` cycles: an empty flow (a warm-up), then in each cycle a full run (in
+    the first ``full_repeat`` cycles, default all, each but the first after ``reset``, back to the home as
+    generated), a no-change re-run, a one-region resubmission, (with ``correct``) a correction of a file
+    in place, each after an empty flow, and (with ``baseline``) a run of the baseline.
+
+    The fixed start-up is thus measured across the whole benchmark, in the same conditions as the runs
+    it is taken from, and each kind of run is measured in every part of it: this machine's pace drifts
+    by 10-20 % over minutes, and a share divides one kind of run by another (measured one kind after the
+    other, the re-runs of one benchmark found their empty flows 1.3 s slower than the full runs').
+    A cycle without a full run goes on from the home the cycle before left.
+    """
     fulls = repeat if full_repeat is None else full_repeat
-    if fulls < 1 or (fulls > 1 and reset is None):
-        raise ValueError("a benchmark needs a full run, and a reset to a fresh home to repeat it")
+    if not 1 <= fulls <= repeat or (fulls > 1 and reset is None):
+        raise ValueError("a benchmark needs a full run, at most one per cycle, and a reset to a fresh home "
+                         "to repeat it")
     timings = Timings()
     progress("fixed start-up: an empty annual flow (warm-up), then one before each run")
     timings.startups.append(empty())
-    for attempt in range(1, fulls + 1):
-        if attempt > 1 and reset is not None:
-            reset()
-        progress(f"full run ({attempt}/{fulls})")
-        timings.startups.append(empty())
-        timings.full_runs.append(run())
-    for attempt in range(1, repeat + 1):
-        progress(f"no-change re-run ({attempt}/{repeat})")
+    for cycle in range(1, repeat + 1):
+        if cycle <= fulls:
+            if cycle > 1 and reset is not None:
+                reset()
+            progress(f"full run ({cycle}/{fulls})")
+            timings.startups.append(empty())
+            timings.full_runs.append(run())
+        progress(f"no-change re-run ({cycle}/{repeat})")
         timings.startups.append(empty())
         timings.same_runs.append(run())
-    for attempt in range(1, repeat + 1):
         timings.codes.append(resubmit())
-        progress(f"one-region resubmission ({timings.codes[-1]}, {attempt}/{repeat})")
+        progress(f"one-region resubmission ({timings.codes[-1]}, {cycle}/{repeat})")
         timings.startups.append(empty())
         timings.one_runs.append(run())
-    if correct is not None:
-        for attempt in range(1, repeat + 1):
+        if correct is not None:
             timings.corrected_codes.append(correct())
-            progress(f"a file corrected in place ({timings.corrected_codes[-1]}, {attempt}/{repeat})")
+            progress(f"a file corrected in place ({timings.corrected_codes[-1]}, {cycle}/{repeat})")
             timings.startups.append(empty())
             timings.corrected_runs.append(run())
-    if baseline is not None:
-        for attempt in range(1, repeat + 1):
-            progress(f"baseline SQL ({attempt}/{repeat})")
+        if baseline is not None:
+            progress(f"baseline SQL ({cycle}/{repeat})")
             timings.baselines.append(baseline())
     return timings
 
@@ -284,6 +291,26 @@ def fresh_home(home: Home) -> None:
     the drop zone stays."""
     for folder in (home.warehouse, home.published):
         shutil.rmtree(folder, ignore_errors=True)  # a release's files are read-only, its folders are not
+
+
+@dataclass
+class DropZone:
+    """What the benchmark changes in a year's drop zone, to take back: the resubmissions it adds and the
+    files it corrects in place (their bytes as generated)."""
+
+    folder: Path
+    originals: dict[Path, bytes] = field(default_factory=dict)
+
+    def keep(self, path: Path) -> None:
+        """Remember ``path`` as generated before it is first changed."""
+        self.originals.setdefault(path, path.read_bytes())
+
+    def restore(self) -> None:
+        for path, data in self.originals.items():
+            path.write_bytes(data)
+        self.originals.clear()
+        for added in self.folder.glob("*-bench-resubmission.json"):
+            added.unlink()
 
 
 def run_bench(year: int, scale: float, seed: int = 1, workdir: Path | None = None, repeat: int = 3,
@@ -300,10 +327,16 @@ def run_bench(year: int, scale: float, seed: int = 1, workdir: Path | None = Non
     try:
         progress(f"generating {year} at scale {scale:g} (JSON only) into {home.root}")
         gen_wall, data = _child(["generate", str(home.root), str(year), str(scale), str(seed)])
+        drop = DropZone(home.raw_year(year))
+
+        def reset() -> None:  # the home and its drop zone as generated
+            fresh_home(home)
+            drop.restore()
+
         timings = measure(repeat, lambda: _child(["empty"])[0], lambda: _child(["run", str(home.root), str(year)]),
-                          lambda: resubmit_one_region(home, year), progress, lambda: correct_in_place(home, year),
-                          lambda: _child(["baseline", str(home.root), str(year)])[1],
-                          lambda: fresh_home(home), full_repeat)
+                          lambda: resubmit_one_region(home, year), progress,
+                          lambda: correct_in_place(home, year, drop.keep),
+                          lambda: _child(["baseline", str(home.root), str(year)])[1], reset, full_repeat)
     finally:
         if workdir is None:
             shutil.rmtree(root, ignore_errors=True)

@@ -132,7 +132,8 @@ def test_the_start_up_is_measured_before_every_run_and_its_median_used() -> None
         return "11"
 
     timings = measure(3, empty, run, resubmit, full_repeat=1)
-    assert log == ["empty", "empty", "run"] + ["empty", "run"] * 3 + ["resubmit", "empty", "run"] * 3
+    # one full run, then cycles of a no-change re-run and a resubmission, each run after an empty flow
+    assert log == ["empty", "empty", "run"] + ["empty", "run", "resubmit", "empty", "run"] * 3
     assert timings.startups == [30.0, 9.0, 8.0, 10.0, 8.5, 9.5, 12.0, 8.8, 9.1][:8]
     assert timings.fixed == 9.0  # the lower median of the seven after the warm-up (30 s)
     assert len(timings.full_runs) == 1
@@ -146,7 +147,7 @@ def test_the_start_up_is_measured_before_every_run_and_its_median_used() -> None
     log.clear()
     empties = iter([30.0, 9.0, 8.0, 10.0, 8.5, 9.5, 12.0, 8.8, 9.1, 9.2, 9.3, 9.4])
     timings = measure(3, empty, run, resubmit, correct=correct, full_repeat=1)
-    assert log[-9:] == ["correct", "empty", "run"] * 3
+    assert log[3:] == ["empty", "run", "resubmit", "empty", "run", "correct", "empty", "run"] * 3
     assert len(timings.corrected_runs) == 3 and timings.corrected_codes == ["35.78"] * 3
     assert timings.fixed == 9.1  # the lower median of the ten after the warm-up
     assert timings.baselines == []
@@ -160,18 +161,18 @@ def test_the_start_up_is_measured_before_every_run_and_its_median_used() -> None
         return {"wall_seconds": next(walls)}
 
     timings = measure(3, empty, run, resubmit, correct=correct, baseline=baseline, full_repeat=1)
-    assert log[-12:] == ["correct", "empty", "run"] * 3 + ["baseline"] * 3  # after every run
+    assert log[3:] == ["empty", "run", "resubmit", "empty", "run", "correct", "empty", "run", "baseline"] * 3
     assert [b["wall_seconds"] for b in timings.baselines] == [1.9, 1.4, 1.5]
 
 
 def test_the_full_run_is_repeated_from_a_fresh_home_and_its_median_used(tmp_path: Path) -> None:
-    """Every share and ratio divides by the full run's work: it is measured ``repeat`` times, each
-    after a reset to the home as generated, and the median run is reported with every run beside it;
-    the memory target is checked against the largest peak."""
-    from flows.bench import _median_of, fresh_home, measure
+    """Every share and ratio divides by the full run's work: it is measured ``repeat`` times, in cycles
+    with the re-runs, each after a reset to the home as generated, and the median run is reported with
+    every run beside it; the memory target is checked against the largest peak."""
+    from flows.bench import DropZone, _median_of, fresh_home, measure
 
     log: list[str] = []
-    walls = iter([27.0, 24.0, 31.0] + [8.0] * 6)
+    walls = iter([27.0, 8.0, 8.0, 24.0, 8.0, 8.0, 31.0, 8.0, 8.0])
 
     def run() -> tuple[float, dict]:
         log.append("run")
@@ -187,8 +188,8 @@ def test_the_full_run_is_repeated_from_a_fresh_home_and_its_median_used(tmp_path
         return "11"
 
     timings = measure(3, empty, run, resubmit, reset=lambda: log.append("reset"))
-    assert log[:9] == ["empty", "empty", "run", "reset", "empty", "run", "reset", "empty", "run"]
-    assert log.count("reset") == 3 - 1 and log[9:] == ["empty", "run"] * 3 + ["resubmit", "empty", "run"] * 3
+    cycle = ["empty", "run", "empty", "run", "resubmit", "empty", "run"]
+    assert log == ["empty", *cycle, "reset", *cycle, "reset", *cycle]
     assert [w for w, _ in timings.full_runs] == [27.0, 24.0, 31.0]
     record = _median_of(timings.full_runs, fixed=7.0)
     assert record["wall_seconds"] == 27.0 and record["work_seconds"] == 20.0  # the median of 24, 27, 31
@@ -198,6 +199,8 @@ def test_the_full_run_is_repeated_from_a_fresh_home_and_its_median_used(tmp_path
     assert "share_of_full_work" not in record and "share_of_full_work" not in record["repeats"][0]
     with pytest.raises(ValueError, match="reset"):
         measure(2, lambda: 7.0, run, lambda: "11")  # repeating the full run needs a way back to a fresh home
+    with pytest.raises(ValueError, match="one per cycle"):
+        measure(2, lambda: 7.0, run, lambda: "11", reset=lambda: None, full_repeat=3)
 
     home = Home.resolve(tmp_path)
     drop = home.raw_year(2024) / "11.json"
@@ -213,6 +216,16 @@ def test_the_full_run_is_repeated_from_a_fresh_home_and_its_median_used(tmp_path
     assert not home.published.exists() and not home.warehouse.exists()
     assert drop.read_text(encoding="utf-8") == "{}"
     fresh_home(home)  # nothing to remove is fine
+
+    # the drop zone as generated again: a corrected file's bytes back, the resubmissions gone
+    zone = DropZone(home.raw_year(2024))
+    zone.keep(drop)
+    drop.write_text('{"corrected": 1}', encoding="utf-8")
+    zone.keep(drop)  # changed again: the bytes as generated are kept, not these
+    (home.raw_year(2024) / "11-bench-resubmission.json").write_text("{}", encoding="utf-8")
+    zone.restore()
+    assert sorted(p.name for p in home.raw_year(2024).iterdir()) == ["11.json"]
+    assert drop.read_text(encoding="utf-8") == "{}" and zone.originals == {}
 
 
 def test_the_baseline_is_the_median_of_its_runs_with_every_run_beside_it() -> None:
