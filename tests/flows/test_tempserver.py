@@ -13,6 +13,7 @@ import pytest
 from factory import submission, write_home
 
 from flows import tempserver
+from flows.settings import PROJECT_ROOT
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -109,9 +110,10 @@ def test_great_expectations_starts_importing_when_the_run_waits_for_the_server(
 
     calls: list[str] = []
     monkeypatch.setattr(prefetch, "start", lambda: _record(calls, "start"))
+    monkeypatch.setattr(tempserver, "_import_parameter_encoder", lambda: _record(calls, "encoder"))
     monkeypatch.setenv("PREFECT_API_URL", "")  # recorded, so that what start_early sets is undone
     monkeypatch.delenv("PREFECT_API_URL")
-    for validates, expected in ((True, ["start"]), (False, [])):
+    for validates, expected in ((True, ["start"]), (False, ["encoder"])):
         calls.clear()
         early = tempserver.EarlyServer(4299, _Launched())  # type: ignore[arg-type]
         monkeypatch.setattr(early, "verdict", lambda timeout: tempserver.SERVING)
@@ -126,6 +128,21 @@ def test_great_expectations_starts_importing_when_the_run_waits_for_the_server(
         tempserver.ready()
         assert calls == expected  # once
         del os.environ["PREFECT_API_URL"]
+
+
+def test_the_parameter_encoder_prefect_imports_is_imported_while_the_server_boots() -> None:
+    """Prefect imports FastAPI's encoder as a flow run with parameters is created; ``ready`` imports it
+    while the server boots instead (for a run that does not validate). Fails when Prefect stops
+    importing it there: then the import is no longer worth making."""
+    import inspect
+
+    from prefect.flows import Flow
+
+    assert "from fastapi.encoders import jsonable_encoder" in inspect.getsource(Flow.serialize_parameters)
+    probe = ("import sys\nfrom flows import tempserver\nassert 'fastapi' not in sys.modules\n"
+             "tempserver._import_parameter_encoder()\nassert 'fastapi.encoders' in sys.modules\n"
+             "assert 'prefect' not in sys.modules\n")
+    subprocess.run([sys.executable, "-c", probe], check=True, cwd=PROJECT_ROOT)
 
 
 def test_a_server_that_dies_is_reported_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
