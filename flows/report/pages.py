@@ -141,22 +141,27 @@ class Carrier:
         stamp, source = entry[1], self._pages / f"{code}.html"
         if not stamp.holds(source):
             return None
+        if self._link and _linked(source, target):
+            self.carried += 1
+            return stamp  # the same file
         try:
-            if not self._link:
-                raise OSError("copy")
-            os.link(source, target)
-            stamp_there = stamp  # the same file
+            data = source.read_bytes()
         except OSError:
-            try:
-                data = source.read_bytes()
-            except OSError:
-                return None
-            if hashlib.sha256(data).hexdigest() != stamp.sha256:
-                return None
-            write_new(target, data)
-            stamp_there = Stamp.of(target, stamp.sha256)
+            return None
+        if hashlib.sha256(data).hexdigest() != stamp.sha256:
+            return None
+        write_new(target, data)
         self.carried += 1
-        return stamp_there
+        return Stamp.of(target, stamp.sha256)
+
+
+def _linked(source: Path, target: Path) -> bool:
+    """Whether ``target`` could be made a hard link to ``source`` (not on another file system, say)."""
+    try:
+        os.link(source, target)
+    except OSError:
+        return False
+    return True
 
 
 def write_new(path: Path, data: bytes) -> None:
