@@ -119,6 +119,9 @@ def run_baseline(home: Home, year: int, target: Path) -> dict[str, float]:
     return {"wall_seconds": round(time.perf_counter() - started, 3), "cpu_seconds": round(time.process_time() - cpu, 3)}
 
 
+RESUBMISSION = "-bench-resubmission.json"  # the name a bench resubmission ends with, after the code
+
+
 def _counting_json(home: Home, year: int, before: datetime, last: bool) -> tuple[str, Path, dict[str, Any]]:
     """The first (or ``last``) region by code whose counting submission, in the latest release, is a JSON
     file submitted before ``before`` and not a bench resubmission: its code, file and parsed content."""
@@ -131,8 +134,8 @@ def _counting_json(home: Home, year: int, before: datetime, last: bool) -> tuple
         raise RuntimeError(f"no release of {year} to change")
     rows = duckdb.connect().execute(
         "select region_code, source_file from read_parquet(?) where status = 'counting' and format = 'json' "
-        "and submitted_at < ? and source_file not like '%-bench-resubmission.json' order by region_code",
-        [str(release.path / "submissions.parquet"), before]).fetchall()
+        "and submitted_at < ? and source_file not like ? order by region_code",
+        [str(release.path / "submissions.parquet"), before, f"%{RESUBMISSION}"]).fetchall()
     if not rows:
         raise RuntimeError("no region to change")
     code, source = rows[-1 if last else 0]
@@ -155,7 +158,7 @@ def resubmit_one_region(home: Home, year: int) -> str:
     deadline = for_year(year).method.deadline_for(year)
     code, _, doc = _counting_json(home, year, deadline - timedelta(hours=1), last=False)
     doc["submitted_at"] = (datetime.fromisoformat(doc["submitted_at"]) + timedelta(hours=1)).isoformat()
-    (home.raw_year(year) / f"{code}-bench-resubmission.json").write_text(_change_one_answer(doc), encoding="utf-8")
+    (home.raw_year(year) / f"{code}{RESUBMISSION}").write_text(_change_one_answer(doc), encoding="utf-8")
     return code
 
 
@@ -309,7 +312,7 @@ class DropZone:
         for path, data in self.originals.items():
             path.write_bytes(data)
         self.originals.clear()
-        for added in self.folder.glob("*-bench-resubmission.json"):
+        for added in self.folder.glob(f"*{RESUBMISSION}"):
             added.unlink()
 
 

@@ -160,7 +160,6 @@ def run_models(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any],
         allow_compaction(con)
         con.execute("create or replace temp macro in_scope(f) as true")
     else:
-        con.execute("set max_vacuum_tasks = 0")  # the deleted rows stay until a rebuild (module docstring)
         con.execute("insert into transform_scope select unnest(?::bigint[])", [scope])
         con.execute("create or replace temp macro in_scope(f) as f in (select file_id from transform_scope)")
     counts = {}
