@@ -10,10 +10,14 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
+from itertools import repeat
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from flows.readers import Answers, ParsedFile, evidence_items
 
@@ -63,6 +67,11 @@ SCHEMAS: dict[str, pa.Schema] = {
     ]),
 }
 RECORD_TABLES = ("submissions", "spd_answers", "innovations", "sid_answers", "evidence")
+ANSWER_TABLES = ("spd_answers", "sid_answers", "evidence")  # built file by file as Arrow tables
+# Python's whitespace (str.isspace, what str.strip removes) as an RE2 class; a test checks every code point
+_PY_SPACE = r"[\t-\r\x1c-\x20\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
+# an evidence item that str.strip would change or that is empty: its value is worked out in Python
+_NOT_PLAIN_ITEM = f"^{_PY_SPACE}|{_PY_SPACE}$|^$"
 
 
 def text(value: Any) -> str | None:
@@ -142,6 +151,140 @@ def timestamp(value: Any) -> datetime | None:
     return parsed.astimezone(UTC)
 
 
+def _indicators(column: pa.Array | None, n: int) -> pa.Array | None:
+    """Indicator codes as :func:`code_text` gives them, worked out once per distinct text (None: not all text)."""
+    if column is None or pa.types.is_null(column.type):
+        return pa.nulls(n, pa.string())
+    if not pa.types.is_string(column.type):
+        return None
+    encoded = column.dictionary_encode()
+    codes = pa.array([code_text(v) for v in encoded.dictionary.to_pylist()], pa.string())
+    return codes.take(encoded.indices)
+
+
+def _levels(column: pa.Array | None, n: int) -> tuple[pa.Array | None, pa.Array | None]:
+    """Levels and their text as :func:`whole_number` and :func:`text` give them (None: not all plain integers)."""
+    if column is None or pa.types.is_null(column.type):
+        return pa.nulls(n, pa.int64()), pa.nulls(n, pa.string())
+    if not pa.types.is_int64(column.type):
+        return None, None
+    low, high = (v.as_py() for v in pc.min_max(column).values())
+    if low is not None and (low <= -(2**62) or high >= 2**62):
+        return None, None
+    return column, pc.cast(column, pa.string())
+
+
+def _values(column: pa.Array | None, n: int) -> tuple[pa.Array | None, pa.Array | None]:
+    """Values and their text as :func:`number` and :func:`text` give them: whole numbers written as integers,
+    other numbers with Python's ``repr`` (Arrow writes some differently); None where that cannot be exact
+    (integers past 2**53, whole numbers from 10**15 on, infinities and NaN)."""
+    if column is None or pa.types.is_null(column.type):
+        return pa.nulls(n, pa.float64()), pa.nulls(n, pa.string())
+    if pa.types.is_int64(column.type):
+        low, high = (v.as_py() for v in pc.min_max(column).values())
+        if low is not None and (low <= -(2**53) or high >= 2**53):
+            return None, None
+        return pc.cast(column, pa.float64()), pc.cast(column, pa.string())
+    if not pa.types.is_float64(column.type):
+        return None, None
+    values = column.to_numpy(zero_copy_only=False)  # nulls as NaN
+    valid = column.is_valid().to_numpy(zero_copy_only=False)
+    if not np.isfinite(values[valid]).all():
+        return None, None
+    whole = valid & (values == np.floor(values))
+    if (np.abs(values[whole]) >= 1e15).any():
+        return None, None
+    fraction = valid & ~whole
+    written = pc.cast(pc.cast(pc.if_else(pa.array(fraction), 0.0, column), pa.int64()), pa.string())
+    if fraction.any():
+        written = pc.replace_with_mask(written, pa.array(fraction),
+                                       pa.array([repr(v) for v in values[fraction].tolist()], pa.string()))
+    return column, written
+
+
+def _evidence(column: pa.Array | None, n: int) -> tuple[pa.Array, np.ndarray, np.ndarray] | None:
+    """Every answer's evidence items as one array (stripped as ``str.strip`` does, empty as None), the answer
+    each belongs to, and the count per answer; None unless every evidence is a list of texts or null."""
+    if column is None or pa.types.is_null(column.type):
+        return pa.array([], pa.string()), np.zeros(0, np.int64), np.zeros(n, np.int64)
+    if not pa.types.is_list(column.type) or not (pa.types.is_string(column.type.value_type)
+                                                  or pa.types.is_null(column.type.value_type)):
+        return None
+    counts = pc.list_value_length(column).fill_null(0).to_numpy().astype(np.int64)
+    items = pc.cast(pc.list_flatten(column), pa.string())
+    parents = pc.list_parent_indices(column).to_numpy().astype(np.int64)
+    return _stripped(items), parents, counts
+
+
+def _each_distinct(values: list[Any], convert: Callable[[Any], Any], kind: pa.DataType) -> pa.Array:
+    """``convert`` of every value (None for None), worked out once per distinct text when all are text
+    (or None), and value by value otherwise."""
+    arr = _as_arrow(values)
+    if arr is not None and pa.types.is_null(arr.type):
+        return pa.nulls(len(values), kind)
+    if arr is not None and pa.types.is_string(arr.type):
+        encoded = arr.dictionary_encode()
+        return pa.array([convert(v) for v in encoded.dictionary.to_pylist()], kind).take(encoded.indices)
+    return pa.array([convert(v) for v in values], kind)
+
+
+def _stripped(arr: pa.Array) -> pa.Array:
+    """Texts as :func:`text` gives them (``str.strip``, empty as None): Python works out only those that
+    start or end with a space or are empty."""
+    odd = pc.match_substring_regex(arr, _NOT_PLAIN_ITEM).fill_null(False)
+    if pc.any(odd).as_py():
+        fixed = [v.strip() or None for v in arr.filter(odd).to_pylist()]
+        arr = pc.replace_with_mask(arr, odd, pa.array(fixed, pa.string()))
+    return arr
+
+
+def _texts(values: list[Any]) -> pa.Array:
+    """:func:`text` of every value: long texts through Arrow, anything but text (or None) value by value."""
+    arr = _as_arrow(values)
+    if arr is not None and pa.types.is_null(arr.type):
+        return pa.nulls(len(values), pa.string())
+    if arr is not None and pa.types.is_string(arr.type):
+        return _stripped(arr)
+    return pa.array([text(v) for v in values], pa.string())
+
+
+def _as_arrow(values: list[Any]) -> pa.Array | None:
+    """The values as an Arrow array of the type Arrow infers; None if they have no one type."""
+    try:
+        return pa.array(values)
+    except (pa.ArrowException, OverflowError, ValueError, TypeError):
+        return None
+
+
+INNOVATION_TEXTS = {"innovation_id": "id", "name": "name", "unit": "unit"}
+INNOVATION_ENUMS = ("form", "kind", "initiator", "affair", "stage")
+INNOVATION_NARRATIVES = ("design", "goal", "benefit", "result")
+
+
+def innovation_rows(pending: list[tuple[int, int, str, str, dict[str, Any]]]) -> pa.Table:
+    """The ``innovations`` rows of (record id, file id, source file, locator, fields), converted field by
+    field: each field's texts once per distinct value (names, enumerations, dates) or through Arrow (the
+    narratives, a few KB each), with :func:`text`, :func:`enum_text` and :func:`iso_date`."""
+    fields = [p[4] for p in pending]
+    columns: dict[str, Any] = {"record_id": [p[0] for p in pending], "file_id": [p[1] for p in pending],
+                               "source_file": [p[2] for p in pending], "locator": [p[3] for p in pending]}
+    for column, key in INNOVATION_TEXTS.items():
+        columns[column] = _each_distinct([f.get(key) for f in fields], text, pa.string())
+    for key in INNOVATION_ENUMS:
+        columns[key] = _each_distinct([f.get(key) for f in fields], enum_text, pa.string())
+    for key in ("trial_date", "implementation_date"):
+        raws = [f.get(key) for f in fields]
+        columns[key] = _each_distinct(raws, iso_date, pa.date32())
+        columns[f"{key}_raw"] = _each_distinct(raws, text, pa.string())
+    for key in INNOVATION_NARRATIVES:
+        columns[key] = _texts([f.get(key) for f in fields])
+    # words as str.split counts them (Arrow's split is slower); the same count with or without the spaces
+    # around the text that text() strips
+    columns["design_words"] = [len(v.split()) if type(v) is str else len((text(v) or "").split())
+                               for v in (f.get("design") for f in fields)]
+    return pa.Table.from_pydict(columns, schema=SCHEMAS["innovations"])
+
+
 class LandingBatch:
     """Column lists for a batch of files, turned into Arrow tables for the database."""
 
@@ -150,6 +293,10 @@ class LandingBatch:
         self.columns: dict[str, dict[str, list[Any]]] = {
             name: {f.name: [] for f in schema} for name, schema in SCHEMAS.items()
         }
+        # answers and evidence, one Arrow table per file (see add_parsed), in record id order
+        self.chunks: dict[str, list[pa.Table]] = {name: [] for name in ANSWER_TABLES}
+        # innovations as (record id, file id, source file, locator, fields), converted column by column
+        self.innovations: list[tuple[int, int, str, str, dict[str, Any]]] = []
         self.rows = 0
 
     def _add(self, table: str, **values: Any) -> int:
@@ -259,23 +406,116 @@ class LandingBatch:
         op = parsed.operator
         self._add("operators", file_id=file_id, source_file=source_file,
                   name=text(op.get("name")), email=text(op.get("email")), phone=text(op.get("phone")))
-        self._answers("spd_answers", file_id, source_file, parsed.spd)
-        for inv in parsed.innovations:
-            f = inv.fields
-            design = text(f.get("design"))
-            inv_id = self._add(
-                "innovations", file_id=file_id, source_file=source_file, locator=inv.locator,
-                innovation_id=text(f.get("id")), name=text(f.get("name")), unit=text(f.get("unit")),
-                form=enum_text(f.get("form")), kind=enum_text(f.get("kind")), initiator=enum_text(f.get("initiator")),
-                affair=enum_text(f.get("affair")), stage=enum_text(f.get("stage")),
-                trial_date=iso_date(f.get("trial_date")), trial_date_raw=text(f.get("trial_date")),
-                implementation_date=iso_date(f.get("implementation_date")),
-                implementation_date_raw=text(f.get("implementation_date")),
-                design=design, goal=text(f.get("goal")), benefit=text(f.get("benefit")), result=text(f.get("result")),
-                design_words=len(design.split()) if design else 0)
-            self._answers("sid_answers", file_id, source_file, inv.answers, (inv_id, text(f.get("id"))))
-        self._answers("sid_answers", file_id, source_file, parsed.orphan_answers, (None, None))
+        groups: list[tuple[Answers, tuple[int | None, str | None] | None]] = [(parsed.spd, None)]
+        first = self.next_ids["innovations"]
+        self.next_ids["innovations"] += len(parsed.innovations)
+        self.rows += len(parsed.innovations)
+        for inv_id, inv in enumerate(parsed.innovations, first):
+            self.innovations.append((inv_id, file_id, source_file, inv.locator, inv.fields))
+            groups.append((inv.answers, (inv_id, text(inv.fields.get("id")))))
+        groups.append((parsed.orphan_answers, (None, None)))
+        if not self._answers_in_bulk(file_id, source_file, groups):
+            for answers, owner in groups:
+                self._answers("spd_answers" if owner is None else "sid_answers", file_id, source_file, answers, owner)
+            self._flush_answers()
         return self.rows - before - 1  # the operator row is not a record
 
+    def _flush_answers(self) -> None:
+        """The answer and evidence rows gathered in Python lists so far, as one Arrow table each."""
+        for name in ANSWER_TABLES:
+            cols = self.columns[name]
+            if cols["record_id"]:
+                self.chunks[name].append(pa.Table.from_pydict(cols, schema=SCHEMAS[name]))
+                for column in cols.values():
+                    column.clear()
+
+    def _answers_in_bulk(self, file_id: int, source_file: str,
+                         groups: list[tuple[Answers, tuple[int | None, str | None] | None]]) -> bool:
+        """A JSON file's answers (SPD, then each innovation's SID) and their evidence, converted by Arrow
+        instead of one by one: ~10 times faster on a national year's 650,000 answers.
+
+        Arrow reads the answer objects into a typed struct array; the conversions then run on columns,
+        and Python works out only values Arrow would write differently (non-integral numbers, which
+        Python writes with ``repr``; evidence with spaces around it, which ``str.strip`` removes;
+        indicators, once per distinct one). Answers Arrow cannot type this way (a level as text, a
+        value as bool, evidence as one string, an answer that is not an object, numbers past 2**53 …)
+        return False, and the file goes through :meth:`_answers`: the same rows (a test compares both on
+        generated and odd answers).
+        """
+        raws: list[Any] = []
+        locators: list[str] = []
+        lengths: list[int] = []
+        for answers, _ in groups:
+            if not answers.json:
+                return False
+            raws.extend(answers.raws)
+            locators.extend(answers.locators)
+            lengths.append(len(answers))
+        n = len(raws)
+        if n == 0:
+            return True
+        arr = _as_arrow(raws)
+        if arr is None or not pa.types.is_struct(arr.type) or arr.null_count:
+            return False
+        fields = {arr.type.field(i).name: arr.field(i) for i in range(arr.type.num_fields)}
+        # Arrow takes a bool among floats for 1.0 or 0.0 (Python: no number, text 'true'); every answer is an
+        # object here
+        if any(type(v) is bool for key in ("level", "value") if key in fields
+               for v in map(dict.get, raws, repeat(key))):
+            return False
+        columns = [_indicators(fields.get("indicator"), n), *_levels(fields.get("level"), n),
+                   *_values(fields.get("value"), n)]
+        evidence = _evidence(fields.get("evidence"), n)
+        if any(c is None for c in columns) or evidence is None:
+            return False
+        indicator, level, level_raw, value, value_raw = columns
+        items, parents, counts = evidence
+        n_spd = lengths[0]
+        first = {t: self.next_ids[t] for t in ("spd_answers", "sid_answers", "evidence")}
+        n_sid, n_ev = n - n_spd, len(items)
+        record_ids = np.concatenate([np.arange(first["spd_answers"], first["spd_answers"] + n_spd),
+                                     np.arange(first["sid_answers"], first["sid_answers"] + n_sid)])
+        locator = pa.array(locators, pa.string())
+        common = {"file_id": pa.array(np.full(n, file_id)), "source_file": pa.array([source_file] * n, pa.string()),
+                  "locator": locator, "indicator": indicator, "level": level, "level_raw": level_raw,
+                  "value": value, "value_raw": value_raw, "n_evidence": pa.array(counts, pa.int64())}
+        owner_of = np.repeat(np.arange(len(groups) - 1), lengths[1:])
+        owners = [owner or (None, None) for _, owner in groups[1:]]
+        owner_ids = pa.array([o[0] for o in owners], pa.int64())
+        owner_keys = pa.array([o[1] for o in owners], pa.string())
+        for name, start, stop in (("spd_answers", 0, n_spd), ("sid_answers", n_spd, n)):
+            if stop == start:
+                continue
+            row = {"record_id": pa.array(record_ids[start:stop])}
+            row.update({k: v.slice(start, stop - start) for k, v in common.items()})
+            if name == "sid_answers":
+                row["innovation_record_id"] = owner_ids.take(owner_of)
+                row["innovation_id"] = owner_keys.take(owner_of)
+            self.chunks[name].append(pa.Table.from_pydict(row, schema=SCHEMAS[name]))
+        if n_ev:
+            starts = np.cumsum(counts) - counts
+            position = pc.cast(pa.array(np.arange(n_ev) - starts[parents]), pa.string())
+            ev_locator = pc.binary_join_element_wise(locator.take(parents), ".evidence[", position, "]", "")
+            self.chunks["evidence"].append(pa.Table.from_pydict({
+                "record_id": pa.array(np.arange(first["evidence"], first["evidence"] + n_ev)),
+                "file_id": pa.array(np.full(n_ev, file_id)), "source_file": pa.array([source_file] * n_ev, pa.string()),
+                "locator": ev_locator,
+                "answer_table": pa.array(np.where(parents < n_spd, "spd_answers", "sid_answers"), pa.string()),
+                "answer_record_id": pa.array(record_ids[parents]), "item": items,
+            }, schema=SCHEMAS["evidence"]))
+        self.next_ids["spd_answers"] += n_spd
+        self.next_ids["sid_answers"] += n_sid
+        self.next_ids["evidence"] += n_ev
+        self.rows += n + n_ev
+        return True
+
     def tables(self) -> dict[str, pa.Table]:
-        return {name: pa.Table.from_pydict(cols, schema=SCHEMAS[name]) for name, cols in self.columns.items()}
+        self._flush_answers()
+        out = {name: pa.Table.from_pydict(cols, schema=SCHEMAS[name]) for name, cols in self.columns.items()
+               if name not in (*ANSWER_TABLES, "innovations")}
+        out["innovations"] = innovation_rows(self.innovations)
+        for name in ANSWER_TABLES:
+            chunks = self.chunks[name]
+            # one chunk per column: the run process takes in many small chunks more slowly (pickle, insert)
+            out[name] = pa.concat_tables(chunks).combine_chunks() if chunks else SCHEMAS[name].empty_table()
+        return {name: out[name] for name in SCHEMAS}
