@@ -285,6 +285,9 @@ def innovation_rows(pending: list[tuple[int, int, str, str, dict[str, Any]]]) ->
     return pa.Table.from_pydict(columns, schema=SCHEMAS["innovations"])
 
 
+_ANSWER_TABLE_NAMES = pa.array(["spd_answers", "sid_answers"], pa.string())
+
+
 class LandingBatch:
     """Column lists for a batch of files, turned into Arrow tables for the database."""
 
@@ -460,8 +463,7 @@ class LandingBatch:
         fields = {arr.type.field(i).name: arr.field(i) for i in range(arr.type.num_fields)}
         # Arrow takes a bool among floats for 1.0 or 0.0 (Python: no number, text 'true'); every answer is an
         # object here
-        if any(type(v) is bool for key in ("level", "value") if key in fields
-               for v in map(dict.get, raws, repeat(key))):
+        if any(bool in set(map(type, map(dict.get, raws, repeat(key)))) for key in ("level", "value") if key in fields):
             return False
         columns = [_indicators(fields.get("indicator"), n), *_levels(fields.get("level"), n),
                    *_values(fields.get("value"), n)]
@@ -476,7 +478,8 @@ class LandingBatch:
         record_ids = np.concatenate([np.arange(first["spd_answers"], first["spd_answers"] + n_spd),
                                      np.arange(first["sid_answers"], first["sid_answers"] + n_sid)])
         locator = pa.array(locators, pa.string())
-        common = {"file_id": pa.array(np.full(n, file_id)), "source_file": pa.array([source_file] * n, pa.string()),
+        common = {"file_id": pa.repeat(pa.scalar(file_id, pa.int64()), n),
+                  "source_file": pa.repeat(pa.scalar(source_file, pa.string()), n),
                   "locator": locator, "indicator": indicator, "level": level, "level_raw": level_raw,
                   "value": value, "value_raw": value_raw, "n_evidence": pa.array(counts, pa.int64())}
         owner_of = np.repeat(np.arange(len(groups) - 1), lengths[1:])
@@ -498,9 +501,10 @@ class LandingBatch:
             ev_locator = pc.binary_join_element_wise(locator.take(parents), ".evidence[", position, "]", "")
             self.chunks["evidence"].append(pa.Table.from_pydict({
                 "record_id": pa.array(np.arange(first["evidence"], first["evidence"] + n_ev)),
-                "file_id": pa.array(np.full(n_ev, file_id)), "source_file": pa.array([source_file] * n_ev, pa.string()),
+                "file_id": pa.repeat(pa.scalar(file_id, pa.int64()), n_ev),
+                "source_file": pa.repeat(pa.scalar(source_file, pa.string()), n_ev),
                 "locator": ev_locator,
-                "answer_table": pa.array(np.where(parents < n_spd, "spd_answers", "sid_answers"), pa.string()),
+                "answer_table": _ANSWER_TABLE_NAMES.take(pa.array(parents >= n_spd, pa.int8())),
                 "answer_record_id": pa.array(record_ids[parents]), "item": items,
             }, schema=SCHEMAS["evidence"]))
         self.next_ids["spd_answers"] += n_spd
