@@ -285,9 +285,6 @@ def innovation_rows(pending: list[tuple[int, int, str, str, dict[str, Any]]]) ->
     return pa.Table.from_pydict(columns, schema=SCHEMAS["innovations"])
 
 
-_ANSWER_TABLE_NAMES = pa.array(["spd_answers", "sid_answers"], pa.string())
-
-
 class LandingBatch:
     """Column lists for a batch of files, turned into Arrow tables for the database."""
 
@@ -504,7 +501,7 @@ class LandingBatch:
                 "file_id": pa.repeat(pa.scalar(file_id, pa.int64()), n_ev),
                 "source_file": pa.repeat(pa.scalar(source_file, pa.string()), n_ev),
                 "locator": ev_locator,
-                "answer_table": _ANSWER_TABLE_NAMES.take(pa.array(parents >= n_spd, pa.int8())),
+                "answer_table": pa.array(["spd_answers", "sid_answers"]).take(pa.array(parents >= n_spd, pa.int8())),
                 "answer_record_id": pa.array(record_ids[parents]), "item": items,
             }, schema=SCHEMAS["evidence"]))
         self.next_ids["spd_answers"] += n_spd
