@@ -140,13 +140,40 @@ def _keys_in(doc: Any) -> int:
     return count
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _lone_surrogate(doc: Any) -> tuple[str, str] | None:
+    """Where a text of the document holds half of a UTF-16 surrogate pair (an escape such as ``\\ud800``
+    with no partner; JSON lets it through, but it is no character and cannot be stored as UTF-8): the
+    JSON path and the escape, or None."""
+    todo: list[tuple[str, Any]] = [("$", doc)]
+    while todo:
+        path, item = todo.pop()
+        if isinstance(item, str):
+            found = _SURROGATE.search(item)
+            if found:
+                return path, f"\\u{ord(found.group()):04x}"
+        elif isinstance(item, dict):
+            for key, value in item.items():
+                found = _SURROGATE.search(key)
+                if found:
+                    return f"a key of {path}", f"\\u{ord(found.group()):04x}"
+                todo.append((f"{path}.{key}", value))
+        elif isinstance(item, list):
+            todo.extend((f"{path}[{i}]", value) for i, value in enumerate(item))
+    return None
+
+
 def _loads(text: str) -> Any:
-    """``json.loads`` refusing duplicate keys (FIL009), with a fast path.
+    """``json.loads`` refusing duplicate keys (FIL009) and lone surrogates (FIL002), with a fast path.
 
     orjson parses first; its result is taken only when every ``"…":`` in the text is a distinct key of
     the result (a duplicate key would leave fewer keys than key tokens). Anything else, including
     everything orjson refuses (NaN, huge integers, deep nesting, lone surrogates), goes through the
-    standard library parser with the duplicate check, so results and error messages are the same.
+    standard library parser with the duplicate check, so results and error messages are the same. A
+    text holding a lone surrogate escape is refused: it is no character, so no landing table (UTF-8)
+    could hold it (it stopped the whole year's ingest before).
     """
     try:
         doc = orjson.loads(text)
@@ -155,7 +182,12 @@ def _loads(text: str) -> Any:
     else:
         if _keys_in(doc) == len(_KEY.findall(text)):
             return doc
-    return json.loads(text, object_pairs_hook=_no_duplicate_keys)
+    doc = json.loads(text, object_pairs_hook=_no_duplicate_keys)
+    lone = _lone_surrogate(doc)
+    if lone is not None:
+        raise FileRejected("FIL002", f"{lone[0]} holds the escape {lone[1]}, half of a UTF-16 surrogate pair and "
+                                     "not a character; write the character itself (or both halves of its pair)")
+    return doc
 
 
 def _json_list(doc: dict[str, Any], key: str) -> list[Any]:

@@ -62,6 +62,9 @@ CASES: dict[str, tuple[str, Any, str, str, str, bool]] = {
     "empty_file": ("35.01", b"", "FIL001", "reject", "(file)", True),
     "latin1": ("35.02", lambda s: json.dumps({**s, "region_name": "Kabupaten Pacitán"},
                                              ensure_ascii=False).encode("latin-1"), "FIL002", "reject", "(file)", True),
+    # an escaped half of a surrogate pair: valid JSON, no character; it stopped the year's ingest before
+    "lone_surrogate": ("36.03", lambda s: json.dumps({**s, "region_name": "Kabupaten Tangerang\ud800"}).encode(),
+                       "FIL002", "reject", "(file)", True),
     "bom": ("35.03", lambda s: b"\xef\xbb\xbf" + json.dumps(s).encode(), "FIL003", "warn", "(file)", False),
     "truncated": ("35.04", lambda s: json.dumps(s).encode()[:300], "FIL004", "reject", "(file)", True),
     "not_json": ("35.05", b"<html><body>502 Bad Gateway</body></html>", "FIL004", "reject", "(file)", True),

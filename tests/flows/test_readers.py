@@ -47,7 +47,7 @@ def _doc(**changes: object) -> dict[str, object]:
     json.dumps(_doc(year=2**70)),  # beyond 64 bits: orjson refuses, the standard parser reads it
     json.dumps(_doc(level=float("nan"))),  # NaN is not JSON: orjson refuses, the standard parser reads it
     '{"schema": "iid.submission/v1", "year": 2024, "spd": [{"indicator": "1", "level": 1e309}]}',
-    '{"schema": "iid.submission/v1", "region_name": "\\ud800"}',  # a lone surrogate
+    '{"schema": "iid.submission/v1", "region_name": "\\ud83d\\ude00"}',  # a surrogate pair: one character
 ])
 def test_fast_path_reads_what_the_standard_parser_reads(text: str) -> None:
     parsed = parse_json(text.encode())
@@ -68,6 +68,21 @@ def test_duplicate_keys_anywhere_are_refused(text: str) -> None:
     with pytest.raises(FileRejected) as caught:
         parse_json(text.encode())
     assert caught.value.rule == "FIL009"
+
+
+@pytest.mark.parametrize(("text", "where"), [
+    ('{"schema": "iid.submission/v1", "region_name": "Kota \\ud800"}', "$.region_name holds the escape \\ud800"),
+    ('{"schema": "iid.submission/v1", "spd": [{"evidence": ["a", "\\udc01b"]}]}', "$.spd[0].evidence[1] holds"),
+    ('{"schema": "iid.submission/v1", "innovations": [{"x\\ud83d": 1}]}', "a key of $.innovations[0] holds"),
+    ('{"schema": "iid.submission/v1", "region_name": "\\ude00\\ud83d"}', "holds the escape \\ude00"),  # reversed pair
+])
+def test_a_lone_surrogate_rejects_the_file_and_says_where(text: str, where: str) -> None:
+    """Half of a UTF-16 surrogate pair is valid JSON but no character: no UTF-8 table can hold it, so the
+    file is rejected (FIL002) with the place, instead of stopping the year's ingest."""
+    with pytest.raises(FileRejected) as caught:
+        parse_json(text.encode())
+    assert caught.value.rule == "FIL002"
+    assert where in caught.value.detail
 
 
 def test_deep_nesting_is_refused_as_before() -> None:
