@@ -77,6 +77,18 @@ def region_hint(data: bytes) -> str | None:
     return match.group(1).decode("ascii") if match else None
 
 
+def file_name(rel: str) -> str:
+    """A drop-zone path as the text it is stored under: as it is, or, where the file system's name is not
+    UTF-8 (Python holds each undecodable byte as a lone surrogate, which no UTF-8 table can store), with
+    those bytes written as escapes: ``Pacit\\xe1n.json`` for a name saved in Latin-1. Such a file is
+    read like any other."""
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(rel).decode("utf-8", "backslashreplace")
+    return rel
+
+
 def drop_zone_files(raw_year: Path) -> Iterator[Path]:
     """Every entry of a year folder that could be a submission, sorted.
 
@@ -161,7 +173,7 @@ def _read_verification(raw_year: Path, first_file_id: int) -> tuple[pa.Table, li
     record_id = 0
     for file_id, path in enumerate(verification_files(raw_year), first_file_id):
         data = path.read_bytes()
-        rel = path.relative_to(raw_year).as_posix()
+        rel = file_name(path.relative_to(raw_year).as_posix())
         files.append((rel, hashlib.sha256(data).hexdigest(), len(data)))
         count, found = verification_columns(data.decode("utf-8-sig", errors="replace"))
         levels = _each(text, found["verified_level"])
@@ -187,8 +199,8 @@ def read_files(raw_year: Path, items: list[tuple[int, str]]) -> dict[str, pa.Tab
     ids when inserting (:func:`insert_chunk`).
     """
     batch = LandingBatch(dict.fromkeys(RECORD_TABLES, 0))
-    for file_id, rel in items:
-        path = raw_year / rel
+    for file_id, real in items:
+        path, rel = raw_year / real, file_name(real)
         if path.is_symlink():
             batch.add_file(file_id, rel, "", 0, "symlink", "FIL010", "symbolic link, not followed", False, 0)
             continue
@@ -332,12 +344,12 @@ def plan_files(con: duckdb.DuckDBPyConnection, raw_year: Path, reuse: bool) -> t
     to_read: list[tuple[int, str]] = []
     keep: set[int] = set()
     for rel in paths:
-        old = known.get(rel)
+        old = known.get(file_name(rel))
         if old is not None:
             path = raw_year / rel
             sha = ""
             if path.is_file() and not path.is_symlink():
-                recorded = stamps.get(rel)
+                recorded = stamps.get(file_name(rel))
                 sha = recorded[1] if recorded and recorded[0] == file_stamp(path.lstat()) else sha256_file(path)
             if old[1] == sha:
                 keep.add(old[0])
@@ -516,7 +528,7 @@ def ingest_year(home: Home, year: int, con: duckdb.DuckDBPyConnection,
 def _verification_unchanged(con: duckdb.DuckDBPyConnection, raw_year: Path, first_file_id: int) -> bool:
     """Whether the verification CSVs are those already in ``landing_verification`` (same names, same
     sha256): then they are not read again, only renumbered after the submission files."""
-    now = [(p.relative_to(raw_year).as_posix(), sha256_file(p)) for p in verification_files(raw_year)]
+    now = [(file_name(p.relative_to(raw_year).as_posix()), sha256_file(p)) for p in verification_files(raw_year)]
     try:
         kept = con.execute("select source_file, sha256, first_file_id from landing_verification_files "
                            "order by source_file").fetchall()

@@ -273,3 +273,27 @@ def test_narratives_are_stored_with_zstd_in_the_columns_and_types_of_the_schema(
     assert "ZSTD" not in compression["name"]
     default = duckdb.connect().execute("select current_setting('threads')").fetchall()[0][0]
     assert threads == default  # one thread while inserting (parse workers have the cores), all of them after
+
+
+def test_a_file_name_that_is_not_utf8_is_read_under_an_escaped_name(tmp_path: Path) -> None:
+    """A name saved in Latin-1 (b'Pacit\\xe1n.json') once stopped the year's ingest (Arrow cannot store the
+    lone surrogate Python reads it as): the file is read like any other, under 'Pacit\\\\xe1n.json', and a
+    re-run keeps it as unchanged (the verification CSV's name too)."""
+    import os
+
+    home = _home(tmp_path)
+    raw = os.fsencode(home.raw_year(YEAR))
+    os.rename(os.path.join(raw, b"35.78.json"), os.path.join(raw, b"Pacit\xe1n-35.78.json"))
+    os.rename(os.path.join(raw, b"verification", os.listdir(os.path.join(raw, b"verification"))[0]),
+              os.path.join(raw, b"verification", b"cek-\xe1.csv"))
+    first = pipeline.ingest(home, YEAR)
+    assert first["files_parsed"] == 1 and first["rejected_files"] == 0 and first["records"]["innovations"] == 1
+    con = duckdb.connect(str(home.work_db(YEAR)), read_only=True)
+    try:
+        assert con.execute("select source_file from landing_submissions").fetchall() == [("Pacit\\xe1n-35.78.json",)]
+        assert con.execute("select distinct source_file from landing_verification").fetchall() == [
+            ("verification/cek-\\xe1.csv",)]
+    finally:
+        con.close()
+    again = pipeline.ingest(home, YEAR)
+    assert again["skipped"] and again["files_parsed"] == 0 and again["verification_rows"] == 1
