@@ -138,7 +138,8 @@ def iso_date(value: Any) -> date | None:
 
 
 def timestamp(value: Any) -> datetime | None:
-    """An ISO 8601 instant in UTC; a time without offset is read as WIB (UTC+7)."""
+    """An ISO 8601 instant in UTC; a time without offset is read as WIB (UTC+7). None for anything else,
+    also for an instant that is not in years 1-9999 once in UTC (``0001-01-01T00:00`` in WIB)."""
     raw = text(value)
     if raw is None or len(raw) > 40:
         return None
@@ -148,7 +149,10 @@ def timestamp(value: Any) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=WIB)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # stopped the year's ingest before
+        return None
 
 
 def _indicators(column: pa.Array | None, n: int) -> pa.Array | None:

@@ -123,12 +123,19 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 _KEY = re.compile(r'"[ \t\n\r]*:')
 
 
-def _keys_in(doc: Any) -> int:
-    """How many object keys a parsed document holds (duplicates in the text collapse into one)."""
-    count, todo = 0, [doc] if type(doc) is dict or type(doc) is list else []
+MAX_JSON_DEPTH = 100  # a submission is 6 levels deep; a fixed limit, not wherever Python's stack runs out
+
+
+def _shape(doc: Any) -> tuple[int, int]:
+    """How many object keys a parsed document holds (duplicates in the text collapse into one) and how
+    deeply its objects and lists nest."""
+    count, deepest = 0, 0
+    todo: list[tuple[Any, int]] = [(doc, 1)] if type(doc) is dict or type(doc) is list else []
     pop, push = todo.pop, todo.append
     while todo:
-        item = pop()
+        item, depth = pop()
+        if depth > deepest:
+            deepest = depth
         values: Any = item
         if type(item) is dict:
             count += len(item)
@@ -136,8 +143,8 @@ def _keys_in(doc: Any) -> int:
         for value in values:
             kind = type(value)
             if kind is dict or kind is list:
-                push(value)
-    return count
+                push((value, depth + 1))
+    return count, deepest
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -165,6 +172,14 @@ def _lone_surrogate(doc: Any) -> tuple[str, str] | None:
     return None
 
 
+def _check_depth(depth: int) -> None:
+    """FIL008 for a document nested deeper than MAX_JSON_DEPTH: the same answer in a parse worker and deep in
+    a flow's stack (where converting such a value to text ran out of stack and stopped the year's ingest)."""
+    if depth > MAX_JSON_DEPTH:
+        raise FileRejected("FIL008", f"JSON nested {depth} levels deep, the limit is {MAX_JSON_DEPTH} "
+                                     "(a submission is 6 levels deep)")
+
+
 def _loads(text: str) -> Any:
     """``json.loads`` refusing duplicate keys (FIL009) and lone surrogates (FIL002), with a fast path.
 
@@ -180,9 +195,12 @@ def _loads(text: str) -> Any:
     except orjson.JSONDecodeError:
         pass
     else:
-        if _keys_in(doc) == len(_KEY.findall(text)):
+        keys, depth = _shape(doc)
+        if keys == len(_KEY.findall(text)):
+            _check_depth(depth)
             return doc
     doc = json.loads(text, object_pairs_hook=_no_duplicate_keys)
+    _check_depth(_shape(doc)[1])
     lone = _lone_surrogate(doc)
     if lone is not None:
         raise FileRejected("FIL002", f"{lone[0]} holds the escape {lone[1]}, half of a UTF-16 surrogate pair and "

@@ -80,6 +80,8 @@ CASES: dict[str, tuple[str, Any, str, str, str, bool]] = {
     "wrong_year": ("35.11", _set(lambda s: s, year=2023), "SUB003", "reject", "$", True),
     "no_submitted_at": ("35.12", _drop(lambda s: s, "submitted_at"), "SUB004", "reject", "$", True),
     "bad_timestamp": ("35.13", _set(lambda s: s, submitted_at="kemarin sore"), "SUB005", "reject", "$", True),
+    # before year 1 once in UTC: it stopped the year's ingest before
+    "year_one": ("36.04", _set(lambda s: s, submitted_at="0001-01-01T00:00:00"), "SUB005", "reject", "$", True),
     "future": ("35.14", _set(lambda s: s, submitted_at="2099-01-01T00:00:00+07:00"), "SUB006", "reject", "$", True),
     "name_differs": ("35.15", _set(lambda s: s, region_name="Kab. Sidoarjo"), "SUB007", "warn", "$", False),
     "unknown_indicator": ("35.16", _set(lambda s: _spd(s, "3"), indicator="36x"), "ANS001", "reject", "$.spd[3]",

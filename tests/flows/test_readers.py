@@ -85,6 +85,33 @@ def test_a_lone_surrogate_rejects_the_file_and_says_where(text: str, where: str)
     assert where in caught.value.detail
 
 
+def test_nesting_past_the_limit_is_refused_wherever_it_is_parsed() -> None:
+    """A document 101 levels deep is refused (FIL008) also when orjson reads it (its limit is 1,024) and
+    deep in a flow's stack, where turning the value into text ran out of stack and stopped the year's
+    ingest; 100 levels are read."""
+    from flows.landing import RECORD_TABLES, LandingBatch
+    from flows.readers import MAX_JSON_DEPTH
+
+    def doc(depth: int) -> bytes:  # the object itself is the first level
+        return ('{"schema": "iid.submission/v1", "region_name": ' + "[" * (depth - 1) + "]" * (depth - 1)
+                + "}").encode()
+
+    def in_deep_stack(frames: int, data: bytes) -> str:
+        if frames:
+            return in_deep_stack(frames - 1, data)
+        try:
+            batch = LandingBatch(dict.fromkeys(RECORD_TABLES, 0))
+            batch.add_parsed(0, "f.json", parse_json(data))
+            batch.tables()
+        except FileRejected as exc:
+            return f"{exc.rule}: {exc.detail}"
+        return "read"
+
+    assert in_deep_stack(0, doc(MAX_JSON_DEPTH)) == "read"
+    assert in_deep_stack(0, doc(MAX_JSON_DEPTH + 1)).startswith("FIL008: JSON nested 101 levels deep")
+    assert in_deep_stack(150, doc(900)).startswith("FIL008: JSON nested 900 levels deep")
+
+
 def test_deep_nesting_is_refused_as_before() -> None:
     with pytest.raises(FileRejected) as caught:
         parse_json(("[" * 50_000 + "]" * 50_000).encode())
