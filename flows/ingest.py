@@ -344,12 +344,13 @@ def plan_files(con: duckdb.DuckDBPyConnection, raw_year: Path, reuse: bool) -> t
     to_read: list[tuple[int, str]] = []
     keep: set[int] = set()
     for rel in paths:
-        old = known.get(file_name(rel))
+        name = file_name(rel)
+        old = known.get(name)
         if old is not None:
             path = raw_year / rel
             sha = ""
             if path.is_file() and not path.is_symlink():
-                recorded = stamps.get(file_name(rel))
+                recorded = stamps.get(name)
                 sha = recorded[1] if recorded and recorded[0] == file_stamp(path.lstat()) else sha256_file(path)
             if old[1] == sha:
                 keep.add(old[0])

@@ -68,10 +68,6 @@ SCHEMAS: dict[str, pa.Schema] = {
 }
 RECORD_TABLES = ("submissions", "spd_answers", "innovations", "sid_answers", "evidence")
 ANSWER_TABLES = ("spd_answers", "sid_answers", "evidence")  # built file by file as Arrow tables
-# Python's whitespace (str.isspace, what str.strip removes) as an RE2 class; a test checks every code point
-_PY_SPACE = r"[\t-\r\x1c-\x20\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
-# an evidence item that str.strip would change or that is empty: its value is worked out in Python
-_NOT_PLAIN_ITEM = f"^{_PY_SPACE}|{_PY_SPACE}$|^$"
 
 
 def text(value: Any) -> str | None:
@@ -155,15 +151,22 @@ def timestamp(value: Any) -> datetime | None:
         return None
 
 
+def _per_distinct(texts: pa.Array, convert: Callable[[Any], Any], kind: pa.DataType) -> pa.Array:
+    """``convert`` of every text of an Arrow string array (None stays None), worked out in Python once per
+    distinct text: exactly what ``convert`` gives, as fast as Arrow's own string functions here (a year's
+    evidence items repeat, enumerations and indicators are a few dozen, and hashing a narrative costs
+    about what scanning it would)."""
+    encoded = texts.dictionary_encode()
+    return pa.array([convert(v) for v in encoded.dictionary.to_pylist()], kind).take(encoded.indices)
+
+
 def _indicators(column: pa.Array | None, n: int) -> pa.Array | None:
-    """Indicator codes as :func:`code_text` gives them, worked out once per distinct text (None: not all text)."""
+    """Indicator codes as :func:`code_text` gives them (None: not all text)."""
     if column is None or pa.types.is_null(column.type):
         return pa.nulls(n, pa.string())
     if not pa.types.is_string(column.type):
         return None
-    encoded = column.dictionary_encode()
-    codes = pa.array([code_text(v) for v in encoded.dictionary.to_pylist()], pa.string())
-    return codes.take(encoded.indices)
+    return _per_distinct(column, code_text, pa.string())
 
 
 def _levels(column: pa.Array | None, n: int) -> tuple[pa.Array | None, pa.Array | None]:
@@ -207,8 +210,8 @@ def _values(column: pa.Array | None, n: int) -> tuple[pa.Array | None, pa.Array 
 
 
 def _evidence(column: pa.Array | None, n: int) -> tuple[pa.Array, np.ndarray, np.ndarray] | None:
-    """Every answer's evidence items as one array (stripped as ``str.strip`` does, empty as None), the answer
-    each belongs to, and the count per answer; None unless every evidence is a list of texts or null."""
+    """Every answer's evidence items as one array (as :func:`text` gives them: stripped, empty as None), the
+    answer each belongs to, and the count per answer; None unless every evidence is a list of texts or null."""
     if column is None or pa.types.is_null(column.type):
         return pa.array([], pa.string()), np.zeros(0, np.int64), np.zeros(n, np.int64)
     if not pa.types.is_list(column.type) or not (pa.types.is_string(column.type.value_type)
@@ -217,7 +220,7 @@ def _evidence(column: pa.Array | None, n: int) -> tuple[pa.Array, np.ndarray, np
     counts = pc.list_value_length(column).fill_null(0).to_numpy().astype(np.int64)
     items = pc.cast(pc.list_flatten(column), pa.string())
     parents = pc.list_parent_indices(column).to_numpy().astype(np.int64)
-    return _stripped(items), parents, counts
+    return _per_distinct(items, text, pa.string()), parents, counts
 
 
 def _each_distinct(values: list[Any], convert: Callable[[Any], Any], kind: pa.DataType) -> pa.Array:
@@ -227,29 +230,8 @@ def _each_distinct(values: list[Any], convert: Callable[[Any], Any], kind: pa.Da
     if arr is not None and pa.types.is_null(arr.type):
         return pa.nulls(len(values), kind)
     if arr is not None and pa.types.is_string(arr.type):
-        encoded = arr.dictionary_encode()
-        return pa.array([convert(v) for v in encoded.dictionary.to_pylist()], kind).take(encoded.indices)
+        return _per_distinct(arr, convert, kind)
     return pa.array([convert(v) for v in values], kind)
-
-
-def _stripped(arr: pa.Array) -> pa.Array:
-    """Texts as :func:`text` gives them (``str.strip``, empty as None): Python works out only those that
-    start or end with a space or are empty."""
-    odd = pc.match_substring_regex(arr, _NOT_PLAIN_ITEM).fill_null(False)
-    if pc.any(odd).as_py():
-        fixed = [v.strip() or None for v in arr.filter(odd).to_pylist()]
-        arr = pc.replace_with_mask(arr, odd, pa.array(fixed, pa.string()))
-    return arr
-
-
-def _texts(values: list[Any]) -> pa.Array:
-    """:func:`text` of every value: long texts through Arrow, anything but text (or None) value by value."""
-    arr = _as_arrow(values)
-    if arr is not None and pa.types.is_null(arr.type):
-        return pa.nulls(len(values), pa.string())
-    if arr is not None and pa.types.is_string(arr.type):
-        return _stripped(arr)
-    return pa.array([text(v) for v in values], pa.string())
 
 
 def _as_arrow(values: list[Any]) -> pa.Array | None:
@@ -267,8 +249,7 @@ INNOVATION_NARRATIVES = ("design", "goal", "benefit", "result")
 
 def innovation_rows(pending: list[tuple[int, int, str, str, dict[str, Any]]]) -> pa.Table:
     """The ``innovations`` rows of (record id, file id, source file, locator, fields), converted field by
-    field: each field's texts once per distinct value (names, enumerations, dates) or through Arrow (the
-    narratives, a few KB each), with :func:`text`, :func:`enum_text` and :func:`iso_date`."""
+    field with :func:`text`, :func:`enum_text` and :func:`iso_date`, once per distinct text."""
     fields = [p[4] for p in pending]
     columns: dict[str, Any] = {"record_id": [p[0] for p in pending], "file_id": [p[1] for p in pending],
                                "source_file": [p[2] for p in pending], "locator": [p[3] for p in pending]}
@@ -281,7 +262,7 @@ def innovation_rows(pending: list[tuple[int, int, str, str, dict[str, Any]]]) ->
         columns[key] = _each_distinct(raws, iso_date, pa.date32())
         columns[f"{key}_raw"] = _each_distinct(raws, text, pa.string())
     for key in INNOVATION_NARRATIVES:
-        columns[key] = _texts([f.get(key) for f in fields])
+        columns[key] = _each_distinct([f.get(key) for f in fields], text, pa.string())
     # words as str.split counts them (Arrow's split is slower); the same count with or without the spaces
     # around the text that text() strips
     columns["design_words"] = [len(v.split()) if type(v) is str else len((text(v) or "").split())
@@ -296,8 +277,9 @@ class LandingBatch:
 
     def __init__(self, next_ids: dict[str, int]) -> None:
         self.next_ids = next_ids
+        # one row per file (files, submissions, operators), and answers that go one by one (_answers)
         self.columns: dict[str, dict[str, list[Any]]] = {
-            name: {f.name: [] for f in schema} for name, schema in SCHEMAS.items()
+            name: {f.name: [] for f in schema} for name, schema in SCHEMAS.items() if name != "innovations"
         }
         # answers and evidence, one Arrow table per file (see add_parsed), in record id order
         self.chunks: dict[str, list[pa.Table]] = {name: [] for name in ANSWER_TABLES}
@@ -442,12 +424,11 @@ class LandingBatch:
         the parse workers' CPU 122-128 s -> 81-84 s).
 
         Arrow reads the answer objects into a typed struct array; the conversions then run on columns,
-        and Python works out only values Arrow would write differently (non-integral numbers, which
-        Python writes with ``repr``; evidence with spaces around it, which ``str.strip`` removes;
-        indicators, once per distinct one). Answers Arrow cannot type this way (a level as text, a
-        value as bool, evidence as one string, an answer that is not an object, numbers past 2**53 …)
-        return False, and the file goes through :meth:`_answers`: the same rows (a test compares both on
-        generated and odd answers).
+        and Python works out only values Arrow would write differently: non-integral numbers (Python
+        writes them with ``repr``), and indicators and evidence items, once per distinct text. Answers
+        Arrow cannot type this way (a level as text, a value as bool, evidence as one string, an answer
+        that is not an object, numbers past 2**53 …) return False, and the file goes through
+        :meth:`_answers`: the same rows (a test compares both on generated and odd answers).
         """
         raws: list[Any] = []
         locators: list[str] = []
@@ -520,7 +501,7 @@ class LandingBatch:
     def tables(self) -> dict[str, pa.Table]:
         self._flush_answers()
         out = {name: pa.Table.from_pydict(cols, schema=SCHEMAS[name]) for name, cols in self.columns.items()
-               if name not in (*ANSWER_TABLES, "innovations")}
+               if name not in ANSWER_TABLES}
         out["innovations"] = innovation_rows(self.innovations)
         for name in ANSWER_TABLES:
             chunks = self.chunks[name]

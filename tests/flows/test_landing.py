@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -22,8 +21,6 @@ from hypothesis import strategies as st
 from flows.generator import generate_year
 from flows.ingest import drop_zone_files, read_files
 from flows.landing import (
-    _NOT_PLAIN_ITEM,
-    _PY_SPACE,
     INNOVATION_ENUMS,
     INNOVATION_NARRATIVES,
     INNOVATION_TEXTS,
@@ -40,17 +37,6 @@ from flows.settings import Home
 SPACES = [chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()]
 
 
-def test_the_space_class_is_pythons_whitespace() -> None:
-    """Every code point (but surrogates, which UTF-8 cannot hold) is in the class exactly when str.isspace."""
-    points = [chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF]
-    found = pc.match_substring_regex(pa.array(points), f"^{_PY_SPACE}$").to_pylist()
-    assert [p for p, hit in zip(points, found, strict=True) if hit != p.isspace()] == []
-    # and an item needs Python exactly when str.strip would change it or it is empty
-    items = ["", "a", " a", "a ", "a b", "\u3000a", "a\u0085", "\x1ca", "a\u200b", "\u00a0", "é ", "a\nb"]
-    odd = pc.match_substring_regex(pa.array(items), _NOT_PLAIN_ITEM).to_pylist()
-    assert odd == [item.strip() != item or not item for item in items]
-
-
 def _tables(docs: list[dict[str, Any]], bulk: bool, monkeypatch: pytest.MonkeyPatch) -> dict[str, pa.Table]:
     """Landing tables of JSON documents, answers in bulk where possible or always one by one."""
     with monkeypatch.context() as patch:
@@ -61,6 +47,19 @@ def _tables(docs: list[dict[str, Any]], bulk: bool, monkeypatch: pytest.MonkeyPa
             records = batch.add_parsed(file_id, f"{file_id}.json", parse_json(json.dumps(doc).encode()))
             batch.add_file(file_id, f"{file_id}.json", "", 0, "json", None, None, False, records)
         return batch.tables()
+
+
+def _record_bulk(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each file's answers go in bulk (True) or one by one, in order, from now on."""
+    taken: list[bool] = []
+    real = LandingBatch._answers_in_bulk
+
+    def spy(self: LandingBatch, *args: Any) -> bool:
+        taken.append(real(self, *args))
+        return taken[-1]
+
+    monkeypatch.setattr(LandingBatch, "_answers_in_bulk", spy)
+    return taken
 
 
 def _assert_same(a: dict[str, pa.Table], b: dict[str, pa.Table]) -> None:
@@ -132,21 +131,15 @@ def test_answers_in_bulk_equal_answers_one_by_one(files: list[tuple[list[Any], l
 
 
 def test_bulk_conversions_are_taken_for_plain_and_awkward_values(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Values Arrow types but writes differently from Python (non-integral numbers, spaces around texts,
-    non-ASCII case) go through bulk, not around it, and still come out as Python writes them."""
+    """Values Arrow types but writes differently from Python (non-integral numbers; texts with Python's
+    spaces around them, empty or non-ASCII) go through bulk, not around it, and come out as Python
+    writes them."""
     spaces = "".join(SPACES)
     spd = [{"indicator": " İSid 0" + str(i % 3) + "\u3000", "level": i - 3, "value": v,
             "evidence": [f"{spaces}bukti-{i}{spaces}", "", None, "x\u200b", spaces, "ok"]}
            for i, v in enumerate([0.5, -0.0, 1e-7, 2.5e-5, 123456789.125, 999999999999999.0, 3.0, 1e-300, 0.1, 7.0])]
     sid = [[{"indicator": "2a", "level": 2**62 - 1, "value": 12.0, "evidence": []}, {"level": None}, {}]]
-    taken: list[bool] = []
-    real = LandingBatch._answers_in_bulk
-
-    def spy(self: LandingBatch, *args: Any) -> bool:
-        taken.append(real(self, *args))
-        return taken[-1]
-
-    monkeypatch.setattr(LandingBatch, "_answers_in_bulk", spy)
+    taken = _record_bulk(monkeypatch)
     bulk = _tables([_submission(spd, sid)], True, monkeypatch)
     assert taken == [True]
     _assert_same(bulk, _tables([_submission(spd, sid)], False, monkeypatch))
@@ -205,14 +198,7 @@ def test_a_defective_year_lands_the_same_either_way(tmp_path: Path, monkeypatch:
     generate_year(home, 2024, seed=11, scale=0.05, defect_rate=0.6)
     raw = home.raw_year(2024)
     items = [(i, p.relative_to(raw).as_posix()) for i, p in enumerate(drop_zone_files(raw))]
-    taken: list[bool] = []
-    real = LandingBatch._answers_in_bulk
-
-    def spy(self: LandingBatch, *args: Any) -> bool:
-        taken.append(real(self, *args))
-        return taken[-1]
-
-    monkeypatch.setattr(LandingBatch, "_answers_in_bulk", spy)
+    taken = _record_bulk(monkeypatch)
     bulk = read_files(raw, items)
     assert taken.count(True) > 100 and taken.count(False) > 5  # both ways were taken
     monkeypatch.setattr(LandingBatch, "_answers_in_bulk", lambda *_: False)
