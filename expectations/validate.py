@@ -193,6 +193,11 @@ class SuiteRunner:
         from expectations import gxpatch
 
         gxpatch.cache_templates(target.parent / ".gx-templates")  # compiled GX templates, kept between runs
+        # built beside the target and renamed into place, the earlier docs removed first: a build cut short
+        # leaves no docs, rather than half of them or an earlier run's, where a later run would take them
+        # for its validation's (the docs' links are relative)
+        final, target = target, building_dir(target)
+        shutil.rmtree(final, ignore_errors=True)
         shutil.rmtree(target, ignore_errors=True)
         # a fresh context per build (made ahead, or now): nothing of an earlier run in this process shows
         context, self._docs_context = self._docs_context or self._context(), None
@@ -207,9 +212,14 @@ class SuiteRunner:
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
         })
         context.build_data_docs(site_names=["release"])
-        index = target / "index.html"
-        _add_offline_listing(index, {name: result["statistics"] for name, result in results.items()})
-        return index
+        _add_offline_listing(target / "index.html", {name: result["statistics"] for name, result in results.items()})
+        target.rename(final)
+        return final / "index.html"
+
+
+def building_dir(docs_dir: Path) -> Path:
+    """Where the Data Docs of ``docs_dir`` are built before they are renamed into place."""
+    return docs_dir.with_name(f"{docs_dir.name}.building")
 
 
 def keep_result(store: Any, key: Any, result: dict[str, Any]) -> None:
