@@ -14,7 +14,7 @@ from factory import innovation, submission, write_home
 
 from flows import pipeline
 from flows.settings import Home
-from transforms.runner import MODELS, run_models
+from transforms.runner import MODELS, TRANSFORMS, model_config, run_models
 
 YEAR = 2024
 VERIFY = [{"region_code": "33.01", "innovation_id": "33.01-A", "indicator": "", "decision": "reject",
@@ -46,6 +46,8 @@ def _assert_same_as_scratch(home: Home, tmp_path: Path) -> None:
         con.execute("attach ? as inc (read_only)", [str(home.work_db(YEAR))])
         for model in MODELS:
             name = Path(model).stem
+            if model_config((TRANSFORMS / f"{model}.sql").read_text(encoding="utf-8"))[0] == "ephemeral":
+                continue  # a view of the run's connection, inlined by the tables compared
             for a, b in ((name, f"inc.{name}"), (f"inc.{name}", name)):
                 extra = con.execute(f"select count(*) from (select * from {a} except all select * from {b})").fetchall()
                 assert extra == [(0,)], f"{name}: {extra[0][0]} rows of {a} not in {b}"
@@ -178,7 +180,7 @@ def test_an_interrupted_scoring_is_rebuilt_from_scratch(tmp_path: Path, monkeypa
 
 def _unaccounted(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
     """Per file: (records scored, records unaccounted for) as reconciliation_files counts them now."""
-    from transforms.runner import TRANSFORMS, materialise
+    from transforms.runner import materialise
 
     con.execute("create or replace temp macro in_scope(f) as true")
     materialise(con, TRANSFORMS / "marts" / "reconciliation_files.sql", pipeline.transform_params(YEAR))
@@ -309,3 +311,43 @@ def test_stages_built_from_scratch_allow_the_compaction(tmp_path: Path, monkeypa
         con.execute("delete from stage_state where stage = 'validate'")
     pipeline.validate(home, YEAR)
     assert len(allowed) == 5
+
+
+def test_ephemeral_models_are_views_of_the_run_and_replace_a_table_of_an_earlier_layout(tmp_path: Path) -> None:
+    """``stg_sid_answers`` and ``stg_evidence`` are not materialised: the work database holds no table of
+    theirs after a run, a table of that name left by a layout that materialised them goes, and the
+    scores are those of a build that materialises them. A model that binds values cannot be one."""
+    from transforms.runner import define_ephemeral, materialise
+
+    home = _home(tmp_path / "home")
+    _run(home)
+    ephemeral = [m for m in MODELS
+                 if model_config((TRANSFORMS / f"{m}.sql").read_text(encoding="utf-8"))[0] == "ephemeral"]
+    assert sorted(Path(m).stem for m in ephemeral) == ["stg_evidence", "stg_sid_answers"]
+    params = pipeline.transform_params(YEAR)
+    con = duckdb.connect(str(home.work_db(YEAR)))
+    try:
+        tables = {t for (t,) in con.execute("select table_name from duckdb_tables()").fetchall()}
+        assert tables.isdisjoint({"stg_evidence", "stg_sid_answers"}) and "indicator_scores" in tables
+        views = {v for (v,) in con.execute("select view_name from duckdb_views() where not internal").fetchall()}
+        assert views.isdisjoint({"stg_evidence", "stg_sid_answers"})  # the run's own, gone with its connection
+        # as an earlier layout left them: materialised tables, then a full build with them as tables
+        con.execute("create or replace temp macro in_scope(f) as true")
+        for model in ephemeral:
+            materialise(con, TRANSFORMS / f"{model}.sql", params)
+        materialise(con, TRANSFORMS / "scoring" / "indicator_scores.sql", params)
+        con.execute("create temp table as_tables as select * from indicator_scores")
+        run_models(con, params)
+        tables = {t for (t,) in con.execute("select table_name from duckdb_tables() where not temporary").fetchall()}
+        assert tables.isdisjoint({"stg_evidence", "stg_sid_answers"})
+        diff = con.execute("select count(*) from (select * from as_tables except all select * from indicator_scores "
+                           "union all (select * from indicator_scores except all select * from as_tables))").fetchall()
+        assert diff == [(0,)]
+        assert con.execute("select count(*) from indicator_scores").fetchall()[0][0] > 0
+
+        bound = tmp_path / "bound.sql"
+        bound.write_text("-- ephemeral\nselect $year as year\n", encoding="utf-8")
+        with pytest.raises(ValueError, match="takes no parameters"):
+            define_ephemeral(con, bound)
+    finally:
+        con.close()

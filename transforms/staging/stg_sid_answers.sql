@@ -1,5 +1,5 @@
--- incremental: file_id
--- Accepted SID answers of accepted innovations of counting submissions.
+-- ephemeral
+-- Accepted SID answers of accepted innovations of counting submissions (of the files in scope).
 with innovations as (select record_id, region_code, innovation_id from stg_innovations),
 rejected as (select record_id from rejected_records where record_type = 'sid_answer'),
 final as (
@@ -7,6 +7,6 @@ final as (
            a.indicator, a.level as claimed_level, a.value
     from landing_sid_answers a
     join innovations i on i.record_id = a.innovation_record_id
-    where a.record_id not in (select record_id from rejected)
+    where a.record_id not in (select record_id from rejected) and in_scope(a.file_id)
 )
 select * from final
