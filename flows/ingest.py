@@ -14,6 +14,7 @@ import hashlib
 import io
 import os
 import re
+import stat
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -54,6 +55,9 @@ VERIFICATION_SCHEMA = pa.schema([
     ("region_code", pa.string()), ("innovation_id", pa.string()), ("indicator", pa.string()),
     ("decision", pa.string()), ("verified_level", pa.int64()), ("verified_level_raw", pa.string()),
     ("note", pa.string()),
+    # set on the one row of a verification file that could not be read as CSV (VER004): none of its rows
+    # were read, so none of its decisions apply
+    ("file_error", pa.string()),
 ])
 
 
@@ -145,8 +149,13 @@ def verification_files(raw_year: Path) -> list[Path]:
 def verification_columns(text_: str) -> tuple[int, dict[str, list[str | None]]]:
     """One verification CSV read as ``csv.DictReader`` reads it: the number of rows (empty rows are
     skipped; the first row is the header) and the values of VERIFICATION_COLUMNS, column by column (a
-    repeated column name: its last column; a row too short for a column: None)."""
-    reader = csv.reader(io.StringIO(text_))
+    repeated column name: its last column; a row too short for a column: None).
+
+    Lines may end in ``\r\n``, ``\n`` or a bare ``\r`` (read as the csv module reads a file opened with
+    ``newline=""``: a bare ``\r`` in an unquoted field stopped the year's ingest with csv.Error), and a
+    field may be as long as the file (the csv module's own limit is 131,072 characters)."""
+    csv.field_size_limit(max(csv.field_size_limit(), len(text_) + 1))
+    reader = csv.reader(io.StringIO(text_, newline=""))
     header = next(reader, None) or []
     rows = [row for row in reader if row]
     position = {name: i for i, name in enumerate(header)}
@@ -165,6 +174,22 @@ def _each(convert: Callable[[Any], Any], values: list[str | None]) -> list[Any]:
     return [done[value] for value in values]
 
 
+def _verification_bytes(path: Path) -> tuple[bytes | None, str | None]:
+    """A verification CSV's bytes, or why there are none: an entry that is not a regular file (a folder,
+    a pipe that would block the run, a device) is never opened, and one that cannot be read is named."""
+    try:
+        status = path.lstat()
+    except OSError as exc:
+        return None, f"could not be read ({exc.strerror or type(exc).__name__})"
+    if not stat.S_ISREG(status.st_mode):
+        kind = "a folder" if stat.S_ISDIR(status.st_mode) else "a pipe, socket or device"
+        return None, f"not a regular file ({kind}); put the CSV file itself in verification/"
+    try:
+        return path.read_bytes(), None
+    except OSError as exc:
+        return None, f"could not be read ({exc.strerror or type(exc).__name__}); check its permissions"
+
+
 def _read_verification(raw_year: Path, first_file_id: int) -> tuple[pa.Table, list[tuple[str, str, int]]]:
     """Rows of every ``verification/*.csv``; returns the table and (file, sha256, bytes) per CSV. A row's
     locator is ``line N``, N counting from 2 for the first row after the header, empty rows skipped."""
@@ -172,10 +197,20 @@ def _read_verification(raw_year: Path, first_file_id: int) -> tuple[pa.Table, li
     files: list[tuple[str, str, int]] = []
     record_id = 0
     for file_id, path in enumerate(verification_files(raw_year), first_file_id):
-        data = path.read_bytes()
         rel = file_name(path.relative_to(raw_year).as_posix())
-        files.append((rel, hashlib.sha256(data).hexdigest(), len(data)))
-        count, found = verification_columns(data.decode("utf-8-sig", errors="replace"))
+        try:
+            data, problem = _verification_bytes(path)
+            if data is not None:
+                count, found = verification_columns(data.decode("utf-8-sig", errors="replace"))
+        except csv.Error as exc:
+            problem = f"not readable as CSV ({exc}); save it as a UTF-8 CSV with the template's columns"
+        files.append((rel, hashlib.sha256(data).hexdigest() if data is not None else "", len(data or b"")))
+        if problem is not None:  # one row stands for the file: VER004 rejects it, and none of its decisions apply
+            for name, values in rows.items():
+                values.append({"record_id": record_id, "file_id": file_id, "source_file": rel, "locator": "(file)",
+                               "file_error": problem}.get(name))
+            record_id += 1
+            continue
         levels = _each(text, found["verified_level"])
         rows["record_id"].extend(range(record_id, record_id + count))
         rows["file_id"].extend([file_id] * count)
@@ -188,6 +223,7 @@ def _read_verification(raw_year: Path, first_file_id: int) -> tuple[pa.Table, li
         rows["verified_level"].extend(_each(whole_number, levels))
         rows["verified_level_raw"].extend(levels)
         rows["note"].extend(_each(text, found["note"]))
+        rows["file_error"].extend([None] * count)
         record_id += count
     return pa.Table.from_pydict(rows, schema=VERIFICATION_SCHEMA), files
 
@@ -526,10 +562,17 @@ def ingest_year(home: Home, year: int, con: duckdb.DuckDBPyConnection,
                              verification.result() if verification is not None else None, next_file)
 
 
+def _verification_sha256(path: Path) -> str:
+    """A verification CSV's sha256, as ``_read_verification`` records it ("" for what it could not read)."""
+    data, _problem = _verification_bytes(path)
+    return hashlib.sha256(data).hexdigest() if data is not None else ""
+
+
 def _verification_unchanged(con: duckdb.DuckDBPyConnection, raw_year: Path, first_file_id: int) -> bool:
     """Whether the verification CSVs are those already in ``landing_verification`` (same names, same
     sha256): then they are not read again, only renumbered after the submission files."""
-    now = [(file_name(p.relative_to(raw_year).as_posix()), sha256_file(p)) for p in verification_files(raw_year)]
+    now = [(file_name(p.relative_to(raw_year).as_posix()), _verification_sha256(p))
+           for p in verification_files(raw_year)]
     try:
         kept = con.execute("select source_file, sha256, first_file_id from landing_verification_files "
                            "order by source_file").fetchall()

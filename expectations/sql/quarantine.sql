@@ -14,7 +14,8 @@ records as (
 ),
 verification as (
     select v.source_file, v.locator, v.region_code, f.rule, f.reason,
-           concat_ws(' / ', v.innovation_id, v.indicator, v.decision, v.verified_level_raw) as value,
+           coalesce(v.file_error, concat_ws(' / ', v.innovation_id, v.indicator, v.decision, v.verified_level_raw))
+               as value,
            'verification' as record_type,
            v.record_id, false as cascaded
     from landing_verification v

@@ -21,14 +21,15 @@ sid as (
     where a.record_id not in (select record_id from rejected_records where record_type = 'sid_answer')
 ),
 final as (
-    select v.record_id, v.decision, v.verified_level,
+    select v.record_id, v.decision, v.verified_level, v.file_error,
            coalesce(v.verified_level, -1) as verified_level_or_missing,
            case when v.innovation_id is null and v.indicator is not null then spd.level
                 when v.innovation_id is not null and v.indicator is not null then sid.level end as claimed_level,
+           case when v.file_error is null then  -- a file read as none of its rows (VER004) points at nothing
            coalesce(case when v.innovation_id is null and v.indicator is not null then spd.indicator is not null
                          when v.innovation_id is not null and v.indicator is null then inno.innovation_id is not null
                          when v.innovation_id is not null and v.indicator is not null then sid.indicator is not null
-                    end, false) as target_found
+                    end, false) end as target_found
     from landing_verification v
     left join spd on v.innovation_id is null and spd.region_code = v.region_code and spd.indicator = v.indicator
     left join inno on v.indicator is null and inno.region_code = v.region_code and inno.innovation_id = v.innovation_id

@@ -82,6 +82,10 @@ CSV_CASES = [
     # a blank first line is the header, as csv.DictReader reads it
     "\n11,A-1,10b,adjust,0,ok\n",
     "region_code;indicator\n11;10b\n",
+    # lines ended by a bare carriage return (an old Mac export), one inside a quoted note too
+    "region_code,innovation_id,indicator,decision,verified_level,note\r11,A-1,10b,adjust,1,\"two\rlines\"\r12,,3,reject,,\r",
+    # a note longer than the csv module's default field limit (131,072 characters)
+    "region_code,innovation_id,indicator,decision,verified_level,note\n11,A-1,10b,adjust,1," + "n" * 200_000 + "\n",
 ]
 
 
@@ -92,8 +96,8 @@ def test_verification_csv_columns_are_what_dictreader_reads(text: str) -> None:
 
     from flows.ingest import VERIFICATION_COLUMNS, verification_columns
 
-    expected = list(csv.DictReader(io.StringIO(text)))
     count, columns = verification_columns(text)
+    expected = list(csv.DictReader(io.StringIO(text, newline="")))  # as from a file opened with newline=""
     assert count == len(expected)
     for name in VERIFICATION_COLUMNS:
         assert columns[name] == [row.get(name) for row in expected], name
@@ -297,3 +301,38 @@ def test_a_file_name_that_is_not_utf8_is_read_under_an_escaped_name(tmp_path: Pa
         con.close()
     again = pipeline.ingest(home, YEAR)
     assert again["skipped"] and again["files_parsed"] == 0 and again["verification_rows"] == 1
+
+
+def test_a_verification_file_that_cannot_be_read_is_rejected_and_the_year_is_scored(tmp_path: Path) -> None:
+    """A folder or a pipe named ``*.csv`` in verification/ stopped the year's ingest (IsADirectoryError)
+    or hung it (a pipe is never opened now). Each is one quarantine row, VER004 at ``(file)``, none of its
+    decisions apply, the other CSVs' do, and every region is scored; the next run keeps them as they are."""
+    import os
+
+    from factory import score
+
+    doc = submission("33.01", spd_total=30, innovations=[innovation("33.01-A", 60)])
+    home = write_home(tmp_path, YEAR, {"a.json": doc, "b.json": submission("33.02", spd_total=40)},
+                      [{"region_code": "33.01", "innovation_id": "33.01-A", "indicator": "", "decision": "reject",
+                        "verified_level": "", "note": "bukti tidak sah"}])
+    folder = home.raw_year(YEAR) / "verification"
+    (folder / "a-folder.csv").mkdir()
+    os.mkfifo(folder / "b-pipe.csv")
+    for _ in range(2):
+        con = score(home, YEAR)
+        try:
+            found = con.execute("select source_file, locator, rule from quarantine where record_type = 'verification' "
+                                "order by source_file").fetchall()
+            assert found == [("verification/a-folder.csv", "(file)", "VER004"),
+                             ("verification/b-pipe.csv", "(file)", "VER004")]
+            values = [v for (v,) in con.execute("select value from quarantine where rule = 'VER004' "
+                                                "order by source_file").fetchall()]
+            assert "a folder" in values[0] and "a pipe" in values[1]
+            rejected = con.execute("select innovation_rejected from stg_verification "
+                                   "where innovation_id = '33.01-A'").fetchall()
+            assert rejected == [(True,)]  # the readable CSV's decision applies
+            scored = con.execute("select region_code, submitted from region_scores "
+                                 "where region_code in ('33.01', '33.02') order by 1").fetchall()
+            assert scored == [("33.01", True), ("33.02", True)]
+        finally:
+            con.close()
