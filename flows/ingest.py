@@ -139,11 +139,31 @@ def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def verification_files(raw_year: Path) -> list[Path]:
-    """The year's verification CSVs (``verification/*.csv``), sorted; symbolic links are never followed."""
+    """The year's verification CSVs (``verification/*.csv``, ``.CSV`` too), sorted; symbolic links are never
+    followed."""
     folder = raw_year / VERIFICATION_DIR
     if not folder.is_dir() or folder.is_symlink():
         return []
-    return sorted(p for p in folder.glob("*.csv") if not p.is_symlink())
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() == ".csv" and not p.is_symlink())
+
+
+def csv_delimiter(text_: str) -> str:
+    """``;`` when the header line has semicolons and no comma (Excel's "CSV" where the decimal mark is a
+    comma, as in Indonesian settings), else ``,``."""
+    header = re.split(r"[\r\n]", text_, maxsplit=1)[0]
+    return ";" if ";" in header and "," not in header else ","
+
+
+def verification_text(data: bytes) -> str:
+    """A verification CSV's text: UTF-16 when it starts with a UTF-16 byte-order mark, UTF-8 (with or
+    without a BOM) when it is UTF-8, else Windows-1252, Excel's "CSV" on Windows (accented letters were
+    replaced by U+FFFD before)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
 
 
 def verification_columns(text_: str) -> tuple[int, dict[str, list[str | None]]]:
@@ -155,7 +175,7 @@ def verification_columns(text_: str) -> tuple[int, dict[str, list[str | None]]]:
     ``newline=""``: a bare ``\r`` in an unquoted field stopped the year's ingest with csv.Error), and a
     field may be as long as the file (the csv module's own limit is 131,072 characters)."""
     csv.field_size_limit(max(csv.field_size_limit(), len(text_) + 1))
-    reader = csv.reader(io.StringIO(text_, newline=""))
+    reader = csv.reader(io.StringIO(text_, newline=""), delimiter=csv_delimiter(text_))
     header = next(reader, None) or []
     rows = [row for row in reader if row]
     position = {name: i for i, name in enumerate(header)}
@@ -201,7 +221,7 @@ def _read_verification(raw_year: Path, first_file_id: int) -> tuple[pa.Table, li
         try:
             data, problem = _verification_bytes(path)
             if data is not None:
-                count, found = verification_columns(data.decode("utf-8-sig", errors="replace"))
+                count, found = verification_columns(verification_text(data))
         except csv.Error as exc:
             problem = f"not readable as CSV ({exc}); save it as a UTF-8 CSV with the template's columns"
         files.append((rel, hashlib.sha256(data).hexdigest() if data is not None else "", len(data or b"")))

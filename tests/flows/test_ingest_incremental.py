@@ -94,10 +94,11 @@ def test_verification_csv_columns_are_what_dictreader_reads(text: str) -> None:
     import csv
     import io
 
-    from flows.ingest import VERIFICATION_COLUMNS, verification_columns
+    from flows.ingest import VERIFICATION_COLUMNS, csv_delimiter, verification_columns
 
     count, columns = verification_columns(text)
-    expected = list(csv.DictReader(io.StringIO(text, newline="")))  # as from a file opened with newline=""
+    # as from a file opened with newline="", with the delimiter of its header line (Excel's ';' or ',')
+    expected = list(csv.DictReader(io.StringIO(text, newline=""), delimiter=csv_delimiter(text)))
     assert count == len(expected)
     for name in VERIFICATION_COLUMNS:
         assert columns[name] == [row.get(name) for row in expected], name
@@ -336,3 +337,41 @@ def test_a_verification_file_that_cannot_be_read_is_rejected_and_the_year_is_sco
             assert scored == [("33.01", True), ("33.02", True)]
         finally:
             con.close()
+
+
+def test_verification_csvs_as_excel_writes_them_are_read(tmp_path: Path) -> None:
+    """Excel's "CSV" in Indonesian settings separates fields with ';', on Windows it is Windows-1252, and
+    "Unicode text" is UTF-16 with a BOM; a name may end in .CSV. Each is read as the UTF-8 comma file
+    (all four were read as rows of empty fields or with U+FFFD before, or not at all)."""
+    from flows.ingest import _read_verification
+
+    rows = [["region_code", "innovation_id", "indicator", "decision", "verified_level", "note"],
+            ["33.01", "33.01-A", "16", "adjust", "1", "bukti kurang lengkap, tanpa tanda tangan — dicek ulang"],
+            ["33.02", "", "", "reject", "", "café"]]
+
+    def written(delimiter: str) -> str:
+        import csv
+        import io
+
+        out = io.StringIO()
+        csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
+        return out.getvalue()
+
+    variants = {"utf8.csv": written(",").encode("utf-8"),
+                "semicolon.csv": written(";").encode("utf-8-sig"),
+                "windows.csv": written(";").replace("—", "-").encode("cp1252"),
+                "unicode.csv": written(",").encode("utf-16"),
+                "UPPER.CSV": written(",").encode("utf-8")}
+    for name, data in variants.items():
+        raw = tmp_path / name / "raw"
+        (raw / "verification").mkdir(parents=True)
+        (raw / "verification" / name).write_bytes(data)
+        table, files = _read_verification(raw, 0)
+        got = table.select(["region_code", "innovation_id", "indicator", "decision", "verified_level", "note"])
+        note = rows[1][5] if name != "windows.csv" else rows[1][5].replace("—", "-")
+        assert got.to_pylist() == [
+            {"region_code": "33.01", "innovation_id": "33.01-A", "indicator": "16", "decision": "adjust",
+             "verified_level": 1, "note": note},
+            {"region_code": "33.02", "innovation_id": None, "indicator": None, "decision": "reject",
+             "verified_level": None, "note": "café"}], name
+        assert [f for f, _, _ in files] == [f"verification/{name}"]
