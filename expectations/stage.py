@@ -9,9 +9,7 @@ here; the verification suite and the SQL after it always run here.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,6 +60,8 @@ def read_ahead(items: Iterator[T]) -> Generator[T, None, None]:
     one before: a suite's next frame is read from DuckDB and turned into pandas (which let go of the GIL
     for most of it) while GX validates the current one. At most one item waits, so memory holds one
     frame more; an error of the producer is raised here, at the item it failed on."""
+    from concurrent.futures import ThreadPoolExecutor
+
     with ThreadPoolExecutor(1, thread_name_prefix="read-ahead") as pool:
         pending = pool.submit(next, items, _END)
         while True:
@@ -340,42 +340,9 @@ def _merged_results(con: duckdb.DuckDBPyConnection, names: tuple[str, ...]
     return [m[0] for m in merged], {name: m[1] for name, m in zip(names, merged, strict=True)}
 
 
-_DOCS: dict[Path, Future[Path]] = {}
-
-
-def build_docs_later(docs_dir: Path, run_name: str, results: dict[str, dict[str, Any]]) -> None:
-    """Build the Data Docs into ``docs_dir`` on a thread, while the run goes on; :func:`docs_built` waits.
-
-    GX renders them in Python (~0.3-0.4 s at scale 1); the transform stage that follows works in DuckDB,
-    which lets go of the interpreter lock, so the two overlap. The docs appear whole or not at all
-    (built beside and renamed), and only the publish stage reads them.
-    """
-    docs_built(docs_dir, raise_error=False)  # an earlier build of the same folder finishes first
-    # the earlier docs go now, not on the thread: once this validation is recorded, a process killed before
-    # the build gets there must not leave them to be taken for its docs (missing docs: validated again)
-    shutil.rmtree(docs_dir, ignore_errors=True)
-    pool = ThreadPoolExecutor(1, thread_name_prefix="data-docs")
-    _DOCS[docs_dir] = pool.submit(build_docs, docs_dir, run_name, results)
-    pool.shutdown(wait=False)
-
-
-def docs_built(docs_dir: Path, raise_error: bool = True) -> None:
-    """Wait for a build of ``docs_dir`` started by :func:`build_docs_later` (none: return at once); its
-    error is raised here, with the stage that asks for the docs (or dropped: ``raise_error=False``)."""
-    pending = _DOCS.pop(docs_dir, None)
-    if pending is None:
-        return
-    try:
-        pending.result()
-    except Exception:
-        if raise_error:
-            raise
-
-
 def validate_year(con: duckdb.DuckDBPyConnection, year: int, method: Methodology,
                   now: datetime | None = None, docs_dir: Path | None = None,
-                  validate: ChunkValidator | None = None, key: str = "",
-                  docs_later: bool = False) -> ValidationSummary:
+                  validate: ChunkValidator | None = None, key: str = "") -> ValidationSummary:
     """Validate the landing tables of a year in the work database; writes the outcome tables.
 
     Validation is incremental by file: the record suites look at each file on its own, so the failures
@@ -383,8 +350,7 @@ def validate_year(con: duckdb.DuckDBPyConnection, year: int, method: Methodology
     per suite and chunk, and only new files and the chunks a changed or removed file sat in are
     validated (:func:`_prune_chunks`). ``validate`` maps the record suites' chunks (e.g. onto
     a Dask cluster; default: in this process). The verification suite and the SQL after it always run
-    on the whole year. The Data Docs go to ``docs_dir``, built before this returns or, with
-    ``docs_later``, on a thread (:func:`build_docs_later`).
+    on the whole year.
     """
     validate = validate or validate_here
     now = now or datetime.now(UTC)
@@ -407,9 +373,7 @@ def validate_year(con: duckdb.DuckDBPyConnection, year: int, method: Methodology
     results["verification"] = verification
     quarantined = materialise(con, SQL / "quarantine.sql", sql_params)
     warnings = materialise(con, SQL / "data_quality.sql", sql_params)
-    if docs_dir is not None and docs_later:
-        build_docs_later(docs_dir, f"annual-{year}", results)
-    elif docs_dir is not None:
+    if docs_dir is not None:
         build_docs(docs_dir, f"annual-{year}", results)
     status = dict(con.execute("select status, count(*) from submission_status group by all").fetchall())
     return ValidationSummary(year, [o.as_dict() for o in outcomes], quarantined, warnings,

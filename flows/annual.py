@@ -113,7 +113,7 @@ def ingest_task(home_root: str, year: int, force: bool = False) -> dict[str, Any
 @task(task_run_name="validate-{year}", cache_policy=NO_CACHE)
 def validate_task(home_root: str, year: int, force: bool = False) -> dict[str, Any]:
     result = pipeline.validate(Home.resolve(home_root), year, force=force,
-                               validate_chunks=_validate_on_cluster if _scaled_out() else None, docs_later=True)
+                               validate_chunks=_validate_on_cluster if _scaled_out() else None)
     get_run_logger().info("validate %s%s: %s quarantined, %s warnings, submissions %s", year,
                           " (unchanged, skipped)" if result["skipped"] else "", result["quarantined"],
                           result["warnings"], result["submissions"])

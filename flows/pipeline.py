@@ -171,13 +171,11 @@ def ingest(home: Home, year: int, progress: Callable[[int, int], None] | None = 
 
 
 def validate(home: Home, year: int, now: datetime | None = None, force: bool = False,
-             validate_chunks: ChunkValidator | None = None, docs_later: bool = False) -> dict[str, Any]:
+             validate_chunks: ChunkValidator | None = None) -> dict[str, Any]:
     """Run the suites; skipped when the inputs, method, region master and code are those of the last run.
-    ``validate_chunks`` maps the validation of frame chunks (default: in this process); ``docs_later``
-    builds the Data Docs on a thread while the run goes on (:func:`publish` waits for them)."""
-    from expectations.stage import clock_dependent_failures, docs_built, validate_year
+    ``validate_chunks`` maps the validation of frame chunks (default: in this process)."""
+    from expectations.stage import clock_dependent_failures, validate_year
 
-    docs_built(home.docs_dir(year), raise_error=False)  # a build still going (a run before that failed) ends
     method = for_year(year).method
     with work_database(home, year, "validate") as con:
         key = inputs_key(con, year)
@@ -193,7 +191,7 @@ def validate(home: Home, year: int, now: datetime | None = None, force: bool = F
             forget_validation(con)
             allow_compaction(con)  # validated from scratch: what earlier runs left deleted may go
         summary = asdict(validate_year(con, year, method, now, home.docs_dir(year),
-                                       validate=validate_chunks, key=validation_key(year), docs_later=docs_later))
+                                       validate=validate_chunks, key=validation_key(year)))
         con.execute("create or replace table validation_summary as select ? as summary", [json.dumps(summary)])
         _save_state(con, "validate", key, summary)
     _remember_validated(home, year)
@@ -350,7 +348,6 @@ def _report_builder(home: Home, year: int) -> Callable[[Path, int], dict[str, st
 
 
 def publish(home: Home, year: int, run: dict[str, Any]) -> dict[str, Any]:
-    from expectations.stage import docs_built
     from flows.publish import publish_release
 
     loaded = for_year(year)
@@ -380,7 +377,6 @@ def publish(home: Home, year: int, run: dict[str, Any]) -> dict[str, Any]:
             "validation": validation,
         }
         docs = home.docs_dir(year)
-        docs_built(docs)  # built on a thread since the validate stage
         state = _state(con, "transform")
         hashes = state[1].get("content_hashes") if state else None
         result = publish_release(con, home, year, manifest, {"validation": docs} if docs.is_dir() else None,
