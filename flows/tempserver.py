@@ -35,10 +35,20 @@ from dataclasses import dataclass
 
 SERVING = "serving"  # the launcher's verdict when it becomes the server ("configured" otherwise)
 
-# Runs in the launched process: the verdict on one line, then Prefect's temporary server.
+# Runs in the launched process: the verdict on one line, then Prefect's temporary server. A watchdog
+# stops it when the process that launched it is gone without stopping it (killed, or aborted: atexit
+# never ran), rather than leaving it to hold the port and the caller's output open.
 _LAUNCHER = """
-import os, runpy, sys
+import os, runpy, signal, sys, threading, time
 port, app_dir = sys.argv[1], sys.argv[2]
+launcher = os.getppid()
+def watch():
+    while os.getppid() == launcher:
+        time.sleep(0.5)
+    os.kill(os.getpid(), signal.SIGTERM)  # uvicorn shuts down as on Ctrl-C
+    time.sleep(10)
+    os._exit(1)
+threading.Thread(target=watch, name="launcher-watch", daemon=True).start()
 from prefect.settings import get_current_settings
 if get_current_settings().api.url:
     print("configured", flush=True)

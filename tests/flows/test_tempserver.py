@@ -194,3 +194,41 @@ def test_flows_on_a_temporary_server_send_no_heartbeats(monkeypatch: pytest.Monk
     monkeypatch.setenv("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "60")
     with no_heartbeats_on_a_temporary_server():  # set by the user: left alone
         assert get_current_settings().flows.heartbeat_frequency == default
+
+
+def test_the_server_stops_when_the_process_that_launched_it_is_killed(tmp_path: Path) -> None:
+    """A run killed outright (SIGKILL, or an abort in a native library) never gets to stop its temporary
+    server at exit; the server notices its launcher is gone and stops, instead of holding its port and
+    the caller's output open (fuzzing left one running for ten minutes)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = ("import os, signal, sys\n"
+              "from flows import tempserver\n"
+              "server = tempserver.spawn()\n"
+              "print(server.process.pid, flush=True)\n"
+              "assert server.verdict(120) == 'serving'\n"
+              "os.kill(os.getpid(), signal.SIGKILL)\n")
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect")}
+    env.pop("PREFECT_API_URL", None)
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=180,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert run.returncode == -signal.SIGKILL, run.stderr
+    pid = int(run.stdout.split()[0])
+
+    def alive() -> bool:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, IndexError):
+            return False
+        return state not in ("Z", "X")  # a zombie has stopped; only its parent (now init) may reap it
+
+    deadline = time.monotonic() + 30
+    while alive() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    stopped = not alive()
+    if not stopped:
+        os.kill(pid, signal.SIGKILL)
+    assert stopped, "the temporary server outlived the process that launched it"
