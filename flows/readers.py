@@ -357,14 +357,13 @@ def _sheet_name(archive: zipfile.ZipFile, part: str) -> str:
     return part.rsplit("/", 1)[-1]
 
 
-def _check_spans(archive: zipfile.ZipFile, sheets: list[str]) -> None:
+def _check_span(archive: zipfile.ZipFile, part: str, xml: bytes) -> None:
     """FIL008 for a sheet spanning more than MAX_SHEET_CELLS cells from A1."""
-    for part in sheets:
-        rows, columns = sheet_span(archive.read(part))
-        if rows * columns > MAX_SHEET_CELLS:
-            raise FileRejected("FIL008", f"sheet {_sheet_name(archive, part)} reaches row {rows:,} and column "
-                                         f"{columns:,}, {rows * columns:,} cells from A1; the limit is "
-                                         f"{MAX_SHEET_CELLS:,}: clear the cells far outside the table")
+    rows, columns = sheet_span(xml)
+    if rows * columns > MAX_SHEET_CELLS:
+        raise FileRejected("FIL008", f"sheet {_sheet_name(archive, part)} reaches row {rows:,} and column "
+                                     f"{columns:,}, {rows * columns:,} cells from A1; the limit is "
+                                     f"{MAX_SHEET_CELLS:,}: clear the cells far outside the table")
 
 
 def _open_workbook(data: bytes, engine: str) -> _Workbook:
@@ -373,11 +372,14 @@ def _open_workbook(data: bytes, engine: str) -> _Workbook:
             unpacked = sum(info.file_size for info in archive.infolist())
             if unpacked > MAX_XLSX_UNPACKED:
                 raise FileRejected("FIL008", f"workbook unpacks to {unpacked} bytes (zip bomb?)")
-            sheets = [name for name in archive.namelist() if name.startswith("xl/worksheets/")
-                      and name.endswith(".xml")]
-            _check_spans(archive, sheets)
-            parts = [*sheets, *(["xl/sharedStrings.xml"] if "xl/sharedStrings.xml" in archive.NameToInfo else [])]
-            if engine == "calamine" and any(_OPENPYXL_ONLY.search(archive.read(name)) for name in parts):
+            only_openpyxl = False
+            for name in archive.namelist():  # each part read once, for both checks
+                if name.startswith("xl/worksheets/") or name == "xl/sharedStrings.xml":
+                    xml = archive.read(name)
+                    if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                        _check_span(archive, name, xml)
+                    only_openpyxl = only_openpyxl or (engine == "calamine" and bool(_OPENPYXL_ONLY.search(xml)))
+            if only_openpyxl:
                 engine = "openpyxl"
         return _Workbook(data, engine)
     except FileRejected:
