@@ -35,7 +35,14 @@ from flows.settings import Home
 from flows.versioning import sha256_file
 
 VERIFICATION_DIR = "verification"
-CHUNK_BYTES = 16 * 1024 * 1024  # raw bytes parsed per chunk: big enough to pay a worker, small enough for memory
+# raw bytes parsed per chunk: big enough to pay for sending it, small enough for memory. A parse worker
+# holds a chunk's parsed objects and its Arrow tables, and the run process up to two chunks per worker.
+# At ten times a national year, ingest alone: 16 MB chunks peaked at 1.61-1.63 GB for the run process
+# and its workers, 8 MB chunks at 1.45-1.48 GB (the workers 560-600 MB against 660-720 MB), as fast
+# (56.5 s against 56.8-57.1 s; at scale 1 5.1-5.7 s against 5.2-5.4 s). A Dask task costs ~0.2 s
+# more, so chunks sent to a cluster stay at 16 MB.
+CHUNK_BYTES = 8 * 1024 * 1024
+CLUSTER_CHUNK_BYTES = 16 * 1024 * 1024
 POOL_MIN_BYTES = 16 * 1024 * 1024  # below this a worker pool costs more than it saves
 # raw bytes inserted per transaction: a run killed mid-ingest reads the uncommitted files again. A
 # commit writes DuckDB's write-ahead log (large inserts go straight to the database file; the log holds
@@ -536,7 +543,8 @@ def ingest_year(home: Home, year: int, con: duckdb.DuckDBPyConnection,
     with transaction(con):
         _drop_files(con, drop)
     done = 0
-    chunks = plan_chunks(raw_year, to_read, chunk_files)
+    chunks = plan_chunks(raw_year, to_read, chunk_files,
+                         CHUNK_BYTES if parse is parse_locally else CLUSTER_CHUNK_BYTES)
     # a file is in landing whole or not at all, whatever kills the process: chunks (whole files) are
     # committed together up to COMMIT_BYTES, and a run killed meanwhile reads the uncommitted ones again
     pending = 0
