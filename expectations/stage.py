@@ -38,7 +38,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 RECORD_SUITES = ("files", "submissions", "spd_answers", "innovations", "sid_answers", "evidence")
-WIDE_FRAMES = {"innovations": 20}  # frames with long texts (narratives) go in chunks this many times smaller
 
 T = TypeVar("T")
 
@@ -162,7 +161,7 @@ def frame_chunks(con: duckdb.DuckDBPyConnection, name: str, sql_params: dict[str
     has no answers), so that every file of ``files`` is covered by one chunk. Other suites
     (verification) come in one chunk.
     """
-    rows = rows or max(1, CHUNK_ROWS // WIDE_FRAMES.get(name, 1))
+    rows = rows or CHUNK_ROWS
     sql = frame_sql(name)
     params = bind(sql, {**(sql_params or {}), "chunk_first": 0, "chunk_last": -1})
     if name not in _SUITE_TABLES:

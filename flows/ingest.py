@@ -122,24 +122,10 @@ VERIFICATION_FILES_SCHEMA = pa.schema([("source_file", pa.string()), ("sha256", 
                                        ("first_file_id", pa.int64())])
 
 
-# Long free text, an innovation's narratives, is stored with zstd: compressing them with DuckDB's default
-# for text (dictionary and FSST) took ~0.7 s of the 0.9 s checkpoint at the end of a national year's
-# ingest, and zstd ~0.2 s (scale 10: the checkpoint 8.8 s -> 4.9 s); the work database is 65 MB
-# instead of 102 MB, and validation reads the texts no slower.
-ZSTD_COLUMNS: dict[str, tuple[str, ...]] = {"innovations": ("design", "goal", "benefit", "result")}
-
-
 def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
     for name, schema in [*SCHEMAS.items(), ("verification", VERIFICATION_SCHEMA)]:
         empty = schema.empty_table()  # noqa: F841 - read by DuckDB's replacement scan
         con.execute(f"create or replace table landing_{name} as select * from empty")  # noqa: S608
-        zstd = ZSTD_COLUMNS.get(name, ())
-        if zstd:  # the same columns and types, some of them compressed with zstd
-            columns = con.execute("select column_name, data_type from duckdb_columns() where schema_name = 'main' "
-                                  "and table_name = ? order by column_index", [f"landing_{name}"]).fetchall()
-            ddl = ", ".join(f'"{column}" {kind}' + (" using compression zstd" if column in zstd else "")
-                            for column, kind in columns)
-            con.execute(f"create or replace table landing_{name} ({ddl})")
     # with landing_verification empty, its CSVs must be read again: the list of those read goes too
     files = VERIFICATION_FILES_SCHEMA.empty_table()  # noqa: F841 - read by DuckDB's replacement scan
     con.execute("create or replace table landing_verification_files as select * from files")

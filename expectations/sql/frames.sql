@@ -41,7 +41,8 @@ where a.file_id between $chunk_first and $chunk_last
   and a.file_id in (select file_id from chunk_files);
 
 -- frame: innovations
-select record_id, innovation_id, name, unit, form, kind, initiator, affair, stage, design, goal, benefit, result,
+select record_id, innovation_id, name, unit, form, kind, initiator, affair, stage,
+       design_chars, goal_chars, benefit_chars, result_chars,
        trial_date::timestamp as trial_date, trial_date_raw,
        implementation_date::timestamp as implementation_date, implementation_date_raw,
        design_words,
