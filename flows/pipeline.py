@@ -38,11 +38,12 @@ class ReconciliationError(RuntimeError):
 # get less; scoring and publishing are DuckDB alone. 768MB scores and publishes a year at ten times the
 # national size as fast as 1GB did (scoring 9.5 s and 10.0 s, publishing 8.7 s and 8.4 s), with the run
 # process's peak ~230 MB lower (1.06-1.11 GB against 1.29-1.33 GB); 512MB took scoring to 14.4 s.
-# Ingest gets 256MB: what it inserts is held by DuckDB until its one checkpoint at the end (the
-# innovations' narratives above all, ~1.1 GB of text at ten times a national year, inserted a few
-# thousand rows per chunk, too few to be written to the file at once), so DuckDB sat at its limit
-# through the whole ingest and spilled the rest. At that scale, ingest alone: the run process's peak
-# 0.90 GB -> 0.63-0.65 GB, with ingest as long (53.5-58.9 s with 512MB, 54.5-54.6 s with 256MB, noisy).
+# Ingest gets 256MB. Until its one checkpoint at the end, DuckDB holds the rows of tables that get too few
+# rows per commit to be written to the file at once (the innovations), and fills the rest of its limit
+# with buffers of what it wrote. At ten times a national year, ingest alone: with the narratives still
+# landing as text (1.1 GB), 512MB sat at the limit and spilled ~600 MB; the run process peaked at 0.90 GB
+# with 512MB and 0.63-0.65 GB with 256MB, as fast (53.5-58.9 s and 54.5-54.6 s). Without them (lengths
+# only), 0.79 GB and 0.61 GB (52.8 s and 56.0 s, one run each, within this machine's noise).
 STAGE_MEMORY = {"ingest": "256MB", "validate": "512MB", "transform": "768MB", "publish": "768MB"}
 
 
