@@ -40,6 +40,18 @@ def test_every_injected_defect_is_caught_by_its_rule(defective: tuple[Home, dict
     assert missed == []
 
 
+def test_quarantine_and_warnings_are_stored_in_their_models_order(
+        defective: tuple[Home, dict, duckdb.DuckDBPyConnection]) -> None:
+    """Both tables are published as stored, so they are stored in their models' final ``order by``
+    (nulls last)."""
+    _, _, con = defective
+    for table, order in (("quarantine", "source_file, record_type, record_id"),
+                         ("data_quality", "source_file, locator, rule")):
+        rows = con.execute(f"select {order} from {table}").fetchall()
+        assert len(rows) > 100
+        assert rows == sorted(rows, key=lambda row: [(value is None, value) for value in row]), table
+
+
 def test_reconciliation_balances_with_defects(defective: tuple[Home, dict, duckdb.DuckDBPyConnection]) -> None:
     _, ledger, con = defective
     assert con.execute("select count(*) from reconciliation where not balanced").fetchall() == [(0,)]
