@@ -21,7 +21,11 @@ sid as (
     where a.record_id not in (select record_id from rejected_records where record_type = 'sid_answer')
 ),
 final as (
-    select v.record_id, v.decision, v.verified_level, v.file_error,
+    -- an empty decision is text no decision equals (VER001), not a missing value the rule would let
+    -- through: the row would otherwise be accepted and change nothing. A row standing for a file that
+    -- could not be read has none (VER004 alone rejects it).
+    select v.record_id, coalesce(v.decision, case when v.file_error is null then '' end) as decision,
+           v.verified_level, v.file_error,
            coalesce(v.verified_level, -1) as verified_level_or_missing,
            case when v.innovation_id is null and v.indicator is not null then spd.level
                 when v.innovation_id is not null and v.indicator is not null then sid.level end as claimed_level,

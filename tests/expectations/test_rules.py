@@ -131,6 +131,9 @@ VERIFICATION_CASES: dict[str, tuple[dict[str, Any], str]] = {
                    "verified_level": "", "note": ""}, "VER002"),
     "raises_level": ({"region_code": "33.01", "innovation_id": "33.01-A", "indicator": "18", "decision": "adjust",
                       "verified_level": 3, "note": ""}, "VER003"),
+    # an empty decision was let through (the rule skipped a missing value): accepted, and it changed nothing
+    "no_decision": ({"region_code": "33.01", "innovation_id": "33.01-A", "indicator": "19", "decision": "  ",
+                     "verified_level": "", "note": ""}, "VER001"),
 }
 
 
