@@ -565,7 +565,7 @@ def ingest_year(home: Home, year: int, con: duckdb.DuckDBPyConnection,
         # changed verification CSVs are read on a thread while DuckDB checkpoints (which lets go of
         # the interpreter lock) instead of after it. Scale 1: the end of ingest 1.49-1.55 -> 1.30-1.41 s.
         # Scale 10: the read (2.4-2.5 s alone) takes 3.3-4.5 s beside the checkpoint, which uses both
-        # cores at times, and the checkpoint's own 7.5-11 s vary more than the gain (README, Performance)
+        # cores at times, and the checkpoint's own 7.5-11 s vary more than the gain (bench/HISTORY.md)
         verification = (None if _verification_unchanged(con, raw_year, next_file)
                         else pool.submit(_read_verification, raw_year, next_file))
         if to_read:
