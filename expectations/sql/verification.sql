@@ -27,6 +27,8 @@ final as (
     select v.record_id, coalesce(v.decision, case when v.file_error is null then '' end) as decision,
            v.verified_level, v.file_error,
            coalesce(v.verified_level, -1) as verified_level_or_missing,
+           -- an adjust caps one answer's level: on a whole innovation (no indicator) it would cap nothing
+           case when v.decision = 'adjust' then v.indicator is not null end as adjust_names_indicator,
            case when v.innovation_id is null and v.indicator is not null then spd.level
                 when v.innovation_id is not null and v.indicator is not null then sid.level end as claimed_level,
            case when v.file_error is null then  -- a file read as none of its rows (VER004) points at nothing

@@ -134,6 +134,9 @@ VERIFICATION_CASES: dict[str, tuple[dict[str, Any], str]] = {
     # an empty decision was let through (the rule skipped a missing value): accepted, and it changed nothing
     "no_decision": ({"region_code": "33.01", "innovation_id": "33.01-A", "indicator": "19", "decision": "  ",
                      "verified_level": "", "note": ""}, "VER001"),
+    # an adjust on a whole innovation was accepted and capped nothing
+    "adjust_whole_innovation": ({"region_code": "33.01", "innovation_id": "33.01-A", "indicator": "",
+                                 "decision": "adjust", "verified_level": 1, "note": ""}, "VER005"),
 }
 
 
