@@ -8,13 +8,10 @@ data is written to the private area only. Verification CSVs (``verification/*.cs
 
 from __future__ import annotations
 
-import csv
 import gc
 import hashlib
-import io
 import os
 import re
-import stat
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -22,19 +19,25 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pyarrow as pa
 
+from flows.dropzone import drop_zone_files, file_name
 from flows.faults import pause_point
 from flows.imports import hidden
-from flows.landing import RECORD_TABLES, SCHEMAS, LandingBatch, code_text, enum_text, text, whole_number
+from flows.landing import RECORD_TABLES, SCHEMAS, LandingBatch
 from flows.readers import FileRejected, max_file_bytes, parse_bytes
 from flows.settings import Home
+from flows.verification_csv import (
+    VERIFICATION_FILES_SCHEMA,
+    VERIFICATION_SCHEMA,
+    read_verification,
+    store_verification,
+    verification_unchanged,
+)
 from flows.versioning import sha256_file
 
-VERIFICATION_DIR = "verification"
 # raw bytes parsed per chunk: big enough to pay for sending it, small enough for memory. A parse worker
 # holds a chunk's parsed objects and its Arrow tables, and the run process up to two chunks per worker.
 # At ten times a national year, ingest alone: 16 MB chunks peaked at 1.61-1.63 GB for the run process
@@ -56,16 +59,6 @@ CHECKPOINT_THRESHOLD = "64GB"  # DuckDB's checkpoint threshold while ingest inse
 # A file whose last change is this close to the start of the ingest that read it is hashed again next
 # time: file times advance in coarse ticks, so a second write within a tick could leave its stamp as is.
 RECENT_CHANGE_NS = 2_000_000_000
-VERIFICATION_COLUMNS = ("region_code", "innovation_id", "indicator", "decision", "verified_level", "note")
-VERIFICATION_SCHEMA = pa.schema([
-    ("record_id", pa.int64()), ("file_id", pa.int64()), ("source_file", pa.string()), ("locator", pa.string()),
-    ("region_code", pa.string()), ("innovation_id", pa.string()), ("indicator", pa.string()),
-    ("decision", pa.string()), ("verified_level", pa.int64()), ("verified_level_raw", pa.string()),
-    ("note", pa.string()),
-    # set on the one row of a verification file that could not be read as CSV (VER004): none of its rows
-    # were read, so none of its decisions apply
-    ("file_error", pa.string()),
-])
 
 
 @dataclass(frozen=True)
@@ -88,40 +81,6 @@ def region_hint(data: bytes) -> str | None:
     return match.group(1).decode("ascii") if match else None
 
 
-def file_name(rel: str) -> str:
-    """A drop-zone path as the text it is stored under: as it is, or, where the file system's name is not
-    UTF-8 (Python holds each undecodable byte as a lone surrogate, which no UTF-8 table can store), with
-    those bytes written as escapes: ``Pacit\\xe1n.json`` for a name saved in Latin-1. Such a file is
-    read like any other."""
-    try:
-        rel.encode("utf-8")
-    except UnicodeEncodeError:
-        return os.fsencode(rel).decode("utf-8", "backslashreplace")
-    return rel
-
-
-def drop_zone_files(raw_year: Path) -> Iterator[Path]:
-    """Every entry of a year folder that could be a submission, sorted.
-
-    Skipped: the ``verification/`` folder and top-level entries starting with ``_`` (tooling, e.g. the
-    generator's ledger). Symbolic links (to files or folders) are listed, so they can be reported,
-    but never followed.
-    """
-    for dirpath, dirnames, filenames in os.walk(raw_year, followlinks=False):
-        here = Path(dirpath)
-        top = here == raw_year
-        links = [d for d in dirnames if (here / d).is_symlink()]
-        dirnames[:] = sorted(d for d in dirnames if d not in links
-                             and not (top and (d == VERIFICATION_DIR or d.startswith("_"))))
-        for name in sorted([*filenames, *links]):
-            if not (top and name.startswith("_")):
-                yield here / name
-
-
-VERIFICATION_FILES_SCHEMA = pa.schema([("source_file", pa.string()), ("sha256", pa.string()), ("bytes", pa.int64()),
-                                       ("first_file_id", pa.int64())])
-
-
 def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
     for name, schema in [*SCHEMAS.items(), ("verification", VERIFICATION_SCHEMA)]:
         empty = schema.empty_table()  # noqa: F841 - read by DuckDB's replacement scan
@@ -129,116 +88,6 @@ def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
     # with landing_verification empty, its CSVs must be read again: the list of those read goes too
     files = VERIFICATION_FILES_SCHEMA.empty_table()  # noqa: F841 - read by DuckDB's replacement scan
     con.execute("create or replace table landing_verification_files as select * from files")
-
-
-def verification_files(raw_year: Path) -> list[Path]:
-    """The year's verification CSVs (``verification/*.csv``, ``.CSV`` too), sorted; symbolic links are never
-    followed."""
-    folder = raw_year / VERIFICATION_DIR
-    if not folder.is_dir() or folder.is_symlink():
-        return []
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() == ".csv" and not p.is_symlink())
-
-
-def csv_delimiter(text_: str) -> str:
-    """``;`` when the header line has semicolons and no comma (Excel's "CSV" where the decimal mark is a
-    comma, as in Indonesian settings), else ``,``."""
-    header = re.split(r"[\r\n]", text_, maxsplit=1)[0]
-    return ";" if ";" in header and "," not in header else ","
-
-
-def verification_text(data: bytes) -> str:
-    """A verification CSV's text: UTF-16 when it starts with a UTF-16 byte-order mark, UTF-8 (with or
-    without a BOM) when it is UTF-8, else Windows-1252, Excel's "CSV" on Windows (accented letters were
-    replaced by U+FFFD before)."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16", errors="replace")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
-
-
-def verification_columns(text_: str) -> tuple[int, dict[str, list[str | None]]]:
-    """One verification CSV read as ``csv.DictReader`` reads it: the number of rows (empty rows are
-    skipped; the first row is the header) and the values of VERIFICATION_COLUMNS, column by column (a
-    repeated column name: its last column; a row too short for a column: None).
-
-    Lines may end in ``\r\n``, ``\n`` or a bare ``\r`` (read as the csv module reads a file opened with
-    ``newline=""``: a bare ``\r`` in an unquoted field stopped the year's ingest with csv.Error), and a
-    field may be as long as the file (the csv module's own limit is 131,072 characters)."""
-    csv.field_size_limit(max(csv.field_size_limit(), len(text_) + 1))
-    reader = csv.reader(io.StringIO(text_, newline=""), delimiter=csv_delimiter(text_))
-    header = next(reader, None) or []
-    rows = [row for row in reader if row]
-    position = {name: i for i, name in enumerate(header)}
-    columns: dict[str, list[str | None]] = {}
-    for name in VERIFICATION_COLUMNS:
-        i = position.get(name)
-        columns[name] = [None] * len(rows) if i is None else [row[i] if i < len(row) else None for row in rows]
-    return len(rows), columns
-
-
-def _each(convert: Callable[[Any], Any], values: list[str | None]) -> list[Any]:
-    """``convert`` of every value, worked out once per distinct value: a verification column repeats
-    a few hundred region codes, some 40 indicators, three decisions and four levels over its rows
-    (``convert`` is a pure function of a string)."""
-    done = {value: convert(value) for value in set(values)}
-    return [done[value] for value in values]
-
-
-def _verification_bytes(path: Path) -> tuple[bytes | None, str | None]:
-    """A verification CSV's bytes, or why there are none: an entry that is not a regular file (a folder,
-    a pipe that would block the run, a device) is never opened, and one that cannot be read is named."""
-    try:
-        status = path.lstat()
-    except OSError as exc:
-        return None, f"could not be read ({exc.strerror or type(exc).__name__})"
-    if not stat.S_ISREG(status.st_mode):
-        kind = "a folder" if stat.S_ISDIR(status.st_mode) else "a pipe, socket or device"
-        return None, f"not a regular file ({kind}); put the CSV file itself in verification/"
-    try:
-        return path.read_bytes(), None
-    except OSError as exc:
-        return None, f"could not be read ({exc.strerror or type(exc).__name__}); check its permissions"
-
-
-def _read_verification(raw_year: Path, first_file_id: int) -> tuple[pa.Table, list[tuple[str, str, int]]]:
-    """Rows of every ``verification/*.csv``; returns the table and (file, sha256, bytes) per CSV. A row's
-    locator is ``line N``, N counting from 2 for the first row after the header, empty rows skipped."""
-    rows: dict[str, list[Any]] = {f.name: [] for f in VERIFICATION_SCHEMA}
-    files: list[tuple[str, str, int]] = []
-    record_id = 0
-    for file_id, path in enumerate(verification_files(raw_year), first_file_id):
-        rel = file_name(path.relative_to(raw_year).as_posix())
-        try:
-            data, problem = _verification_bytes(path)
-            if data is not None:
-                count, found = verification_columns(verification_text(data))
-        except csv.Error as exc:  # none of 20,000 random texts raised it as read here; kept so none stops the year
-            problem = f"not readable as CSV ({exc}); save it as a UTF-8 CSV with the template's columns"
-        files.append((rel, hashlib.sha256(data).hexdigest() if data is not None else "", len(data or b"")))
-        if problem is not None:  # one row stands for the file: VER004 rejects it, and none of its decisions apply
-            for name, values in rows.items():
-                values.append({"record_id": record_id, "file_id": file_id, "source_file": rel, "locator": "(file)",
-                               "file_error": problem}.get(name))
-            record_id += 1
-            continue
-        levels = _each(text, found["verified_level"])
-        rows["record_id"].extend(range(record_id, record_id + count))
-        rows["file_id"].extend([file_id] * count)
-        rows["source_file"].extend([rel] * count)
-        rows["locator"].extend([f"line {line}" for line in range(2, count + 2)])
-        rows["region_code"].extend(_each(text, found["region_code"]))
-        rows["innovation_id"].extend(_each(text, found["innovation_id"]))
-        rows["indicator"].extend(_each(code_text, found["indicator"]))
-        rows["decision"].extend(_each(enum_text, found["decision"]))
-        rows["verified_level"].extend(_each(whole_number, levels))
-        rows["verified_level_raw"].extend(levels)
-        rows["note"].extend(_each(text, found["note"]))
-        rows["file_error"].extend([None] * count)
-        record_id += count
-    return pa.Table.from_pydict(rows, schema=VERIFICATION_SCHEMA), files
 
 
 def read_files(raw_year: Path, items: list[tuple[int, str]]) -> dict[str, pa.Table]:
@@ -566,8 +415,8 @@ def ingest_year(home: Home, year: int, con: duckdb.DuckDBPyConnection,
         # the interpreter lock) instead of after it. Scale 1: the end of ingest 1.49-1.55 -> 1.30-1.41 s.
         # Scale 10: the read (2.4-2.5 s alone) takes 3.3-4.5 s beside the checkpoint, which uses both
         # cores at times, and the checkpoint's own 7.5-11 s vary more than the gain (bench/HISTORY.md)
-        verification = (None if _verification_unchanged(con, raw_year, next_file)
-                        else pool.submit(_read_verification, raw_year, next_file))
+        verification = (None if verification_unchanged(con, raw_year, next_file)
+                        else pool.submit(read_verification, raw_year, next_file))
         if to_read:
             con.execute("checkpoint")
         with transaction(con):
@@ -576,43 +425,12 @@ def ingest_year(home: Home, year: int, con: duckdb.DuckDBPyConnection,
                              verification.result() if verification is not None else None, next_file)
 
 
-def _verification_sha256(path: Path) -> str:
-    """A verification CSV's sha256, as ``_read_verification`` records it ("" for what it could not read)."""
-    data, _problem = _verification_bytes(path)
-    return hashlib.sha256(data).hexdigest() if data is not None else ""
-
-
-def _verification_unchanged(con: duckdb.DuckDBPyConnection, raw_year: Path, first_file_id: int) -> bool:
-    """Whether the verification CSVs are those already in ``landing_verification`` (same names, same
-    sha256): then they are not read again, only renumbered after the submission files."""
-    now = [(file_name(p.relative_to(raw_year).as_posix()), _verification_sha256(p))
-           for p in verification_files(raw_year)]
-    try:
-        kept = con.execute("select source_file, sha256, first_file_id from landing_verification_files "
-                           "order by source_file").fetchall()
-    except duckdb.Error:  # not there yet (or from an older layout)
-        return False
-    if not now or [(f, s) for f, s, _ in kept] != now:
-        return False
-    shift = first_file_id - int(kept[0][2])
-    if shift:
-        con.execute("update landing_verification set file_id = file_id + ?", [shift])
-        con.execute("update landing_verification_files set first_file_id = ?", [first_file_id])
-    return True
-
-
 def finish_ingest(home: Home, year: int, con: duckdb.DuckDBPyConnection, parsed: int, dropped: int,
                   read: tuple[pa.Table, list[tuple[str, str, int]]] | None, next_file: int) -> IngestSummary:
     """The verification CSVs ``read`` (None: unchanged, kept; numbered from file id ``next_file``, after
     the submission files), the private operator export and the summary, after the files are in."""
     if read is not None:
-        verification, vfiles = read  # noqa: RUF059 - read by DuckDB
-        con.execute("delete from landing_verification")
-        con.execute("insert into landing_verification select * from verification")
-        vfile_table = pa.Table.from_pylist(  # noqa: F841 - read by DuckDB's replacement scan
-            [{"source_file": f, "sha256": s, "bytes": b, "first_file_id": next_file} for f, s, b in vfiles],
-            schema=VERIFICATION_FILES_SCHEMA)
-        con.execute("create or replace table landing_verification_files as select * from vfile_table")
+        store_verification(con, read, next_file)
     private = home.private_dir(year)
     private.mkdir(parents=True, exist_ok=True)
     _export_private(con, private)

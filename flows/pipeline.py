@@ -124,7 +124,7 @@ def drop_zone_fingerprint(home: Home, year: int) -> str:
     A cheap guess (no file is read) of whether validation will have anything to do: used only to
     start importing GX early, never to decide what is validated (that goes by content).
     """
-    from flows.ingest import drop_zone_files, verification_files
+    from flows.dropzone import drop_zone_files, verification_files
 
     raw = home.raw_year(year)
     entries = []

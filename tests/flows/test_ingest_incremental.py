@@ -94,7 +94,7 @@ def test_verification_csv_columns_are_what_dictreader_reads(text: str) -> None:
     import csv
     import io
 
-    from flows.ingest import VERIFICATION_COLUMNS, csv_delimiter, verification_columns
+    from flows.verification_csv import VERIFICATION_COLUMNS, csv_delimiter, verification_columns
 
     count, columns = verification_columns(text)
     # as from a file opened with newline="", with the delimiter of its header line (Excel's ';' or ',')
@@ -107,14 +107,14 @@ def test_verification_csv_columns_are_what_dictreader_reads(text: str) -> None:
 @pytest.mark.parametrize("text", CSV_CASES)
 def test_verification_rows_convert_each_value_as_written(text: str, tmp_path: Path) -> None:
     """The converted columns (each distinct value converted once) equal a conversion value by value."""
-    from flows.ingest import _read_verification, verification_columns
     from flows.landing import code_text, enum_text, whole_number
     from flows.landing import text as as_text
+    from flows.verification_csv import read_verification, verification_columns
 
     raw = tmp_path / "raw"
     (raw / "verification").mkdir(parents=True)
     (raw / "verification" / "v.csv").write_text(text + text, encoding="utf-8")  # every value twice
-    table, _ = _read_verification(raw, 7)
+    table, _ = read_verification(raw, 7)
     _, columns = verification_columns(text + text)
     got = table.to_pydict()
     levels = [as_text(v) for v in columns["verified_level"]]
@@ -339,7 +339,7 @@ def test_verification_csvs_as_excel_writes_them_are_read(tmp_path: Path) -> None
     """Excel's "CSV" in Indonesian settings separates fields with ';', on Windows it is Windows-1252, and
     "Unicode text" is UTF-16 with a BOM; a name may end in .CSV. Each is read as the UTF-8 comma file
     (all four were read as rows of empty fields or with U+FFFD before, or not at all)."""
-    from flows.ingest import _read_verification
+    from flows.verification_csv import read_verification
 
     rows = [["region_code", "innovation_id", "indicator", "decision", "verified_level", "note"],
             ["33.01", "33.01-A", "16", "adjust", "1", "bukti kurang lengkap, tanpa tanda tangan — dicek ulang"],
@@ -362,7 +362,7 @@ def test_verification_csvs_as_excel_writes_them_are_read(tmp_path: Path) -> None
         raw = tmp_path / name / "raw"
         (raw / "verification").mkdir(parents=True)
         (raw / "verification" / name).write_bytes(data)
-        table, files = _read_verification(raw, 0)
+        table, files = read_verification(raw, 0)
         got = table.select(["region_code", "innovation_id", "indicator", "decision", "verified_level", "note"])
         note = rows[1][5] if name != "windows.csv" else rows[1][5].replace("—", "-")
         assert got.to_pylist() == [

@@ -18,8 +18,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from flows.dropzone import drop_zone_files
 from flows.generator import generate_year
-from flows.ingest import drop_zone_files, read_files
+from flows.ingest import read_files
 from flows.landing import (
     INNOVATION_ENUMS,
     INNOVATION_NARRATIVES,
