@@ -20,6 +20,17 @@ sid as (
     join inno on inno.record_id = a.innovation_record_id
     where a.record_id not in (select record_id from rejected_records where record_type = 'sid_answer')
 ),
+decided as (
+    -- how many different decisions the rows naming the same answer or innovation make (VER006: the
+    -- lowest cap applies, stg_verification)
+    select record_id,
+           count(distinct case when decision = 'adjust'
+                               then 'adjust ' || coalesce(verified_level::varchar, verified_level_raw, '')
+                               else coalesce(decision, '') end)
+               over (partition by region_code, innovation_id, indicator) as differing_decisions
+    from landing_verification
+    where file_error is null
+),
 final as (
     -- an empty decision is text no decision equals (VER001), not a missing value the rule would let
     -- through: the row would otherwise be accepted and change nothing. A row standing for a file that
@@ -35,8 +46,10 @@ final as (
            coalesce(case when v.innovation_id is null and v.indicator is not null then spd.indicator is not null
                          when v.innovation_id is not null and v.indicator is null then inno.innovation_id is not null
                          when v.innovation_id is not null and v.indicator is not null then sid.indicator is not null
-                    end, false) end as target_found
+                    end, false) end as target_found,
+           d.differing_decisions
     from landing_verification v
+    left join decided d on d.record_id = v.record_id
     left join spd on v.innovation_id is null and spd.region_code = v.region_code and spd.indicator = v.indicator
     left join inno on v.indicator is null and inno.region_code = v.region_code and inno.innovation_id = v.innovation_id
     left join sid on sid.region_code = v.region_code and sid.innovation_id = v.innovation_id

@@ -242,3 +242,28 @@ def test_design_shorter_than_minimum_is_rejected_under_iid_2026(tmp_path: Path) 
     assert con.execute("select locator, rule from quarantine where record_type = 'innovation'").fetchall() == [
         ("$.innovations[0]", "INO011")]
     assert con.execute("select n_innovations from region_scores where region_code = '35.01'").fetchall() == [(1,)]
+
+
+def test_differing_decisions_on_one_answer_are_flagged_and_the_lowest_applies(tmp_path: Path) -> None:
+    """Two rows deciding one answer differently are both kept and both warned of (VER006), and the lowest
+    cap applies; the same decision written twice, or decisions on different answers, raise nothing."""
+    sub = _base("33.01")
+    claimed = {a["indicator"]: a["level"] for a in sub["innovations"][0]["sid"]}
+    code = next(c for c, level in claimed.items() if level >= 2)  # an answer a cap of 1 lowers
+    other = next(c for c in claimed if c != code)
+
+    def row(indicator: str, decision: str, level: Any = "") -> dict[str, Any]:
+        return {"region_code": "33.01", "innovation_id": "33.01-A", "indicator": indicator, "decision": decision,
+                "verified_level": level, "note": ""}
+
+    rows = [row(code, "accept"), row(code, "adjust", 1), row(other, "accept"), row(other, " Accept ")]
+    con = score(write_home(tmp_path, YEAR, {"33.01.json": sub}, rows), YEAR)
+    warned = con.execute("select locator, rule, region_code, value from data_quality "
+                         "where source_file = 'verification/verification.csv'").fetchall()
+    assert warned == [("line 2", "VER006", "33.01", f"33.01-A / {code} / accept"),
+                      ("line 3", "VER006", "33.01", f"33.01-A / {code} / adjust / 1")]
+    assert con.execute("select count(*) from quarantine where source_file like 'verification/%'").fetchall() == [(0,)]
+    credited = con.execute("select indicator, credited_level from indicator_scores where region_code = '33.01' "
+                           "and innovation_id = '33.01-A' and indicator in (?, ?) order by indicator <> ?",
+                           [code, other, code]).fetchall()
+    assert credited == [(code, 1), (other, claimed[other])]
