@@ -20,16 +20,18 @@ sid as (
     join inno on inno.record_id = a.innovation_record_id
     where a.record_id not in (select record_id from rejected_records where record_type = 'sid_answer')
 ),
-decided as (
-    -- how many different decisions the rows naming the same answer or innovation make (VER006: the
-    -- lowest cap applies, stg_verification)
-    select record_id,
-           count(distinct case when decision = 'adjust'
-                               then 'adjust ' || coalesce(verified_level::varchar, verified_level_raw, '')
-                               else coalesce(decision, '') end)
-               over (partition by region_code, innovation_id, indicator) as differing_decisions
-    from landing_verification
-    where file_error is null
+conflicting as (
+    -- answers and innovations that rows of the CSVs decide differently (VER006; the lowest cap applies,
+    -- stg_verification): grouped with min <> max, which takes a year at ten times the national size
+    -- ~0.1 s, where counting distinct decisions over a window took 0.2 s more
+    select region_code, innovation_id, indicator, true as conflict
+    from (select region_code, innovation_id, indicator,
+                 case when decision = 'adjust' then 'adjust ' || coalesce(verified_level::varchar, verified_level_raw, '')
+                      else coalesce(decision, '') end as decision_key
+          from landing_verification
+          where file_error is null)
+    group by region_code, innovation_id, indicator
+    having min(decision_key) <> max(decision_key)
 ),
 final as (
     -- an empty decision is text no decision equals (VER001), not a missing value the rule would let
@@ -47,9 +49,11 @@ final as (
                          when v.innovation_id is not null and v.indicator is null then inno.innovation_id is not null
                          when v.innovation_id is not null and v.indicator is not null then sid.indicator is not null
                     end, false) end as target_found,
-           d.differing_decisions
+           case when v.file_error is null then c.conflict is null end as decided_alike
     from landing_verification v
-    left join decided d on d.record_id = v.record_id
+    left join conflicting c on c.region_code is not distinct from v.region_code
+                           and c.innovation_id is not distinct from v.innovation_id
+                           and c.indicator is not distinct from v.indicator
     left join spd on v.innovation_id is null and spd.region_code = v.region_code and spd.indicator = v.indicator
     left join inno on v.indicator is null and inno.region_code = v.region_code and inno.innovation_id = v.innovation_id
     left join sid on sid.region_code = v.region_code and sid.innovation_id = v.innovation_id
