@@ -7,11 +7,7 @@ table and never into these.
 
 from __future__ import annotations
 
-import json
-import math
-import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta, timezone
 from itertools import repeat
 from typing import Any
 
@@ -20,10 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from flows.readers import Answers, ParsedFile, evidence_items
-
-WIB = timezone(timedelta(hours=7))
-_NUMBER = re.compile(r"^[-+]?\d+([.,]\d+)?([eE][-+]?\d+)?$")
-_SPACES = re.compile(r"\s+")
+from flows.values import code_text, enum_text, iso_date, number, text, timestamp, whole_number
 
 SCHEMAS: dict[str, pa.Schema] = {
     "files": pa.schema([
@@ -72,87 +65,6 @@ SCHEMAS: dict[str, pa.Schema] = {
 }
 RECORD_TABLES = ("submissions", "spd_answers", "innovations", "sid_answers", "evidence")
 ANSWER_TABLES = ("spd_answers", "sid_answers", "evidence")  # built file by file as Arrow tables
-
-
-def text(value: Any) -> str | None:
-    """A field as text: strings stripped, numbers as written, structures as JSON, empty as None."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        stripped = value.strip()
-        return stripped or None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    if isinstance(value, (int, float)):
-        return repr(value)
-    return json.dumps(value, ensure_ascii=False, default=str)
-
-
-def enum_text(value: Any) -> str | None:
-    """Enumerations match ignoring case and surrounding or repeated spaces (CONTRACT.md §2)."""
-    raw = text(value)
-    return _SPACES.sub(" ", raw).lower() if raw is not None else None
-
-
-def code_text(value: Any) -> str | None:
-    raw = text(value)
-    return raw.lower().replace(" ", "") if raw is not None else None
-
-
-def whole_number(value: Any) -> int | None:
-    """An int from an int, an integral float or a digit string; None for anything else."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int):
-        return value if abs(value) < 2**62 else None
-    if isinstance(value, float):
-        return int(value) if math.isfinite(value) and value.is_integer() and abs(value) < 2**62 else None
-    if isinstance(value, str) and re.fullmatch(r"\s*[-+]?\d{1,15}\s*", value):
-        return int(value)
-    return None
-
-
-def number(value: Any) -> float | None:
-    """A finite float from a number or a numeric string (a decimal comma is accepted)."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, (int, float)):
-        result = float(value) if not isinstance(value, int) or abs(value) < 2**62 else math.inf
-    elif isinstance(value, str) and _NUMBER.match(value.strip()):
-        result = float(value.strip().replace(",", "."))
-    else:
-        return None
-    return result if math.isfinite(result) else None
-
-
-def iso_date(value: Any) -> date | None:
-    raw = text(value)
-    if raw is None or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        return None
-
-
-def timestamp(value: Any) -> datetime | None:
-    """An ISO 8601 instant in UTC; a time without offset is read as WIB (UTC+7). None for anything else,
-    also for an instant that is not in years 1-9999 once in UTC (``0001-01-01T00:00`` in WIB)."""
-    raw = text(value)
-    if raw is None or len(raw) > 40:
-        return None
-    try:
-        parsed = datetime.fromisoformat(raw)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=WIB)
-    try:
-        return parsed.astimezone(UTC)
-    except OverflowError:  # stopped the year's ingest before
-        return None
 
 
 def _per_distinct(texts: pa.Array, convert: Callable[[Any], Any], kind: pa.DataType) -> pa.Array:

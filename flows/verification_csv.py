@@ -20,7 +20,7 @@ import duckdb
 import pyarrow as pa
 
 from flows.dropzone import file_name, verification_files
-from flows.landing import code_text, enum_text, text, whole_number
+from flows.values import code_text, enum_text, text, whole_number
 
 VERIFICATION_COLUMNS = ("region_code", "innovation_id", "indicator", "decision", "verified_level", "note")
 VERIFICATION_SCHEMA = pa.schema([

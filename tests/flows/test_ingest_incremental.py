@@ -107,8 +107,8 @@ def test_verification_csv_columns_are_what_dictreader_reads(text: str) -> None:
 @pytest.mark.parametrize("text", CSV_CASES)
 def test_verification_rows_convert_each_value_as_written(text: str, tmp_path: Path) -> None:
     """The converted columns (each distinct value converted once) equal a conversion value by value."""
-    from flows.landing import code_text, enum_text, whole_number
-    from flows.landing import text as as_text
+    from flows.values import code_text, enum_text, whole_number
+    from flows.values import text as as_text
     from flows.verification_csv import read_verification, verification_columns
 
     raw = tmp_path / "raw"

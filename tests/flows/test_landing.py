@@ -27,13 +27,11 @@ from flows.landing import (
     INNOVATION_TEXTS,
     RECORD_TABLES,
     LandingBatch,
-    enum_text,
     innovation_rows,
-    iso_date,
-    text,
 )
 from flows.readers import SCHEMA, Answers, parse_json
 from flows.settings import Home
+from flows.values import enum_text, iso_date, text
 
 SPACES = [chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()]
 

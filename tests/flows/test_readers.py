@@ -124,8 +124,9 @@ ODD_VALUES: list[Any] = [None, "", "  ", "3", " 3 ", "3.0", "tiga", 3, 3.0, 3.5,
 
 def test_bulk_answer_rows_equal_the_general_conversions() -> None:
     """LandingBatch's short paths for plain values give exactly what text/whole_number/number/code_text give."""
-    from flows.landing import LandingBatch, code_text, number, text, whole_number
+    from flows.landing import LandingBatch
     from flows.readers import Answers
+    from flows.values import code_text, number, text, whole_number
 
     raws = [{"indicator": indicator, "level": level, "value": value, "evidence": [level, value, indicator]}
             for indicator, level, value in ((a, b, c) for a in ODD_VALUES for b in ODD_VALUES[:12]
