@@ -19,8 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flows.generator import generate_year
-from flows.readers import FileRejected, parse_json, parse_xlsx
+from flows.readers import FileRejected, parse_json
 from flows.settings import Home
+from flows.xlsx_reader import parse_xlsx
 
 
 def _reference(text: str) -> object:

@@ -1,0 +1,236 @@
+"""Read a submission workbook (the manual XLSX template) into a :class:`~flows.readers.ParsedFile`.
+
+calamine (Rust) reads it, openpyxl where calamine cannot or reads differently (error cells, ISO
+date cells, ``_xHHHH_`` escapes); a workbook too large unpacked, or with a sheet spanning too many
+cells, is refused before either reads it. Locators are ``sheet!row``.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from itertools import zip_longest
+from typing import Any
+
+from flows.readers import (
+    INNOVATION_FIELDS,
+    OPERATOR_FIELDS,
+    SCHEMA,
+    XLSX_SHEETS,
+    Answers,
+    FileRejected,
+    Innovation,
+    ParsedFile,
+)
+
+MAX_XLSX_UNPACKED = 256 * 1024 * 1024  # uncompressed size of a workbook's parts (zip bombs)
+# cells a sheet may span, from A1 to its last row and column (a template's SID sheet at ten times a national
+# year spans ~100,000): calamine makes the whole span at once, and a cell at XFD1048576 asked it for
+# 512 GB, which aborts the process (no exception to catch)
+MAX_SHEET_CELLS = 4_000_000
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        stripped = value.strip()
+        return stripped if stripped else None
+    return value
+
+
+def _grid_rows(name: str, grid: Iterable[Sequence[Any]]) -> list[tuple[int, dict[str, Any]]]:
+    """A sheet's rows (the first is the header) as (row number, {column: value}); empty rows skipped."""
+    rows = iter(grid)
+    header_row = next(rows, None)
+    header = [str(h).strip().lower() if h is not None else "" for h in (header_row or ())]
+    missing = [c for c in XLSX_SHEETS[name] if c not in header]
+    if missing:
+        raise FileRejected("FIL006", f"sheet {name!r} lacks column(s) {missing}")
+    out = []
+    for number, row in enumerate(rows, start=2):
+        if row is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
+            continue
+        # every column of the header, also where the reader ends a row at its last value (openpyxl)
+        out.append((number, {h: _cell(v) for h, v in zip_longest(header, row) if h}))
+    return out
+
+
+class _Workbook:
+    """The four sheets of a template as grids of cell values, from calamine (fast) or openpyxl."""
+
+    def __init__(self, data: bytes, engine: str) -> None:
+        self.engine = engine
+        if engine == "calamine":
+            from python_calamine import CalamineWorkbook
+
+            self.book: Any = CalamineWorkbook.from_filelike(io.BytesIO(data))
+            self.names: list[str] = list(self.book.sheet_names)
+        else:
+            import openpyxl
+
+            self.book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            self.names = list(self.book.sheetnames)
+
+    def grid(self, name: str) -> Iterable[Sequence[Any]]:
+        if self.engine != "calamine":
+            sheet = self.book[name]
+            # its rows as they are, not as far as the sheet's <dimension> says: a dimension smaller than
+            # the data cut rows off without a word (calamine ignores it)
+            sheet.reset_dimensions()
+            return sheet.iter_rows(values_only=True)  # type: ignore[no-any-return]
+        # from A1, as openpyxl reads it (not from the first used cell)
+        rows = self.book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        # calamine reads every number as a float; openpyxl a whole number written without a decimal
+        # point (the file stores 3, not 3.0) as an int: the same values either way
+        return [[int(v) if type(v) is float and v.is_integer() and abs(v) < 2**53 else v for v in row]
+                for row in rows]
+
+    def close(self) -> None:
+        self.book.close()
+
+
+# what calamine reads differently from openpyxl: error cells (#N/A, #DIV/0!: calamine gives an
+# empty cell, openpyxl the error's text), ISO 8601 date cells, and _xHHHH_ escapes in text (calamine
+# decodes them, openpyxl keeps them); a workbook with any of them is read with openpyxl
+_OPENPYXL_ONLY = re.compile(rb"""\st\s*=\s*["'][ed]["']|_x[0-9A-Fa-f]{4}_""")
+_CELL_REF = re.compile(rb"""<(?:\w+:)?c\s[^>]*?\br\s*=\s*["']([A-Za-z]{1,7})([0-9]{1,12})["']""")
+_ROW_REF = re.compile(rb"""<(?:\w+:)?row\s[^>]*?\br\s*=\s*["']([0-9]{1,12})["']""")
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + letter - 64
+    return number
+
+
+def sheet_span(xml: bytes) -> tuple[int, int]:
+    """The last row and column a sheet's XML puts a cell or row in (cells' ``r="C12"``, rows' ``r="12"``)."""
+    rows = max((int(r) for r in _ROW_REF.findall(xml)), default=0)
+    columns = 0
+    for letters, row in _CELL_REF.findall(xml):
+        columns = max(columns, _column_number(letters))
+        rows = max(rows, int(row))
+    return rows, columns
+
+
+def _sheet_name(archive: zipfile.ZipFile, part: str) -> str:
+    """The name a workbook gives the sheet stored in ``part``, quoted (its part name when that cannot be told)."""
+    from xml.etree import ElementTree
+
+    try:
+        rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+        targets = {rel.get("Id"): "xl/" + str(rel.get("Target", "")).lstrip("/").removeprefix("xl/") for rel in rels}
+        for sheet in ElementTree.fromstring(archive.read("xl/workbook.xml")).iter():
+            ids = [v for k, v in sheet.attrib.items() if k.endswith("}id")]
+            if sheet.tag.endswith("}sheet") and ids and targets.get(ids[0]) == part:
+                return repr(sheet.get("name", ""))
+    except (KeyError, ElementTree.ParseError):
+        pass
+    return part.rsplit("/", 1)[-1]
+
+
+def _check_span(archive: zipfile.ZipFile, part: str, xml: bytes) -> None:
+    """FIL008 for a sheet spanning more than MAX_SHEET_CELLS cells from A1."""
+    rows, columns = sheet_span(xml)
+    if rows * columns > MAX_SHEET_CELLS:
+        raise FileRejected("FIL008", f"sheet {_sheet_name(archive, part)} reaches row {rows:,} and column "
+                                     f"{columns:,}, {rows * columns:,} cells from A1; the limit is "
+                                     f"{MAX_SHEET_CELLS:,}: clear the cells far outside the table")
+
+
+def _open_workbook(data: bytes, engine: str) -> _Workbook:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+            if unpacked > MAX_XLSX_UNPACKED:
+                raise FileRejected("FIL008", f"workbook unpacks to {unpacked} bytes (zip bomb?)")
+            only_openpyxl = False
+            for name in archive.namelist():  # each part read once, for both checks
+                if name.startswith("xl/worksheets/") or name == "xl/sharedStrings.xml":
+                    xml = archive.read(name)
+                    if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                        _check_span(archive, name, xml)
+                    only_openpyxl = only_openpyxl or (engine == "calamine" and bool(_OPENPYXL_ONLY.search(xml)))
+            if only_openpyxl:
+                engine = "openpyxl"
+        return _Workbook(data, engine)
+    except FileRejected:
+        raise
+    except Exception as exc:  # the readers raise many kinds for a broken workbook
+        raise FileRejected("FIL006", f"not a readable XLSX workbook ({type(exc).__name__})") from None
+
+
+def parse_xlsx(data: bytes, engine: str = "calamine") -> ParsedFile:
+    """Parse the manual XLSX template (sheets profil, spd, inovasi, sid).
+
+    Read with calamine (Rust, ~20 times faster than openpyxl); a workbook calamine cannot read is
+    read with openpyxl, and only a workbook neither can read is rejected. Both give the same values
+    (a test compares them on generated and awkward workbooks).
+    """
+    try:
+        wb = _open_workbook(data, engine)
+    except FileRejected as exc:
+        if engine != "calamine" or exc.rule != "FIL006":
+            raise
+        return parse_xlsx(data, "openpyxl")
+    try:
+        return _read_sheets(wb)
+    except _Unreadable as exc:  # calamine reads a sheet lazily: what it cannot read, openpyxl may
+        if engine == "calamine":
+            return parse_xlsx(data, "openpyxl")
+        raise FileRejected("FIL006", f"sheet {exc.sheet!r} is unreadable ({exc.reason})") from None
+    finally:
+        wb.close()
+
+
+class _Unreadable(Exception):
+    """A sheet the reader failed on while reading its cells (bad cell XML, a value it cannot convert)."""
+
+    def __init__(self, sheet: str, error: Exception) -> None:
+        super().__init__(sheet)
+        self.sheet, self.reason = sheet, f"{type(error).__name__}: {str(error)[:100]}"
+
+
+def _sheet_rows(wb: _Workbook, name: str) -> list[tuple[int, dict[str, Any]]]:
+    """:func:`_grid_rows` of a sheet; what the reader raises on its cells, as :class:`_Unreadable`."""
+    try:
+        return _grid_rows(name, wb.grid(name))
+    except FileRejected:
+        raise
+    except Exception as exc:  # the readers raise many kinds (CalamineError, XmlError, ValueError, OverflowError …)
+        raise _Unreadable(name, exc) from None
+
+
+def _read_sheets(wb: _Workbook) -> ParsedFile:
+    """The template's four sheets of an open workbook."""
+    absent = [s for s in XLSX_SHEETS if s not in wb.names]
+    if absent:
+        raise FileRejected("FIL006", f"workbook lacks sheet(s) {absent}")
+    profile = {str(r.get("field") or "").strip().lower(): r.get("value")
+               for _, r in _sheet_rows(wb, "profil")}
+    if profile.get("schema") not in (None, SCHEMA):
+        raise FileRejected("FIL005", f"schema is {str(profile.get('schema'))[:60]!r}, expected {SCHEMA!r}")
+    header = {k: profile.get(k) for k in ("year", "region_code", "region_name", "submitted_at")}
+    operator = {k: profile.get(f"operator_{k}") for k in OPERATOR_FIELDS}
+    spd = Answers(json=False)
+    for n, r in _sheet_rows(wb, "spd"):
+        spd.add(f"spd!{n}", r)
+    innovations: list[Innovation] = [Innovation(f"inovasi!{n}", {k: r.get(k) for k in INNOVATION_FIELDS},
+                                                Answers(json=False))
+                                     for n, r in _sheet_rows(wb, "inovasi")]
+    by_id: dict[str, Innovation] = {}
+    for inv in innovations:
+        key = str(inv.fields.get("id") or "").strip()
+        by_id.setdefault(key, inv)
+    orphans = Answers(json=False)
+    for n, r in _sheet_rows(wb, "sid"):
+        owner = by_id.get(str(r.get("innovation_id") or "").strip())
+        (owner.answers if owner else orphans).add(f"sid!{n}", r)
+    return ParsedFile("xlsx", "profil", header, operator, spd, innovations, False, orphans)
