@@ -39,10 +39,10 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from flows.bench_inputs import DropZone, correct_in_place, fresh_home, resubmit_one_region
 from flows.settings import PROJECT_ROOT, Home
 
 BASELINE_SQL = PROJECT_ROOT / "bench" / "baseline.sql"
@@ -117,60 +117,6 @@ def run_baseline(home: Home, year: int, target: Path) -> dict[str, float]:
     con.execute(BASELINE_SQL.read_text(encoding="utf-8"), params).fetchall()
     con.close()
     return {"wall_seconds": round(time.perf_counter() - started, 3), "cpu_seconds": round(time.process_time() - cpu, 3)}
-
-
-RESUBMISSION = "-bench-resubmission.json"  # the name a bench resubmission ends with, after the code
-
-
-def _counting_json(home: Home, year: int, before: datetime, last: bool) -> tuple[str, Path, dict[str, Any]]:
-    """The first (or ``last``) region by code whose counting submission, in the latest release, is a JSON
-    file submitted before ``before`` and not a bench resubmission: its code, file and parsed content."""
-    import duckdb
-
-    from flows.releases import latest_release
-
-    release = latest_release(home, year)
-    if release is None:
-        raise RuntimeError(f"no release of {year} to change")
-    rows = duckdb.connect().execute(
-        "select region_code, source_file from read_parquet(?) where status = 'counting' and format = 'json' "
-        "and submitted_at < ? and source_file not like ? order by region_code",
-        [str(release.path / "submissions.parquet"), before, f"%{RESUBMISSION}"]).fetchall()
-    if not rows:
-        raise RuntimeError("no region to change")
-    code, source = rows[-1 if last else 0]
-    path = home.raw_year(year) / source
-    return str(code), path, json.loads(path.read_text(encoding="utf-8"))
-
-
-def _change_one_answer(doc: dict[str, Any]) -> str:
-    """Change the first SPD answer's level (3 ↔ 0): called twice, it changes it back. Returns the JSON."""
-    first = doc["spd"][0]
-    first["level"] = 0 if first.get("level") else 3
-    first.pop("value", None)
-    return json.dumps(doc)
-
-
-def resubmit_one_region(home: Home, year: int) -> str:
-    """A corrected, complete resubmission of one region an hour after its counting one; returns its code."""
-    from flows.methodology import for_year
-
-    deadline = for_year(year).method.deadline_for(year)
-    code, _, doc = _counting_json(home, year, deadline - timedelta(hours=1), last=False)
-    doc["submitted_at"] = (datetime.fromisoformat(doc["submitted_at"]) + timedelta(hours=1)).isoformat()
-    (home.raw_year(year) / f"{code}{RESUBMISSION}").write_text(_change_one_answer(doc), encoding="utf-8")
-    return code
-
-
-def correct_in_place(home: Home, year: int, keep: Callable[[Path], None] | None = None) -> str:
-    """A region's counting JSON file rewritten in place with one answer changed (same name, same
-    submission time), as an operator fixing a file would; returns the region's code. Called again, it
-    changes the answer back, so every call changes the file. ``keep`` is given the file first."""
-    code, path, doc = _counting_json(home, year, datetime.max.replace(tzinfo=UTC), last=True)
-    if keep is not None:
-        keep(path)
-    path.write_text(_change_one_answer(doc), encoding="utf-8")
-    return code
 
 
 def _child(args: list[str], env: dict[str, str] | None = None) -> tuple[float, dict[str, Any]]:
@@ -287,33 +233,6 @@ def measure(repeat: int, empty: Callable[[], float], run: Callable[[], tuple[flo
             progress(f"baseline SQL ({cycle}/{repeat})")
             timings.baselines.append(baseline())
     return timings
-
-
-def fresh_home(home: Home) -> None:
-    """Back to the home as generated: the warehouse (work databases, catalog, runs) and the releases go,
-    the drop zone stays."""
-    for folder in (home.warehouse, home.published):
-        shutil.rmtree(folder, ignore_errors=True)  # a release's files are read-only, its folders are not
-
-
-@dataclass
-class DropZone:
-    """What the benchmark changes in a year's drop zone, to take back: the resubmissions it adds and the
-    files it corrects in place (their bytes as generated)."""
-
-    folder: Path
-    originals: dict[Path, bytes] = field(default_factory=dict)
-
-    def keep(self, path: Path) -> None:
-        """Remember ``path`` as generated before it is first changed."""
-        self.originals.setdefault(path, path.read_bytes())
-
-    def restore(self) -> None:
-        for path, data in self.originals.items():
-            path.write_bytes(data)
-        self.originals.clear()
-        for added in self.folder.glob(f"*{RESUBMISSION}"):
-            added.unlink()
 
 
 def run_bench(year: int, scale: float, seed: int = 1, workdir: Path | None = None, repeat: int = 3,

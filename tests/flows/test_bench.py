@@ -8,7 +8,8 @@ import duckdb
 import pytest
 
 from flows import pipeline
-from flows.bench import correct_in_place, resubmit_one_region, run_baseline
+from flows.bench import run_baseline
+from flows.bench_inputs import correct_in_place, resubmit_one_region
 from flows.generator import generate_year
 from flows.settings import Home
 
@@ -169,7 +170,8 @@ def test_the_full_run_is_repeated_from_a_fresh_home_and_its_median_used(tmp_path
     """Every share and ratio divides by the full run's work: it is measured ``repeat`` times, in cycles
     with the re-runs, each after a reset to the home as generated, and the median run is reported with
     every run beside it; the memory target is checked against the largest peak."""
-    from flows.bench import DropZone, _median_of, fresh_home, measure
+    from flows.bench import _median_of, measure
+    from flows.bench_inputs import DropZone, fresh_home
 
     log: list[str] = []
     walls = iter([27.0, 8.0, 8.0, 24.0, 8.0, 8.0, 31.0, 8.0, 8.0])
