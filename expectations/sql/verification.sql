@@ -34,11 +34,7 @@ conflicting as (
     having min(decision_key) <> max(decision_key)
 ),
 final as (
-    -- an empty decision is text no decision equals (VER001), not a missing value the rule would let
-    -- through: the row would otherwise be accepted and change nothing. A row standing for a file that
-    -- could not be read has none (VER004 alone rejects it).
-    select v.record_id, coalesce(v.decision, case when v.file_error is null then '' end) as decision,
-           v.verified_level, v.file_error,
+    select v.record_id, v.decision, v.verified_level, v.file_error,
            coalesce(v.verified_level, -1) as verified_level_or_missing,
            -- an adjust caps one answer's level: on a whole innovation (no indicator) it would cap nothing
            case when v.decision = 'adjust' then v.indicator is not null end as adjust_names_indicator,
