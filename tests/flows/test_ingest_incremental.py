@@ -250,7 +250,7 @@ def test_a_run_with_nothing_changed_imports_neither_pandas_nor_great_expectation
 
 def test_landing_tables_have_the_columns_and_types_of_the_schema(tmp_path: Path) -> None:
     """Every landing table keeps its schema's columns and types (the innovations' narratives as their
-    lengths); DuckDB inserts on one thread and has all of them again after ingest."""
+    lengths, filled); DuckDB, set to one thread while ingest inserts, has all of them again after it."""
     import pyarrow as pa  # noqa: F401 - the schema's empty table is read by DuckDB's replacement scan
 
     from flows.ingest import ingest_year
