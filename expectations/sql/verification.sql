@@ -45,7 +45,10 @@ final as (
                          when v.innovation_id is not null and v.indicator is null then inno.innovation_id is not null
                          when v.innovation_id is not null and v.indicator is not null then sid.indicator is not null
                     end, false) end as target_found,
-           case when v.file_error is null then c.conflict is null end as decided_alike
+           case when v.file_error is null then c.conflict is null end as decided_alike,
+           -- a level beside accept or reject is ignored (accept keeps the claim, reject sets 0): VER007 says so
+           case when v.file_error is null and v.decision in ('accept', 'reject') then v.verified_level_raw is null
+           end as level_fits_decision
     from landing_verification v
     left join conflicting c on c.region_code is not distinct from v.region_code
                            and c.innovation_id is not distinct from v.innovation_id

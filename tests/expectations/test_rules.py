@@ -267,3 +267,30 @@ def test_differing_decisions_on_one_answer_are_flagged_and_the_lowest_applies(tm
                            "and innovation_id = '33.01-A' and indicator in (?, ?) order by indicator <> ?",
                            [code, other, code]).fetchall()
     assert credited == [(code, 1), (other, claimed[other])]
+
+
+def test_a_level_beside_accept_or_reject_is_flagged_and_ignored(tmp_path: Path) -> None:
+    """A verified_level written beside accept or reject (the verifier may have meant adjust) is warned of
+    (VER007) and ignored: accept keeps the claimed level, reject sets 0. An adjust with its level, or an
+    accept without one, raises nothing."""
+    sub = _base("33.01")
+    claimed = {a["indicator"]: a["level"] for a in sub["innovations"][0]["sid"]}
+    high = [c for c, level in claimed.items() if level >= 2]
+    kept, zeroed, capped = high[0], high[1], high[2]
+    quiet = next(c for c in claimed if c not in high[:3])
+
+    def row(indicator: str, decision: str, level: Any = "") -> dict[str, Any]:
+        return {"region_code": "33.01", "innovation_id": "33.01-A", "indicator": indicator, "decision": decision,
+                "verified_level": level, "note": ""}
+
+    rows = [row(kept, "accept", 1), row(zeroed, "Reject", " 2 "), row(capped, "adjust", 1), row(quiet, "accept")]
+    con = score(write_home(tmp_path, YEAR, {"33.01.json": sub}, rows), YEAR)
+    assert con.execute("select locator, rule, region_code, value from data_quality "
+                       "where source_file = 'verification/verification.csv' order by locator").fetchall() == [
+        ("line 2", "VER007", "33.01", f"33.01-A / {kept} / accept / 1"),
+        ("line 3", "VER007", "33.01", f"33.01-A / {zeroed} / reject / 2")]
+    assert con.execute("select count(*) from quarantine where source_file like 'verification/%'").fetchall() == [(0,)]
+    credited = dict(con.execute("select indicator, credited_level from indicator_scores where region_code = '33.01' "
+                                "and innovation_id = '33.01-A'").fetchall())
+    assert (credited[kept], credited[zeroed], credited[capped], credited[quiet]) == (
+        claimed[kept], 0, 1, claimed[quiet])
