@@ -7,7 +7,6 @@ table and never into these.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from itertools import repeat
 from typing import Any
 
@@ -15,6 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from flows.arrow_columns import as_arrow, each_distinct, evidence_column, indicator_column, level_columns, value_columns
 from flows.readers import Answers, ParsedFile, evidence_items
 from flows.values import code_text, enum_text, iso_date, number, text, timestamp, whole_number
 
@@ -67,97 +67,6 @@ RECORD_TABLES = ("submissions", "spd_answers", "innovations", "sid_answers", "ev
 ANSWER_TABLES = ("spd_answers", "sid_answers", "evidence")  # built file by file as Arrow tables
 
 
-def _per_distinct(texts: pa.Array, convert: Callable[[Any], Any], kind: pa.DataType) -> pa.Array:
-    """``convert`` of every text of an Arrow string array (None stays None), worked out in Python once per
-    distinct text: exactly what ``convert`` gives, as fast as Arrow's own string functions here (a year's
-    evidence items repeat, enumerations and indicators are a few dozen, and hashing a narrative costs
-    about what scanning it would)."""
-    encoded = texts.dictionary_encode()
-    return pa.array([convert(v) for v in encoded.dictionary.to_pylist()], kind).take(encoded.indices)
-
-
-def _indicators(column: pa.Array | None, n: int) -> pa.Array | None:
-    """Indicator codes as :func:`code_text` gives them (None: not all text)."""
-    if column is None or pa.types.is_null(column.type):
-        return pa.nulls(n, pa.string())
-    if not pa.types.is_string(column.type):
-        return None
-    return _per_distinct(column, code_text, pa.string())
-
-
-def _levels(column: pa.Array | None, n: int) -> tuple[pa.Array | None, pa.Array | None]:
-    """Levels and their text as :func:`whole_number` and :func:`text` give them (None: not all plain integers)."""
-    if column is None or pa.types.is_null(column.type):
-        return pa.nulls(n, pa.int64()), pa.nulls(n, pa.string())
-    if not pa.types.is_int64(column.type):
-        return None, None
-    low, high = (v.as_py() for v in pc.min_max(column).values())
-    if low is not None and (low <= -(2**62) or high >= 2**62):
-        return None, None
-    return column, pc.cast(column, pa.string())
-
-
-def _values(column: pa.Array | None, n: int) -> tuple[pa.Array | None, pa.Array | None]:
-    """Values and their text as :func:`number` and :func:`text` give them: whole numbers written as integers,
-    other numbers with Python's ``repr`` (Arrow writes some differently); None where that cannot be exact
-    (integers past 2**53, whole numbers from 10**15 on, infinities and NaN)."""
-    if column is None or pa.types.is_null(column.type):
-        return pa.nulls(n, pa.float64()), pa.nulls(n, pa.string())
-    if pa.types.is_int64(column.type):
-        low, high = (v.as_py() for v in pc.min_max(column).values())
-        if low is not None and (low <= -(2**53) or high >= 2**53):
-            return None, None
-        return pc.cast(column, pa.float64()), pc.cast(column, pa.string())
-    if not pa.types.is_float64(column.type):
-        return None, None
-    values = column.to_numpy(zero_copy_only=False)  # nulls as NaN
-    valid = column.is_valid().to_numpy(zero_copy_only=False)
-    if not np.isfinite(values[valid]).all():
-        return None, None
-    whole = valid & (values == np.floor(values))
-    if (np.abs(values[whole]) >= 1e15).any():
-        return None, None
-    fraction = valid & ~whole
-    written = pc.cast(pc.cast(pc.if_else(pa.array(fraction), 0.0, column), pa.int64()), pa.string())
-    if fraction.any():
-        written = pc.replace_with_mask(written, pa.array(fraction),
-                                       pa.array([repr(v) for v in values[fraction].tolist()], pa.string()))
-    return column, written
-
-
-def _evidence(column: pa.Array | None, n: int) -> tuple[pa.Array, np.ndarray, np.ndarray] | None:
-    """Every answer's evidence items as one array (as :func:`text` gives them: stripped, empty as None), the
-    answer each belongs to, and the count per answer; None unless every evidence is a list of texts or null."""
-    if column is None or pa.types.is_null(column.type):
-        return pa.array([], pa.string()), np.zeros(0, np.int64), np.zeros(n, np.int64)
-    if not pa.types.is_list(column.type) or not (pa.types.is_string(column.type.value_type)
-                                                  or pa.types.is_null(column.type.value_type)):
-        return None
-    counts = pc.list_value_length(column).fill_null(0).to_numpy().astype(np.int64)
-    items = pc.cast(pc.list_flatten(column), pa.string())
-    parents = pc.list_parent_indices(column).to_numpy().astype(np.int64)
-    return _per_distinct(items, text, pa.string()), parents, counts
-
-
-def _each_distinct(values: list[Any], convert: Callable[[Any], Any], kind: pa.DataType) -> pa.Array:
-    """``convert`` of every value (None for None), worked out once per distinct text when all are text
-    (or None), and value by value otherwise."""
-    arr = _as_arrow(values)
-    if arr is not None and pa.types.is_null(arr.type):
-        return pa.nulls(len(values), kind)
-    if arr is not None and pa.types.is_string(arr.type):
-        return _per_distinct(arr, convert, kind)
-    return pa.array([convert(v) for v in values], kind)
-
-
-def _as_arrow(values: list[Any]) -> pa.Array | None:
-    """The values as an Arrow array of the type Arrow infers; None if they have no one type."""
-    try:
-        return pa.array(values)
-    except (pa.ArrowException, OverflowError, ValueError, TypeError):
-        return None
-
-
 INNOVATION_TEXTS = {"innovation_id": "id", "name": "name", "unit": "unit"}
 INNOVATION_ENUMS = ("form", "kind", "initiator", "affair", "stage")
 # An innovation's narratives (rancang bangun, tujuan, manfaat, hasil) land as their length in characters
@@ -181,13 +90,13 @@ def innovation_rows(pending: list[tuple[int, int, str, str, dict[str, Any]]]) ->
     columns: dict[str, Any] = {"record_id": [p[0] for p in pending], "file_id": [p[1] for p in pending],
                                "source_file": [p[2] for p in pending], "locator": [p[3] for p in pending]}
     for column, key in INNOVATION_TEXTS.items():
-        columns[column] = _each_distinct([f.get(key) for f in fields], text, pa.string())
+        columns[column] = each_distinct([f.get(key) for f in fields], text, pa.string())
     for key in INNOVATION_ENUMS:
-        columns[key] = _each_distinct([f.get(key) for f in fields], enum_text, pa.string())
+        columns[key] = each_distinct([f.get(key) for f in fields], enum_text, pa.string())
     for key in ("trial_date", "implementation_date"):
         raws = [f.get(key) for f in fields]
-        columns[key] = _each_distinct(raws, iso_date, pa.date32())
-        columns[f"{key}_raw"] = _each_distinct(raws, text, pa.string())
+        columns[key] = each_distinct(raws, iso_date, pa.date32())
+        columns[f"{key}_raw"] = each_distinct(raws, text, pa.string())
     for key in INNOVATION_NARRATIVES:
         columns[f"{key}_chars"] = [text_chars(f.get(key)) for f in fields]
     # words as str.split counts them (Arrow's split is slower); the same count with or without the spaces
@@ -369,7 +278,7 @@ class LandingBatch:
         n = len(raws)
         if n == 0:
             return True
-        arr = _as_arrow(raws)
+        arr = as_arrow(raws)
         if arr is None or not pa.types.is_struct(arr.type) or arr.null_count:
             return False
         fields = {arr.type.field(i).name: arr.field(i) for i in range(arr.type.num_fields)}
@@ -377,9 +286,9 @@ class LandingBatch:
         # object here
         if any(bool in set(map(type, map(dict.get, raws, repeat(key)))) for key in ("level", "value") if key in fields):
             return False
-        columns = [_indicators(fields.get("indicator"), n), *_levels(fields.get("level"), n),
-                   *_values(fields.get("value"), n)]
-        evidence = _evidence(fields.get("evidence"), n)
+        columns = [indicator_column(fields.get("indicator"), n), *level_columns(fields.get("level"), n),
+                   *value_columns(fields.get("value"), n)]
+        evidence = evidence_column(fields.get("evidence"), n)
         if any(c is None for c in columns) or evidence is None:
             return False
         indicator, level, level_raw, value, value_raw = columns

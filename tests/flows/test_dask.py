@@ -48,11 +48,12 @@ def test_dask_and_default_runners_publish_the_same_release(tmp_path_factory: pyt
 def test_local_worker_pool_parses_the_same_rows(tmp_path_factory: pytest.TempPathFactory,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     from flows import ingest
+    from flows.dropzone import drop_zone_files
 
     home = Home.resolve(tmp_path_factory.mktemp("pool"))
     generate_year(home, YEAR, seed=2, scale=0.01, defect_rate=0.2)
     raw = home.raw_year(YEAR)
-    files = [(i, p.relative_to(raw).as_posix()) for i, p in enumerate(ingest.drop_zone_files(raw))]
+    files = [(i, p.relative_to(raw).as_posix()) for i, p in enumerate(drop_zone_files(raw))]
     chunks = ingest.plan_chunks(raw, files, chunk_files=150)
     assert len(chunks) > 2
     here = [ingest.read_files(raw, items) for items in chunks]

@@ -150,8 +150,8 @@ def test_landing_is_the_same_whatever_the_chunks(tmp_path: Path) -> None:
 
 def _hashed_files(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The submission files whose bytes ingest hashes from now on, by name (verification CSVs, small, are
-    hashed on every run)."""
-    from flows import ingest
+    hashed on every run): in planning which files to read, and in reading them."""
+    from flows import file_plan, ingest
 
     hashed: list[str] = []
     real = ingest.sha256_file
@@ -162,6 +162,7 @@ def _hashed_files(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         return real(path)
 
     monkeypatch.setattr(ingest, "sha256_file", counting)
+    monkeypatch.setattr(file_plan, "sha256_file", counting)
     return hashed
 
 
@@ -172,12 +173,12 @@ def test_unchanged_files_are_known_by_their_stamp_and_edits_are_seen(tmp_path: P
     modification time back (the change time moves), and so is a file replaced by another."""
     import os
 
-    from flows import ingest
+    from flows import file_plan
 
     home = _home(tmp_path)
     raw = home.raw_year(YEAR)
     (raw / "11.json").write_text(json.dumps(submission("11", spd_total=20)), encoding="utf-8")
-    monkeypatch.setattr(ingest, "RECENT_CHANGE_NS", 0)  # the files were written a moment ago
+    monkeypatch.setattr(file_plan, "RECENT_CHANGE_NS", 0)  # the files were written a moment ago
     pipeline.ingest(home, YEAR)
     hashed = _hashed_files(monkeypatch)
     assert pipeline.ingest(home, YEAR)["files_parsed"] == 0

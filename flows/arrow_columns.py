@@ -1,0 +1,105 @@
+"""Whole Arrow columns of parsed answers converted as ``flows.values`` converts one value: indicator
+codes, levels and values with their text, evidence items; each converter returns None when a column
+is not all of the plain type it handles (the caller then converts value by value)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from flows.values import code_text, text
+
+
+def per_distinct(texts: pa.Array, convert: Callable[[Any], Any], kind: pa.DataType) -> pa.Array:
+    """``convert`` of every text of an Arrow string array (None stays None), worked out in Python once per
+    distinct text: exactly what ``convert`` gives, as fast as Arrow's own string functions here (a year's
+    evidence items repeat, enumerations and indicators are a few dozen, and hashing a narrative costs
+    about what scanning it would)."""
+    encoded = texts.dictionary_encode()
+    return pa.array([convert(v) for v in encoded.dictionary.to_pylist()], kind).take(encoded.indices)
+
+
+def indicator_column(column: pa.Array | None, n: int) -> pa.Array | None:
+    """Indicator codes as :func:`code_text` gives them (None: not all text)."""
+    if column is None or pa.types.is_null(column.type):
+        return pa.nulls(n, pa.string())
+    if not pa.types.is_string(column.type):
+        return None
+    return per_distinct(column, code_text, pa.string())
+
+
+def level_columns(column: pa.Array | None, n: int) -> tuple[pa.Array | None, pa.Array | None]:
+    """Levels and their text as :func:`whole_number` and :func:`text` give them (None: not all plain integers)."""
+    if column is None or pa.types.is_null(column.type):
+        return pa.nulls(n, pa.int64()), pa.nulls(n, pa.string())
+    if not pa.types.is_int64(column.type):
+        return None, None
+    low, high = (v.as_py() for v in pc.min_max(column).values())
+    if low is not None and (low <= -(2**62) or high >= 2**62):
+        return None, None
+    return column, pc.cast(column, pa.string())
+
+
+def value_columns(column: pa.Array | None, n: int) -> tuple[pa.Array | None, pa.Array | None]:
+    """Values and their text as :func:`number` and :func:`text` give them: whole numbers written as integers,
+    other numbers with Python's ``repr`` (Arrow writes some differently); None where that cannot be exact
+    (integers past 2**53, whole numbers from 10**15 on, infinities and NaN)."""
+    if column is None or pa.types.is_null(column.type):
+        return pa.nulls(n, pa.float64()), pa.nulls(n, pa.string())
+    if pa.types.is_int64(column.type):
+        low, high = (v.as_py() for v in pc.min_max(column).values())
+        if low is not None and (low <= -(2**53) or high >= 2**53):
+            return None, None
+        return pc.cast(column, pa.float64()), pc.cast(column, pa.string())
+    if not pa.types.is_float64(column.type):
+        return None, None
+    values = column.to_numpy(zero_copy_only=False)  # nulls as NaN
+    valid = column.is_valid().to_numpy(zero_copy_only=False)
+    if not np.isfinite(values[valid]).all():
+        return None, None
+    whole = valid & (values == np.floor(values))
+    if (np.abs(values[whole]) >= 1e15).any():
+        return None, None
+    fraction = valid & ~whole
+    written = pc.cast(pc.cast(pc.if_else(pa.array(fraction), 0.0, column), pa.int64()), pa.string())
+    if fraction.any():
+        written = pc.replace_with_mask(written, pa.array(fraction),
+                                       pa.array([repr(v) for v in values[fraction].tolist()], pa.string()))
+    return column, written
+
+
+def evidence_column(column: pa.Array | None, n: int) -> tuple[pa.Array, np.ndarray, np.ndarray] | None:
+    """Every answer's evidence items as one array (as :func:`text` gives them: stripped, empty as None), the
+    answer each belongs to, and the count per answer; None unless every evidence is a list of texts or null."""
+    if column is None or pa.types.is_null(column.type):
+        return pa.array([], pa.string()), np.zeros(0, np.int64), np.zeros(n, np.int64)
+    if not pa.types.is_list(column.type) or not (pa.types.is_string(column.type.value_type)
+                                                  or pa.types.is_null(column.type.value_type)):
+        return None
+    counts = pc.list_value_length(column).fill_null(0).to_numpy().astype(np.int64)
+    items = pc.cast(pc.list_flatten(column), pa.string())
+    parents = pc.list_parent_indices(column).to_numpy().astype(np.int64)
+    return per_distinct(items, text, pa.string()), parents, counts
+
+
+def each_distinct(values: list[Any], convert: Callable[[Any], Any], kind: pa.DataType) -> pa.Array:
+    """``convert`` of every value (None for None), worked out once per distinct text when all are text
+    (or None), and value by value otherwise."""
+    arr = as_arrow(values)
+    if arr is not None and pa.types.is_null(arr.type):
+        return pa.nulls(len(values), kind)
+    if arr is not None and pa.types.is_string(arr.type):
+        return per_distinct(arr, convert, kind)
+    return pa.array([convert(v) for v in values], kind)
+
+
+def as_arrow(values: list[Any]) -> pa.Array | None:
+    """The values as an Arrow array of the type Arrow infers; None if they have no one type."""
+    try:
+        return pa.array(values)
+    except (pa.ArrowException, OverflowError, ValueError, TypeError):
+        return None
