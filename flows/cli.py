@@ -1,4 +1,5 @@
-"""The ``iid`` command line: generate, run, backfill, snapshots, query.
+"""The ``iid`` command line: generate, run, backfill, copy, bench and serve here; the commands that read
+what was published (snapshots, query, summary, feedback, diff, report) in ``flows.cli_results``.
 
 Heavy libraries (Prefect, Great Expectations) are imported only by the commands that need them.
 Errors end with one line naming the file or record and what to do, never a traceback.
@@ -12,28 +13,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
+from flows import cli_results
+from flows.cli_base import CopyOpt, DaskOpt, HomeOpt, RunnerOpt, app, console, err, fail
 from flows.settings import Home, configure_prefect_defaults
-
-app = typer.Typer(help="Indeks Inovasi Daerah: ingest, validate, score and publish regional innovation data.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-console = Console()
-err = Console(stderr=True)
-
-HomeOpt = Annotated[str | None, typer.Option("--home", help="IID home (default $IID_HOME, else ./data)")]
-RunnerOpt = Annotated[str, typer.Option("--task-runner", help="default (this process) or dask (parse and validate "
-                                        "file chunks on a Dask cluster)")]
-CopyOpt = Annotated[str | None, typer.Option("--copy-to", help="also copy the releases to this folder or fsspec URL "
-                                             "(s3://…, gs://…), with a catalog there (default $IID_COPY_TO)")]
-DaskOpt = Annotated[str | None, typer.Option("--dask-address", help="Dask scheduler, e.g. tcp://10.0.0.5:8786 "
-                                             "(default with --task-runner dask: a local cluster of 2 workers)")]
-
-
-def _fail(message: str, code: int = 1) -> None:
-    err.print(f"[bold red]error:[/] {message}")
-    raise typer.Exit(code)
 
 
 def parse_years(values: list[str]) -> list[int]:
@@ -67,7 +50,7 @@ def generate(
 
     chosen = tuple(f.strip() for f in formats.split(",") if f.strip())
     if not chosen or any(f not in ("json", "xlsx") for f in chosen):
-        _fail(f"--formats {formats!r}: use json, xlsx or json,xlsx", 2)
+        fail(f"--formats {formats!r}: use json, xlsx or json,xlsx", 2)
     target = Home.resolve(home)
     with Progress(console=err, transient=True) as bar:
         job = bar.add_task(f"generating {year}", total=None)
@@ -95,9 +78,9 @@ def _run_one(year: int, home: Home, from_stage: str = "ingest", force: bool = Fa
 
 def _check_runner(task_runner: str, dask_address: str | None) -> None:
     if task_runner not in ("default", "dask"):
-        _fail(f"--task-runner {task_runner!r}: use default or dask", 2)
+        fail(f"--task-runner {task_runner!r}: use default or dask", 2)
     if dask_address and task_runner != "dask":
-        _fail("--dask-address needs --task-runner dask", 2)
+        fail("--dask-address needs --task-runner dask", 2)
 
 
 def _print_run(result: dict[str, Any]) -> None:
@@ -133,7 +116,7 @@ def run(year: Annotated[int, typer.Option(help="measurement year")], home: HomeO
     """The annual flow: ingest → validate → transform → publish."""
     target = Home.resolve(home)
     if from_stage not in ("ingest", "validate", "transform", "publish"):
-        _fail(f"--from-stage {from_stage!r}: use ingest, validate, transform or publish", 2)
+        fail(f"--from-stage {from_stage!r}: use ingest, validate, transform or publish", 2)
     _check_runner(task_runner, dask_address)
     from flows.locks import RunLocked, year_lock
 
@@ -141,11 +124,11 @@ def run(year: Annotated[int, typer.Option(help="measurement year")], home: HomeO
         with year_lock(target.work_db(year).parent, year):
             pass  # fail fast, before Prefect starts; the flow holds the lock while it runs
     except RunLocked as exc:
-        _fail(str(exc), 3)
+        fail(str(exc), 3)
     try:
         result = _run_one(year, target, from_stage, force, task_runner, dask_address, copy_to)
     except Exception as exc:  # a one-line reason, not a traceback
-        _fail(f"{year}: {exc}")
+        fail(f"{year}: {exc}")
     _print_run(result)
     console.print(f"catalog: {target.catalog}")
 
@@ -182,7 +165,7 @@ def copy(to: Annotated[str | None, typer.Option("--to", help="folder or fsspec U
 
     url = copy_location(to)
     if url is None:
-        _fail("say where to copy: --to DIR or URL (or set IID_COPY_TO)", 2)
+        fail("say where to copy: --to DIR or URL (or set IID_COPY_TO)", 2)
         return
     target = Home.resolve(home)
     try:
@@ -191,169 +174,15 @@ def copy(to: Annotated[str | None, typer.Option("--to", help="folder or fsspec U
             result = copy_releases(target, url, parse_years(years) if years else None,
                                    progress=lambda done, total: bar.update(job, completed=done, total=total))
     except CopyError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     console.print(result.message)
 
 
-@app.command()
-def snapshots(home: HomeOpt = None) -> None:
-    """List published releases per year with row counts and content hashes."""
-    from flows.releases import all_releases
-
-    table = Table("year", "release", "published", "methodology", "regions", "quarantine", "content")
-    releases = all_releases(Home.resolve(home))
-    for r in releases:
-        files = r.manifest.get("files", {})
-        content = "".join(sorted(r.manifest.get("content_hashes", {}).values()))
-        import hashlib
-
-        table.add_row(str(r.year), str(r.number), str(r.manifest.get("published_at", "")),
-                      str(r.manifest.get("methodology", {}).get("id", "")),
-                      str(files.get("region_scores.parquet", {}).get("rows", "")),
-                      str(files.get("quarantine.parquet", {}).get("rows", "")),
-                      hashlib.sha256(content.encode()).hexdigest()[:16])
-    if not releases:
-        console.print("no releases published yet: run 'iid run --year YEAR'")
-        return
-    console.print(table)
-
-
-@app.command()
-def query(sql: Annotated[str, typer.Argument(help="SQL against the catalog views")], home: HomeOpt = None) -> None:
-    """Run read-only SQL against the analyst catalog and print a table."""
-    import duckdb
-
-    catalog = Home.resolve(home).catalog
-    if not catalog.exists():
-        _fail(f"{catalog}: no catalog yet; run 'iid run --year YEAR' first")
-    try:
-        con = duckdb.connect(str(catalog), read_only=True)
-        cursor = con.execute(sql)
-        columns = [d[0] for d in cursor.description or []]
-        rows = cursor.fetchall()
-    except duckdb.Error as exc:
-        _fail(f"query failed: {str(exc).splitlines()[0]}")
-    table = Table(*columns)
-    for row in rows[:1000]:
-        table.add_row(*("" if v is None else str(v) for v in row))
-    console.print(table)
-    if len(rows) > 1000:
-        console.print(f"… {len(rows) - 1000} more rows")
-
-
-@app.command()
-def summary(year: Annotated[int, typer.Option(help="measurement year")], home: HomeOpt = None,
-            top: Annotated[int, typer.Option(help="regions listed per level")] = 5) -> None:
-    """Predicate counts per level, the top regions of each level, and where the snapshot is."""
-    import duckdb
-
-    from flows.releases import latest_release
-
-    target = Home.resolve(home)
-    release = latest_release(target, year)
-    if release is None or not target.catalog.exists():
-        _fail(f"no release of {year} in {target.published}; run 'iid run --year {year}' first")
-        return
-    con = duckdb.connect(str(target.catalog), read_only=True)
-    levels = ("provinsi", "kabupaten", "kota")
-    order = ("Sangat Inovatif", "Inovatif", "Kurang Inovatif", "Tidak Dapat Dinilai")
-    counts = con.execute("select level, predicate, count(*) from region_scores where year = ? group by all",
-                         [year]).fetchall()
-    table = Table("predicate", *levels, "total", title=f"IID {year}: predicates per level")
-    for predicate in order:
-        per = [sum(n for lv, p, n in counts if lv == level and p == predicate) for level in levels]
-        table.add_row(predicate, *map(str, per), str(sum(per)))
-    console.print(table)
-    mean = con.execute("select round(avg(iid), 2), count(*) filter (where submitted), sum(n_innovations) "
-                       "from region_scores where year = ?", [year]).fetchall()[0]
-    console.print(f"{mean[1]} pemda assessed, {int(mean[2] or 0):,} innovations, mean IID of all pemda {mean[0]}")
-    for level in levels:
-        best = Table("rank", "code", "region", "IID", "predicate", title=f"top {top} {level}")
-        for row in con.execute("select rank_in_level, region_code, region_name, iid, predicate from region_scores "
-                               "where year = ? and level = ? order by rank_in_level, region_code limit ?",
-                               [year, level, top]).fetchall():
-            best.add_row(*(str(v) for v in row))
-        console.print(best)
-    console.print(f"snapshot: {release.path}")
-    report_index = release.path / "report" / "index.html"
-    if report_index.is_file():
-        console.print(f"report:   {report_index}")
-    example = 'iid query "select * from region_scores limit 5"'
-    console.print(f"catalog:  {target.catalog}  ({example})")
-
-
-@app.command()
-def feedback(year: Annotated[int, typer.Option(help="measurement year")],
-             region: Annotated[str | None, typer.Option(help="region code, e.g. 35.78")] = None,
-             out: Annotated[Path | None, typer.Option(help="write one file per region into this folder")] = None,
-             home: HomeOpt = None) -> None:
-    """What was rejected or warned in a region's submissions and why, for the region's operator."""
-    from flows.feedback import findings, render, write_letters
-    from flows.reference import pemda
-    from flows.releases import latest_release
-
-    release = latest_release(Home.resolve(home), year)
-    if release is None:
-        _fail(f"no release of {year}; run 'iid run --year {year}' first")
-        return
-    names = {r.code: r.name for r in pemda(year)}
-    if region is not None and region not in names:
-        _fail(f"--region {region!r} is not a pemda of {year} in the region master")
-    if region is None and out is None:
-        _fail("give --region CODE to print one region, or --out DIR to write a file per region")
-    found = findings(release, region)
-    codes = [region] if region else sorted(found)
-    letters = {c: render(year, c, names.get(c, c), found.get(c, [])) for c in codes}
-    if out is not None:
-        paths = write_letters(year, letters, out)
-        console.print(f"wrote {len(paths)} feedback file(s) to {out}")
-    else:
-        console.print(letters[codes[0]], markup=False, highlight=False)
-
-
-@app.command()
-def diff(year: Annotated[int, typer.Option(help="measurement year")],
-         from_release: Annotated[int | None, typer.Option("--from", help="older release (default: the one before)")]
-         = None,
-         to_release: Annotated[int | None, typer.Option("--to", help="newer release (default: the latest)")] = None,
-         home: HomeOpt = None) -> None:
-    """Regions whose score, predicate or rank changed between two releases."""
-    from flows.diff import DiffError, diff_releases
-
-    try:
-        result = diff_releases(Home.resolve(home), year, from_release, to_release)
-    except DiffError as exc:
-        _fail(str(exc))
-        return
-    scored = result.scored_changes()
-    console.print(f"{year}: release {result.old} → {result.new}: {len(scored)} region(s) changed score or predicate, "
-                  f"{len(result.rows) - len(scored)} only moved in rank")
-    table = Table("code", "region", "level", "IID", "predicate", "rank", "innovations")
-    i = result.columns.index
-    for row in result.rows[:200]:
-        def pair(a: str, b: str, r: tuple[Any, ...] = row) -> str:
-            return str(r[i(a)]) if r[i(a)] == r[i(b)] else f"{r[i(a)]} → {r[i(b)]}"
-        table.add_row(str(row[i("region_code")]), str(row[i("region_name")]), str(row[i("level")]),
-                      pair("old_iid", "new_iid"), pair("old_predicate", "new_predicate"),
-                      pair("old_rank", "new_rank"), pair("old_innovations", "new_innovations"))
-    console.print(table)
-
-
-@app.command()
-def report(year: Annotated[int, typer.Option(help="measurement year")],
-           release: Annotated[int | None, typer.Option(help="release number (default: latest)")] = None,
-           out: Annotated[Path | None, typer.Option(help="output folder (default ./report-Y-rN)")] = None,
-           home: HomeOpt = None) -> None:
-    """Rebuild the report pages and coaching list of a release into another folder (the release stays as is)."""
-    from flows.report.cli import ReportError, report_command
-
-    try:
-        index = report_command(year, release, out, Home.resolve(home))
-    except ReportError as exc:
-        _fail(str(exc))
-        return
-    console.print(f"report written: {index}")
+# the commands that read what was published, registered here to keep the help's order
+for _command in (cli_results.snapshots, cli_results.query, cli_results.summary, cli_results.feedback,
+                 cli_results.diff, cli_results.report):
+    app.command()(_command)
 
 
 @app.command()
@@ -398,7 +227,7 @@ def serve(home: HomeOpt = None,
 
     configure_prefect_defaults()
     if not os.environ.get("PREFECT_API_URL"):
-        _fail("set PREFECT_API_URL to a running Prefect server (prefect server start), e.g. "
+        fail("set PREFECT_API_URL to a running Prefect server (prefect server start), e.g. "
               "export PREFECT_API_URL=http://127.0.0.1:4200/api", 2)
     from prefect.schedules import Cron
 

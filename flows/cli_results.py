@@ -1,0 +1,166 @@
+"""The ``iid`` commands that read what was published: snapshots, query, summary, feedback, diff and
+report. Registered on the app by ``flows.cli``."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from flows.cli_base import HomeOpt, console, fail
+from flows.settings import Home
+
+
+def snapshots(home: HomeOpt = None) -> None:
+    """List published releases per year with row counts and content hashes."""
+    from flows.releases import all_releases
+
+    table = Table("year", "release", "published", "methodology", "regions", "quarantine", "content")
+    releases = all_releases(Home.resolve(home))
+    for r in releases:
+        files = r.manifest.get("files", {})
+        content = "".join(sorted(r.manifest.get("content_hashes", {}).values()))
+        table.add_row(str(r.year), str(r.number), str(r.manifest.get("published_at", "")),
+                      str(r.manifest.get("methodology", {}).get("id", "")),
+                      str(files.get("region_scores.parquet", {}).get("rows", "")),
+                      str(files.get("quarantine.parquet", {}).get("rows", "")),
+                      hashlib.sha256(content.encode()).hexdigest()[:16])
+    if not releases:
+        console.print("no releases published yet: run 'iid run --year YEAR'")
+        return
+    console.print(table)
+
+
+def query(sql: Annotated[str, typer.Argument(help="SQL against the catalog views")], home: HomeOpt = None) -> None:
+    """Run read-only SQL against the analyst catalog and print a table."""
+    import duckdb
+
+    catalog = Home.resolve(home).catalog
+    if not catalog.exists():
+        fail(f"{catalog}: no catalog yet; run 'iid run --year YEAR' first")
+    try:
+        con = duckdb.connect(str(catalog), read_only=True)
+        cursor = con.execute(sql)
+        columns = [d[0] for d in cursor.description or []]
+        rows = cursor.fetchall()
+    except duckdb.Error as exc:
+        fail(f"query failed: {str(exc).splitlines()[0]}")
+    table = Table(*columns)
+    for row in rows[:1000]:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    console.print(table)
+    if len(rows) > 1000:
+        console.print(f"… {len(rows) - 1000} more rows")
+
+
+def summary(year: Annotated[int, typer.Option(help="measurement year")], home: HomeOpt = None,
+            top: Annotated[int, typer.Option(help="regions listed per level")] = 5) -> None:
+    """Predicate counts per level, the top regions of each level, and where the snapshot is."""
+    import duckdb
+
+    from flows.releases import latest_release
+
+    target = Home.resolve(home)
+    release = latest_release(target, year)
+    if release is None or not target.catalog.exists():
+        fail(f"no release of {year} in {target.published}; run 'iid run --year {year}' first")
+        return
+    con = duckdb.connect(str(target.catalog), read_only=True)
+    levels = ("provinsi", "kabupaten", "kota")
+    order = ("Sangat Inovatif", "Inovatif", "Kurang Inovatif", "Tidak Dapat Dinilai")
+    counts = con.execute("select level, predicate, count(*) from region_scores where year = ? group by all",
+                         [year]).fetchall()
+    table = Table("predicate", *levels, "total", title=f"IID {year}: predicates per level")
+    for predicate in order:
+        per = [sum(n for lv, p, n in counts if lv == level and p == predicate) for level in levels]
+        table.add_row(predicate, *map(str, per), str(sum(per)))
+    console.print(table)
+    mean = con.execute("select round(avg(iid), 2), count(*) filter (where submitted), sum(n_innovations) "
+                       "from region_scores where year = ?", [year]).fetchall()[0]
+    console.print(f"{mean[1]} pemda assessed, {int(mean[2] or 0):,} innovations, mean IID of all pemda {mean[0]}")
+    for level in levels:
+        best = Table("rank", "code", "region", "IID", "predicate", title=f"top {top} {level}")
+        for row in con.execute("select rank_in_level, region_code, region_name, iid, predicate from region_scores "
+                               "where year = ? and level = ? order by rank_in_level, region_code limit ?",
+                               [year, level, top]).fetchall():
+            best.add_row(*(str(v) for v in row))
+        console.print(best)
+    console.print(f"snapshot: {release.path}")
+    report_index = release.path / "report" / "index.html"
+    if report_index.is_file():
+        console.print(f"report:   {report_index}")
+    example = 'iid query "select * from region_scores limit 5"'
+    console.print(f"catalog:  {target.catalog}  ({example})")
+
+
+def feedback(year: Annotated[int, typer.Option(help="measurement year")],
+             region: Annotated[str | None, typer.Option(help="region code, e.g. 35.78")] = None,
+             out: Annotated[Path | None, typer.Option(help="write one file per region into this folder")] = None,
+             home: HomeOpt = None) -> None:
+    """What was rejected or warned in a region's submissions and why, for the region's operator."""
+    from flows.feedback import findings, render, write_letters
+    from flows.reference import pemda
+    from flows.releases import latest_release
+
+    release = latest_release(Home.resolve(home), year)
+    if release is None:
+        fail(f"no release of {year}; run 'iid run --year {year}' first")
+        return
+    names = {r.code: r.name for r in pemda(year)}
+    if region is not None and region not in names:
+        fail(f"--region {region!r} is not a pemda of {year} in the region master")
+    if region is None and out is None:
+        fail("give --region CODE to print one region, or --out DIR to write a file per region")
+    found = findings(release, region)
+    codes = [region] if region else sorted(found)
+    letters = {c: render(year, c, names.get(c, c), found.get(c, [])) for c in codes}
+    if out is not None:
+        paths = write_letters(year, letters, out)
+        console.print(f"wrote {len(paths)} feedback file(s) to {out}")
+    else:
+        console.print(letters[codes[0]], markup=False, highlight=False)
+
+
+def diff(year: Annotated[int, typer.Option(help="measurement year")],
+         from_release: Annotated[int | None, typer.Option("--from", help="older release (default: the one before)")]
+         = None,
+         to_release: Annotated[int | None, typer.Option("--to", help="newer release (default: the latest)")] = None,
+         home: HomeOpt = None) -> None:
+    """Regions whose score, predicate or rank changed between two releases."""
+    from flows.diff import DiffError, diff_releases
+
+    try:
+        result = diff_releases(Home.resolve(home), year, from_release, to_release)
+    except DiffError as exc:
+        fail(str(exc))
+        return
+    scored = result.scored_changes()
+    console.print(f"{year}: release {result.old} → {result.new}: {len(scored)} region(s) changed score or predicate, "
+                  f"{len(result.rows) - len(scored)} only moved in rank")
+    table = Table("code", "region", "level", "IID", "predicate", "rank", "innovations")
+    i = result.columns.index
+    for row in result.rows[:200]:
+        def pair(a: str, b: str, r: tuple[Any, ...] = row) -> str:
+            return str(r[i(a)]) if r[i(a)] == r[i(b)] else f"{r[i(a)]} → {r[i(b)]}"
+        table.add_row(str(row[i("region_code")]), str(row[i("region_name")]), str(row[i("level")]),
+                      pair("old_iid", "new_iid"), pair("old_predicate", "new_predicate"),
+                      pair("old_rank", "new_rank"), pair("old_innovations", "new_innovations"))
+    console.print(table)
+
+
+def report(year: Annotated[int, typer.Option(help="measurement year")],
+           release: Annotated[int | None, typer.Option(help="release number (default: latest)")] = None,
+           out: Annotated[Path | None, typer.Option(help="output folder (default ./report-Y-rN)")] = None,
+           home: HomeOpt = None) -> None:
+    """Rebuild the report pages and coaching list of a release into another folder (the release stays as is)."""
+    from flows.report.cli import ReportError, report_command
+
+    try:
+        index = report_command(year, release, out, Home.resolve(home))
+    except ReportError as exc:
+        fail(str(exc))
+        return
+    console.print(f"report written: {index}")
