@@ -56,10 +56,22 @@ def verification_text(data: bytes) -> str:
         return data.decode("cp1252", errors="replace")
 
 
-def verification_columns(text_: str) -> tuple[int, dict[str, list[str | None]]]:
-    """One verification CSV read as ``csv.DictReader`` reads it: the number of rows (empty rows are
-    skipped; the first row is the header) and the values of VERIFICATION_COLUMNS, column by column (a
-    repeated column name: its last column; a row too short for a column: None).
+# without one of these a row would be read as another decision: no indicator makes a decision on an
+# answer one on the whole innovation, no innovation_id one on an SPD answer (note is optional)
+REQUIRED_COLUMNS = ("region_code", "innovation_id", "indicator", "decision", "verified_level")
+
+
+def column_key(name: str) -> str:
+    """A header cell as the column name it stands for: case, surrounding spaces and spaces or hyphens
+    between words ignored (``Region Code``, `` decision ``, ``verified-level``)."""
+    return re.sub(r"[\s\-]+", "_", name.strip().lower())
+
+
+def verification_columns(text_: str) -> tuple[int, dict[str, list[str | None]], list[str]]:
+    """One verification CSV read as ``csv.DictReader`` reads it, its header names taken by
+    :func:`column_key`: the number of rows (empty rows are skipped; the first row is the header), the
+    values of VERIFICATION_COLUMNS, column by column (a repeated column name: its last column; a row too
+    short for a column: None), and the REQUIRED_COLUMNS the header lacks.
 
     Lines may end in ``\r\n``, ``\n`` or a bare ``\r`` (read as the csv module reads a file opened with
     ``newline=""``: a bare ``\r`` in an unquoted field stopped the year's ingest with csv.Error), and a
@@ -68,12 +80,12 @@ def verification_columns(text_: str) -> tuple[int, dict[str, list[str | None]]]:
     reader = csv.reader(io.StringIO(text_, newline=""), delimiter=csv_delimiter(text_))
     header = next(reader, None) or []
     rows = [row for row in reader if row]
-    position = {name: i for i, name in enumerate(header)}
+    position = {column_key(name): i for i, name in enumerate(header)}
     columns: dict[str, list[str | None]] = {}
     for name in VERIFICATION_COLUMNS:
         i = position.get(name)
         columns[name] = [None] * len(rows) if i is None else [row[i] if i < len(row) else None for row in rows]
-    return len(rows), columns
+    return len(rows), columns, [name for name in REQUIRED_COLUMNS if name not in position]
 
 
 def _each(convert: Callable[[Any], Any], values: list[str | None]) -> list[Any]:
@@ -111,7 +123,9 @@ def read_verification(raw_year: Path, first_file_id: int) -> tuple[pa.Table, lis
         try:
             data, problem = verification_bytes(path)
             if data is not None:
-                count, found = verification_columns(verification_text(data))
+                count, found, missing = verification_columns(verification_text(data))
+                if missing and count:  # its rows would be misread: none is
+                    problem = f"header lacks {', '.join(missing)}"
         except csv.Error as exc:  # none of 20,000 random texts raised it as read here; kept so none stops the year
             problem = f"not readable as CSV ({exc}); save it as a UTF-8 CSV with the template's columns"
         files.append((rel, hashlib.sha256(data).hexdigest() if data is not None else "", len(data or b"")))

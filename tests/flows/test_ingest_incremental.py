@@ -79,6 +79,9 @@ CSV_CASES = [
     '35.78,B-2,24,Reject,2,"a, b",extra,more\n11,,1,ACCEPT,3,"two\nlines"\n',
     # columns in another order, one missing, one repeated (the last one counts), spaces in values
     "note,verified_level,decision,indicator,region_code,note\nx, 2 ,Adjust , 10 B ,11,y\n,,,,,\n",
+    # the same with every column: names in another case, with spaces and hyphens, one repeated by its case
+    "Note,Verified Level, decision ,INDICATOR,region-code,innovation_id,NOTE\nx, 2 ,Adjust , 10 B ,11,A-1,y\n",
+    "Region Code;Innovation ID;Indicator;Decision;Verified_Level\n11;A-1;10b;adjust;1\n",
     # a blank first line is the header, as csv.DictReader reads it
     "\n11,A-1,10b,adjust,0,ok\n",
     "region_code;indicator\n11;10b\n",
@@ -94,14 +97,24 @@ def test_verification_csv_columns_are_what_dictreader_reads(text: str) -> None:
     import csv
     import io
 
-    from flows.verification_csv import VERIFICATION_COLUMNS, csv_delimiter, verification_columns
+    from flows.verification_csv import (
+        REQUIRED_COLUMNS,
+        VERIFICATION_COLUMNS,
+        column_key,
+        csv_delimiter,
+        verification_columns,
+    )
 
-    count, columns = verification_columns(text)
-    # as from a file opened with newline="", with the delimiter of its header line (Excel's ';' or ',')
-    expected = list(csv.DictReader(io.StringIO(text, newline=""), delimiter=csv_delimiter(text)))
+    count, columns, missing = verification_columns(text)
+    # as from a file opened with newline="", with the delimiter of its header line (Excel's ';' or ','),
+    # the header's names taken as column names
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=csv_delimiter(text))
+    expected = [{column_key(k): v for k, v in row.items() if k is not None} for row in reader]
     assert count == len(expected)
     for name in VERIFICATION_COLUMNS:
         assert columns[name] == [row.get(name) for row in expected], name
+    names = {column_key(k) for k in reader.fieldnames or []}
+    assert missing == [name for name in REQUIRED_COLUMNS if name not in names]
 
 
 @pytest.mark.parametrize("text", CSV_CASES)
@@ -115,8 +128,11 @@ def test_verification_rows_convert_each_value_as_written(text: str, tmp_path: Pa
     (raw / "verification").mkdir(parents=True)
     (raw / "verification" / "v.csv").write_text(text + text, encoding="utf-8")  # every value twice
     table, _ = read_verification(raw, 7)
-    _, columns = verification_columns(text + text)
+    count, columns, missing = verification_columns(text + text)
     got = table.to_pydict()
+    if missing and count:  # the file is one row that VER004 rejects: none of its rows is read
+        assert (got["locator"], got["file_error"]) == (["(file)"], [f"header lacks {', '.join(missing)}"])
+        return
     levels = [as_text(v) for v in columns["verified_level"]]
     assert got["region_code"] == [as_text(v) for v in columns["region_code"]]
     assert got["innovation_id"] == [as_text(v) for v in columns["innovation_id"]]
@@ -372,3 +388,32 @@ def test_verification_csvs_as_excel_writes_them_are_read(tmp_path: Path) -> None
             {"region_code": "33.02", "innovation_id": None, "indicator": None, "decision": "reject",
              "verified_level": None, "note": "café"}], name
         assert [f for f, _, _ in files] == [f"verification/{name}"]
+
+
+def test_verification_headers_match_loosely_and_a_missing_column_rejects_the_file(tmp_path: Path) -> None:
+    """Header names match ignoring case, spaces and hyphens. A CSV whose header lacks ``indicator`` read
+    every row as a decision on a whole innovation: a reject of one answer rejected the innovation. Such a
+    file is now one VER004 row naming what it lacks, and none of its decisions apply; the others' do."""
+    from factory import score
+
+    doc = submission("33.01", spd_total=30, innovations=[innovation("33.01-A", 60), innovation("33.01-B", 60)])
+    answer_b = next(a for a in doc["innovations"][1]["sid"] if a["level"] >= 2)
+    home = write_home(tmp_path, YEAR, {"a.json": doc})
+    folder = home.raw_year(YEAR) / "verification"
+    folder.mkdir()
+    (folder / "loose.csv").write_text("Region Code;Innovation-ID; INDICATOR ;Decision;Verified Level;Note\r\n"
+                                      f"33.01;33.01-B;{answer_b['indicator']};Adjust;1;cek\r\n", encoding="utf-8")
+    (folder / "typo.csv").write_text("region_code,innovation_id,indikator,decision,verified_level,note\n"
+                                     f"33.01,33.01-A,{doc['innovations'][0]['sid'][0]['indicator']},reject,,\n",
+                                     encoding="utf-8")
+    con = score(home, YEAR)
+    try:
+        assert con.execute("select source_file, locator, rule, value from quarantine "
+                           "where record_type = 'verification'").fetchall() == [
+            ("verification/typo.csv", "(file)", "VER004", "header lacks indicator")]
+        assert con.execute("select count(*) from stg_verification where innovation_rejected").fetchall() == [(0,)]
+        credited = con.execute("select innovation_id, indicator, credited_level from indicator_scores "
+                               "where credited_level <> claimed_level").fetchall()
+        assert credited == [("33.01-B", answer_b["indicator"], 1)]  # the loose header's adjust applies
+    finally:
+        con.close()
