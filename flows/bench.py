@@ -310,6 +310,33 @@ def _targets(result: dict[str, Any]) -> dict[str, Any]:
     return {name: {"value": value, "limit": limit, "met": value <= limit} for name, (value, limit) in checks.items()}
 
 
+# how each target reads in the summary: its words and how its value is written
+_TARGET_WORDS: dict[str, tuple[str, Callable[[float], str]]] = {
+    "no_change_share_of_work": ("no-change re-run ÷ full run's work", lambda v: f"{v:.1%}"),
+    "one_region_share_of_work": ("one-region re-run ÷ full run's work", lambda v: f"{v:.1%}"),
+    "work_to_baseline": ("full run's work ÷ baseline", lambda v: f"{v:.1f} ×"),
+    "full_run_wall_seconds": ("full run, wall", lambda v: f"{v:.1f} s"),
+    "full_run_to_baseline": ("full run ÷ baseline", lambda v: f"{v:.1f} ×"),
+    "peak_rss_mb_run_and_workers": ("peak memory, run and children", lambda v: f"{v:,.0f} MB"),
+    "work_growth_over_size_growth_from_scale_1": ("work growth ÷ size growth from scale 1", lambda v: f"{v:.2f} ×"),
+}
+
+
+def summary_rows(result: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """The benchmark in a few rows for the terminal (what, measured, target, met): the full run and the
+    baseline, then each target of the scale."""
+    full, base = result["full_run"], result["baseline"]
+    rows = [("full run: wall (work)",
+             f"{full['wall_seconds']:.1f} s ({full['work_seconds']:.1f} s)", "", ""),
+            ("fixed start-up; baseline",
+             f"{result['fixed_startup_seconds']:.1f} s; {base['wall_seconds']:.2f} s", "", "")]
+    for name, target in result["targets"].items():
+        words, written = _TARGET_WORDS.get(name, (name, str))
+        rows.append((words, written(target["value"]), f"≤ {written(target['limit'])}",
+                     "met" if target["met"] else "NOT met"))
+    return rows
+
+
 def _generate(root: str, year: str, scale: str, seed: str) -> dict[str, Any]:
     from flows.generator import generate_year
 

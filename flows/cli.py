@@ -202,7 +202,9 @@ def bench(year: Annotated[int, typer.Option(help="measurement year")] = 2024,
     """Benchmark: generate a year, run it (full, no change, one region resubmitted), time the baseline SQL."""
     import json
 
-    from flows.bench import default_results_path, run_bench
+    from rich.table import Table
+
+    from flows.bench import default_results_path, run_bench, summary_rows
 
     results = run_bench(year, scale, seed=seed, workdir=workdir, repeat=repeat, full_repeat=full_repeat,
                         progress=lambda m: err.print(f"[dim]{m}[/]"))
@@ -210,6 +212,10 @@ def bench(year: Annotated[int, typer.Option(help="measurement year")] = 2024,
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(results))
+    table = Table("", "measured", "target", "", title=f"bench, scale {scale:g}, {year}", title_justify="left")
+    for what, value, limit, met in summary_rows(results):
+        table.add_row(what, value, limit, f"[green]{met}[/]" if met == "met" else f"[bold red]{met}[/]")
+    err.print(table)
     err.print(f"written: {target}")
 
 

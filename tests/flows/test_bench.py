@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -239,3 +240,22 @@ def test_the_baseline_is_the_median_of_its_runs_with_every_run_beside_it() -> No
     assert record["wall_seconds"] == 1.5 and record["cpu_seconds"] == 2.6  # the lower median, one measured run
     assert record["runs_wall_seconds"] == [1.9, 1.4, 1.5, 2.8]  # in the order run
     assert median_baseline(runs[:1])["wall_seconds"] == 1.9
+
+
+def test_the_summary_says_which_targets_are_met() -> None:
+    from flows.bench import _targets, summary_rows
+
+    result: dict[str, Any] = {
+        "scale": 1, "fixed_startup_seconds": 4.0, "baseline": {"wall_seconds": 1.25},
+        "full_run": {"wall_seconds": 14.0, "work_seconds": 10.0, "peak_rss_tree_mb_max": 900.0},
+        "ratios": {"work_to_baseline": 8.0, "full_run_to_baseline": 11.2},
+        "no_change_rerun": {"share_of_full_work": 0.05}, "one_region_rerun": {"share_of_full_work": 0.3},
+    }
+    result["targets"] = _targets(result)
+    rows = summary_rows(result)
+    assert rows[:2] == [("full run: wall (work)", "14.0 s (10.0 s)", "", ""),
+                        ("fixed start-up; baseline", "4.0 s; 1.25 s", "", "")]
+    assert rows[2:] == [("no-change re-run ÷ full run's work", "5.0%", "≤ 10.0%", "met"),
+                        ("one-region re-run ÷ full run's work", "30.0%", "≤ 25.0%", "NOT met"),
+                        ("full run's work ÷ baseline", "8.0 ×", "≤ 6.0 ×", "NOT met"),
+                        ("full run, wall", "14.0 s", "≤ 45.0 s", "met")]
