@@ -204,7 +204,8 @@ def bench(year: Annotated[int, typer.Option(help="measurement year")] = 2024,
 
     from rich.table import Table
 
-    from flows.bench import default_results_path, run_bench, summary_rows
+    from flows.bench import run_bench
+    from flows.bench_targets import default_results_path, summary_rows
 
     results = run_bench(year, scale, seed=seed, workdir=workdir, repeat=repeat, full_repeat=full_repeat,
                         progress=lambda m: err.print(f"[dim]{m}[/]"))

@@ -243,7 +243,7 @@ def test_the_baseline_is_the_median_of_its_runs_with_every_run_beside_it() -> No
 
 
 def test_the_summary_says_which_targets_are_met() -> None:
-    from flows.bench import _targets, summary_rows
+    from flows.bench_targets import summary_rows, targets
 
     result: dict[str, Any] = {
         "scale": 1, "fixed_startup_seconds": 4.0, "baseline": {"wall_seconds": 1.25},
@@ -251,7 +251,7 @@ def test_the_summary_says_which_targets_are_met() -> None:
         "ratios": {"work_to_baseline": 8.0, "full_run_to_baseline": 11.2},
         "no_change_rerun": {"share_of_full_work": 0.05}, "one_region_rerun": {"share_of_full_work": 0.3},
     }
-    result["targets"] = _targets(result)
+    result["targets"] = targets(result)
     rows = summary_rows(result)
     assert rows[:2] == [("full run: wall (work)", "14.0 s (10.0 s)", "", ""),
                         ("fixed start-up; baseline", "4.0 s; 1.25 s", "", "")]
