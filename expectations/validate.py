@@ -13,7 +13,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -294,6 +294,15 @@ def _value_texts(frame: pd.DataFrame, ids: list[Any], columns: list[str]) -> pa.
     return pa.array(text.str.slice(0, VALUE_CHARS), pa.string(), from_pandas=True)
 
 
+@cache
+def value_column(name: str) -> str | None:
+    """The frame column whose text a suite's failures carry as their value (``meta.value_column``), for a
+    suite whose expectations check derived flags (the verification suite's ``decided_alike``, …) rather
+    than what was written; None: each failure shows the columns its expectation checks."""
+    column = load_suite_json(name).get("meta", {}).get("value_column")
+    return str(column) if column else None
+
+
 def _columns(kwargs: dict[str, Any]) -> list[str]:
     if "column" in kwargs:
         return [kwargs["column"]]
@@ -305,6 +314,7 @@ def _columns(kwargs: dict[str, Any]) -> list[str]:
 def failures_of(name: str, result: Any, frame: pd.DataFrame) -> pa.Table:
     """Turn a GX result into failure rows; an expectation that raised is an error, never a pass."""
     tables = []
+    shown = value_column(name)
     for item in result.results:
         meta = item.expectation_config.meta or {}
         if item.exception_info and item.exception_info.get("raised_exception"):
@@ -322,7 +332,7 @@ def failures_of(name: str, result: Any, frame: pd.DataFrame) -> pa.Table:
             "rule": pa.array([meta["rule"]] * count, pa.string()),
             "severity": pa.array([meta["severity"]] * count, pa.string()),
             "reason": pa.array([meta["reason"]] * count, pa.string()),
-            "value": _value_texts(frame, ids, _columns(item.expectation_config.kwargs)),
+            "value": _value_texts(frame, ids, [shown] if shown else _columns(item.expectation_config.kwargs)),
         }, schema=FAILURE_SCHEMA))
     return pa.concat_tables(tables) if tables else FAILURE_SCHEMA.empty_table()
 

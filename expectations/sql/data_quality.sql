@@ -1,15 +1,14 @@
 -- Warnings: records kept (and scored) but flagged, with where they sit and why.
 with warnings as (select * from validation_failures where severity = 'warn'),
--- the verification rows warned of (few), each with its decision as the value, as in quarantine: a left
--- join of every verification row cost each run ~0.2 s at ten times a national year
+-- the verification rows warned of (few): a left join of every verification row cost each run ~0.2 s at
+-- ten times a national year
 verification as (
-    select record_id, source_file, locator, region_code,
-           concat_ws(' / ', innovation_id, indicator, decision, verified_level_raw) as value
+    select record_id, source_file, locator, region_code
     from landing_verification
     where record_id in (select record_id from warnings where suite = 'verification')
 ),
 located as (
-    select w.suite, w.record_id, w.rule, w.reason, coalesce(v.value, w.value) as value,
+    select w.suite, w.record_id, w.rule, w.reason, w.value, v.region_code as verification_region,
            coalesce(f.source_file, s.source_file, a.source_file, b.source_file, i.source_file, v.source_file)
                as source_file,
            coalesce(case when f.file_id is not null then '(file)' end, s.locator, a.locator, b.locator, i.locator,
@@ -24,12 +23,12 @@ located as (
     left join verification v on w.suite = 'verification' and v.record_id = w.record_id
 ),
 final as (
-    select $year::integer as year, l.source_file, l.locator, coalesce(s.region_code, v.region_code) as region_code,
+    select $year::integer as year, l.source_file, l.locator,
+           coalesce(s.region_code, l.verification_region) as region_code,
            l.rule, l.reason, left(l.value, 120) as value,
            l.suite as record_table, l.record_id
     from located l
     left join landing_submissions s on s.file_id = l.file_id
-    left join verification v on l.suite = 'verification' and v.record_id = l.record_id
 )
 select * from final
 order by source_file, locator, rule

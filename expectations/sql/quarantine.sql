@@ -13,9 +13,7 @@ records as (
     left join landing_submissions s on s.file_id = r.file_id
 ),
 verification as (
-    select v.source_file, v.locator, v.region_code, f.rule, f.reason,
-           coalesce(v.file_error, concat_ws(' / ', v.innovation_id, v.indicator, v.decision, v.verified_level_raw))
-               as value,
+    select v.source_file, v.locator, v.region_code, f.rule, f.reason, f.value,
            'verification' as record_type,
            v.record_id, false as cascaded
     from landing_verification v

@@ -35,6 +35,10 @@ conflicting as (
 ),
 final as (
     select v.record_id, v.decision, v.verified_level, v.file_error,
+           -- what a failure shows as its value (the suite's meta.value_column): the row as written, or why
+           -- its file could not be read
+           coalesce(v.file_error, concat_ws(' / ', v.innovation_id, v.indicator, v.decision, v.verified_level_raw))
+               as shown,
            coalesce(v.verified_level, -1) as verified_level_or_missing,
            -- an adjust caps one answer's level: on a whole innovation (no indicator) it would cap nothing
            case when v.decision = 'adjust' then v.indicator is not null end as adjust_names_indicator,

@@ -191,11 +191,13 @@ def test_rule_fires_and_neighbours_are_scored(year_db: duckdb.DuckDBPyConnection
 
 @pytest.mark.parametrize("case", list(VERIFICATION_CASES))
 def test_verification_rules(year_db: duckdb.DuckDBPyConnection, case: str) -> None:
-    _row, rule = VERIFICATION_CASES[case]
+    row, rule = VERIFICATION_CASES[case]
     line = list(VERIFICATION_CASES).index(case) + 2
-    hits = year_db.execute("select rule from quarantine where source_file = 'verification/verification.csv' "
+    hits = year_db.execute("select rule, value from quarantine where source_file = 'verification/verification.csv' "
                            "and locator = ?", [f"line {line}"]).fetchall()
-    assert hits == [(rule,)]
+    assert [r for r, _ in hits] == [rule]
+    # the value is the row as written (the suite's value column), not the flag the rule checks
+    assert hits[0][1].startswith(f"{row['innovation_id']} / "), hits
     # a rejected verification row changes nothing: the claimed levels stand
     changed = year_db.execute("select count(*) from indicator_scores where region_code = '33.01' "
                               "and credited_level <> claimed_level").fetchall()[0][0]
