@@ -2,10 +2,14 @@
 with counting as (
     select file_id, region_code from submission_status where status = 'counting'
 ),
+-- an answer's level as submitted (IID.md §6): the claimed level, or on a numeric row the level its value
+-- gives; an adjust caps that level, so that is what it may not exceed (VER003)
 spd as (
-    select c.region_code, a.indicator, a.level
+    select c.region_code, a.indicator,
+           coalesce(value_level(a.value, r.kind, r.direction, r.c1, r.c2, r.c3), a.level) as level
     from landing_spd_answers a
     join counting c using (file_id)
+    left join method_rows r on r.code = a.indicator and r.part = 'spd'
     where a.record_id not in (select record_id from rejected_records where record_type = 'spd_answer')
 ),
 inno as (
@@ -15,9 +19,11 @@ inno as (
     where i.record_id not in (select record_id from rejected_records where record_type = 'innovation')
 ),
 sid as (
-    select inno.region_code, inno.innovation_id, a.indicator, a.level
+    select inno.region_code, inno.innovation_id, a.indicator,
+           coalesce(value_level(a.value, r.kind, r.direction, r.c1, r.c2, r.c3), a.level) as level
     from landing_sid_answers a
     join inno on inno.record_id = a.innovation_record_id
+    left join method_rows r on r.code = a.indicator and r.part = 'sid'
     where a.record_id not in (select record_id from rejected_records where record_type = 'sid_answer')
 ),
 conflicting as (
@@ -43,7 +49,7 @@ final as (
            -- an adjust caps one answer's level: on a whole innovation (no indicator) it would cap nothing
            case when v.decision = 'adjust' then v.indicator is not null end as adjust_names_indicator,
            case when v.innovation_id is null and v.indicator is not null then spd.level
-                when v.innovation_id is not null and v.indicator is not null then sid.level end as claimed_level,
+                when v.innovation_id is not null and v.indicator is not null then sid.level end as submitted_level,
            case when v.file_error is null then  -- a file read as none of its rows (VER004) points at nothing
            coalesce(case when v.innovation_id is null and v.indicator is not null then spd.indicator is not null
                          when v.innovation_id is not null and v.indicator is null then inno.innovation_id is not null

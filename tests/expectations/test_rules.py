@@ -296,3 +296,30 @@ def test_a_level_beside_accept_or_reject_is_flagged_and_ignored(tmp_path: Path) 
                                 "and innovation_id = '33.01-A'").fetchall())
     assert (credited[kept], credited[zeroed], credited[capped], credited[quiet]) == (
         claimed[kept], 0, 1, claimed[quiet])
+
+
+def test_an_adjust_is_weighed_against_the_level_a_value_gives(tmp_path: Path) -> None:
+    """On a numeric row the value's level replaces the claim (IID.md §6), and an adjust caps that level: a
+    claim of 1 whose value gives 3, adjusted to 2, is credited 2 (before, the adjust was VER003 against
+    the claim of 1 and dropped, so the answer kept 3: verifying 1 gave 1, verifying 2 gave 3). An adjust
+    above the level the value gives is VER003 and caps nothing."""
+    sub = _base("33.01")
+    staff, trainings = _sid(sub, 0, "17"), _sid(sub, 0, "20")
+    staff.update(level=1, value=31)      # 31 people: level 3 by the cut-points 1, 11, 31
+    trainings.update(level=3, value=1)   # one training: level 1 by the cut-points 1, 2, 3
+    spd = _spd(sub, "2a")
+    spd.update(level=1, value=3)         # three years on time: level 3
+
+    def row(innovation_id: str, indicator: str, level: int) -> dict[str, Any]:
+        return {"region_code": "33.01", "innovation_id": innovation_id, "indicator": indicator, "decision": "adjust",
+                "verified_level": level, "note": ""}
+
+    rows = [row("33.01-A", "17", 2), row("", "2a", 2), row("33.01-A", "20", 2)]
+    con = score(write_home(tmp_path, YEAR, {"33.01.json": sub}, rows), YEAR)
+    assert con.execute("select locator, rule, value from quarantine "
+                       "where source_file = 'verification/verification.csv'").fetchall() == [
+        ("line 4", "VER003", "33.01-A / 20 / adjust / 2")]
+    credited = con.execute("select part, indicator, value_level, level_cap, credited_level from indicator_scores "
+                           "where region_code = '33.01' and (innovation_id = '33.01-A' or part = 'spd') "
+                           "and indicator in ('17', '20', '2a') order by part, indicator").fetchall()
+    assert credited == [("sid", "17", 3, 2, 2), ("sid", "20", 1, None, 1), ("spd", "2a", 3, 2, 2)]
