@@ -284,7 +284,10 @@ def _add_offline_listing(index: Path, statistics: dict[str, dict[str, Any]]) -> 
 
 
 def _value_texts(frame: pd.DataFrame, ids: list[Any], columns: list[str]) -> pa.Array:
-    """The offending values of failing rows as short text (``a / b`` for a pair of columns)."""
+    """The offending values of failing rows as short text (``a / b`` for a pair of columns), each column
+    as written where the frame carries its raw text (``level_raw`` for ``level``): a level ``tiga`` or a
+    date ``01/03/2022`` that did not convert is shown, not the empty value it converted to."""
+    columns = [f"{c}_raw" if f"{c}_raw" in frame.columns else c for c in columns]
     parts = [frame.loc[ids, c].astype("string") for c in columns if c in frame.columns and c != "record_id"]
     if not parts:
         return pa.nulls(len(ids), pa.string())

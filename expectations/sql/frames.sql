@@ -10,7 +10,7 @@ where file_id between $chunk_first and $chunk_last
   and file_id in (select file_id from chunk_files);
 
 -- frame: submissions
-select s.record_id, s.region_code, s.year, s.submitted_at_raw,
+select s.record_id, s.region_code, s.year, s.year_raw, s.submitted_at_raw,
        s.submitted_at, s.region_name,
        m.name as master_name,
        case when m.code is not null then s.region_code end as known_region_code
@@ -20,7 +20,7 @@ where s.file_id between $chunk_first and $chunk_last
   and s.file_id in (select file_id from chunk_files);
 
 -- frame: spd_answers
-select a.record_id, a.indicator, a.level, a.value, a.value_raw, a.n_evidence,
+select a.record_id, a.indicator, a.level, a.level_raw, a.value, a.value_raw, a.n_evidence,
        row_number() over (partition by a.file_id, a.indicator order by a.record_id) as occurrence,
        r.value_min, r.value_max,
        value_level(a.value, r.kind, r.direction, r.c1, r.c2, r.c3) as value_level
@@ -30,7 +30,7 @@ where a.file_id between $chunk_first and $chunk_last
   and a.file_id in (select file_id from chunk_files);
 
 -- frame: sid_answers
-select a.record_id, a.indicator, a.level, a.value, a.value_raw, a.n_evidence, a.innovation_record_id,
+select a.record_id, a.indicator, a.level, a.level_raw, a.value, a.value_raw, a.n_evidence, a.innovation_record_id,
        row_number() over (partition by a.file_id, a.innovation_record_id, a.indicator order by a.record_id)
            as occurrence,
        r.value_min, r.value_max,

@@ -83,6 +83,8 @@ CASES: dict[str, tuple[str, Any, str, str, str, bool]] = {
     # before year 1 once in UTC: it stopped the year's ingest before
     "year_one": ("36.04", _set(lambda s: s, submitted_at="0001-01-01T00:00:00"), "SUB005", "reject", "$", True),
     "future": ("35.14", _set(lambda s: s, submitted_at="2099-01-01T00:00:00+07:00"), "SUB006", "reject", "$", True),
+    # read as WIB and scored, but said: a WITA or WIT submission near the deadline may be judged off
+    "no_time_zone": ("36.71", _set(lambda s: s, submitted_at="2024-07-30T09:12:00"), "SUB008", "warn", "$", False),
     "name_differs": ("35.15", _set(lambda s: s, region_name="Kab. Sidoarjo"), "SUB007", "warn", "$", False),
     "unknown_indicator": ("35.16", _set(lambda s: _spd(s, "3"), indicator="36x"), "ANS001", "reject", "$.spd[3]",
                           False),
@@ -202,6 +204,23 @@ def test_verification_rules(year_db: duckdb.DuckDBPyConnection, case: str) -> No
     changed = year_db.execute("select count(*) from indicator_scores where region_code = '33.01' "
                               "and credited_level <> claimed_level").fetchall()[0][0]
     assert changed == 0
+
+
+# case id -> the value its failure shows: the text as written, not the empty value it did not convert to
+WRITTEN_VALUES: dict[str, str] = {
+    "level_text": "tiga", "text_in_number": "dua belas", "bad_date": "2023-02-30",
+    "bad_timestamp": "kemarin sore", "level_4": "4", "out_of_range": "100.0 / 150",  # value_max / value
+    "implementation_before_trial": "2023-01-01 / 2023-05-01", "no_time_zone": "2024-07-30T09:12:00",
+}
+
+
+@pytest.mark.parametrize("case", list(WRITTEN_VALUES))
+def test_a_failure_shows_the_value_as_written(year_db: duckdb.DuckDBPyConnection, case: str) -> None:
+    _code, _change, rule, severity, locator, _whole = CASES[case]
+    table = "quarantine" if severity == "reject" else "data_quality"
+    values = year_db.execute(f"select value from {table} where source_file = ? and rule = ? and locator = ?",
+                             [f"{case}.json", rule, locator]).fetchall()
+    assert values == [(WRITTEN_VALUES[case],)]
 
 
 def test_quarantine_rows_never_carry_personal_data(year_db: duckdb.DuckDBPyConnection) -> None:
