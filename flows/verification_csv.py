@@ -67,11 +67,13 @@ def column_key(name: str) -> str:
     return re.sub(r"[\s\-]+", "_", name.strip().lower())
 
 
-def verification_columns(text_: str) -> tuple[int, dict[str, list[str | None]], list[str]]:
+def verification_columns(text_: str) -> tuple[int, dict[str, list[str | None]], list[str], list[int]]:
     """One verification CSV read as ``csv.DictReader`` reads it, its header names taken by
-    :func:`column_key`: the number of rows (empty rows are skipped; the first row is the header), the
-    values of VERIFICATION_COLUMNS, column by column (a repeated column name: its last column; a row too
-    short for a column: None), and the REQUIRED_COLUMNS the header lacks.
+    :func:`column_key`: the number of rows (the first row is the header; blank rows, empty or every
+    field blank as a spreadsheet leaves them (``,,,,,``), are skipped), the values of
+    VERIFICATION_COLUMNS, column by column (a repeated column name: its last column; a row too short
+    for a column: None), the REQUIRED_COLUMNS the header lacks, and each row's number as a spreadsheet
+    numbers it (the header is 1, blank rows counted, a quoted line break inside a row not).
 
     Lines may end in ``\r\n``, ``\n`` or a bare ``\r`` (read as the csv module reads a file opened with
     ``newline=""``: a bare ``\r`` in an unquoted field stopped the year's ingest with csv.Error), and a
@@ -79,13 +81,18 @@ def verification_columns(text_: str) -> tuple[int, dict[str, list[str | None]], 
     csv.field_size_limit(max(csv.field_size_limit(), len(text_) + 1))
     reader = csv.reader(io.StringIO(text_, newline=""), delimiter=csv_delimiter(text_))
     header = next(reader, None) or []
-    rows = [row for row in reader if row]
+    rows: list[list[str]] = []
+    numbers: list[int] = []
+    for number, row in enumerate(reader, 2):
+        if any(field.strip() for field in row):
+            rows.append(row)
+            numbers.append(number)
     position = {column_key(name): i for i, name in enumerate(header)}
     columns: dict[str, list[str | None]] = {}
     for name in VERIFICATION_COLUMNS:
         i = position.get(name)
         columns[name] = [None] * len(rows) if i is None else [row[i] if i < len(row) else None for row in rows]
-    return len(rows), columns, [name for name in REQUIRED_COLUMNS if name not in position]
+    return len(rows), columns, [name for name in REQUIRED_COLUMNS if name not in position], numbers
 
 
 def _each(convert: Callable[[Any], Any], values: list[str | None]) -> list[Any]:
@@ -114,7 +121,8 @@ def verification_bytes(path: Path) -> tuple[bytes | None, str | None]:
 
 def read_verification(raw_year: Path, first_file_id: int) -> tuple[pa.Table, list[tuple[str, str, int]]]:
     """Rows of every ``verification/*.csv``; returns the table and (file, sha256, bytes) per CSV. A row's
-    locator is ``line N``, N counting from 2 for the first row after the header, empty rows skipped."""
+    locator is ``line N``, N its row number as a spreadsheet shows the file (the header is line 1; blank
+    rows are skipped but counted, so the number is the one the technical team sees)."""
     rows: dict[str, list[Any]] = {f.name: [] for f in VERIFICATION_SCHEMA}
     files: list[tuple[str, str, int]] = []
     record_id = 0
@@ -123,7 +131,7 @@ def read_verification(raw_year: Path, first_file_id: int) -> tuple[pa.Table, lis
         try:
             data, problem = verification_bytes(path)
             if data is not None:
-                count, found, missing = verification_columns(verification_text(data))
+                count, found, missing, numbers = verification_columns(verification_text(data))
                 if missing and count:  # its rows would be misread: none is
                     problem = f"header lacks {', '.join(missing)}"
         except csv.Error as exc:  # none of 20,000 random texts raised it as read here; kept so none stops the year
@@ -139,7 +147,7 @@ def read_verification(raw_year: Path, first_file_id: int) -> tuple[pa.Table, lis
         rows["record_id"].extend(range(record_id, record_id + count))
         rows["file_id"].extend([file_id] * count)
         rows["source_file"].extend([rel] * count)
-        rows["locator"].extend([f"line {line}" for line in range(2, count + 2)])
+        rows["locator"].extend([f"line {line}" for line in numbers])
         rows["region_code"].extend(_each(text, found["region_code"]))
         rows["innovation_id"].extend(_each(text, found["innovation_id"]))
         rows["indicator"].extend(_each(code_text, found["indicator"]))

@@ -105,16 +105,36 @@ def test_verification_csv_columns_are_what_dictreader_reads(text: str) -> None:
         verification_columns,
     )
 
-    count, columns, missing = verification_columns(text)
+    count, columns, missing, numbers = verification_columns(text)
     # as from a file opened with newline="", with the delimiter of its header line (Excel's ';' or ','),
-    # the header's names taken as column names
+    # the header's names taken as column names; rows whose every field is blank are no rows
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=csv_delimiter(text))
-    expected = [{column_key(k): v for k, v in row.items() if k is not None} for row in reader]
-    assert count == len(expected)
+    expected = []
+    for row in reader:
+        fields = [v for k, v in row.items() if k is not None] + (row.get(None) or [])  # type: ignore[call-overload]
+        if any(v and v.strip() for v in fields):
+            expected.append({column_key(k): v for k, v in row.items() if k is not None})
+    assert count == len(expected) == len(numbers)
     for name in VERIFICATION_COLUMNS:
         assert columns[name] == [row.get(name) for row in expected], name
     names = {column_key(k) for k in reader.fieldnames or []}
     assert missing == [name for name in REQUIRED_COLUMNS if name not in names]
+
+
+def test_verification_rows_are_numbered_as_a_spreadsheet_shows_them(tmp_path: Path) -> None:
+    """A row's locator is its row in a spreadsheet: blank rows (empty, or every field blank as Excel
+    leaves them) are no rows but are counted, and a line break inside a quoted note is not a row."""
+    from flows.verification_csv import read_verification
+
+    raw = tmp_path / "raw"
+    (raw / "verification").mkdir(parents=True)
+    (raw / "verification" / "v.csv").write_text(
+        "region_code,innovation_id,indicator,decision,verified_level,note\n"
+        "35.01,A,16,accept,,\n\n , ,,,,\n35.01,A,17,adjust,1,\"two\nlines\"\n35.01,A,18,reject,,\n,,,,,\n",
+        encoding="utf-8")
+    table, _ = read_verification(raw, 0)
+    assert table.column("locator").to_pylist() == ["line 2", "line 5", "line 6"]
+    assert table.column("indicator").to_pylist() == ["16", "17", "18"]
 
 
 @pytest.mark.parametrize("text", CSV_CASES)
@@ -128,7 +148,7 @@ def test_verification_rows_convert_each_value_as_written(text: str, tmp_path: Pa
     (raw / "verification").mkdir(parents=True)
     (raw / "verification" / "v.csv").write_text(text + text, encoding="utf-8")  # every value twice
     table, _ = read_verification(raw, 7)
-    count, columns, missing = verification_columns(text + text)
+    count, columns, missing, _numbers = verification_columns(text + text)
     got = table.to_pydict()
     if missing and count:  # the file is one row that VER004 rejects: none of its rows is read
         assert (got["locator"], got["file_error"]) == (["(file)"], [f"header lacks {', '.join(missing)}"])
