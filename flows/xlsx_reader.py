@@ -45,19 +45,30 @@ def _cell(value: Any) -> Any:
 
 
 def _grid_rows(name: str, grid: Iterable[Sequence[Any]]) -> list[tuple[int, dict[str, Any]]]:
-    """A sheet's rows (the first is the header) as (row number, {column: value}); empty rows skipped."""
+    """A sheet's rows (the first is the header) as (row number, {column: value}); empty rows skipped.
+
+    What the reader raises while it reads the rows (openpyxl reads them one by one) is :class:`_Unreadable`,
+    saying how many rows it read before."""
     rows = iter(grid)
-    header_row = next(rows, None)
-    header = [str(h).strip().lower() if h is not None else "" for h in (header_row or ())]
-    missing = [c for c in XLSX_SHEETS[name] if c not in header]
-    if missing:
-        raise FileRejected("FIL006", f"sheet {name!r} lacks column(s) {missing}")
-    out = []
-    for number, row in enumerate(rows, start=2):
-        if row is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
-            continue
-        # every column of the header, also where the reader ends a row at its last value (openpyxl)
-        out.append((number, {h: _cell(v) for h, v in zip_longest(header, row) if h}))
+    read = 0  # rows the reader gave: 1, 2, … from A1 (openpyxl gives the rows a sheet leaves out as empty)
+    try:
+        header_row = next(rows, None)
+        read = 1
+        header = [str(h).strip().lower() if h is not None else "" for h in (header_row or ())]
+        missing = [c for c in XLSX_SHEETS[name] if c not in header]
+        if missing:
+            raise FileRejected("FIL006", f"sheet {name!r} lacks column(s) {missing}")
+        out = []
+        for number, row in enumerate(rows, start=2):
+            read = number
+            if row is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
+                continue
+            # every column of the header, also where the reader ends a row at its last value (openpyxl)
+            out.append((number, {h: _cell(v) for h, v in zip_longest(header, row) if h}))
+    except FileRejected:
+        raise
+    except Exception as exc:  # the readers raise many kinds (CalamineError, XmlError, ValueError, OverflowError …)
+        raise _Unreadable(name, exc, read) from None
     return out
 
 
@@ -185,27 +196,31 @@ def parse_xlsx(data: bytes, engine: str = "calamine") -> ParsedFile:
     except _Unreadable as exc:  # calamine reads a sheet lazily: what it cannot read, openpyxl may
         if engine == "calamine":
             return parse_xlsx(data, "openpyxl")
-        raise FileRejected("FIL006", f"sheet {exc.sheet!r} is unreadable ({exc.reason})") from None
+        raise FileRejected("FIL006", exc.reason) from None
     finally:
         wb.close()
 
 
 class _Unreadable(Exception):
-    """A sheet the reader failed on while reading its cells (bad cell XML, a value it cannot convert)."""
+    """A sheet the reader failed on while reading its cells (bad cell XML, a value it cannot convert).
 
-    def __init__(self, sheet: str, error: Exception) -> None:
+    Its reason names the sheet, the rows read before and the kind of error only: the reader's message
+    can quote the cell (``could not convert string to float: 'operator@…'``), and the reason is published
+    in quarantine."""
+
+    def __init__(self, sheet: str, error: Exception, rows_read: int = 0) -> None:
         super().__init__(sheet)
-        self.sheet, self.reason = sheet, f"{type(error).__name__}: {str(error)[:100]}"
+        after = f" after row {rows_read}" if rows_read else ""
+        self.reason = f"sheet {sheet!r} is unreadable{after} ({type(error).__name__})"
 
 
 def _sheet_rows(wb: _Workbook, name: str) -> list[tuple[int, dict[str, Any]]]:
     """:func:`_grid_rows` of a sheet; what the reader raises on its cells, as :class:`_Unreadable`."""
     try:
-        return _grid_rows(name, wb.grid(name))
-    except FileRejected:
-        raise
+        grid = wb.grid(name)  # calamine reads the whole sheet here
     except Exception as exc:  # the readers raise many kinds (CalamineError, XmlError, ValueError, OverflowError …)
         raise _Unreadable(name, exc) from None
+    return _grid_rows(name, grid)
 
 
 def _read_sheets(wb: _Workbook) -> ParsedFile:

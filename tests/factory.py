@@ -130,3 +130,16 @@ def xlsx_bytes(sub: dict[str, Any], drop_sheet: str | None = None,
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def xlsx_patched(data: bytes, part: str, old: bytes, new: bytes) -> bytes:
+    """A workbook with the first ``old`` of one part (e.g. a sheet's XML) replaced by ``new``."""
+    import io
+    import zipfile
+
+    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            body = source.read(info.filename)
+            target.writestr(info.filename, body.replace(old, new, 1) if info.filename == part else body)
+    return out.getvalue()

@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from factory import innovation, score, submission, write_home, xlsx_bytes
+from factory import innovation, score, submission, write_home, xlsx_bytes, xlsx_patched
 
 YEAR = 2024
 Mutation = Callable[[dict[str, Any]], Any]
@@ -53,6 +53,15 @@ def _duplicate_innovation(sub: dict[str, Any]) -> dict[str, Any]:
     return sub
 
 
+def _xlsx_email_in_a_number_cell(sub: dict[str, Any]) -> bytes:
+    """A workbook whose operator e-mail (profil!B8) is a number cell: no reader can read the sheet, and
+    their messages quote the cell."""
+    email = sub["operator"]["email"].encode()
+    return xlsx_patched(xlsx_bytes(sub), "xl/worksheets/sheet1.xml",
+                        b'<c r="B8" t="inlineStr"><is><t>' + email + b"</t></is></c>",
+                        b'<c r="B8" t="n"><v>' + email + b"</v></c>")
+
+
 def _inv0(sub: dict[str, Any]) -> dict[str, Any]:
     return dict(sub["innovations"][0]) and sub["innovations"][0]
 
@@ -71,6 +80,8 @@ CASES: dict[str, tuple[str, Any, str, str, str, bool]] = {
     "wrong_schema": ("35.06", lambda s: json.dumps({**s, "schema": "iid.submission/v0"}).encode(), "FIL005",
                      "reject", "(file)", True),
     "xlsx_missing_sheet": ("35.07", lambda s: xlsx_bytes(s, drop_sheet="sid"), "FIL006", "reject", "(file)", True),
+    # the readers' message quoted the cell, here the operator's e-mail: published in the reason and value
+    "xlsx_unreadable_email": ("36.71", _xlsx_email_in_a_number_cell, "FIL006", "reject", "(file)", True),
     "unsupported": ("35.08", b"catatan operator", "FIL007", "reject", "(file)", True),
     "too_deep": ("35.09", b"[" * 100_000 + b"]" * 100_000, "FIL008", "reject", "(file)", True),
     "duplicate_keys": ("35.10", lambda s: json.dumps(s).replace('"year": 2024', '"year": 2024, "year": 2024')

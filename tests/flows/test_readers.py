@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from factory import innovation, submission, xlsx_bytes
+from factory import innovation, submission, xlsx_bytes, xlsx_patched
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -223,22 +223,10 @@ def test_a_workbook_calamine_cannot_read_is_read_by_openpyxl(monkeypatch: pytest
     assert asdict(parsed) == expected and parsed.innovations
 
 
-def _patched(data: bytes, part: str, old: bytes, new: bytes) -> bytes:
-    """A workbook with the first ``old`` of one part (e.g. a sheet's XML) replaced by ``new``."""
-    import zipfile
-
-    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            body = source.read(info.filename)
-            target.writestr(info.filename, body.replace(old, new, 1) if info.filename == part else body)
-    return out.getvalue()
-
-
 def _spd_row(cells: bytes) -> bytes:
     """The template of a small submission with one more row of raw cell XML in its 'spd' sheet."""
     doc = submission("35.01", spd_total=30, innovations=[innovation("35.01-A", 50)])
-    return _patched(xlsx_bytes(doc), "xl/worksheets/sheet2.xml", b"</sheetData>",
+    return xlsx_patched(xlsx_bytes(doc), "xl/worksheets/sheet2.xml", b"</sheetData>",
                     b'<row r="500">' + cells + b"</row></sheetData>")
 
 
@@ -257,6 +245,30 @@ def test_a_sheet_the_readers_cannot_read_rejects_its_file(cells: bytes, found: s
     assert (rejected.value.rule, found in rejected.value.detail) == ("FIL006", True), rejected.value.detail
 
 
+PLANTED = "pii.planted@example.org"
+
+
+def profil_email_typed(cell_type: bytes) -> bytes:
+    """The template of a small submission whose operator e-mail (profil!B8) is a cell of another type."""
+    doc = submission("35.01", spd_total=30, innovations=[innovation("35.01-A", 50)])
+    doc["operator"]["email"] = PLANTED
+    return xlsx_patched(xlsx_bytes(doc), "xl/worksheets/sheet1.xml",
+                        b'<c r="B8" t="inlineStr"><is><t>' + PLANTED.encode() + b"</t></is></c>",
+                        b'<c r="B8" t="' + cell_type + b'"><v>' + PLANTED.encode() + b"</v></c>")
+
+
+@pytest.mark.parametrize("cell_type", [b"n", b"b", b"d", b"s"])
+def test_an_unreadable_sheet_is_named_without_what_its_cells_hold(cell_type: bytes) -> None:
+    """The readers' messages quote the cell they fail on (``could not convert string to float:
+    'pii.planted@…'``): the reason, published in quarantine, said it. It names the sheet, the rows read
+    before and the kind of error only."""
+    for engine in ("calamine", "openpyxl"):
+        with pytest.raises(FileRejected) as rejected:
+            parse_xlsx(profil_email_typed(cell_type), engine)
+        assert (rejected.value.rule, rejected.value.detail) == (
+            "FIL006", "sheet 'profil' is unreadable after row 7 (ValueError)")
+
+
 def test_what_calamine_cannot_read_in_a_sheet_openpyxl_may() -> None:
     """A boolean cell holding 2 stops calamine while it reads the sheet; openpyxl reads it (as True)."""
     parsed = parse_xlsx(_spd_row(b'<c r="A500" t="inlineStr"><is><t>S99</t></is></c><c r="B500" t="b"><v>2</v></c>'))
@@ -269,7 +281,7 @@ def test_a_sheet_reaching_far_outside_its_table_is_too_large(row: bytes, cell: b
     """calamine makes a sheet's whole span from A1 at once: a cell at XFD1048576 asked for 512 GB and
     aborted the process, with no exception to catch and no file named. Such a sheet is FIL008, named."""
     with pytest.raises(FileRejected) as rejected:
-        parse_xlsx(_patched(_spd_row(b'<c r="A500"><v>1</v></c>'), "xl/worksheets/sheet2.xml", b"</sheetData>",
+        parse_xlsx(xlsx_patched(_spd_row(b'<c r="A500"><v>1</v></c>'), "xl/worksheets/sheet2.xml", b"</sheetData>",
                             b'<row r="' + row + b'"><c r="' + cell + b'"><v>1</v></c></row></sheetData>'))
     assert rejected.value.rule == "FIL008" and "sheet 'spd' reaches row" in rejected.value.detail
 
@@ -277,7 +289,7 @@ def test_a_sheet_reaching_far_outside_its_table_is_too_large(row: bytes, cell: b
 def test_a_cell_far_to_the_right_on_one_row_is_read() -> None:
     """A note at XFD1 (the last column of the header row) spans 16,384 cells a row, within the limit: read."""
     doc = submission("35.01", spd_total=30, innovations=[innovation("35.01-A", 50)])
-    data = _patched(xlsx_bytes(doc), "xl/worksheets/sheet2.xml", b"</row>", b'<c r="XFD1"><v>1</v></c></row>')
+    data = xlsx_patched(xlsx_bytes(doc), "xl/worksheets/sheet2.xml", b"</row>", b'<c r="XFD1"><v>1</v></c></row>')
     read = [{k: v for k, v in row.items() if k != "1"} for row in parse_xlsx(data).spd.raws]  # '1': XFD1's header
     assert read == parse_xlsx(xlsx_bytes(doc)).spd.raws
 
@@ -287,9 +299,9 @@ def test_openpyxl_reads_every_row_whatever_the_sheets_dimension_says() -> None:
     where calamine reads on: the file went to openpyxl for an error cell elsewhere and lost 59 of its 60
     SID answers. Both read every row now."""
     doc = submission("35.01", spd_total=30, innovations=[innovation("35.01-A", 50)])
-    data = _patched(xlsx_bytes(doc), "xl/worksheets/sheet2.xml", b"</sheetData>",
+    data = xlsx_patched(xlsx_bytes(doc), "xl/worksheets/sheet2.xml", b"</sheetData>",
                     b'<row r="500"><c r="D500" t="e"><v>#N/A</v></c></row></sheetData>')
-    short = _patched(data, "xl/worksheets/sheet4.xml", b"<sheetData>", b'<dimension ref="A1:E2"/><sheetData>')
+    short = xlsx_patched(data, "xl/worksheets/sheet4.xml", b"<sheetData>", b'<dimension ref="A1:E2"/><sheetData>')
     expected = sum(len(i["sid"]) for i in doc["innovations"])
     for workbook in (data, short):
         assert sum(len(i.answers) for i in parse_xlsx(workbook).innovations) == expected
