@@ -28,6 +28,9 @@ XLSX_SHEETS = {
 }
 INNOVATION_FIELDS = XLSX_SHEETS["inovasi"]
 OPERATOR_FIELDS = ("name", "email", "phone")
+# the fields of an XLSX template's 'profil' sheet (others there are ignored)
+PROFILE_FIELDS = ("schema", "year", "region_code", "region_name", "submitted_at",
+                  *(f"operator_{k}" for k in OPERATOR_FIELDS))
 
 
 def max_file_bytes() -> int:

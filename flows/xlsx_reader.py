@@ -18,6 +18,7 @@ from typing import Any
 from flows.readers import (
     INNOVATION_FIELDS,
     OPERATOR_FIELDS,
+    PROFILE_FIELDS,
     SCHEMA,
     XLSX_SHEETS,
     Answers,
@@ -223,13 +224,26 @@ def _sheet_rows(wb: _Workbook, name: str) -> list[tuple[int, dict[str, Any]]]:
     return _grid_rows(name, grid)
 
 
+def _profile(wb: _Workbook) -> dict[str, Any]:
+    """The ``profil`` sheet's fields ({field: value}); FIL009 for a field of the template given twice (a
+    duplicate key in JSON), naming the field and its rows, not its values (an operator's contact)."""
+    rows: dict[str, list[tuple[int, Any]]] = {}
+    for number, row in _sheet_rows(wb, "profil"):
+        rows.setdefault(str(row.get("field") or "").strip().lower(), []).append((number, row.get("value")))
+    for name in PROFILE_FIELDS:
+        if len(rows.get(name, ())) > 1:
+            numbers = " and ".join(str(number) for number, _ in rows[name])
+            raise FileRejected("FIL009", f"sheet 'profil' gives the field {name!r} twice (rows {numbers}); "
+                                         "keep one row")
+    return {name: given[-1][1] for name, given in rows.items()}
+
+
 def _read_sheets(wb: _Workbook) -> ParsedFile:
     """The template's four sheets of an open workbook."""
     absent = [s for s in XLSX_SHEETS if s not in wb.names]
     if absent:
         raise FileRejected("FIL006", f"workbook lacks sheet(s) {absent}")
-    profile = {str(r.get("field") or "").strip().lower(): r.get("value")
-               for _, r in _sheet_rows(wb, "profil")}
+    profile = _profile(wb)
     if profile.get("schema") not in (None, SCHEMA):
         raise FileRejected("FIL005", f"schema is {str(profile.get('schema'))[:60]!r}, expected {SCHEMA!r}")
     header = {k: profile.get(k) for k in ("year", "region_code", "region_name", "submitted_at")}

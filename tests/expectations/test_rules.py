@@ -62,6 +62,19 @@ def _xlsx_email_in_a_number_cell(sub: dict[str, Any]) -> bytes:
                         b'<c r="B8" t="n"><v>' + email + b"</v></c>")
 
 
+def _xlsx_profil_field_twice(sub: dict[str, Any]) -> bytes:
+    """A workbook whose 'profil' sheet gives submitted_at a second time (later than the first)."""
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(sub)))
+    wb["profil"].append(["submitted_at", "2024-07-30T10:00:00+07:00"])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
 def _inv0(sub: dict[str, Any]) -> dict[str, Any]:
     return dict(sub["innovations"][0]) and sub["innovations"][0]
 
@@ -86,6 +99,8 @@ CASES: dict[str, tuple[str, Any, str, str, str, bool]] = {
     "too_deep": ("35.09", b"[" * 100_000 + b"]" * 100_000, "FIL008", "reject", "(file)", True),
     "duplicate_keys": ("35.10", lambda s: json.dumps(s).replace('"year": 2024', '"year": 2024, "year": 2024')
                        .encode(), "FIL009", "reject", "(file)", True),
+    # read silently, the last row winning, where JSON's duplicate key rejects the file
+    "xlsx_profil_field_twice": ("36.72", _xlsx_profil_field_twice, "FIL009", "reject", "(file)", True),
     "unknown_region": ("99.99", None, "SUB001", "reject", "$", True),
     "jakarta_admin": ("31.71", None, "SUB002", "reject", "$", True),
     "wrong_year": ("35.11", _set(lambda s: s, year=2023), "SUB003", "reject", "$", True),

@@ -269,6 +269,40 @@ def test_an_unreadable_sheet_is_named_without_what_its_cells_hold(cell_type: byt
             "FIL006", "sheet 'profil' is unreadable after row 7 (ValueError)")
 
 
+def _profil_with(*rows: list[Any]) -> bytes:
+    """The template of a small submission with more rows at the end of its 'profil' sheet."""
+    import openpyxl
+
+    doc = submission("35.01", spd_total=30, innovations=[innovation("35.01-A", 50)])
+    wb = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(doc)))
+    for row in rows:
+        wb["profil"].append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("submitted_at", "2024-09-30T10:00:00+07:00"), ("region_code", "35.02"), (" Region_Code ", "35.01"),
+    ("operator_email", PLANTED), ("operator_phone", "0811-PLANTED"), ("schema", "iid.submission/v1")])
+def test_a_profil_field_given_twice_rejects_the_file(field: str, value: str) -> None:
+    """A second submitted_at or region_code row was read silently, the last one winning (in JSON a key
+    given twice is FIL009). The reason names the field and its rows, never a value (an operator's contact)."""
+    name = field.strip().lower()
+    row = {"schema": 2, "region_code": 4, "submitted_at": 6, "operator_email": 8, "operator_phone": 9}[name]
+    for engine in ("calamine", "openpyxl"):
+        with pytest.raises(FileRejected) as rejected:
+            parse_xlsx(_profil_with([field, value]), engine)
+        assert (rejected.value.rule, rejected.value.detail) == (
+            "FIL009", f"sheet 'profil' gives the field {name!r} twice (rows {row} and 10); keep one row")
+
+
+def test_rows_of_profil_outside_the_template_may_repeat() -> None:
+    """Fields the template does not know are ignored, as keys JSON does not know: the same twice rejects nothing."""
+    parsed = parse_xlsx(_profil_with(["catatan", "satu"], ["catatan", "dua"], [None, "tanpa nama"], [None, "lagi"]))
+    assert parsed.header["region_code"] == "35.01"
+
+
 def test_what_calamine_cannot_read_in_a_sheet_openpyxl_may() -> None:
     """A boolean cell holding 2 stops calamine while it reads the sheet; openpyxl reads it (as True)."""
     parsed = parse_xlsx(_spd_row(b'<c r="A500" t="inlineStr"><is><t>S99</t></is></c><c r="B500" t="b"><v>2</v></c>'))
