@@ -74,7 +74,8 @@ _REGION_IN_TEXT = re.compile(rb'"region_code"\s*:\s*"(\d{2}(?:\.\d{2})?)"')
 
 
 def region_hint(data: bytes) -> str | None:
-    """The region code written near the top of a file that could not be read, to route feedback."""
+    """The region code written near the top of a JSON text that could not be read, to route feedback (a
+    workbook's reader gives the one its profil names, where that sheet was read)."""
     match = _REGION_IN_TEXT.search(data[:65536])
     return match.group(1).decode("ascii") if match else None
 
@@ -116,7 +117,7 @@ def read_files(raw_year: Path, items: list[tuple[int, str]]) -> dict[str, pa.Tab
             parsed = parse_bytes(path.name, data)
         except FileRejected as exc:
             batch.add_file(file_id, rel, sha, len(data), fmt, exc.rule, exc.detail, data.startswith(b"\xef\xbb\xbf"), 0,
-                           region_hint(data))
+                           exc.region_hint or region_hint(data))
         else:
             records = batch.add_parsed(file_id, rel, parsed)
             batch.add_file(file_id, rel, sha, len(data), fmt, None, None, parsed.has_bom, records)

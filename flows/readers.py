@@ -17,6 +17,8 @@ from typing import Any
 
 import orjson
 
+from flows.values import text
+
 SCHEMA = "iid.submission/v1"
 MAX_FILE_BYTES = 256 * 1024 * 1024  # a national year's largest real file is a few MB
 XLSX_SHEETS = {
@@ -39,12 +41,24 @@ def max_file_bytes() -> int:
 
 
 class FileRejected(Exception):
-    """The file as a whole cannot be read as a submission (rule code + plain reason)."""
+    """The file as a whole cannot be read as a submission (rule code + plain reason); ``region_hint`` is the
+    region code the file names, where it could be read (a workbook's profil), to route feedback."""
 
-    def __init__(self, rule: str, detail: str) -> None:
+    def __init__(self, rule: str, detail: str, region_hint: str | None = None) -> None:
         super().__init__(detail)
         self.rule = rule
         self.detail = detail
+        self.region_hint = region_hint
+
+
+_REGION_CODE = re.compile(r"\d{2}(?:\.\d{2})?")
+
+
+def region_code_hint(value: Any) -> str | None:
+    """A region code as written in a file, when it has the shape of one (``35`` or ``35.78``): only such
+    a text is kept beside a rejected file, never what else the field holds."""
+    code = text(value)
+    return code if code is not None and _REGION_CODE.fullmatch(code) else None
 
 
 @dataclass(slots=True)

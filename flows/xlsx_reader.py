@@ -25,6 +25,7 @@ from flows.readers import (
     FileRejected,
     Innovation,
     ParsedFile,
+    region_code_hint,
 )
 
 MAX_XLSX_UNPACKED = 256 * 1024 * 1024  # uncompressed size of a workbook's parts (zip bombs)
@@ -197,7 +198,7 @@ def parse_xlsx(data: bytes, engine: str = "calamine") -> ParsedFile:
     except _Unreadable as exc:  # calamine reads a sheet lazily: what it cannot read, openpyxl may
         if engine == "calamine":
             return parse_xlsx(data, "openpyxl")
-        raise FileRejected("FIL006", exc.reason) from None
+        raise FileRejected("FIL006", exc.reason, exc.region_hint) from None
     finally:
         wb.close()
 
@@ -213,6 +214,7 @@ class _Unreadable(Exception):
         super().__init__(sheet)
         after = f" after row {rows_read}" if rows_read else ""
         self.reason = f"sheet {sheet!r} is unreadable{after} ({type(error).__name__})"
+        self.region_hint: str | None = None  # the region its profil names, when that sheet was read
 
 
 def _sheet_rows(wb: _Workbook, name: str) -> list[tuple[int, dict[str, Any]]]:
@@ -224,26 +226,41 @@ def _sheet_rows(wb: _Workbook, name: str) -> list[tuple[int, dict[str, Any]]]:
     return _grid_rows(name, grid)
 
 
-def _profile(wb: _Workbook) -> dict[str, Any]:
-    """The ``profil`` sheet's fields ({field: value}); FIL009 for a field of the template given twice (a
-    duplicate key in JSON), naming the field and its rows, not its values (an operator's contact)."""
+def _profile(wb: _Workbook) -> tuple[dict[str, Any], str | None]:
+    """The ``profil`` sheet's fields ({field: value}) and the region code it names (when it names one);
+    FIL009 for a field of the template given twice (a duplicate key in JSON), naming the field and its rows,
+    not its values (an operator's contact)."""
     rows: dict[str, list[tuple[int, Any]]] = {}
     for number, row in _sheet_rows(wb, "profil"):
         rows.setdefault(str(row.get("field") or "").strip().lower(), []).append((number, row.get("value")))
+    codes = {region_code_hint(value) for _, value in rows.get("region_code", ())}
+    hint = codes.pop() if len(codes) == 1 else None
     for name in PROFILE_FIELDS:
         if len(rows.get(name, ())) > 1:
             numbers = " and ".join(str(number) for number, _ in rows[name])
             raise FileRejected("FIL009", f"sheet 'profil' gives the field {name!r} twice (rows {numbers}); "
-                                         "keep one row")
-    return {name: given[-1][1] for name, given in rows.items()}
+                                         "keep one row", hint)
+    return {name: given[-1][1] for name, given in rows.items()}, hint
 
 
 def _read_sheets(wb: _Workbook) -> ParsedFile:
-    """The template's four sheets of an open workbook."""
+    """The template's four sheets of an open workbook; profil first, so that a file rejected for what the
+    other sheets lack or hold still names its region (``region_hint``: feedback reaches it)."""
     absent = [s for s in XLSX_SHEETS if s not in wb.names]
-    if absent:
+    if "profil" in absent:
         raise FileRejected("FIL006", f"workbook lacks sheet(s) {absent}")
-    profile = _profile(wb)
+    profile, hint = _profile(wb)
+    try:
+        if absent:
+            raise FileRejected("FIL006", f"workbook lacks sheet(s) {absent}")
+        return _records(wb, profile)
+    except (FileRejected, _Unreadable) as exc:
+        exc.region_hint = hint
+        raise
+
+
+def _records(wb: _Workbook, profile: dict[str, Any]) -> ParsedFile:
+    """The submission a workbook holds, from its profil's fields and its sheets spd, inovasi and sid."""
     if profile.get("schema") not in (None, SCHEMA):
         raise FileRejected("FIL005", f"schema is {str(profile.get('schema'))[:60]!r}, expected {SCHEMA!r}")
     header = {k: profile.get(k) for k in ("year", "region_code", "region_name", "submitted_at")}

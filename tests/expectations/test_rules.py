@@ -255,6 +255,16 @@ def test_quarantine_rows_never_carry_personal_data(year_db: duckdb.DuckDBPyConne
         assert "Siti Operator Rahasia" not in text and "siti.rahasia@" not in text and "081299990000" not in text
 
 
+def test_a_rejected_workbook_is_quarantined_under_the_region_its_profil_names(
+        year_db: duckdb.DuckDBPyConnection) -> None:
+    """A workbook rejected as a whole had no region in quarantine, so the region's feedback said nothing was
+    rejected; where its profil sheet was read, the region code there is kept (not where profil is unreadable)."""
+    rows = year_db.execute("select source_file, rule, region_code from quarantine where locator = '(file)' "
+                           "and source_file like 'xlsx%' order by 1").fetchall()
+    assert rows == [("xlsx_missing_sheet.xlsx", "FIL006", "35.07"), ("xlsx_profil_field_twice.xlsx", "FIL009", "36.72"),
+                    ("xlsx_unreadable_email.xlsx", "FIL006", None)]
+
+
 def test_reconciliation_balances(year_db: duckdb.DuckDBPyConnection) -> None:
     assert year_db.execute("select count(*) from reconciliation where not balanced").fetchall()[0][0] == 0
     read, scored, quarantined, superseded, late = year_db.execute(

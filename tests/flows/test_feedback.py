@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from factory import innovation, score, submission, write_home
+from factory import innovation, score, submission, write_home, xlsx_bytes
 from typer.testing import CliRunner
 
 from flows import pipeline
@@ -32,7 +32,9 @@ def home_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     bad["innovations"][0]["affair"] = "urusan karangan"
     bad["spd"][2]["evidence"] = []
     broken = json.dumps(submission("35.15", spd_total=10))[:200]
-    home = write_home(root, 2024, {"sby.json": bad, "sda.json": broken, "ok.json": submission("35.01", spd_total=5)})
+    no_sid = xlsx_bytes(submission("61.04", spd_total=10), drop_sheet="sid")
+    home = write_home(root, 2024, {"sby.json": bad, "sda.json": broken, "ok.json": submission("35.01", spd_total=5),
+                                   "sintang.xlsx": no_sid})
     score(home, 2024).close()
     pipeline.publish(home, 2024, {})
     return root
@@ -52,8 +54,15 @@ def test_unreadable_file_is_routed_to_its_region(home_root: Path, tmp_path: Path
                                       str(home_root)])
     assert result.exit_code == 0, result.output
     letters = {p.name: p.read_text() for p in tmp_path.iterdir()}
-    assert set(letters) == {"feedback-2024-35.78.md", "feedback-2024-35.15.md"}
+    assert set(letters) == {"feedback-2024-35.78.md", "feedback-2024-35.15.md", "feedback-2024-61.04.md"}
     assert "FIL004" in letters["feedback-2024-35.15.md"] and "the whole file" in letters["feedback-2024-35.15.md"]
+
+
+def test_a_rejected_workbook_is_routed_to_the_region_its_profil_names(home_root: Path) -> None:
+    """A workbook without its sid sheet whose profil names 61.04: the region was told nothing was rejected."""
+    result = CliRunner().invoke(app, ["feedback", "--year", "2024", "--region", "61.04", "--home", str(home_root)])
+    assert result.exit_code == 0, result.output
+    assert "FIL006" in result.output and "sintang.xlsx" in result.output and "the whole file" in result.output
 
 
 def test_unknown_region_is_a_clear_error(home_root: Path) -> None:

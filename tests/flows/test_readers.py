@@ -248,7 +248,7 @@ def test_a_sheet_the_readers_cannot_read_rejects_its_file(cells: bytes, found: s
 PLANTED = "pii.planted@example.org"
 
 
-def profil_email_typed(cell_type: bytes) -> bytes:
+def _profil_email_typed(cell_type: bytes) -> bytes:
     """The template of a small submission whose operator e-mail (profil!B8) is a cell of another type."""
     doc = submission("35.01", spd_total=30, innovations=[innovation("35.01-A", 50)])
     doc["operator"]["email"] = PLANTED
@@ -264,7 +264,7 @@ def test_an_unreadable_sheet_is_named_without_what_its_cells_hold(cell_type: byt
     before and the kind of error only."""
     for engine in ("calamine", "openpyxl"):
         with pytest.raises(FileRejected) as rejected:
-            parse_xlsx(profil_email_typed(cell_type), engine)
+            parse_xlsx(_profil_email_typed(cell_type), engine)
         assert (rejected.value.rule, rejected.value.detail) == (
             "FIL006", "sheet 'profil' is unreadable after row 7 (ValueError)")
 
@@ -301,6 +301,33 @@ def test_rows_of_profil_outside_the_template_may_repeat() -> None:
     """Fields the template does not know are ignored, as keys JSON does not know: the same twice rejects nothing."""
     parsed = parse_xlsx(_profil_with(["catatan", "satu"], ["catatan", "dua"], [None, "tanpa nama"], [None, "lagi"]))
     assert parsed.header["region_code"] == "35.01"
+
+
+@pytest.mark.parametrize(("workbook", "rule", "region"), [
+    (lambda: xlsx_bytes(submission("61.04", spd_total=30), drop_sheet="sid"), "FIL006", "61.04"),
+    (lambda: _spd_row(b'<c r="B500" t="n"><v>abc</v></c>'), "FIL006", "35.01"),  # spd unreadable, profil read
+    (lambda: _profil_with(["submitted_at", "2024-07-02T10:00:00+07:00"]), "FIL009", "35.01"),
+    (lambda: _profil_with(["schema", "iid.submission/v0"]), "FIL009", "35.01"),
+    (lambda: _profil_with(["region_code", "35.02"]), "FIL009", None),  # which of the two?
+    (lambda: _profil_email_typed(b"n"), "FIL006", None),  # profil itself unreadable
+    (lambda: xlsx_bytes(submission("61.04", spd_total=30), drop_sheet="profil"), "FIL006", None),
+])
+def test_a_rejected_workbook_names_the_region_its_profil_names(workbook: Any, rule: str, region: str | None) -> None:
+    """Every rejected workbook had no region in quarantine, so `iid feedback --region` told the region
+    nothing was rejected: where its profil sheet was read and names one region code, the rejection carries it."""
+    for engine in ("calamine", "openpyxl"):
+        with pytest.raises(FileRejected) as rejected:
+            parse_xlsx(workbook(), engine)
+        assert (rejected.value.rule, rejected.value.region_hint) == (rule, region)
+
+
+@pytest.mark.parametrize("code", ["pii.planted@example.org", "35.01 atau 35.02", "3501"])
+def test_only_a_region_code_is_taken_from_a_rejected_workbook(code: str) -> None:
+    doc = submission("35.01", spd_total=30)
+    doc["region_code"] = code
+    with pytest.raises(FileRejected) as rejected:
+        parse_xlsx(xlsx_bytes(doc, drop_sheet="sid"))
+    assert rejected.value.region_hint is None
 
 
 def test_what_calamine_cannot_read_in_a_sheet_openpyxl_may() -> None:
