@@ -83,22 +83,30 @@ class _Workbook:
             from python_calamine import CalamineWorkbook
 
             self.book: Any = CalamineWorkbook.from_filelike(io.BytesIO(data))
-            self.names: list[str] = list(self.book.sheet_names)
+            names: list[str] = list(self.book.sheet_names)
         else:
             import openpyxl
 
             self.book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-            self.names = list(self.book.sheetnames)
+            names = list(self.book.sheetnames)
+        # the workbook's names for each sheet of the template, matched ignoring case and surrounding spaces
+        # ('Profil', ' SPD '), as column names are; more than one is a clash (FIL006, see _check_sheets)
+        self.titles: dict[str, list[str]] = {}
+        for title in names:
+            if (key := title.strip().lower()) in XLSX_SHEETS:
+                self.titles.setdefault(key, []).append(title)
 
     def grid(self, name: str) -> Iterable[Sequence[Any]]:
+        """The cells of the template's sheet ``name`` (``profil``, …), as the workbook names it."""
+        title = self.titles[name][0]
         if self.engine != "calamine":
-            sheet = self.book[name]
+            sheet = self.book[title]
             # its rows as they are, not as far as the sheet's <dimension> says: a dimension smaller than
             # the data cut rows off without a word (calamine ignores it)
             sheet.reset_dimensions()
             return sheet.iter_rows(values_only=True)  # type: ignore[no-any-return]
         # from A1, as openpyxl reads it (not from the first used cell)
-        rows = self.book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        rows = self.book.get_sheet_by_name(title).to_python(skip_empty_area=False)
         # calamine reads every number as a float; openpyxl a whole number written without a decimal
         # point (the file stores 3, not 3.0) as an int: the same values either way
         return [[int(v) if type(v) is float and v.is_integer() and abs(v) < 2**53 else v for v in row]
@@ -243,16 +251,25 @@ def _profile(wb: _Workbook) -> tuple[dict[str, Any], str | None]:
     return {name: given[-1][1] for name, given in rows.items()}, hint
 
 
+def _check_sheets(wb: _Workbook, names: list[str]) -> None:
+    """FIL006 for a sheet of the template among ``names`` that the workbook lacks, or names twice."""
+    absent = [name for name in names if name not in wb.titles]
+    if absent:
+        raise FileRejected("FIL006", f"workbook lacks sheet(s) {absent}")
+    for name in names:
+        if len(wb.titles[name]) > 1:
+            raise FileRejected("FIL006", f"sheets {' and '.join(map(repr, wb.titles[name]))} both stand for sheet "
+                                         f"{name!r} (sheet names match ignoring case and surrounding spaces); "
+                                         "keep one")
+
+
 def _read_sheets(wb: _Workbook) -> ParsedFile:
     """The template's four sheets of an open workbook; profil first, so that a file rejected for what the
     other sheets lack or hold still names its region (``region_hint``: feedback reaches it)."""
-    absent = [s for s in XLSX_SHEETS if s not in wb.names]
-    if "profil" in absent:
-        raise FileRejected("FIL006", f"workbook lacks sheet(s) {absent}")
+    _check_sheets(wb, ["profil"] if "profil" in wb.titles else list(XLSX_SHEETS))  # no profil: all it lacks
     profile, hint = _profile(wb)
     try:
-        if absent:
-            raise FileRejected("FIL006", f"workbook lacks sheet(s) {absent}")
+        _check_sheets(wb, list(XLSX_SHEETS))
         return _records(wb, profile)
     except (FileRejected, _Unreadable) as exc:
         exc.region_hint = hint

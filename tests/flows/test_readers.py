@@ -330,6 +330,38 @@ def test_only_a_region_code_is_taken_from_a_rejected_workbook(code: str) -> None
     assert rejected.value.region_hint is None
 
 
+def _sheets_named(titles: dict[str, str], extra: str | None = None) -> bytes:
+    """The template of a small submission with its sheets renamed (and a copy of 'sid' named ``extra``), in
+    the workbook's XML: openpyxl renames a title that clashes with another ignoring case ('Profil1')."""
+    import openpyxl
+
+    doc = submission("35.01", spd_total=30, innovations=[innovation("35.01-A", 50)])
+    wb = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(doc)))
+    wb.copy_worksheet(wb["sid"]).title = "extra"
+    out = io.BytesIO()
+    wb.save(out)
+    data = out.getvalue()
+    for name, title in [*titles.items(), *([("extra", extra)] if extra is not None else [])]:
+        data = xlsx_patched(data, "xl/workbook.xml", f'name="{name}"'.encode(), f'name="{title}"'.encode())
+    return data
+
+
+def test_sheet_names_match_ignoring_case_and_surrounding_spaces() -> None:
+    """'Profil' was a missing sheet (FIL006), where column names already matched ignoring case."""
+    expected = asdict(parse_xlsx(_sheets_named({})))
+    renamed = _sheets_named({"profil": "Profil", "spd": " SPD ", "inovasi": "INOVASI", "sid": "Sid "})
+    assert _both_engines(renamed) == [expected, expected]
+
+
+@pytest.mark.parametrize(("titles", "extra", "detail"), [
+    ({}, "SID", "sheets 'sid' and 'SID' both stand for sheet 'sid'"),
+    ({"profil": "Profil"}, "profil ", "sheets 'Profil' and 'profil ' both stand for sheet 'profil'"),
+])
+def test_two_sheets_standing_for_one_reject_the_file(titles: dict[str, str], extra: str, detail: str) -> None:
+    for rejected in _both_engines(_sheets_named(titles, extra)):
+        assert rejected == ("FIL006", f"{detail} (sheet names match ignoring case and surrounding spaces); keep one")
+
+
 def test_what_calamine_cannot_read_in_a_sheet_openpyxl_may() -> None:
     """A boolean cell holding 2 stops calamine while it reads the sheet; openpyxl reads it (as True)."""
     parsed = parse_xlsx(_spd_row(b'<c r="A500" t="inlineStr"><is><t>S99</t></is></c><c r="B500" t="b"><v>2</v></c>'))
