@@ -13,6 +13,7 @@ from typing import Any
 
 import duckdb
 
+from flows.privacy import redact
 from flows.settings import Home
 
 RUN_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -25,8 +26,11 @@ RUN_COLUMNS: tuple[tuple[str, str], ...] = (
 
 
 def run_row(run: dict[str, Any], **fields: Any) -> dict[str, Any]:
-    """A row of the runs table from the flow's run dict; structures are stored as JSON text."""
+    """A row of the runs table from the flow's run dict; structures are stored as JSON text, and the
+    message quotes no e-mail address or phone number (a failed run's is an error's text)."""
     row = {**run, **fields}
+    if isinstance(row.get("message"), str):
+        row["message"] = redact(row["message"])
     out: dict[str, Any] = {}
     for name, _ in RUN_COLUMNS:
         value = row.get(name)

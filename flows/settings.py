@@ -9,6 +9,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from flows.privacy import redact_log_records
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -82,6 +84,7 @@ def configure_prefect_defaults() -> None:
     }
     for key, value in defaults.items():
         os.environ.setdefault(key, value)
+    redact_log_records()  # no log line quotes an e-mail address or phone number an error echoed
     if os.environ.get("PREFECT_API_URL", None) == "":
         # An empty API URL floods the log with EventsWorker errors; unset means ephemeral.
         del os.environ["PREFECT_API_URL"]
