@@ -192,13 +192,24 @@ def _check_depth(depth: int) -> None:
                                      "(a submission is 6 levels deep)")
 
 
+def _int_or_digits(digits: str) -> int | str:
+    """A JSON integer as an int, or as its digits where it has more than Python converts to an int
+    (``sys.get_int_max_str_digits()``, 4,300): such a number is no level, year or value any rule takes (its
+    float is infinite), so its field is rejected (ANS002, ANS005, …) with the digits as the value."""
+    try:
+        return int(digits)
+    except ValueError:
+        return digits
+
+
 def _loads(text: str) -> Any:
     """``json.loads`` refusing duplicate keys (FIL009) and lone surrogates (FIL002), with a fast path.
 
     orjson parses first; its result is taken only when every ``"…":`` in the text is a distinct key of
     the result (a duplicate key would leave fewer keys than key tokens). Anything else, including
     everything orjson refuses (NaN, huge integers, deep nesting, lone surrogates), goes through the
-    standard library parser with the duplicate check, so results and error messages are the same. A
+    standard library parser with the duplicate check, so results and error messages are the same; an
+    integer of more than 4,300 digits, which ``int()`` refuses, is kept as its digits (:func:`_int_or_digits`). A
     text holding a lone surrogate escape is refused: it is no character, so no landing table (UTF-8)
     could hold it (it stopped the whole year's ingest before).
     """
@@ -211,7 +222,12 @@ def _loads(text: str) -> Any:
         if keys == len(_KEY.findall(text)):
             _check_depth(depth)
             return doc
-    doc = json.loads(text, object_pairs_hook=_no_duplicate_keys)
+    try:
+        doc = json.loads(text, object_pairs_hook=_no_duplicate_keys)
+    except json.JSONDecodeError:
+        raise
+    except ValueError:  # an integer longer than int() converts: valid JSON, it stopped the year's ingest before
+        doc = json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_int=_int_or_digits)
     _check_depth(_shape(doc)[1])
     lone = _lone_surrogate(doc)
     if lone is not None:

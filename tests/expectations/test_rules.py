@@ -41,6 +41,14 @@ def _drop(target: Callable[[dict[str, Any]], dict[str, Any]], key: str) -> Mutat
     return mutate
 
 
+def _raw_number(target: Callable[[dict[str, Any]], dict[str, Any]], key: str, number: str) -> Mutation:
+    """A field written as a JSON number ``json.dumps`` cannot write (5,001 digits): the file's bytes."""
+    def mutate(sub: dict[str, Any]) -> bytes:
+        target(sub)[key] = "@number@"
+        return json.dumps(sub).replace('"@number@"', number).encode()
+    return mutate
+
+
 def _append_spd(answer: dict[str, Any]) -> Mutation:
     def mutate(sub: dict[str, Any]) -> dict[str, Any]:
         sub["spd"].append(answer)
@@ -123,6 +131,9 @@ CASES: dict[str, tuple[str, Any, str, str, str, bool]] = {
                          "reject", "$.spd[20]", False),
     "text_in_number": ("35.22", _set(lambda s: _sid(s, 0, "17"), value="dua belas"), "ANS005", "reject",
                        "$.innovations[0].sid[1]", False),
+    # valid JSON, but more digits than int() converts: the ValueError stopped the year's ingest before
+    "huge_integer_value": ("32.01", _raw_number(lambda s: _spd(s, "7"), "value", "1" + "0" * 5000), "ANS005",
+                           "reject", "$.spd[8]", False),
     "out_of_range": ("35.23", _set(lambda s: _sid(s, 0, "29"), value=150), "ANS006", "reject",
                      "$.innovations[0].sid[13]", False),
     "value_contradicts": ("35.24", _set(lambda s: _spd(s, "7"), level=3, value=1.0), "ANS007", "warn", "$.spd[8]",

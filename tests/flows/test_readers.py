@@ -119,6 +119,26 @@ def test_deep_nesting_is_refused_as_before() -> None:
     assert caught.value.rule == "FIL008"
 
 
+def test_an_integer_longer_than_python_converts_is_kept_as_its_digits() -> None:
+    """A JSON integer of 5,001 digits is valid JSON, but ``int()`` refuses more than 4,300 digits: the
+    ValueError stopped the year's ingest. The number is kept as its digits, which convert to no level,
+    year or value (the answer is ANS005, a level ANS002), with the digits as the text shown; every other
+    number of the file is read as before, and 1e400 stays an infinite float."""
+    from flows.landing import RECORD_TABLES, LandingBatch
+
+    digits = "1" + "0" * 5000
+    text = json.dumps(_doc(year=2024, region_name="x")).replace('"region_name": "x"', f'"region_name": -{digits}')
+    text = text.replace('"level": ', f'"value": {digits}, "level": ', 1).replace('"year": 2024', '"year": 1e400')
+    parsed = parse_json(text.encode())
+    assert parsed.header["region_name"] == "-" + digits and parsed.header["year"] == float("inf")
+    first, second = parsed.spd.raws[:2]
+    assert first["value"] == digits and type(first["level"]) is int and "value" not in second
+    batch = LandingBatch(dict.fromkeys(RECORD_TABLES, 0))
+    batch.add_parsed(0, "f.json", parsed)
+    answer = batch.tables()["spd_answers"].slice(0, 1).to_pylist()[0]
+    assert (answer["value"], answer["value_raw"], answer["level"]) == (None, digits, first["level"])
+
+
 ODD_VALUES: list[Any] = [None, "", "  ", "3", " 3 ", "3.0", "tiga", 3, 3.0, 3.5, -0.0, True, False, 2**63, 1e309,
                          float("nan"), "1,5", " Sid 03 ", "SID_03", "sid 03", {"a": 1}, [1, 2], "\u00a0x\u00a0", "é"]
 
