@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 
 from flows.arrow_columns import as_arrow, each_distinct, evidence_column, indicator_column, level_columns, value_columns
 from flows.readers import Answers, ParsedFile, evidence_items
-from flows.values import code_text, enum_text, iso_date, number, text, timestamp, whole_number
+from flows.values import code_text, enum_text, iso_date, kind_and_text, number, text, timestamp, whole_number
 
 SCHEMAS: dict[str, pa.Schema] = {
     "files": pa.schema([
@@ -47,6 +47,8 @@ SCHEMAS: dict[str, pa.Schema] = {
         # ~1.1 GB of memory, spill and compression (see INNOVATION_NARRATIVES)
         ("design_chars", pa.int64()), ("goal_chars", pa.int64()), ("benefit_chars", pa.int64()),
         ("result_chars", pa.int64()), ("design_words", pa.int64()),
+        # JSON: ``sid`` where it is not a list of answers (an object, a text …), as its kind and text (INO013)
+        ("sid_not_list", pa.string()),
     ]),
     "sid_answers": pa.schema([
         ("record_id", pa.int64()), ("file_id", pa.int64()), ("source_file", pa.string()), ("locator", pa.string()),
@@ -85,7 +87,8 @@ def text_chars(value: Any) -> int | None:
 
 def innovation_rows(pending: list[tuple[int, int, str, str, dict[str, Any]]]) -> pa.Table:
     """The ``innovations`` rows of (record id, file id, source file, locator, fields), converted field by
-    field with :func:`text`, :func:`enum_text` and :func:`iso_date`, once per distinct text."""
+    field with :func:`text`, :func:`enum_text` and :func:`iso_date`, once per distinct text; a ``sid`` among
+    the fields (not a list of answers) as :func:`kind_and_text`."""
     fields = [p[4] for p in pending]
     columns: dict[str, Any] = {"record_id": [p[0] for p in pending], "file_id": [p[1] for p in pending],
                                "source_file": [p[2] for p in pending], "locator": [p[3] for p in pending]}
@@ -103,6 +106,7 @@ def innovation_rows(pending: list[tuple[int, int, str, str, dict[str, Any]]]) ->
     # around the text that text() strips
     columns["design_words"] = [len(v.split()) if type(v) is str else len((text(v) or "").split())
                                for v in (f.get("design") for f in fields)]
+    columns["sid_not_list"] = [None if (sid := f.get("sid")) is None else kind_and_text(sid) for f in fields]
     return pa.Table.from_pydict(columns, schema=SCHEMAS["innovations"])
 
 

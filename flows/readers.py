@@ -103,6 +103,9 @@ def evidence_items(raw: Any, json_paths: bool) -> list[Any]:
 
 @dataclass
 class Innovation:
+    """An innovation's locator, fields (INNOVATION_FIELDS; in JSON also ``sid`` where it is not a list of
+    answers, as written) and SID answers."""
+
     locator: str
     fields: dict[str, Any]
     answers: Answers = field(default_factory=Answers)
@@ -272,9 +275,13 @@ def parse_json(data: bytes) -> ParsedFile:
         if not isinstance(inv, dict):
             innovations.append(Innovation(loc, {}))
             continue
-        sid: list[Any] = inv["sid"] if isinstance(inv.get("sid"), list) else []
-        innovations.append(Innovation(loc, {k: inv.get(k) for k in INNOVATION_FIELDS},
-                                      Answers.from_json(f"{loc}.sid", sid)))
+        fields = {k: inv.get(k) for k in INNOVATION_FIELDS}
+        sid = inv.get("sid")
+        if not isinstance(sid, list):
+            if sid is not None:  # an object or a text where the list of answers goes: the innovation is INO013
+                fields["sid"] = sid
+            sid = []
+        innovations.append(Innovation(loc, fields, Answers.from_json(f"{loc}.sid", sid)))
     return ParsedFile("json", "$", header, operator, spd, innovations, has_bom)
 
 

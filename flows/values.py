@@ -31,6 +31,17 @@ def text(value: Any) -> str | None:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
+_JSON_KINDS: dict[type, str] = {dict: "object", list: "array", str: "string", bool: "boolean", int: "number",
+                                float: "number"}
+
+
+def kind_and_text(value: Any) -> str | None:
+    """A JSON value as its kind and its JSON text (``object {"level": 3}``, ``string "16:3"``); None for None."""
+    if value is None:
+        return None
+    return f"{_JSON_KINDS.get(type(value), type(value).__name__)} {json.dumps(value, ensure_ascii=False, default=str)}"
+
+
 def enum_text(value: Any) -> str | None:
     """Enumerations match ignoring case and surrounding or repeated spaces (CONTRACT.md §2)."""
     raw = text(value)

@@ -45,7 +45,7 @@ select record_id, innovation_id, name, unit, form, kind, initiator, affair, stag
        design_chars, goal_chars, benefit_chars, result_chars,
        trial_date::timestamp as trial_date, trial_date_raw,
        implementation_date::timestamp as implementation_date, implementation_date_raw,
-       design_words,
+       design_words, sid_not_list,
        row_number() over (partition by file_id, innovation_id order by record_id) as occurrence
 from landing_innovations
 where file_id between $chunk_first and $chunk_last

@@ -157,6 +157,10 @@ CASES: dict[str, tuple[str, Any, str, str, str, bool]] = {
     "bad_evidence": ("35.78", _set(lambda s: _spd(s, "1"), evidence=["../../etc/passwd"]), "EVD001", "reject",
                      "$.spd[0].evidence[0]", False),
     "symlink": ("35.79", "symlink", "FIL010", "reject", "(file)", True),
+    # an object or a text where the list of SID answers goes: its answers were dropped without a word
+    "sid_object": ("32.02", _set(_inv0, sid={"indicator": "16", "level": 3, "evidence": ["perkada.pdf"]}), "INO013",
+                   "reject", "$.innovations[0]", False),
+    "sid_text": ("32.03", _set(_inv0, sid="16:3"), "INO013", "reject", "$.innovations[0]", False),
     "name_too_long": ("36.01", _set(_inv0, name="Inovasi " * 100), "INO012", "reject", "$.innovations[0]", False),
     "evidence_too_long": ("36.02", _set(lambda s: _spd(s, "1"), evidence=["a" * 3000 + ".pdf"]), "EVD002", "reject",
                           "$.spd[0].evidence[0]", False),
@@ -282,6 +286,26 @@ def test_reconciliation_balances(year_db: duckdb.DuckDBPyConnection) -> None:
         "select sum(records_read), sum(records_scored), sum(records_quarantined), sum(records_superseded), "
         "sum(records_late) from reconciliation").fetchall()[0]
     assert read == scored + quarantined + superseded + late and quarantined > 0
+
+
+def test_a_sid_that_is_not_a_list_rejects_its_innovation_with_what_was_written(
+        year_db: duckdb.DuckDBPyConnection) -> None:
+    """An innovation whose ``sid`` is an object or a text is INO013, with the kind and text written as the value;
+    before, it was scored with no answers (maturity 0, counted in n) and its file reconciled without a word.
+    Its file's other innovation counts, and the rejected one is its file's one quarantined record (of 83: the
+    header, 20 SPD and 20 SID answers with an evidence item each, two innovations)."""
+    reason = year_db.execute("select reason from quarantine where rule = 'INO013'").fetchall()[0][0]
+    assert reason.startswith("sid (jawaban SID) is not a list of answers")
+    assert year_db.execute("select source_file, locator, value, cascaded from quarantine where rule = 'INO013' "
+                           "order by source_file").fetchall() == [
+        ("sid_object.json", "$.innovations[0]", 'object {"indicator": "16", "level": 3, "evidence": ["perkada.pdf"]}',
+         False),
+        ("sid_text.json", "$.innovations[0]", 'string "16:3"', False)]
+    assert year_db.execute("select region_code, n_innovations from region_scores where region_code in "
+                           "('32.02', '32.03') order by 1").fetchall() == [("32.02", 1), ("32.03", 1)]
+    assert year_db.execute("select source_file, records_read, records_quarantined, balanced from reconciliation "
+                           "where source_file in ('sid_object.json', 'sid_text.json') order by 1").fetchall() == [
+        ("sid_object.json", 83, 1, True), ("sid_text.json", 83, 1, True)]
 
 
 def test_narratives_are_checked_by_their_length_in_characters(tmp_path: Path) -> None:
