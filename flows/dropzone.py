@@ -22,28 +22,35 @@ def file_name(rel: str) -> str:
     return rel
 
 
+def ignored(name: str) -> bool:
+    """Whether a drop-zone entry is ignored by its name: files and folders starting with ``_`` (tooling, e.g. the
+    generator's ledger in ``_generator/``) or ``.`` (hidden: an editor's backup, ``.DS_Store``, macOS's ``._*``
+    twins), at any depth, in ``verification/`` too."""
+    return name.startswith(("_", "."))
+
+
 def drop_zone_files(raw_year: Path) -> Iterator[Path]:
     """Every entry of a year folder that could be a submission, sorted.
 
-    Skipped: the ``verification/`` folder and top-level entries starting with ``_`` (tooling, e.g. the
-    generator's ledger). Symbolic links (to files or folders) are listed, so they can be reported,
-    but never followed.
+    Skipped: the top-level ``verification/`` folder and every :func:`ignored` file or folder, at any depth.
+    Symbolic links (to files or folders) are listed, so they can be reported, but never followed.
     """
     for dirpath, dirnames, filenames in os.walk(raw_year, followlinks=False):
         here = Path(dirpath)
         top = here == raw_year
         links = [d for d in dirnames if (here / d).is_symlink()]
-        dirnames[:] = sorted(d for d in dirnames if d not in links
-                             and not (top and (d == VERIFICATION_DIR or d.startswith("_"))))
+        dirnames[:] = sorted(d for d in dirnames if d not in links and not ignored(d)
+                             and not (top and d == VERIFICATION_DIR))
         for name in sorted([*filenames, *links]):
-            if not (top and name.startswith("_")):
+            if not ignored(name):
                 yield here / name
 
 
 def verification_files(raw_year: Path) -> list[Path]:
-    """The year's verification CSVs (``verification/*.csv``, ``.CSV`` too), sorted; symbolic links are never
-    followed."""
+    """The year's verification CSVs (``verification/*.csv``, ``.CSV`` too, but no :func:`ignored` name), sorted;
+    symbolic links are never followed."""
     folder = raw_year / VERIFICATION_DIR
     if not folder.is_dir() or folder.is_symlink():
         return []
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() == ".csv" and not p.is_symlink())
+    return sorted(p for p in folder.iterdir()
+                  if p.suffix.lower() == ".csv" and not ignored(p.name) and not p.is_symlink())

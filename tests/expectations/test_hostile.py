@@ -88,7 +88,8 @@ def _hostile_files() -> dict[str, Any]:
         "big-string.json": big_string,
         "million.json": json.dumps(many),
         f"{SQL_TEXT}.json": submission("35.05", spd_total=10),
-        "..%2F..%2Fescape.json": submission("35.06", spd_total=10),
+        # a path-like name is only a value (a name starting with '.', such as '..%2Fescape.json', is ignored)
+        "%2F..%2F..%2Fescape.json": submission("35.06", spd_total=10),
         "duplicate-keys.json": '{"schema": "iid.submission/v1", "year": 2024, "year": 2025}',
         "formulas.xlsx": _workbook("formulas"),
         "merged.xlsx": _workbook("merged"),
@@ -149,7 +150,7 @@ def test_odd_text_is_kept_verbatim_and_sql_is_just_text(hostile: duckdb.DuckDBPy
     assert "🚀" in name and "\u202e" in name and unit == SQL_TEXT
     assert hostile.execute("select count(*) from landing_files").fetchall()[0][0] > 10
     files = {r[0] for r in hostile.execute("select source_file from landing_files").fetchall()}
-    assert f"{SQL_TEXT}.json" in files and "..%2F..%2Fescape.json" in files
+    assert f"{SQL_TEXT}.json" in files and "%2F..%2F..%2Fescape.json" in files
     assert hostile.execute("select submitted from region_scores where region_code in ('35.05', '35.06')").fetchall() \
         == [(True,), (True,)]
 

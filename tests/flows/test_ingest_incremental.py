@@ -437,3 +437,36 @@ def test_verification_headers_match_loosely_and_a_missing_column_rejects_the_fil
         assert credited == [("33.01-B", answer_b["indicator"], 1)]  # the loose header's adjust applies
     finally:
         con.close()
+
+
+def test_names_starting_with_an_underscore_or_a_dot_are_ignored_at_any_depth(tmp_path: Path) -> None:
+    """README: files and folders starting with ``_`` or ``.`` are ignored. Only top-level ``_`` entries were:
+    an editor's ``.35.78-backup.json`` (a later submission) became the region's counting submission and
+    ``.DS_Store`` an FIL007 row; ``._verification.csv`` (macOS's twin of a copied file) was read as a
+    verification CSV. Now none of them, nor anything in a hidden or ``_`` folder, is read, at any depth."""
+    from flows.dropzone import drop_zone_files, verification_files
+
+    home = _home(tmp_path)
+    raw = home.raw_year(YEAR)
+    later = submission("35.78", spd_total=60, submitted_at="2024-07-30T10:00:00+07:00")
+    for rel in (".35.78-backup.json", "arsip/.35.78-backup.json", "arsip/_35.78.json", ".git/35.78.json",
+                "arsip/_lama/35.78.json", "arsip/.cache/35.78.json", "_generator/35.78.json"):
+        (raw / rel).parent.mkdir(parents=True, exist_ok=True)
+        (raw / rel).write_text(json.dumps(later), encoding="utf-8")
+    (raw / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    (raw / "arsip" / "33.01.json").write_text(json.dumps(submission("33.01", spd_total=20)), encoding="utf-8")
+    (raw / "verification" / "._verification.csv").write_bytes(b"\x00\x05\x16\x07Mac OS X")
+    (raw / "verification" / "_draft.csv").write_text("region_code\n35.78\n", encoding="utf-8")
+
+    assert [p.relative_to(raw).as_posix() for p in drop_zone_files(raw)] == ["35.78.json", "arsip/33.01.json"]
+    assert [p.name for p in verification_files(raw)] == ["verification.csv"]
+    summary = pipeline.ingest(home, YEAR)
+    assert summary["rejected_files"] == 0 and summary["verification_rows"] == 1
+    con = duckdb.connect(str(home.work_db(YEAR)), read_only=True)
+    try:
+        assert con.execute("select source_file from landing_files order by 1").fetchall() == [
+            ("35.78.json",), ("arsip/33.01.json",)]
+        assert con.execute("select distinct source_file from landing_verification").fetchall() == [
+            ("verification/verification.csv",)]
+    finally:
+        con.close()
