@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 app = typer.Typer(help="Indeks Inovasi Daerah: ingest, validate, score and publish regional innovation data.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -23,6 +24,7 @@ DaskOpt = Annotated[str | None, typer.Option("--dask-address", help="Dask schedu
 
 
 def fail(message: str, code: int = 1) -> None:
-    """Print ``error: message`` on stderr and end the command with ``code``."""
-    err.print(f"[bold red]error:[/] {message}")
+    """Print ``error: message`` on stderr, on one line however narrow the terminal, and end the command with
+    ``code``. The message is not markup: it may quote SQL or paths with brackets."""
+    err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     raise typer.Exit(code)

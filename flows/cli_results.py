@@ -34,20 +34,32 @@ def snapshots(home: HomeOpt = None) -> None:
     console.print(table)
 
 
-def query(sql: Annotated[str, typer.Argument(help="SQL against the catalog views")], home: HomeOpt = None) -> None:
-    """Run read-only SQL against the analyst catalog and print a table."""
+def query(sql: Annotated[str, typer.Argument(help="one statement that reads (SELECT, WITH, DESCRIBE, SHOW, "
+                                                "SUMMARIZE, EXPLAIN) against the catalog views")],
+          home: HomeOpt = None) -> None:
+    """Run read-only SQL against the analyst catalog and print a table (it reads only the releases)."""
     import duckdb
 
-    catalog = Home.resolve(home).catalog
+    from flows.sandbox import QueryRefused, fence, read_statement
+
+    target = Home.resolve(home)
+    catalog = target.catalog
     if not catalog.exists():
         fail(f"{catalog}: no catalog yet; run 'iid run --year YEAR' first")
+    con = duckdb.connect(str(catalog), read_only=True)
     try:
-        con = duckdb.connect(str(catalog), read_only=True)
-        cursor = con.execute(sql)
+        fence(con, target)
+        cursor = con.execute(read_statement(con, sql))
         columns = [d[0] for d in cursor.description or []]
         rows = cursor.fetchall()
+    except QueryRefused as exc:
+        fail(str(exc))
+    except duckdb.PermissionException as exc:
+        fail(f"query failed: {str(exc).splitlines()[0]} (iid query reads only the releases under {target.published})")
     except duckdb.Error as exc:
         fail(f"query failed: {str(exc).splitlines()[0]}")
+    finally:
+        con.close()
     table = Table(*columns)
     for row in rows[:1000]:
         table.add_row(*("" if v is None else str(v) for v in row))
