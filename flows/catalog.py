@@ -2,7 +2,11 @@
 
 Rebuilt as a new file and renamed into place, so a reader holding the old file open keeps a
 consistent catalog while a run publishes. Views show the latest release of every year; the
-``*_history`` views show every release.
+``*_history`` views show every release; ``catalog_info`` names the folder whose releases they read.
+
+The views read the Parquet files by absolute path, so the catalog opens from any working directory
+and any client. A home moved or copied keeps a catalog that reads the old folder: the ``iid``
+commands that read the catalog (:func:`open_catalog`) see that from ``catalog_info`` and rebuild it.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import duckdb
 from flows.faults import pause_point
 from flows.locks import file_lock
 from flows.releases import Release, all_releases
+from flows.sandbox import fence
 from flows.settings import Home
 
 VIEW_TABLES = ("region_scores", "innovation_scores", "indicator_scores", "quarantine", "data_quality",
@@ -64,9 +69,11 @@ def _releases_view(con: duckdb.DuckDBPyConnection, releases: list[Release], late
 
 
 def write_catalog(con: duckdb.DuckDBPyConnection, releases: list[Release], latest: list[Release], locate: Locate,
-                  folder: Callable[[Release], str], runs: str | list[str] | None) -> None:
+                  folder: Callable[[Release], str], runs: str | list[str] | None, published: str) -> None:
     """The catalog's views in ``con``: each table of the latest releases, its ``*_history`` over every
-    release, ``releases`` from the manifests and ``runs`` (a glob read at query time, or files)."""
+    release, ``releases`` from the manifests, ``runs`` (a glob read at query time, or files) and
+    ``catalog_info`` (``published``: the folder or URL whose releases the views read)."""
+    con.execute(f"create view catalog_info as select {_text(published)} as published")
     for table in VIEW_TABLES:
         name = f"{table}.parquet"
         _view(con, table, [f for f in (locate(r, name) for r in latest) if f is not None])
@@ -94,22 +101,73 @@ def rebuild_catalog(home: Home) -> Path:
         return _rebuild(home)
 
 
+def _write_home_views(con: duckdb.DuckDBPyConnection, home: Home, releases: list[Release]) -> None:
+    """The views over the home's own releases (``releases``: every one, oldest first by year, then number)."""
+    latest = list({r.year: r for r in releases}.values())  # the last of each year is its latest
+    runs_dir = home.warehouse / "runs"
+    # a glob, read at query time: runs recorded after this rebuild show up too
+    runs = str(runs_dir / "*.parquet") if any(runs_dir.glob("*.parquet")) else None
+    write_catalog(con, releases, latest, _local_file, lambda r: str(r.path), runs, str(home.published))
+
+
 def _rebuild(home: Home) -> Path:
     target = home.catalog
     for stale in target.parent.glob(f".{target.name}.*.tmp"):  # left by a crashed rebuild; we hold the lock
         stale.unlink(missing_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    releases = all_releases(home)  # oldest first by year, then number: the last of each year is its latest
-    latest = list({r.year: r for r in releases}.values())
     con = duckdb.connect(str(tmp))
     try:
-        runs_dir = home.warehouse / "runs"
-        # a glob, read at query time: runs recorded after this rebuild show up too
-        runs = str(runs_dir / "*.parquet") if any(runs_dir.glob("*.parquet")) else None
-        write_catalog(con, releases, latest, _local_file, lambda r: str(r.path), runs)
+        _write_home_views(con, home, all_releases(home))
         con.execute("checkpoint")
     finally:
         con.close()
     pause_point("catalog:before-replace")
     os.replace(tmp, target)
     return target
+
+
+class CatalogError(RuntimeError):
+    """The catalog cannot be read; the message says why and what to do."""
+
+
+def _stale(con: duckdb.DuckDBPyConnection, home: Home, releases: list[Release]) -> str | None:
+    """Why the catalog open in ``con`` does not show the home's releases, or None when it does."""
+    try:
+        recorded = con.execute("select published from catalog_info").fetchall()
+        listed = set(con.execute("select year, release from releases").fetchall())
+    except duckdb.CatalogException:
+        return "it was written before catalogs recorded which releases they read"
+    if recorded != [(str(home.published),)]:
+        return f"its views read the releases in {recorded[0][0] if recorded else '?'} (a moved or copied home)"
+    if listed != {(r.year, r.number) for r in releases}:
+        return "it does not list the releases published now"
+    return None
+
+
+def open_catalog(home: Home) -> tuple[duckdb.DuckDBPyConnection, str | None]:
+    """The home's catalog, read-only and fenced (:func:`flows.sandbox.fence`), and a note when it had to
+    be rebuilt first: when it reads another folder's releases (the home was moved or copied) or misses
+    one published since. Where the warehouse cannot be written, this home's views are built in memory
+    for the caller instead (the note says so)."""
+    releases = all_releases(home)
+    if not home.catalog.exists() and not releases:
+        raise CatalogError(f"{home.catalog}: no catalog yet; run 'iid run --year YEAR' first")
+    con = duckdb.connect(str(home.catalog), read_only=True) if home.catalog.exists() else None
+    problem = _stale(con, home, releases) if con is not None else "it was missing"
+    if con is not None and problem is None:
+        fence(con, home)
+        return con, None
+    if con is not None:
+        con.close()
+    try:
+        rebuild_catalog(home)
+    except (OSError, duckdb.Error) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
+        con = duckdb.connect()
+        fence(con, home)
+        _write_home_views(con, home, releases)
+        return con, (f"{home.catalog}: {problem}, and it cannot be rebuilt ({reason}); "
+                     f"this command read the releases in {home.published}")
+    con = duckdb.connect(str(home.catalog), read_only=True)
+    fence(con, home)
+    return con, f"{home.catalog}: {problem}; rebuilt it from {home.published}"

@@ -3,7 +3,7 @@ command fails (one line, no traceback)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -23,7 +23,7 @@ DaskOpt = Annotated[str | None, typer.Option("--dask-address", help="Dask schedu
                                              "(default with --task-runner dask: a local cluster of 2 workers)")]
 
 
-def fail(message: str, code: int = 1) -> None:
+def fail(message: str, code: int = 1) -> NoReturn:
     """Print ``error: message`` on stderr, on one line however narrow the terminal, and end the command with
     ``code``. The message is not markup: it may quote SQL or paths with brackets."""
     err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)

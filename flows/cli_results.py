@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from flows.cli_base import HomeOpt, console, fail
+from flows.cli_base import HomeOpt, console, err, fail
 from flows.settings import Home
+
+if TYPE_CHECKING:
+    import duckdb
 
 
 def snapshots(home: HomeOpt = None) -> None:
@@ -40,15 +44,11 @@ def query(sql: Annotated[str, typer.Argument(help="one statement that reads (SEL
     """Run read-only SQL against the analyst catalog and print a table (it reads only the releases)."""
     import duckdb
 
-    from flows.sandbox import QueryRefused, fence, read_statement
+    from flows.sandbox import QueryRefused, read_statement
 
     target = Home.resolve(home)
-    catalog = target.catalog
-    if not catalog.exists():
-        fail(f"{catalog}: no catalog yet; run 'iid run --year YEAR' first")
-    con = duckdb.connect(str(catalog), read_only=True)
+    con = _open_catalog(target)
     try:
-        fence(con, target)
         cursor = con.execute(read_statement(con, sql))
         columns = [d[0] for d in cursor.description or []]
         rows = cursor.fetchall()
@@ -68,6 +68,20 @@ def query(sql: Annotated[str, typer.Argument(help="one statement that reads (SEL
         console.print(f"… {len(rows) - 1000} more rows")
 
 
+def _open_catalog(home: Home) -> duckdb.DuckDBPyConnection:
+    """The home's catalog for reading (rebuilt first when it does not show this home's releases: a note on
+    stderr says so), or a one-line error."""
+    from flows.catalog import CatalogError, open_catalog
+
+    try:
+        con, note = open_catalog(home)
+    except CatalogError as exc:
+        fail(str(exc))
+    if note:
+        err.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
+    return con
+
+
 def summary(year: Annotated[int, typer.Option(help="measurement year")], home: HomeOpt = None,
             top: Annotated[int, typer.Option(help="regions listed per level")] = 5) -> None:
     """Predicate counts per level, the top regions of each level, and where the snapshot is."""
@@ -77,10 +91,25 @@ def summary(year: Annotated[int, typer.Option(help="measurement year")], home: H
 
     target = Home.resolve(home)
     release = latest_release(target, year)
-    if release is None or not target.catalog.exists():
+    if release is None:
         fail(f"no release of {year} in {target.published}; run 'iid run --year {year}' first")
         return
-    con = duckdb.connect(str(target.catalog), read_only=True)
+    con = _open_catalog(target)
+    try:
+        _print_summary(con, year, top)
+    except duckdb.Error as exc:
+        fail(f"{target.catalog}: {str(exc).splitlines()[0]}")
+    finally:
+        con.close()
+    console.print(f"snapshot: {release.path}")
+    report_index = release.path / "report" / "index.html"
+    if report_index.is_file():
+        console.print(f"report:   {report_index}")
+    example = 'iid query "select * from region_scores limit 5"'
+    console.print(f"catalog:  {target.catalog}  ({example})")
+
+
+def _print_summary(con: duckdb.DuckDBPyConnection, year: int, top: int) -> None:
     levels = ("provinsi", "kabupaten", "kota")
     order = ("Sangat Inovatif", "Inovatif", "Kurang Inovatif", "Tidak Dapat Dinilai")
     counts = con.execute("select level, predicate, count(*) from region_scores where year = ? group by all",
@@ -100,12 +129,6 @@ def summary(year: Annotated[int, typer.Option(help="measurement year")], home: H
                                [year, level, top]).fetchall():
             best.add_row(*(str(v) for v in row))
         console.print(best)
-    console.print(f"snapshot: {release.path}")
-    report_index = release.path / "report" / "index.html"
-    if report_index.is_file():
-        console.print(f"report:   {report_index}")
-    example = 'iid query "select * from region_scores limit 5"'
-    console.print(f"catalog:  {target.catalog}  ({example})")
 
 
 def feedback(year: Annotated[int, typer.Option(help="measurement year")],

@@ -140,7 +140,7 @@ def _write_location_catalog(fs: AbstractFileSystem, root: str) -> str:
             if not _is_local(fs):
                 con.register_filesystem(fs)  # views are checked against the files when they are created
             write_catalog(con, releases, list(latest.values()), locate,
-                          lambda r: where(folders[(r.year, r.number)]), runs)
+                          lambda r: where(folders[(r.year, r.number)]), runs, where(root))
             con.execute("checkpoint")
         finally:
             con.close()

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 import typer
 from factory import score, submission, write_home
@@ -132,3 +137,81 @@ def test_summary_prints_predicates_and_paths(published: Path) -> None:
 def test_query_without_catalog_is_one_line(tmp_path: Path) -> None:
     result = runner.invoke(app, ["query", "select 1", "--home", str(tmp_path)])
     assert result.exit_code == 1 and "no catalog yet" in result.output and "Traceback" not in result.output
+
+
+def _cells(output: str) -> list[str]:
+    """The cells of the printed table's body rows."""
+    return [c.strip() for line in output.splitlines() if line.startswith("│") for c in line.strip("│").split("│")]
+
+
+def _copy_home(source: Path, target: Path) -> Path:
+    shutil.copytree(source, target, symlinks=True)
+    return target
+
+
+def _mark_copy(home: Path) -> None:
+    """Rewrite the copy's region_scores so that reading it, not the original's, shows."""
+    scores = home / "published" / "year=2024" / "release=1" / "region_scores.parquet"
+    scores.parent.chmod(0o755)
+    scores.chmod(0o644)
+    tmp = scores.with_name("marked.parquet")
+    duckdb.execute("copy (select * replace ('copy of ' || region_name as region_name) from read_parquet(?)) "
+                   "to ? (format parquet)", [str(scores), str(tmp)])
+    os.replace(tmp, scores)
+
+
+def test_a_copied_home_reads_its_own_releases(published: Path, tmp_path: Path) -> None:
+    copy = _copy_home(published, tmp_path / "copy")
+    _mark_copy(copy)
+    marked = "select count(*) filter (where region_name like 'copy of %') as marked, count(*) as n from region_scores"
+    result = runner.invoke(app, ["query", marked, "--home", str(copy)])
+    assert result.exit_code == 0, result.output
+    assert "rebuilt it from" in result.output and _cells(result.output) == ["546", "546"], result.output
+    # the copy's catalog now reads the copy, also for an analyst who opens it from another folder
+    code = ("import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=True); "
+            "print(con.execute(\"select count(*) from region_scores where region_name like 'copy of %'\").fetchall()"
+            "[0][0], con.execute('select published from catalog_info').fetchall()[0][0])")
+    out = subprocess.run([sys.executable, "-c", code, str(copy / "warehouse" / "iid.duckdb")], cwd=tmp_path,
+                         capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["546", str(copy / "published")]
+    # and the original home still reads its own
+    original = runner.invoke(app, ["query", marked, "--home", str(published)])
+    assert _cells(original.output) == ["0", "546"], original.output
+
+
+def test_a_moved_home_reads_its_releases(published: Path, tmp_path: Path) -> None:
+    moved = _copy_home(published, tmp_path / "before").rename(tmp_path / "after")
+    result = runner.invoke(app, ["summary", "--year", "2024", "--home", str(moved)])
+    assert result.exit_code == 0, result.output
+    assert "rebuilt it from" in result.output and str(moved / "published" / "year=2024" / "release=1") in \
+        result.output.replace("\n", "")
+    query = runner.invoke(app, ["query", "select count(*) from region_scores", "--home", str(moved)])
+    assert query.exit_code == 0 and "546" in query.output and "rebuilt" not in query.output  # rebuilt once
+
+
+def test_a_missing_catalog_is_rebuilt(published: Path, tmp_path: Path) -> None:
+    copy = _copy_home(published, tmp_path / "copy")
+    (copy / "warehouse" / "iid.duckdb").unlink()
+    result = runner.invoke(app, ["query", "select count(*) from region_scores", "--home", str(copy)])
+    assert result.exit_code == 0 and "it was missing; rebuilt it" in result.output and "546" in result.output
+
+
+def test_a_catalog_that_cannot_be_rebuilt_is_read_in_memory(published: Path, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows import catalog
+
+    def refuse(home: object) -> Path:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(catalog, "rebuild_catalog", refuse)
+    copy = _copy_home(published, tmp_path / "copy")
+    _mark_copy(copy)
+    before = (copy / "warehouse" / "iid.duckdb").read_bytes()
+    result = runner.invoke(app, ["query", "select count(*) from region_scores where region_name like 'copy of %'",
+                                 "--home", str(copy)])
+    assert result.exit_code == 0, result.output
+    assert "cannot be rebuilt (Permission denied)" in result.output and "546" in result.output
+    assert (copy / "warehouse" / "iid.duckdb").read_bytes() == before
+    private = runner.invoke(app, ["query", f"select * from read_parquet('{copy}/warehouse/private/2024/*.parquet')",
+                                  "--home", str(copy)])
+    assert private.exit_code == 1 and "Permission Error" in private.output  # fenced in memory too

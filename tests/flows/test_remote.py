@@ -104,9 +104,23 @@ def test_a_folder_gets_every_release_and_a_catalog_over_its_own_files(two_releas
     views = [v for (v,) in _query(catalog, "select sql from duckdb_views() where not internal")]
     assert views and not any(str(two_releases.root) in v for v in views)
     assert sum(str(location) in v for v in views) >= 15
+    assert _query(catalog, "select published from catalog_info") == [(str(location),)]
 
     again = copy_releases(two_releases, str(location))
     assert again.copied == [] and again.present == 2
+
+
+def test_a_moved_location_gets_its_catalog_back_from_a_copy(two_releases: Home, tmp_path: Path) -> None:
+    """The location's catalog reads its files by absolute path: after the folder moves, ``iid copy --to`` the
+    new folder copies nothing and writes a catalog that reads there."""
+    copy_releases(two_releases, str(tmp_path / "before"))
+    moved = (tmp_path / "before").rename(tmp_path / "after")
+    with pytest.raises(duckdb.IOException, match="before"):
+        _query(moved / "iid.duckdb", SCORES)
+    again = copy_releases(two_releases, str(moved))
+    assert again.copied == [] and again.present == 2
+    assert _query(moved / "iid.duckdb", SCORES) == _query(two_releases.catalog, SCORES)
+    assert _query(moved / "iid.duckdb", "select published from catalog_info") == [(str(moved),)]
 
 
 def test_an_fsspec_url_gets_the_same_copy(two_releases: Home) -> None:
