@@ -122,12 +122,21 @@ def _rebuild(home: Home) -> Path:
     finally:
         con.close()
     pause_point("catalog:before-replace")
+    # A WAL beside the catalog (someone opened it read-write and their session died) belongs to the old
+    # file: DuckDB would replay it into the new one and refuse to open it ("WAL does not match").
+    target.with_name(f"{target.name}.wal").unlink(missing_ok=True)
     os.replace(tmp, target)
     return target
 
 
 class CatalogError(RuntimeError):
     """The catalog cannot be read; the message says why and what to do."""
+
+
+def _first_line(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return (str(exc).splitlines() or [type(exc).__name__])[0]
 
 
 def _stale(con: duckdb.DuckDBPyConnection, home: Home, releases: list[Release]) -> str | None:
@@ -137,6 +146,8 @@ def _stale(con: duckdb.DuckDBPyConnection, home: Home, releases: list[Release]) 
         listed = set(con.execute("select year, release from releases").fetchall())
     except duckdb.CatalogException:
         return "it was written before catalogs recorded which releases they read"
+    except duckdb.Error as exc:
+        return f"it cannot be read ({_first_line(exc)})"
     if recorded != [(str(home.published),)]:
         return f"its views read the releases in {recorded[0][0] if recorded else '?'} (a moved or copied home)"
     if listed != {(r.year, r.number) for r in releases}:
@@ -144,30 +155,57 @@ def _stale(con: duckdb.DuckDBPyConnection, home: Home, releases: list[Release]) 
     return None
 
 
+def _checked(home: Home, releases: list[Release]) -> tuple[duckdb.DuckDBPyConnection | None, str]:
+    """The catalog open read-only when it shows the home's releases, else None and why not."""
+    if not home.catalog.exists():
+        return None, "it was missing"
+    try:
+        con = duckdb.connect(str(home.catalog), read_only=True)
+    except duckdb.Error as exc:  # not a DuckDB file, damaged, a WAL of another file beside it…
+        return None, f"it cannot be opened ({_first_line(exc)})"
+    problem = _stale(con, home, releases)
+    if problem is None:
+        return con, ""
+    con.close()
+    return None, problem
+
+
+def _in_memory(home: Home, releases: list[Release], why: str) -> tuple[duckdb.DuckDBPyConnection, str]:
+    """The home's views in an in-memory database, fenced, for a catalog that cannot be rebuilt on disk."""
+    con = duckdb.connect()
+    try:
+        fence(con, home)
+        _write_home_views(con, home, releases)
+    except duckdb.Error as exc:
+        con.close()
+        raise CatalogError(f"{why}; reading the releases in {home.published} failed: {_first_line(exc)}") from None
+    return con, f"{why}; this command read the releases in {home.published}"
+
+
 def open_catalog(home: Home) -> tuple[duckdb.DuckDBPyConnection, str | None]:
     """The home's catalog, read-only and fenced (:func:`flows.sandbox.fence`), and a note when it had to
-    be rebuilt first: when it reads another folder's releases (the home was moved or copied) or misses
-    one published since. Where the warehouse cannot be written, this home's views are built in memory
-    for the caller instead (the note says so)."""
+    be rebuilt first: when it cannot be opened or read (it is derived from ``published/``, so nothing is
+    lost), reads another folder's releases (the home was moved or copied), misses one published since,
+    or is missing. Where it cannot be rebuilt (no write access to the warehouse), this home's views are
+    built in memory for the caller instead (the note says so). :class:`CatalogError` when there is
+    nothing to read."""
     releases = all_releases(home)
     if not home.catalog.exists() and not releases:
         raise CatalogError(f"{home.catalog}: no catalog yet; run 'iid run --year YEAR' first")
-    con = duckdb.connect(str(home.catalog), read_only=True) if home.catalog.exists() else None
-    problem = _stale(con, home, releases) if con is not None else "it was missing"
-    if con is not None and problem is None:
+    con, problem = _checked(home, releases)
+    if con is not None:
         fence(con, home)
         return con, None
-    if con is not None:
-        con.close()
     try:
         rebuild_catalog(home)
-    except (OSError, duckdb.Error) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
-        con = duckdb.connect()
-        fence(con, home)
-        _write_home_views(con, home, releases)
-        return con, (f"{home.catalog}: {problem}, and it cannot be rebuilt ({reason}); "
-                     f"this command read the releases in {home.published}")
-    con = duckdb.connect(str(home.catalog), read_only=True)
+    except OSError as exc:  # the warehouse cannot be written here
+        return _in_memory(home, releases, f"{home.catalog}: {problem}, and it cannot be rebuilt ({_first_line(exc)})")
+    except duckdb.Error as exc:  # a release's file: the views are checked against the files as they are made
+        raise CatalogError(f"{home.catalog}: {problem}, and rebuilding it from {home.published} failed: "
+                           f"{_first_line(exc)} (restore that file from a copy of the release)") from None
+    try:
+        con = duckdb.connect(str(home.catalog), read_only=True)
+    except duckdb.Error as exc:
+        return _in_memory(home, releases, f"{home.catalog}: rebuilt, it still cannot be opened ({_first_line(exc)})")
     fence(con, home)
     return con, f"{home.catalog}: {problem}; rebuilt it from {home.published}"

@@ -215,3 +215,53 @@ def test_a_catalog_that_cannot_be_rebuilt_is_read_in_memory(published: Path, tmp
     private = runner.invoke(app, ["query", f"select * from read_parquet('{copy}/warehouse/private/2024/*.parquet')",
                                   "--home", str(copy)])
     assert private.exit_code == 1 and "Permission Error" in private.output  # fenced in memory too
+
+
+@pytest.mark.parametrize("command", [["summary", "--year", "2024"], ["query", "select count(*) from region_scores"]])
+def test_a_damaged_catalog_is_rebuilt(published: Path, tmp_path: Path, command: list[str]) -> None:
+    copy = _copy_home(published, tmp_path / "copy")
+    (copy / "warehouse" / "iid.duckdb").write_bytes(b"garbage\n")
+    result = runner.invoke(app, [*command, "--home", str(copy)])
+    assert result.exit_code == 0, result.output
+    assert "not a valid DuckDB database file" in result.output and "rebuilt it from" in result.output
+    assert "546" in result.output or "Tidak Dapat Dinilai" in result.output
+    con = duckdb.connect(str(copy / "warehouse" / "iid.duckdb"), read_only=True)
+    assert con.execute("select count(*) from region_scores").fetchall() == [(546,)]
+    con.close()
+
+
+def test_a_wal_left_beside_the_catalog_is_not_replayed_into_the_rebuilt_one(published: Path, tmp_path: Path) -> None:
+    """Someone opened the catalog read-write and their session died: its WAL belongs to that file, and
+    DuckDB refuses to open a new catalog with it ("WAL does not match database file")."""
+    copy = _copy_home(published, tmp_path / "before")
+    catalog = copy / "warehouse" / "iid.duckdb"
+    crash = ("import duckdb, os, sys; con = duckdb.connect(sys.argv[1]); "
+             "con.execute('create table mine as select 42 as x'); os._exit(9)")
+    subprocess.run([sys.executable, "-c", crash, str(catalog)], check=False)
+    assert catalog.with_name("iid.duckdb.wal").exists()
+    moved = copy.rename(tmp_path / "after")  # the catalog must be rebuilt
+    result = runner.invoke(app, ["query", "select count(*) from region_scores", "--home", str(moved)])
+    assert result.exit_code == 0, result.output
+    assert "rebuilt it from" in result.output and "546" in result.output and "cannot" not in result.output
+    assert not (moved / "warehouse" / "iid.duckdb.wal").exists()
+    con = duckdb.connect(str(moved / "warehouse" / "iid.duckdb"), read_only=True)
+    assert con.execute("select published from catalog_info").fetchall() == [(str(moved / "published"),)]
+    con.close()
+
+
+def test_a_damaged_release_file_is_one_line(published: Path, tmp_path: Path) -> None:
+    copy = _copy_home(published, tmp_path / "copy")
+    runner.invoke(app, ["query", "select 1", "--home", str(copy)])  # the copy's own catalog
+    scores = copy / "published" / "year=2024" / "release=1" / "region_scores.parquet"
+    scores.parent.chmod(0o755)
+    scores.chmod(0o644)
+    scores.write_bytes(b"junk\n")
+    for command in (["summary", "--year", "2024"], ["query", "select count(*) from region_scores"]):
+        result = runner.invoke(app, [*command, "--home", str(copy)])
+        assert result.exit_code == 1 and result.output.count("\n") == 1, result.output
+        assert "region_scores.parquet" in result.output and "Traceback" not in result.output
+    (copy / "warehouse" / "iid.duckdb").write_bytes(b"garbage\n")  # now the catalog cannot be rebuilt either
+    result = runner.invoke(app, ["summary", "--year", "2024", "--home", str(copy)])
+    assert result.exit_code == 1 and result.output.count("\n") == 1, result.output
+    assert "not a valid DuckDB database file" in result.output and "rebuilding it from" in result.output
+    assert "region_scores.parquet" in result.output
