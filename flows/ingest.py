@@ -355,6 +355,9 @@ def finish_ingest(home: Home, year: int, con: duckdb.DuckDBPyConnection, parsed:
         store_verification(con, read, next_file)
     private = home.private_dir(year)
     private.mkdir(parents=True, exist_ok=True)
+    # personal data: the operator export and the work database that holds it are the owner's alone
+    for folder in (private.parent, private, home.work_db(year).parent):
+        os.chmod(folder, 0o700)
     _export_private(con, private)
     files, rejected = con.execute("select count(*), count(error_rule) from landing_files").fetchall()[0]
     counts = {name: int(con.execute(f"select count(*) from landing_{name}").fetchall()[0][0])  # noqa: S608
@@ -368,4 +371,5 @@ def _export_private(con: duckdb.DuckDBPyConnection, private: Path) -> None:
     target = private / "operators.parquet"
     tmp = target.with_suffix(".parquet.tmp")
     con.execute("copy landing_operators to ? (format parquet)", [str(tmp)])
+    os.chmod(tmp, 0o600)
     os.replace(tmp, target)

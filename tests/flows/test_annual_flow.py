@@ -117,6 +117,10 @@ def test_published_files_hold_no_personal_data(flow_home: tuple[Home, dict[str, 
     ).fetchall()
     secrets = {v for row in operators for v in row if v}
     assert len(secrets) > 100
+    # only the owner may read the operators' contacts, or the work database that holds them too
+    private = home.private_dir(2024)
+    assert [oct(p.stat().st_mode & 0o777) for p in (private.parent, private, private / "operators.parquet",
+                                                     home.work_db(2024).parent)] == ["0o700", "0o700", "0o600", "0o700"]
     reader = duckdb.connect()
     blob = b"".join(  # Parquet is decoded (its strings may be compressed); every other file read as bytes
         str(reader.execute("select * from read_parquet(?)", [str(p)]).fetchall()).encode() if p.suffix == ".parquet"
