@@ -133,21 +133,28 @@ def run(year: Annotated[int, typer.Option(help="measurement year")], home: HomeO
     console.print(f"catalog: {target.catalog}")
 
 
-@app.command()
-def backfill(years: Annotated[list[str], typer.Option(help="years: 2022 2023 or ranges 2022-2025")],
+# `--years 2022 2023 2024`: click gives an option one value, so the years after the first arrive as extra arguments
+@app.command(context_settings={"allow_extra_args": True})
+def backfill(ctx: typer.Context,
+             years: Annotated[list[str], typer.Option(help="years: 2022 2023 2024, or ranges 2022-2025")],
              home: HomeOpt = None, task_runner: RunnerOpt = "default", dask_address: DaskOpt = None,
              copy_to: CopyOpt = None) -> None:
     """Run the annual flow for each year; a failing year does not stop the others."""
+    try:
+        chosen = parse_years([*years, *ctx.args])
+    except typer.BadParameter as exc:
+        raise typer.BadParameter(f"{exc}; give years as --years 2022 2023 2024 or --years 2022-2024",
+                                 ctx=ctx, param_hint="--years") from None
     target = Home.resolve(home)
     _check_runner(task_runner, dask_address)
     failed: dict[int, str] = {}
-    for year in parse_years(years):
+    for year in chosen:
         try:
             _print_run(_run_one(year, target, task_runner=task_runner, dask_address=dask_address, copy_to=copy_to))
         except Exception as exc:
             failed[year] = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             err.print(f"[red]{year} failed:[/] {failed[year]}")
-    ok = [y for y in parse_years(years) if y not in failed]
+    ok = [y for y in chosen if y not in failed]
     console.print(f"backfill: {len(ok)} succeeded {ok}, {len(failed)} failed {sorted(failed)}")
     if failed:
         raise typer.Exit(1)

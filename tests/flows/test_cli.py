@@ -15,7 +15,7 @@ import typer
 from factory import score, submission, write_home
 from typer.testing import CliRunner
 
-from flows import pipeline
+from flows import cli, pipeline
 from flows.cli import app, parse_years
 
 runner = CliRunner()
@@ -265,3 +265,30 @@ def test_a_damaged_release_file_is_one_line(published: Path, tmp_path: Path) -> 
     assert result.exit_code == 1 and result.output.count("\n") == 1, result.output
     assert "not a valid DuckDB database file" in result.output and "rebuilding it from" in result.output
     assert "region_scores.parquet" in result.output
+@pytest.fixture()
+def years_run(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Backfill's runs recorded instead of run."""
+    ran: list[int] = []
+
+    def run_one(year: int, home: object, **_: object) -> dict[str, object]:
+        ran.append(year)
+        return {"year": year}
+
+    monkeypatch.setattr(cli, "_run_one", run_one)
+    monkeypatch.setattr(cli, "_print_run", lambda result: None)
+    return ran
+
+
+@pytest.mark.parametrize("years", [["2022", "2023", "2024"], ["2022", "--years", "2023", "--years", "2024"],
+                                   ["2022,2023,2024"], ["2022-2024"], ["2022", "2023-2024"]])
+def test_backfill_takes_years_as_documented(years: list[str], years_run: list[int], tmp_path: Path) -> None:
+    result = runner.invoke(app, ["backfill", "--years", *years, "--home", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert years_run == [2022, 2023, 2024]
+    assert "3 succeeded [2022, 2023, 2024]" in result.output
+
+
+def test_backfill_refuses_an_extra_argument_that_is_no_year(years_run: list[int], tmp_path: Path) -> None:
+    result = runner.invoke(app, ["backfill", "--years", "2022", "twenty", "--home", str(tmp_path)])
+    assert result.exit_code == 2 and years_run == []
+    assert "'twenty' is not a year" in result.output and "Traceback" not in result.output
