@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from flows import cli_results
-from flows.cli_base import CopyOpt, DaskOpt, HomeOpt, RunnerOpt, app, console, err, fail
+from flows.cli_base import CopyOpt, DaskOpt, HomeOpt, RunnerOpt, app, console, err, fail, writable_folder, writable_home
 from flows.settings import Home, configure_prefect_defaults
 
 
@@ -51,15 +51,34 @@ def generate(
     chosen = tuple(f.strip() for f in formats.split(",") if f.strip())
     if not chosen or any(f not in ("json", "xlsx") for f in chosen):
         fail(f"--formats {formats!r}: use json, xlsx or json,xlsx", 2)
-    target = Home.resolve(home)
-    with Progress(console=err, transient=True) as bar:
-        job = bar.add_task(f"generating {year}", total=None)
-        summary = generate_year(target, year, seed=seed, scale=scale, defect_rate=defect_rate, formats=chosen,
-                                progress=lambda done, total: bar.update(job, completed=done, total=total))
+    if not scale > 0:
+        fail(f"--scale {scale:g}: use a number above 0 (1 = a national year, 0.05 = a small one)", 2)
+    if not 0 <= defect_rate <= 1:
+        fail(f"--defect-rate {defect_rate:g}: use a share between 0 and 1 (0.05 = one file in twenty)", 2)
+    _check_year(year)
+    target = writable_home(home, lambda h: h.raw_year(year))
+    try:
+        with Progress(console=err, transient=True) as bar:
+            job = bar.add_task(f"generating {year}", total=None)
+            summary = generate_year(target, year, seed=seed, scale=scale, defect_rate=defect_rate, formats=chosen,
+                                    progress=lambda done, total: bar.update(job, completed=done, total=total))
+    except OSError as exc:  # e.g. the disk filled up
+        fail(f"cannot write {exc.filename or target.raw_year(year)} ({exc.strerror or exc}); free space or fix "
+             f"permissions, then generate {year} again")
     console.print(f"generated {year}: {summary.submitters} of {summary.regions} pemda submit, "
                   f"{summary.files} files ({summary.xlsx_files} xlsx), {summary.innovations:,} innovations, "
                   f"{summary.sid_answers:,} SID answers, {summary.defects} defects, "
                   f"{summary.raw_bytes / 1e6:.1f} MB in {summary.seconds:.1f} s → {target.raw_year(year)}")
+
+
+def _check_year(year: int) -> None:
+    """Fail in one line when no methodology covers ``year``."""
+    from flows.methodology import MethodologyError, for_year
+
+    try:
+        for_year(year)
+    except MethodologyError as exc:
+        fail(f"{exc}; give a year that a methodology there covers, or add one for {year}", 2)
 
 
 def _run_one(year: int, home: Home, from_stage: str = "ingest", force: bool = False, task_runner: str = "default",
@@ -114,10 +133,11 @@ def run(year: Annotated[int, typer.Option(help="measurement year")], home: HomeO
         force: Annotated[bool, typer.Option(help="redo every stage even when nothing changed")] = False,
         task_runner: RunnerOpt = "default", dask_address: DaskOpt = None, copy_to: CopyOpt = None) -> None:
     """The annual flow: ingest → validate → transform → publish."""
-    target = Home.resolve(home)
     if from_stage not in ("ingest", "validate", "transform", "publish"):
         fail(f"--from-stage {from_stage!r}: use ingest, validate, transform or publish", 2)
     _check_runner(task_runner, dask_address)
+    _check_year(year)
+    target = writable_home(home, lambda h: h.work_db(year).parent)
     from flows.locks import RunLocked, year_lock
 
     try:
@@ -125,6 +145,9 @@ def run(year: Annotated[int, typer.Option(help="measurement year")], home: HomeO
             pass  # fail fast, before Prefect starts; the flow holds the lock while it runs
     except RunLocked as exc:
         fail(str(exc), 3)
+    except OSError as exc:
+        fail(f"cannot lock {year} in {target.work_db(year).parent} ({exc.strerror or exc}); fix that folder's "
+             "permissions or space, then run again")
     try:
         result = _run_one(year, target, from_stage, force, task_runner, dask_address, copy_to)
     except Exception as exc:  # a one-line reason, not a traceback
@@ -145,8 +168,8 @@ def backfill(ctx: typer.Context,
     except typer.BadParameter as exc:
         raise typer.BadParameter(f"{exc}; give years as --years 2022 2023 2024 or --years 2022-2024",
                                  ctx=ctx, param_hint="--years") from None
-    target = Home.resolve(home)
     _check_runner(task_runner, dask_address)
+    target = writable_home(home, lambda h: h.work_db(chosen[0]).parent)
     failed: dict[int, str] = {}
     for year in chosen:
         try:
@@ -173,8 +196,7 @@ def copy(to: Annotated[str | None, typer.Option("--to", help="folder or fsspec U
     url = copy_location(to)
     if url is None:
         fail("say where to copy: --to DIR or URL (or set IID_COPY_TO)", 2)
-        return
-    target = Home.resolve(home)
+    target = writable_home(home, lambda h: h.warehouse)  # the catalog lock is kept there
     try:
         with Progress(console=err, transient=True) as bar:
             job = bar.add_task(f"copying to {url}", total=None)
@@ -182,7 +204,6 @@ def copy(to: Annotated[str | None, typer.Option("--to", help="folder or fsspec U
                                    progress=lambda done, total: bar.update(job, completed=done, total=total))
     except CopyError as exc:
         fail(str(exc))
-        return
     console.print(result.message)
 
 
@@ -214,11 +235,17 @@ def bench(year: Annotated[int, typer.Option(help="measurement year")] = 2024,
     from flows.bench import run_bench
     from flows.bench_targets import default_results_path, summary_rows
 
+    target = out or default_results_path(scale)
+    writable_folder(target.parent, "give --out a file in a folder you can write to")  # before the bench, not after
+    if workdir is not None:
+        writable_folder(workdir, "give --workdir a folder you can write to, or leave it out (a temporary one)")
     results = run_bench(year, scale, seed=seed, workdir=workdir, repeat=repeat, full_repeat=full_repeat,
                         progress=lambda m: err.print(f"[dim]{m}[/]"))
-    target = out or default_results_path(scale)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    try:
+        target.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    except OSError as exc:
+        print(json.dumps(results))
+        fail(f"cannot write {target} ({exc.strerror or exc}); the results are printed above")
     print(json.dumps(results))
     table = Table("", "measured", "target", "", title=f"bench, scale {scale:g}, {year}", title_justify="left")
     for what, value, limit, met in summary_rows(results):
@@ -243,11 +270,12 @@ def serve(home: HomeOpt = None,
     if not os.environ.get("PREFECT_API_URL"):
         fail("set PREFECT_API_URL to a running Prefect server (prefect server start), e.g. "
               "export PREFECT_API_URL=http://127.0.0.1:4200/api", 2)
+    target = writable_home(home, lambda h: h.warehouse / "work")
     from prefect.schedules import Cron
 
     from flows.annual import annual
 
-    parameters: dict[str, Any] = {"home": str(Home.resolve(home).root)}
+    parameters: dict[str, Any] = {"home": str(target.root)}
     if year is not None:
         parameters["year"] = year
     if copy_to:

@@ -3,11 +3,17 @@ command fails (one line, no traceback)."""
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+
+from flows.privacy import redact
+from flows.settings import Home
 
 app = typer.Typer(help="Indeks Inovasi Daerah: ingest, validate, score and publish regional innovation data.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -25,6 +31,43 @@ DaskOpt = Annotated[str | None, typer.Option("--dask-address", help="Dask schedu
 
 def fail(message: str, code: int = 1) -> NoReturn:
     """Print ``error: message`` on stderr, on one line however narrow the terminal, and end the command with
-    ``code``. The message is not markup: it may quote SQL or paths with brackets."""
-    err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+    ``code``. The message is not markup: it may quote SQL or paths with brackets; nor does it quote an
+    e-mail address or phone number an error's text echoed (:func:`flows.privacy.redact`)."""
+    err.print(f"[bold red]error:[/] {escape(redact(message))}", soft_wrap=True)
     raise typer.Exit(code)
+
+
+HOME_ADVICE = "give --home (or $IID_HOME) a folder you can write to; it is created if missing"
+
+
+def _not_a_folder(path: Path) -> Path | None:
+    """The first existing part of ``path`` that is not a folder (a file where a folder must be), if any."""
+    for part in (*reversed(path.parents), path):
+        if part.exists() and not part.is_dir():
+            return part
+    return None
+
+
+def writable_folder(path: Path, advice: str) -> None:
+    """Create ``path`` if missing and check that a file can be written in it; otherwise fail in one line
+    naming the folder, why, and ``advice`` (what to do)."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        blocker = _not_a_folder(path)
+        reason = (f"{blocker} is a file, not a folder" if blocker is not None
+                  else f"{exc.strerror or type(exc).__name__}: {exc.filename or path}")
+        fail(f"cannot write in {path} ({reason}); {advice}")
+
+
+def writable_home(home: str | None, folder: Callable[[Home], Path] = lambda h: h.root) -> Home:
+    """The home of ``--home`` (else ``$IID_HOME``, else ``./data``) with ``folder(home)`` created and
+    writable, before a command starts work there; otherwise a one-line error saying what to do."""
+    try:
+        target = Home.resolve(home)
+    except (OSError, RuntimeError) as exc:  # e.g. a symbolic link loop
+        fail(f"home {home}: {exc}; {HOME_ADVICE}")
+    writable_folder(folder(target), HOME_ADVICE)
+    return target

@@ -8,14 +8,15 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import duckdb
 import pytest
 import typer
 from factory import score, submission, write_home
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
-from flows import cli, pipeline
+from flows import bench, cli, pipeline
 from flows.cli import app, parse_years
 
 runner = CliRunner()
@@ -292,3 +293,66 @@ def test_backfill_refuses_an_extra_argument_that_is_no_year(years_run: list[int]
     result = runner.invoke(app, ["backfill", "--years", "2022", "twenty", "--home", str(tmp_path)])
     assert result.exit_code == 2 and years_run == []
     assert "'twenty' is not a year" in result.output and "Traceback" not in result.output
+
+
+def one_line_error(result: Result) -> str:
+    """The command ended with one ``error:`` line, not a traceback; that line."""
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.output
+    return lines[0]
+
+
+def bad_homes(tmp_path: Path) -> list[Path]:
+    """A regular file, a folder under a file, and (on Linux) a place where no folder can be created."""
+    afile = tmp_path / "afile"
+    afile.write_text("not a home")
+    return [afile, afile / "sub", *([Path("/proc/iid-no-such-home")] if Path("/proc/self").is_dir() else [])]
+
+
+@pytest.mark.parametrize("command", [["run", "--year", "2024"], ["generate", "--year", "2024"],
+                                     ["backfill", "--years", "2023", "2024"], ["copy", "--to", "COPY"]])
+def test_a_home_that_cannot_be_written_is_one_line(command: list[str], tmp_path: Path, years_run: list[int]) -> None:
+    for home in bad_homes(tmp_path):
+        args = [str(tmp_path / "copy") if a == "COPY" else a for a in command]
+        result = runner.invoke(app, [*args, "--home", str(home)])
+        line = one_line_error(result)
+        assert result.exit_code == 1
+        assert "give --home" in line and "a folder you can write to" in line
+        assert ("afile is a file, not a folder" in line) == ("afile" in str(home)), line
+    assert years_run == []
+
+
+def test_serve_checks_its_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
+    (tmp_path / "afile").write_text("")
+    line = one_line_error(runner.invoke(app, ["serve", "--home", str(tmp_path / "afile")]))
+    assert "is a file, not a folder" in line
+
+
+def test_bench_checks_where_it_writes_before_it_starts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def run_bench(*args: object, **kwargs: object) -> NoReturn:
+        raise AssertionError("the bench started before its folders were checked")
+
+    monkeypatch.setattr(bench, "run_bench", run_bench)
+    (tmp_path / "afile").write_text("")
+    line = one_line_error(runner.invoke(app, ["bench", "--workdir", str(tmp_path / "afile")]))
+    assert "give --workdir a folder" in line
+    line = one_line_error(runner.invoke(app, ["bench", "--out", str(tmp_path / "afile" / "results.json")]))
+    assert "give --out a file in a folder" in line
+
+
+@pytest.mark.parametrize(("option", "says"), [(["--year", "1999"], "no methodology covers the year 1999"),
+                                              (["--scale", "-1"], "--scale -1: use a number above 0"),
+                                              (["--scale", "0"], "--scale 0: use a number above 0"),
+                                              (["--defect-rate", "5"], "--defect-rate 5: use a share between 0 and 1")])
+def test_generate_refuses_bad_options_in_one_line(option: list[str], says: str, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["generate", "--year", "2024", *option, "--home", str(tmp_path)])
+    assert result.exit_code == 2 and says in one_line_error(result)
+    assert not (tmp_path / "raw").exists()
+
+
+def test_run_refuses_a_year_without_methodology_before_it_starts(tmp_path: Path, years_run: list[int]) -> None:
+    result = runner.invoke(app, ["run", "--year", "1999", "--home", str(tmp_path)])
+    assert result.exit_code == 2 and "no methodology covers the year 1999" in one_line_error(result)
