@@ -26,7 +26,7 @@ from prefect.context import FlowRunContext
 from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 
-from flows import pipeline
+from flows import pipeline, workdb
 from flows.locks import year_lock
 from flows.methodology import for_year
 from flows.runs import record_run, run_row
@@ -170,6 +170,27 @@ def default_year() -> int:
     return datetime.now(ZoneInfo("Asia/Jakarta")).year
 
 
+def _stages(root: str, year: int, first: int, force: bool, run: dict[str, Any], results: dict[str, Any]) -> None:
+    """The stages from the ``first``, then publish; each one's result into ``results``, times into ``run``."""
+    tasks = {"ingest": ingest_task, "validate": validate_task, "transform": transform_task}
+    run["stages_skipped"] = []
+    for position, stage in enumerate(pipeline.STAGES[:-1]):
+        if position < first:
+            run["stages_skipped"].append(stage)
+            results[stage] = None
+            continue
+        started, cpu = time.perf_counter(), _cpu_seconds()
+        results[stage] = tasks[stage](root, year, force=force or (position == first and first > 0))
+        run["stage_seconds"][stage] = round(time.perf_counter() - started, 3)
+        run["stage_cpu_seconds"][stage] = round(_cpu_seconds() - cpu, 3)
+        if results[stage].get("skipped"):
+            run["stages_skipped"].append(stage)
+    started, cpu = time.perf_counter(), _cpu_seconds()
+    results["publish"] = publish_task(root, year, run)
+    run["stage_seconds"]["publish"] = round(time.perf_counter() - started, 3)
+    run["stage_cpu_seconds"]["publish"] = round(_cpu_seconds() - cpu, 3)
+
+
 @flow(name="annual", flow_run_name="annual-{year}", log_prints=False)
 def annual(year: int | None = None, home: str | None = None, from_stage: str = "ingest",
            force: bool = False, copy_to: str | None = None) -> dict[str, Any]:
@@ -201,26 +222,21 @@ def annual(year: int | None = None, home: str | None = None, from_stage: str = "
         run["parameters"]["task_runner"] = "dask"
     first = pipeline.STAGES.index(from_stage)
     results: dict[str, Any] = {"year": year, "run_id": run["run_id"]}
-    tasks = {"ingest": ingest_task, "validate": validate_task, "transform": transform_task}
     home_obj.work_db(year).parent.mkdir(parents=True, exist_ok=True)
     record_run(home_obj, run_row(run, status="running"))  # replaced by the final row when the run ends
     try:
         with year_lock(home_obj.work_db(year).parent, year):
-            for position, stage in enumerate(pipeline.STAGES[:-1]):
-                if position < first:
-                    run["stages_skipped"].append(stage)
-                    results[stage] = None
-                    continue
-                started, cpu = time.perf_counter(), _cpu_seconds()
-                results[stage] = tasks[stage](root, year, force=force or (position == first and first > 0))
-                run["stage_seconds"][stage] = round(time.perf_counter() - started, 3)
-                run["stage_cpu_seconds"][stage] = round(_cpu_seconds() - cpu, 3)
-                if results[stage].get("skipped"):
-                    run["stages_skipped"].append(stage)
-            started, cpu = time.perf_counter(), _cpu_seconds()
-            results["publish"] = publish_task(root, year, run)
-            run["stage_seconds"]["publish"] = round(time.perf_counter() - started, 3)
-            run["stage_cpu_seconds"]["publish"] = round(_cpu_seconds() - cpu, 3)
+            # --force rebuilds a damaged work database (all in it is derived from raw/): set aside, kept
+            set_aside = workdb.set_aside_if_damaged(home_obj, year) if force else None
+            try:
+                _stages(root, year, 0 if set_aside else first, force, run, results)
+            except workdb.DamagedWorkDatabase:  # found on reading a block, not on opening
+                if not force:
+                    raise
+                set_aside = workdb.set_aside(home_obj, year)
+                _stages(root, year, 0, force, run, results)
+            if set_aside:
+                results["set_aside"] = str(set_aside)
             if copy_url:
                 started, cpu = time.perf_counter(), _cpu_seconds()
                 results["copy"] = _copy(root, year, copy_url)
@@ -233,6 +249,8 @@ def annual(year: int | None = None, home: str | None = None, from_stage: str = "
     published = results["publish"]
     copy_failed = (results.get("copy") or {}).get("failed")
     message = published["message"] + (f"; copy failed: {copy_failed}" if copy_failed else "")
+    if results.get("set_aside"):
+        message += f"; the damaged work database was set aside as {results['set_aside']} and rebuilt"
     record_run(home_obj, run_row(run, status="published" if published["published"] else "unchanged",
                                  message=message,
                                  release=published["release"],

@@ -104,6 +104,9 @@ def _check_runner(task_runner: str, dask_address: str | None) -> None:
 
 def _print_run(result: dict[str, Any]) -> None:
     ing, val, tra, pub = result["ingest"], result["validate"], result["transform"], result["publish"]
+    if result.get("set_aside"):
+        err.print(f"[bold yellow]note:[/] {result['year']}: the work database was damaged; it is kept as "
+                  f"{result['set_aside']} and the year was rebuilt from raw/{result['year']}", soft_wrap=True)
     if ing:
         console.print(f"[bold]{result['year']}[/]: {ing['files']} files ({ing['rejected_files']} rejected; "
                       f"{ing['files_parsed']} read now, {ing['files'] - ing['files_parsed']} unchanged)")

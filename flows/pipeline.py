@@ -9,8 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +21,7 @@ from flows.methodology import for_year
 from flows.reference import regions_path, regions_sha256
 from flows.settings import Home
 from flows.versioning import code_version
+from flows.workdb import work_database
 
 if TYPE_CHECKING:
     from expectations.stage import ChunkValidator
@@ -32,41 +32,6 @@ STAGES = ("ingest", "validate", "transform", "publish")
 
 class ReconciliationError(RuntimeError):
     """Records read do not equal records scored + quarantined + not counting: nothing is published."""
-
-
-# DuckDB's memory per stage: ingest and validation run beside parse workers and pandas frames, so they
-# get less; scoring and publishing are DuckDB alone. 768MB scores and publishes a year at ten times the
-# national size as fast as 1GB did (scoring 9.5 s and 10.0 s, publishing 8.7 s and 8.4 s), with the run
-# process's peak ~230 MB lower (1.06-1.11 GB against 1.29-1.33 GB); 512MB took scoring to 14.4 s.
-# Ingest gets 256MB. Until its one checkpoint at the end, DuckDB holds the rows of tables that get too few
-# rows per commit to be written to the file at once (the innovations), and fills the rest of its limit
-# with buffers of what it wrote. At ten times a national year, ingest alone: with the narratives still
-# landing as text (1.1 GB), 512MB sat at the limit and spilled ~600 MB; the run process peaked at 0.90 GB
-# with 512MB and 0.63-0.65 GB with 256MB, as fast (53.5-58.9 s and 54.5-54.6 s). Without them (lengths
-# only), 0.79 GB and 0.61 GB (52.8 s and 56.0 s, one run each, within this machine's noise).
-STAGE_MEMORY = {"ingest": "256MB", "validate": "512MB", "transform": "768MB", "publish": "768MB"}
-
-
-def duckdb_memory_limit(stage: str = "transform") -> str:
-    """DuckDB's memory for a stage (``$IID_DUCKDB_MEMORY`` sets it for all): beyond it, DuckDB spills
-    to disk instead of growing."""
-    return os.environ.get("IID_DUCKDB_MEMORY") or STAGE_MEMORY.get(stage, "1GB")
-
-
-@contextmanager
-def work_database(home: Home, year: int, stage: str = "transform") -> Iterator[duckdb.DuckDBPyConnection]:
-    path = home.work_db(year)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), config={"memory_limit": duckdb_memory_limit(stage)})
-    try:
-        # No compaction of row groups with deleted rows at checkpoints ("vacuum"), until a stage builds
-        # from scratch and allows it (transforms.runner.allow_compaction): the few rows an incremental run
-        # replaces in large tables had DuckDB rewrite their row groups at the next checkpoint, 0.2-0.6 s,
-        # in whichever stage came next.
-        con.execute("set max_vacuum_tasks = 0")
-        yield con
-    finally:
-        con.close()
 
 
 STATE_DDL = ("create table if not exists stage_state (stage varchar primary key, key varchar, summary varchar, "
