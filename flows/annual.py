@@ -229,7 +229,9 @@ def annual(year: int | None = None, home: str | None = None, from_stage: str = "
             # --force rebuilds a damaged work database (all in it is derived from raw/): set aside, kept
             set_aside = workdb.set_aside_if_damaged(home_obj, year) if force else None
             try:
-                _stages(root, year, 0 if set_aside else first, force, run, results)
+                start = 0 if set_aside else first
+                pipeline.check_ready(home_obj, year, pipeline.STAGES[start])
+                _stages(root, year, start, force, run, results)
             except workdb.DamagedWorkDatabase:  # found on reading a block, not on opening
                 if not force:
                     raise

@@ -154,7 +154,8 @@ def run(year: Annotated[int, typer.Option(help="measurement year")], home: HomeO
     try:
         result = _run_one(year, target, from_stage, force, task_runner, dask_address, copy_to)
     except Exception as exc:  # a one-line reason, not a traceback
-        fail(f"{year}: {exc}")
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        fail(reason if reason.startswith(str(year)) else f"{year}: {reason}")
     _print_run(result)
     console.print(f"catalog: {target.catalog}")
 

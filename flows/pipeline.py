@@ -54,6 +54,29 @@ def _forget_state(con: duckdb.DuckDBPyConnection, stages: tuple[str, ...]) -> No
     con.execute("delete from stage_state where stage in (select unnest(?))", [list(stages)])
 
 
+class StageNotReady(RuntimeError):
+    """A run from a later stage, on a year whose earlier stages have not finished."""
+
+
+# what a run from each stage needs to have been done to the year before
+NEEDS = {"validate": ("ingest", "ingested"), "transform": ("validate", "validated"), "publish": ("transform", "scored")}
+
+
+def check_ready(home: Home, year: int, from_stage: str) -> None:
+    """A run from ``from_stage`` uses the tables of the stage before it as they are: that stage must have
+    finished (each stage forgets the state of the later ones when it runs again)."""
+    if from_stage not in NEEDS:
+        return
+    stage, done = NEEDS[from_stage]
+    ready = False
+    if home.work_db(year).exists():
+        with work_database(home, year, "ingest") as con:
+            ready = _state(con, stage) is not None
+    if not ready:
+        raise StageNotReady(f"{year} has not been {done} yet in {home.root}: run 'iid run --year {year}' "
+                            f"(from ingest) first: --from-stage {from_stage} starts from what {stage} left")
+
+
 def inputs_key(con: duckdb.DuckDBPyConnection, year: int) -> str:
     """What the scores depend on: every input file's content, the method, the region master and the code."""
     files = con.execute("select source_file, sha256 from landing_files union all "

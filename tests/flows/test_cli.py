@@ -356,3 +356,26 @@ def test_generate_refuses_bad_options_in_one_line(option: list[str], says: str, 
 def test_run_refuses_a_year_without_methodology_before_it_starts(tmp_path: Path, years_run: list[int]) -> None:
     result = runner.invoke(app, ["run", "--year", "1999", "--home", str(tmp_path)])
     assert result.exit_code == 2 and "no methodology covers the year 1999" in one_line_error(result)
+
+
+@pytest.mark.parametrize(("stage", "missing"), [("validate", "ingested"), ("transform", "validated"),
+                                                ("publish", "scored")])
+def test_a_later_stage_needs_the_earlier_ones(stage: str, missing: str, tmp_path: Path) -> None:
+    home = write_home(tmp_path, 2024, {"a.json": submission("35.78", spd_total=30)})
+    with pytest.raises(pipeline.StageNotReady, match=f"^2024 has not been {missing} yet in {tmp_path}: run "
+                                                     "'iid run --year 2024' \\(from ingest\\) first"):
+        pipeline.check_ready(home, 2024, stage)
+    pipeline.ingest(home, 2024)
+    pipeline.validate(home, 2024)
+    pipeline.transform(home, 2024)
+    pipeline.check_ready(home, 2024, stage)
+
+
+def test_run_from_a_later_stage_on_a_new_home_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IID_EARLY_SERVER", "0")  # an early server would leave PREFECT_API_URL set for later tests
+    write_home(tmp_path, 2024, {"a.json": submission("35.78", spd_total=30)})
+    result = runner.invoke(app, ["run", "--year", "2024", "--from-stage", "publish", "--home", str(tmp_path)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: 2024 has not been scored yet in {tmp_path}: run 'iid run --year 2024' (from ingest) "
+                      "first: --from-stage publish starts from what transform left"], result.output
