@@ -357,7 +357,8 @@ def finish_ingest(home: Home, year: int, con: duckdb.DuckDBPyConnection, parsed:
     private.mkdir(parents=True, exist_ok=True)
     # personal data: the operator export and the work database that holds it are the owner's alone
     for folder in (private.parent, private, home.work_db(year).parent):
-        os.chmod(folder, 0o700)
+        if folder.is_dir():  # (a work database elsewhere, as some tests open, has no such folder)
+            os.chmod(folder, 0o700)
     _export_private(con, private)
     files, rejected = con.execute("select count(*), count(error_rule) from landing_files").fetchall()[0]
     counts = {name: int(con.execute(f"select count(*) from landing_{name}").fetchall()[0][0])  # noqa: S608
