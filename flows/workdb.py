@@ -64,6 +64,13 @@ def _damage(exc: duckdb.Error, path: Path) -> str | None:
     return None
 
 
+def _raise_if_damage(exc: duckdb.Error, path: Path, year: int) -> None:
+    """:class:`DamagedWorkDatabase` in place of a DuckDB error that tells of damage to ``path``."""
+    reason = _damage(exc, path)
+    if reason is not None:
+        raise DamagedWorkDatabase(path, year, reason) from None
+
+
 @contextmanager
 def work_database(home: Home, year: int, stage: str = "transform") -> Iterator[duckdb.DuckDBPyConnection]:
     """The year's work database, open for one stage; a damaged one raises :class:`DamagedWorkDatabase`
@@ -73,10 +80,8 @@ def work_database(home: Home, year: int, stage: str = "transform") -> Iterator[d
     try:
         con = duckdb.connect(str(path), config={"memory_limit": duckdb_memory_limit(stage)})
     except duckdb.Error as exc:
-        reason = _damage(exc, path)
-        if reason is None:
-            raise
-        raise DamagedWorkDatabase(path, year, reason) from None
+        _raise_if_damage(exc, path, year)
+        raise
     try:
         # No compaction of row groups with deleted rows at checkpoints ("vacuum"), until a stage builds
         # from scratch and allows it (transforms.runner.allow_compaction): the few rows an incremental run
@@ -85,10 +90,8 @@ def work_database(home: Home, year: int, stage: str = "transform") -> Iterator[d
         con.execute("set max_vacuum_tasks = 0")
         yield con
     except duckdb.Error as exc:
-        reason = _damage(exc, path)
-        if reason is None:
-            raise
-        raise DamagedWorkDatabase(path, year, reason) from None
+        _raise_if_damage(exc, path, year)
+        raise
     finally:
         con.close()
 
