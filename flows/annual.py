@@ -27,6 +27,7 @@ from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 
 from flows import pipeline, workdb
+from flows.errors import first_line
 from flows.locks import year_lock
 from flows.methodology import for_year
 from flows.runs import record_run, run_row
@@ -154,7 +155,7 @@ def _copy(root: str, year: int, url: str) -> dict[str, Any]:
     outcome = state.result(raise_on_failure=False)
     if state.is_completed():
         return cast(dict[str, Any], outcome)
-    reason = str(outcome).splitlines()[0] if str(outcome) else type(outcome).__name__
+    reason = first_line(cast(BaseException, outcome))
     return {"url": url, "copied": [], "catalog": None, "failed": reason,
             "message": f"the release is published at home, but the copy failed: {reason}"}
 
@@ -245,7 +246,7 @@ def annual(year: int | None = None, home: str | None = None, from_stage: str = "
                 run["stage_seconds"]["copy"] = round(time.perf_counter() - started, 3)
                 run["stage_cpu_seconds"]["copy"] = round(_cpu_seconds() - cpu, 3)
     except Exception as exc:
-        record_run(home_obj, run_row(run, status="failed", message=str(exc).splitlines()[0] if str(exc) else "",
+        record_run(home_obj, run_row(run, status="failed", message=first_line(exc),
                                      finished_at=datetime.now(UTC).isoformat(timespec="seconds")))
         raise
     published = results["publish"]

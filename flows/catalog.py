@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from flows.errors import os_reason
 from flows.faults import pause_point
 from flows.locks import file_lock
 from flows.releases import Release, all_releases
@@ -133,12 +134,6 @@ class CatalogError(RuntimeError):
     """The catalog cannot be read; the message says why and what to do."""
 
 
-def _first_line(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    return (str(exc).splitlines() or [type(exc).__name__])[0]
-
-
 def _stale(con: duckdb.DuckDBPyConnection, home: Home, releases: list[Release]) -> str | None:
     """Why the catalog open in ``con`` does not show the home's releases, or None when it does."""
     try:
@@ -147,7 +142,7 @@ def _stale(con: duckdb.DuckDBPyConnection, home: Home, releases: list[Release]) 
     except duckdb.CatalogException:
         return "it was written before catalogs recorded which releases they read"
     except duckdb.Error as exc:
-        return f"it cannot be read ({_first_line(exc)})"
+        return f"it cannot be read ({os_reason(exc)})"
     if recorded != [(str(home.published),)]:
         return f"its views read the releases in {recorded[0][0] if recorded else '?'} (a moved or copied home)"
     if listed != {(r.year, r.number) for r in releases}:
@@ -162,7 +157,7 @@ def _checked(home: Home, releases: list[Release]) -> tuple[duckdb.DuckDBPyConnec
     try:
         con = duckdb.connect(str(home.catalog), read_only=True)
     except duckdb.Error as exc:  # not a DuckDB file, damaged, a WAL of another file beside it…
-        return None, f"it cannot be opened ({_first_line(exc)})"
+        return None, f"it cannot be opened ({os_reason(exc)})"
     problem = _stale(con, home, releases)
     if problem is None:
         return con, ""
@@ -178,7 +173,7 @@ def _in_memory(home: Home, releases: list[Release], why: str) -> tuple[duckdb.Du
         _write_home_views(con, home, releases)
     except duckdb.Error as exc:
         con.close()
-        raise CatalogError(f"{why}; reading the releases in {home.published} failed: {_first_line(exc)}") from None
+        raise CatalogError(f"{why}; reading the releases in {home.published} failed: {os_reason(exc)}") from None
     return con, f"{why}; this command read the releases in {home.published}"
 
 
@@ -199,13 +194,13 @@ def open_catalog(home: Home) -> tuple[duckdb.DuckDBPyConnection, str | None]:
     try:
         rebuild_catalog(home)
     except OSError as exc:  # the warehouse cannot be written here
-        return _in_memory(home, releases, f"{home.catalog}: {problem}, and it cannot be rebuilt ({_first_line(exc)})")
+        return _in_memory(home, releases, f"{home.catalog}: {problem}, and it cannot be rebuilt ({os_reason(exc)})")
     except duckdb.Error as exc:  # a release's file: the views are checked against the files as they are made
         raise CatalogError(f"{home.catalog}: {problem}, and rebuilding it from {home.published} failed: "
-                           f"{_first_line(exc)} (restore that file from a copy of the release)") from None
+                           f"{os_reason(exc)} (restore that file from a copy of the release)") from None
     try:
         con = duckdb.connect(str(home.catalog), read_only=True)
     except duckdb.Error as exc:
-        return _in_memory(home, releases, f"{home.catalog}: rebuilt, it still cannot be opened ({_first_line(exc)})")
+        return _in_memory(home, releases, f"{home.catalog}: rebuilt, it still cannot be opened ({os_reason(exc)})")
     fence(con, home)
     return con, f"{home.catalog}: {problem}; rebuilt it from {home.published}"

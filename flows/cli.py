@@ -16,6 +16,7 @@ import typer
 
 from flows import cli_results
 from flows.cli_base import CopyOpt, DaskOpt, HomeOpt, RunnerOpt, app, console, err, fail, writable_folder, writable_home
+from flows.errors import first_line
 from flows.settings import Home, configure_prefect_defaults
 
 
@@ -154,7 +155,7 @@ def run(year: Annotated[int, typer.Option(help="measurement year")], home: HomeO
     try:
         result = _run_one(year, target, from_stage, force, task_runner, dask_address, copy_to)
     except Exception as exc:  # a one-line reason, not a traceback
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        reason = first_line(exc)
         fail(reason if reason.startswith(str(year)) else f"{year}: {reason}")
     _print_run(result)
     console.print(f"catalog: {target.catalog}")
@@ -179,7 +180,7 @@ def backfill(ctx: typer.Context,
         try:
             _print_run(_run_one(year, target, task_runner=task_runner, dask_address=dask_address, copy_to=copy_to))
         except Exception as exc:
-            failed[year] = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            failed[year] = first_line(exc)
             err.print(f"[red]{year} failed:[/] {failed[year]}")
     ok = [y for y in chosen if y not in failed]
     console.print(f"backfill: {len(ok)} succeeded {ok}, {len(failed)} failed {sorted(failed)}")

@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from flows.cli_base import HomeOpt, console, err, fail
+from flows.errors import first_line
 from flows.settings import Home
 
 if TYPE_CHECKING:
@@ -55,9 +56,9 @@ def query(sql: Annotated[str, typer.Argument(help="one statement that reads (SEL
     except QueryRefused as exc:
         fail(str(exc))
     except duckdb.PermissionException as exc:
-        fail(f"query failed: {str(exc).splitlines()[0]} (iid query reads only the releases under {target.published})")
+        fail(f"query failed: {first_line(exc)} (iid query reads only the releases under {target.published})")
     except duckdb.Error as exc:
-        fail(f"query failed: {str(exc).splitlines()[0]}")
+        fail(f"query failed: {first_line(exc)}")
     finally:
         con.close()
     table = Table(*columns)
@@ -98,7 +99,7 @@ def summary(year: Annotated[int, typer.Option(help="measurement year")], home: H
     try:
         _print_summary(con, year, top)
     except duckdb.Error as exc:
-        fail(f"{target.catalog}: {str(exc).splitlines()[0]}")
+        fail(f"{target.catalog}: {first_line(exc)}")
     finally:
         con.close()
     console.print(f"snapshot: {release.path}")

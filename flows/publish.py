@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 
 from flows.catalog import rebuild_catalog
+from flows.errors import os_reason
 from flows.faults import pause_point
 from flows.releases import Release, release_dirs
 from flows.runs import run_row, write_runs
@@ -194,8 +195,7 @@ def publish_release(con: duckdb.DuckDBPyConnection, home: Home, year: int, manif
     except (OSError, duckdb.IOException, duckdb.PermissionException) as exc:
         _make_writable(staging)
         shutil.rmtree(staging, ignore_errors=True)
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
-        raise PublishError(f"cannot write release {number} of {year} in {year_dir}: {reason}; nothing was "
+        raise PublishError(f"cannot write release {number} of {year} in {year_dir}: {os_reason(exc)}; nothing was "
                            "published (free space or fix permissions, then run again)") from None
     _freeze(staging)
     pause_point("publish:before-rename")

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from flows.catalog import write_catalog
+from flows.errors import os_reason
 from flows.faults import pause_point
 from flows.locks import file_lock
 from flows.releases import Release, all_releases, scan_releases
@@ -173,8 +174,7 @@ def copy_releases(home: Home, url: str, years: list[int] | None = None,
                     progress(done, len(releases))
             catalog = _write_location_catalog(fs, root)
         except (OSError, duckdb.Error) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
-            raise CopyError(f"cannot copy to {url}: {reason or type(exc).__name__}; the releases at home are "
+            raise CopyError(f"cannot copy to {url}: {os_reason(exc)}; the releases at home are "
                             "complete: fix the location (space, permissions, credentials) and run "
                             f"'iid copy --to {url}'") from None
     return CopyResult(url, copied, len(releases) - len(copied), catalog)
