@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -144,19 +145,19 @@ def run(year: Annotated[int, typer.Option(help="measurement year")], home: HomeO
     target = writable_home(home, lambda h: h.work_db(year).parent)
     from flows.locks import RunLocked, year_lock
 
-    try:
-        with year_lock(target.work_db(year).parent, year):
-            pass  # fail fast, before Prefect starts; the flow holds the lock while it runs
-    except RunLocked as exc:
-        fail(str(exc), 3)
-    except OSError as exc:
-        fail(f"cannot lock {year} in {target.work_db(year).parent} ({exc.strerror or exc}); fix that folder's "
-             "permissions or space, then run again")
-    try:
-        result = _run_one(year, target, from_stage, force, task_runner, dask_address, copy_to)
-    except Exception as exc:  # a one-line reason, not a traceback
-        reason = first_line(exc)
-        fail(reason if reason.startswith(str(year)) else f"{year}: {reason}")
+    with ExitStack() as held:
+        try:  # taken before Prefect starts and held to the end (the flow, in this thread, takes it again)
+            held.enter_context(year_lock(target.work_db(year).parent, year))
+        except RunLocked as exc:
+            fail(str(exc), 3)
+        except OSError as exc:
+            fail(f"cannot lock {year} in {target.work_db(year).parent} ({exc.strerror or exc}); fix that folder's "
+                 "permissions or space, then run again")
+        try:
+            result = _run_one(year, target, from_stage, force, task_runner, dask_address, copy_to)
+        except Exception as exc:  # a one-line reason, not a traceback
+            reason = first_line(exc)
+            fail(reason if reason.startswith(str(year)) else f"{year}: {reason}")
     _print_run(result)
     console.print(f"catalog: {target.catalog}")
 

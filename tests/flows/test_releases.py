@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -169,11 +170,35 @@ def test_crash_during_publish_leaves_previous_release_and_next_run_succeeds(home
 
 def test_second_run_of_same_year_is_refused_other_year_is_not(tmp_path: Path) -> None:
     work = tmp_path / "work"
+    refused: list[BaseException] = []
+
+    def second_run() -> None:
+        try:
+            with year_lock(work, 2024):
+                pass
+        except RunLocked as exc:
+            refused.append(exc)
+
+    def in_another_thread() -> None:
+        other = threading.Thread(target=second_run)
+        other.start()
+        other.join()
+
     with year_lock(work, 2024):
-        with pytest.raises(RunLocked, match="a run of 2024 is already running"), year_lock(work, 2024):
+        in_another_thread()
+        with year_lock(work, 2024):  # the holder's own thread takes it again (the CLI, then its flow)
             pass
+        in_another_thread()  # still held: the inner one left it to the outer
         with year_lock(work, 2023):
             pass
+        code = ("import sys; from pathlib import Path; from flows.locks import year_lock\n"
+                "with year_lock(Path(sys.argv[1]), 2024): pass")
+        process = subprocess.run([sys.executable, "-c", code, str(work)], capture_output=True, text=True, check=False,
+                                 env={**os.environ, "PYTHONPATH": str(Path(pipeline.__file__).resolve().parents[1])})
+    assert len(refused) == 2 and "a run of 2024 is already running" in str(refused[0])
+    assert process.returncode == 1 and "RunLocked: a run of 2024 is already running" in process.stderr
+    in_another_thread()  # released with the outer one
+    assert len(refused) == 2
 
 
 def test_cli_run_refuses_while_the_year_is_locked(home: Home) -> None:
@@ -181,10 +206,52 @@ def test_cli_run_refuses_while_the_year_is_locked(home: Home) -> None:
 
     from flows.cli import app
 
-    with year_lock(home.work_db(YEAR).parent, YEAR):
+    held, done = threading.Event(), threading.Event()
+
+    def hold() -> None:  # another run: a thread of its own (the holder's thread may take its lock again)
+        with year_lock(home.work_db(YEAR).parent, YEAR):
+            held.set()
+            done.wait(60)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(60)
+    try:
         result = CliRunner().invoke(app, ["run", "--year", str(YEAR), "--home", str(home.root)])
+    finally:
+        done.set()
+        holder.join()
     assert result.exit_code == 3 and "already running" in result.output
     assert not home.published.exists()
+
+
+def test_a_second_cli_run_started_while_the_first_starts_up_is_refused(home: Home,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI holds the year's lock from its first check to its end, Prefect's start-up included: a second
+    run started then ends with exit 3. Before, the CLI only tried the lock and let it go, and the flow took it
+    seconds later, so a second run started in between got past the check and one of the two ended with exit 1."""
+    from typer.testing import CliRunner
+
+    from flows import cli
+
+    monkeypatch.setenv("IID_EARLY_SERVER", "0")  # an early server would leave PREFECT_API_URL set for later tests
+    root = str(Path(cli.__file__).resolve().parents[1])
+    command = ["run", "--year", str(YEAR), "--home", str(home.root)]
+    second: list[subprocess.CompletedProcess[str]] = []
+    start_up = cli._run_one
+
+    def second_run_then_start_up(*args: object, **kwargs: object) -> dict:
+        second.append(subprocess.run([sys.executable, "-c", "from flows.cli import main; main()", *command],
+                                     env={**os.environ, "PYTHONPATH": root}, capture_output=True, text=True,
+                                     check=False, timeout=300))
+        return start_up(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cli, "_run_one", second_run_then_start_up)
+    first = CliRunner().invoke(cli.app, command)
+    assert second[0].returncode == 3, second[0].stdout + second[0].stderr
+    assert second[0].stderr.startswith(f"error: a run of {YEAR} is already running (pid {os.getpid()} since")
+    assert first.exit_code == 0, first.output  # the flow, in the process holding the lock, takes it again
+    assert [r.number for r in release_dirs(home, YEAR)] == [1]
 
 
 def test_reader_keeps_working_while_a_release_is_published(home: Home) -> None:
