@@ -62,6 +62,27 @@ def writable_folder(path: Path, advice: str) -> None:
         fail(f"cannot write in {path} ({reason}); {advice}")
 
 
+READ_ADVICE = "give --home (or $IID_HOME) the folder 'iid run' published into"
+
+
+def existing_home(home: str | None) -> Home:
+    """The home of ``--home`` (else ``$IID_HOME``, else ``./data``) for a command that only reads it: a
+    one-line error when it is missing or not a folder (rather than reading it as a home with nothing)."""
+    try:
+        target = Home.resolve(home)
+    except (OSError, RuntimeError) as exc:  # e.g. a symbolic link loop
+        fail(f"home {home}: {exc}; {READ_ADVICE}")
+    try:
+        found = target.root.is_dir()
+    except OSError as exc:  # e.g. a folder on the way that cannot be searched
+        fail(f"cannot read the home {target.root} ({exc.strerror or exc}); {READ_ADVICE}")
+    if not found:
+        blocker = _not_a_folder(target.root)
+        fail(f"no home at {target.root} ({f'{blocker} is a file, not a folder' if blocker else 'no such folder'}); "
+             f"{READ_ADVICE}")
+    return target
+
+
 def writable_home(home: str | None, folder: Callable[[Home], Path] = lambda h: h.root) -> Home:
     """The home of ``--home`` (else ``$IID_HOME``, else ``./data``) with ``folder(home)`` created and
     writable, before a command starts work there; otherwise a one-line error saying what to do."""

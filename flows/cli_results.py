@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from flows.cli_base import HomeOpt, console, err, fail
+from flows.cli_base import HomeOpt, console, err, existing_home, fail
 from flows.errors import first_line
 from flows.settings import Home
 
@@ -24,7 +24,7 @@ def snapshots(home: HomeOpt = None) -> None:
     from flows.releases import all_releases
 
     table = Table("year", "release", "published", "methodology", "regions", "quarantine", "content")
-    releases = all_releases(Home.resolve(home))
+    releases = all_releases(existing_home(home))
     for r in releases:
         files = r.manifest.get("files", {})
         content = "".join(sorted(r.manifest.get("content_hashes", {}).values()))
@@ -47,7 +47,7 @@ def query(sql: Annotated[str, typer.Argument(help="one statement that reads (SEL
 
     from flows.sandbox import QueryRefused, read_statement
 
-    target = Home.resolve(home)
+    target = existing_home(home)
     con = _open_catalog(target)
     try:
         cursor = con.execute(read_statement(con, sql))
@@ -90,7 +90,7 @@ def summary(year: Annotated[int, typer.Option(help="measurement year")], home: H
 
     from flows.releases import latest_release
 
-    target = Home.resolve(home)
+    target = existing_home(home)
     release = latest_release(target, year)
     if release is None:
         fail(f"no release of {year} in {target.published}; run 'iid run --year {year}' first")
@@ -141,7 +141,7 @@ def feedback(year: Annotated[int, typer.Option(help="measurement year")],
     from flows.reference import pemda
     from flows.releases import latest_release
 
-    release = latest_release(Home.resolve(home), year)
+    release = latest_release(existing_home(home), year)
     if release is None:
         fail(f"no release of {year}; run 'iid run --year {year}' first")
         return
@@ -169,7 +169,7 @@ def diff(year: Annotated[int, typer.Option(help="measurement year")],
     from flows.diff import DiffError, diff_releases
 
     try:
-        result = diff_releases(Home.resolve(home), year, from_release, to_release)
+        result = diff_releases(existing_home(home), year, from_release, to_release)
     except DiffError as exc:
         fail(str(exc))
         return
@@ -195,7 +195,7 @@ def report(year: Annotated[int, typer.Option(help="measurement year")],
     from flows.report.cli import ReportError, report_command
 
     try:
-        index = report_command(year, release, out, Home.resolve(home))
+        index = report_command(year, release, out, existing_home(home))
     except ReportError as exc:
         fail(str(exc))
         return

@@ -324,6 +324,23 @@ def test_a_home_that_cannot_be_written_is_one_line(command: list[str], tmp_path:
     assert years_run == []
 
 
+@pytest.mark.parametrize("command", [["snapshots"], ["summary", "--year", "2024"], ["query", "select 1"],
+                                     ["diff", "--year", "2024"], ["feedback", "--year", "2024", "--region", "35.78"],
+                                     ["report", "--year", "2024", "--out", "OUT"]])
+def test_a_home_that_is_not_a_folder_is_one_line_for_the_commands_that_read(command: list[str],
+                                                                           tmp_path: Path) -> None:
+    """Before, iid snapshots --home MISSING said 'no releases published yet' and exited 0."""
+    args = [str(tmp_path / "out") if a == "OUT" else a for a in command]
+    for home, why in [(tmp_path / "missing", "no such folder"), *[(h, "afile is a file, not a folder")
+                                                                  for h in bad_homes(tmp_path)[:2]]]:
+        result = runner.invoke(app, [*args, "--home", str(home)])
+        line = one_line_error(result)
+        assert result.exit_code == 1
+        assert line.startswith(f"error: no home at {home} (") and why in line, line
+        assert "give --home (or $IID_HOME) the folder 'iid run' published into" in line
+    assert not (tmp_path / "missing").exists() and not (tmp_path / "out").exists()
+
+
 def test_serve_checks_its_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
     (tmp_path / "afile").write_text("")
