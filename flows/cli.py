@@ -7,6 +7,7 @@ Errors end with one line naming the file or record and what to do, never a trace
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 from contextlib import ExitStack
@@ -53,8 +54,7 @@ def generate(
     chosen = tuple(f.strip() for f in formats.split(",") if f.strip())
     if not chosen or any(f not in ("json", "xlsx") for f in chosen):
         fail(f"--formats {formats!r}: use json, xlsx or json,xlsx", 2)
-    if not scale > 0:
-        fail(f"--scale {scale:g}: use a number above 0 (1 = a national year, 0.05 = a small one)", 2)
+    _check_scale(scale)
     if not 0 <= defect_rate <= 1:
         fail(f"--defect-rate {defect_rate:g}: use a share between 0 and 1 (0.05 = one file in twenty)", 2)
     _check_year(year)
@@ -71,6 +71,12 @@ def generate(
                   f"{summary.files} files ({summary.xlsx_files} xlsx), {summary.innovations:,} innovations, "
                   f"{summary.sid_answers:,} SID answers, {summary.defects} defects, "
                   f"{summary.raw_bytes / 1e6:.1f} MB in {summary.seconds:.1f} s → {target.raw_year(year)}")
+
+
+def _check_scale(scale: float) -> None:
+    """Fail in one line (exit 2) unless ``scale`` is a finite number above 0."""
+    if not 0 < scale < math.inf:
+        fail(f"--scale {scale:g}: use a finite number above 0 (1 = a national year, 0.05 = a small one)", 2)
 
 
 def _check_year(year: int) -> None:
@@ -241,6 +247,8 @@ def bench(year: Annotated[int, typer.Option(help="measurement year")] = 2024,
     from flows.bench import run_bench
     from flows.bench_targets import default_results_path, summary_rows
 
+    _check_scale(scale)
+    _check_year(year)
     target = out or default_results_path(scale)
     writable_folder(target.parent, "give --out a file in a folder you can write to")  # before the bench, not after
     if workdir is not None:

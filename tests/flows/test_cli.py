@@ -360,9 +360,29 @@ def test_bench_checks_where_it_writes_before_it_starts(tmp_path: Path, monkeypat
     assert "give --out a file in a folder" in line
 
 
+@pytest.mark.parametrize(("option", "says"), [(["--scale", "-1"], "--scale -1: use a finite number above 0"),
+                                              (["--scale", "0"], "--scale 0: use a finite number above 0"),
+                                              (["--scale", "nan"], "--scale nan: use a finite number above 0"),
+                                              (["--scale", "inf"], "--scale inf: use a finite number above 0"),
+                                              (["--year", "1999"], "no methodology covers the year 1999")])
+def test_bench_refuses_bad_options_in_one_line_before_it_starts(option: list[str], says: str, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before, --scale -1 and 0 were the generator's ValueError and --year 1999 a MethodologyError, each a
+    traceback with exit 1, after the bench had made its temporary home."""
+    def run_bench(*args: object, **kwargs: object) -> NoReturn:
+        raise AssertionError("the bench started before its options were checked")
+
+    monkeypatch.setattr(bench, "run_bench", run_bench)
+    result = runner.invoke(app, ["bench", *option, "--out", str(tmp_path / "out" / "results.json"),
+                                 "--workdir", str(tmp_path / "work")])
+    assert result.exit_code == 2 and says in one_line_error(result)
+    assert not (tmp_path / "out").exists() and not (tmp_path / "work").exists()
+
+
 @pytest.mark.parametrize(("option", "says"), [(["--year", "1999"], "no methodology covers the year 1999"),
-                                              (["--scale", "-1"], "--scale -1: use a number above 0"),
-                                              (["--scale", "0"], "--scale 0: use a number above 0"),
+                                              (["--scale", "-1"], "--scale -1: use a finite number above 0"),
+                                              (["--scale", "0"], "--scale 0: use a finite number above 0"),
+                                              (["--scale", "inf"], "--scale inf: use a finite number above 0"),
                                               (["--defect-rate", "5"], "--defect-rate 5: use a share between 0 and 1")])
 def test_generate_refuses_bad_options_in_one_line(option: list[str], says: str, tmp_path: Path) -> None:
     result = runner.invoke(app, ["generate", "--year", "2024", *option, "--home", str(tmp_path)])
