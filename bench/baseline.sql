@@ -4,8 +4,9 @@
 -- deadline, MAX(divisor, n), JI, round half up, predicate, rank) reading the methodology JSON and
 -- the region master with DuckDB too, and writes region_scores to Parquet.
 --
--- Parameters: $year, $submissions (glob of the year's *.json), $verification (glob of the
--- verification CSVs; at least one must exist), $methodology (the year's methodology JSON),
+-- Parameters: $year, $submissions (the list of the year's JSON files that the pipeline reads:
+-- flows.bench.baseline_submissions, so no _ or . names, subfolders included), $verification (the list
+-- of verification CSVs the pipeline reads; at least one), $methodology (the year's methodology JSON),
 -- $regions (regions.csv), $target (the Parquet file written).
 -- It reads JSON files only (no XLSX) and trusts its input: compare it with the pipeline on a year
 -- generated with `--formats json` and no defects (`iid bench` does so).

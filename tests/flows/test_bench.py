@@ -85,6 +85,35 @@ def test_a_file_corrected_in_place_moves_one_region_in_both(scored: Home, tmp_pa
     assert [row[0] for row in ours if before[row[0]][1] != row[1]] == [code]
 
 
+def test_the_baseline_reads_the_files_the_pipeline_reads(tmp_path: Path) -> None:
+    """Files and folders starting with . or _ are ignored by the pipeline at any depth, and files in
+    subfolders are read (flows.dropzone); the baseline's glob raw/<year>/*.json read the first and
+    missed the second, and verification/*.csv read macOS's ._ twin."""
+    import json
+
+    from flows.dropzone import ignored
+
+    home = Home.resolve(tmp_path)
+    generate_year(home, YEAR, seed=5, scale=0.02, formats=("json",))
+    raw = home.raw_year(YEAR)
+    first, second = sorted(p for p in raw.glob("*.json") if not ignored(p.name))[:2]
+    backup = json.loads(first.read_text(encoding="utf-8"))  # a later, better-scored copy: counts if read
+    backup["submitted_at"] = "2024-08-02T20:00:00+07:00"
+    backup["spd"] = [{**answer, "level": 3, "evidence": ["backup.pdf"]} for answer in backup["spd"]]
+    (raw / f".{first.name}").write_text(json.dumps(backup), encoding="utf-8")
+    (raw / "_drafts").mkdir()
+    (raw / "_drafts" / first.name).write_text(json.dumps(backup), encoding="utf-8")
+    (raw / "batch-2").mkdir()
+    second.rename(raw / "batch-2" / second.name)  # still read by the pipeline
+    (raw / "verification" / "._verification.csv").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X")
+    _run(home)
+    ours, floor = _pipeline_scores(home), _baseline_scores(home, tmp_path / "baseline.parquet")
+    assert ours == floor
+    submitted = {row[0] for row in ours if row[5]}
+    assert backup["region_code"] in submitted and json.loads((raw / "batch-2" / second.name).read_text(
+        encoding="utf-8"))["region_code"] in submitted
+
+
 def test_tree_memory_counts_child_processes() -> None:
     """The peak the benchmark reports includes worker processes (here a child holding ~200 MB)."""
     import os
