@@ -168,6 +168,16 @@ def run(year: Annotated[int, typer.Option(help="measurement year")], home: HomeO
     console.print(f"catalog: {target.catalog}")
 
 
+def _option_years(ctx: typer.Context, values: list[str], option: str) -> list[int]:
+    """The years of ``option`` (a list option) and of the command's extra arguments, which click leaves
+    there when the option is given several values (``--years 2022 2023 2024``); a usage error otherwise."""
+    try:
+        return parse_years([*values, *ctx.args])
+    except typer.BadParameter as exc:
+        raise typer.BadParameter(f"{exc}; give years as {option} 2022 2023 2024 or {option} 2022-2024",
+                                 ctx=ctx, param_hint=option) from None
+
+
 # `--years 2022 2023 2024`: click gives an option one value, so the years after the first arrive as extra arguments
 @app.command(context_settings={"allow_extra_args": True})
 def backfill(ctx: typer.Context,
@@ -175,11 +185,7 @@ def backfill(ctx: typer.Context,
              home: HomeOpt = None, task_runner: RunnerOpt = "default", dask_address: DaskOpt = None,
              copy_to: CopyOpt = None) -> None:
     """Run the annual flow for each year; a failing year does not stop the others."""
-    try:
-        chosen = parse_years([*years, *ctx.args])
-    except typer.BadParameter as exc:
-        raise typer.BadParameter(f"{exc}; give years as --years 2022 2023 2024 or --years 2022-2024",
-                                 ctx=ctx, param_hint="--years") from None
+    chosen = _option_years(ctx, years, "--years")
     _check_runner(task_runner, dask_address)
     target = writable_home(home, lambda h: h.work_db(chosen[0]).parent)
     failed: dict[int, str] = {}
@@ -195,24 +201,35 @@ def backfill(ctx: typer.Context,
         raise typer.Exit(1)
 
 
-@app.command()
-def copy(to: Annotated[str | None, typer.Option("--to", help="folder or fsspec URL (s3://bucket/iid, gs://…); "
+@app.command(context_settings={"allow_extra_args": True})  # `--year 2023 2024`, as backfill's --years
+def copy(ctx: typer.Context,
+         to: Annotated[str | None, typer.Option("--to", help="folder or fsspec URL (s3://bucket/iid, gs://…); "
                                                  "default $IID_COPY_TO")] = None,
-         years: Annotated[list[str] | None, typer.Option("--year", help="years (default: every published year)")]
+         years: Annotated[list[str] | None, typer.Option("--year", "--years", help="years: 2023 2024, or ranges "
+                                                         "2022-2025 (default: every published year)")]
          = None, home: HomeOpt = None) -> None:
     """Copy published releases that a location lacks (manifest last), then write its catalog iid.duckdb."""
     from rich.progress import Progress
 
     from flows.remote import CopyError, copy_location, copy_releases
 
+    if ctx.args and not years:
+        raise typer.BadParameter(f"unexpected extra argument(s) {' '.join(ctx.args)}: give years after it, as "
+                                 "--year 2023 2024", ctx=ctx, param_hint="--year")
+    chosen = _option_years(ctx, years, "--year") if years else None
     url = copy_location(to)
     if url is None:
         fail("say where to copy: --to DIR or URL (or set IID_COPY_TO)", 2)
     target = writable_home(home, lambda h: h.warehouse)  # the catalog lock is kept there
+    from flows.releases import release_dirs
+
+    for year in [y for y in chosen or [] if not release_dirs(target, y)]:
+        err.print(f"[yellow]note:[/] no release of {year} in {target.published}: nothing of {year} to copy",
+                  soft_wrap=True)
     try:
         with Progress(console=err, transient=True) as bar:
             job = bar.add_task(f"copying to {url}", total=None)
-            result = copy_releases(target, url, parse_years(years) if years else None,
+            result = copy_releases(target, url, chosen,
                                    progress=lambda done, total: bar.update(job, completed=done, total=total))
     except CopyError as exc:
         fail(str(exc))

@@ -201,3 +201,31 @@ def test_unusable_locations_say_what_to_do(two_releases: Home, tmp_path: Path) -
     blocker.write_text("not a folder", encoding="utf-8")
     with pytest.raises(CopyError, match=r"cannot copy to .*run 'iid copy --to"):
         copy_releases(two_releases, str(blocker / "inside"))
+
+
+def test_iid_copy_takes_several_years_after_one_option(tmp_path: Path) -> None:
+    """``iid copy --year 2022 2024`` as ``iid backfill --years 2022 2024``: before, the years after the first were
+    'unexpected extra argument(s)' (exit 2). A year without a release is named; the others are left alone."""
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    for year in (2023, 2024):
+        home = write_home(tmp_path / "home", year, {"a.json": submission("35.78", year=year, spd_total=30)})
+        pipeline.ingest(home, year)
+        pipeline.validate(home, year)
+        pipeline.transform(home, year)
+        assert pipeline.publish(home, year, {"run_id": "test"})["release"] == 1
+    location = tmp_path / "elsewhere"
+    runner = CliRunner(env={"COLUMNS": "400"})
+    result = runner.invoke(app, ["copy", "--to", str(location), "--year", "2022", "2024", "--home", str(home.root)])
+    assert result.exit_code == 0, result.output
+    assert f"note: no release of 2022 in {home.published}: nothing of 2022 to copy" in result.output
+    assert sorted(p.name for p in location.iterdir()) == ["iid.duckdb", "year=2024"]
+    result = runner.invoke(app, ["copy", "--to", str(location), "--years", "2023", "2024", "--home", str(home.root)])
+    assert result.exit_code == 0 and "2023 release 1 (1 already there)" in result.output, result.output
+    assert _query(location / "iid.duckdb", "select distinct year from region_scores order by 1") == [(2023,), (2024,)]
+    for wrong, says in [(["2024"], "unexpected extra argument(s) 2024"),
+                        (["--year", "2024", "twenty"], "'twenty' is not a year")]:
+        result = runner.invoke(app, ["copy", "--to", str(location), *wrong, "--home", str(home.root)])
+        assert result.exit_code == 2 and says in result.output, result.output
