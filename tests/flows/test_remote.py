@@ -110,19 +110,6 @@ def test_a_folder_gets_every_release_and_a_catalog_over_its_own_files(two_releas
     assert again.copied == [] and again.present == 2
 
 
-def test_a_moved_location_gets_its_catalog_back_from_a_copy(two_releases: Home, tmp_path: Path) -> None:
-    """The location's catalog reads its files by absolute path: after the folder moves, ``iid copy --to`` the
-    new folder copies nothing and writes a catalog that reads there."""
-    copy_releases(two_releases, str(tmp_path / "before"))
-    moved = (tmp_path / "before").rename(tmp_path / "after")
-    with pytest.raises(duckdb.IOException, match="before"):
-        _query(moved / "iid.duckdb", SCORES)
-    again = copy_releases(two_releases, str(moved))
-    assert again.copied == [] and again.present == 2
-    assert _query(moved / "iid.duckdb", SCORES) == _query(two_releases.catalog, SCORES)
-    assert _query(moved / "iid.duckdb", "select published from catalog_info") == [(str(moved),)]
-
-
 def test_an_fsspec_url_gets_the_same_copy(two_releases: Home) -> None:
     url = "memory://iid-test-bucket/indeks"
     try:
@@ -229,3 +216,43 @@ def test_iid_copy_takes_several_years_after_one_option(tmp_path: Path) -> None:
                         (["--year", "2024", "twenty"], "'twenty' is not a year")]:
         result = runner.invoke(app, ["copy", "--to", str(location), *wrong, "--home", str(home.root)])
         assert result.exit_code == 2 and says in result.output, result.output
+
+
+def test_a_moved_or_duplicated_location_reads_its_own_files_after_iid_copy_there(two_releases: Home,
+                                                                                 tmp_path: Path) -> None:
+    """A location's catalog names its files by absolute path (so it opens from any folder and client): moved,
+    it reads nothing, and duplicated (cp -a), it reads the original's files. ``iid copy --to`` the new folder
+    copies nothing and rewrites its catalog, which then reads there, from a fresh process in any folder."""
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    runner = CliRunner(env={"COLUMNS": "400"})
+    first = tmp_path / "first"
+    assert runner.invoke(app, ["copy", "--to", str(first), "--home", str(two_releases.root)]).exit_code == 0
+    duplicate = tmp_path / "duplicate"
+    shutil.copytree(first, duplicate)
+    (elsewhere := tmp_path / "somewhere-else").mkdir()
+    code = ("import duckdb, sys; c = duckdb.connect(sys.argv[1], read_only=True); "
+            "print(c.execute('select count(*), max(release) from region_scores').fetchall(), "
+            "c.execute('select published from catalog_info').fetchall()[0][0], "
+            "sum(sys.argv[2] in s for (s,) in c.execute('select sql from duckdb_views() where not internal')"
+            ".fetchall()))")
+
+    def read_directly(location: Path, old: Path) -> str:
+        done = subprocess.run([sys.executable, "-c", code, str(location / "iid.duckdb"), str(old)], cwd=elsewhere,
+                              capture_output=True, text=True, check=False)
+        return done.stdout.strip() or done.stderr
+
+    original = read_directly(duplicate, first)  # the original's files, as long as they are there
+    assert original.startswith(f"[(546, 2)] {first} ") and not original.endswith(" 0"), original
+    moved = first.rename(tmp_path / "moved")
+    failed = read_directly(moved, first)
+    assert "No files found" in failed and str(first) in failed, failed
+    for location in (moved, duplicate):
+        result = runner.invoke(app, ["copy", "--to", str(location), "--home", str(two_releases.root)])
+        assert result.exit_code == 0 and "nothing new (2 already there)" in result.output, result.output
+        assert read_directly(location, first) == f"[(546, 2)] {location} 0"
+        assert _query(location / "iid.duckdb", SCORES) == _query(two_releases.catalog, SCORES)
