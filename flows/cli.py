@@ -19,7 +19,7 @@ import typer
 from flows import cli_results
 from flows.cli_base import CopyOpt, DaskOpt, HomeOpt, RunnerOpt, app, console, err, fail, writable_folder, writable_home
 from flows.errors import first_line
-from flows.settings import Home, configure_prefect_defaults
+from flows.settings import Home, configure_prefect_defaults, environment_restored
 
 
 def parse_years(values: list[str]) -> list[int]:
@@ -91,16 +91,17 @@ def _check_year(year: int) -> None:
 
 def _run_one(year: int, home: Home, from_stage: str = "ingest", force: bool = False, task_runner: str = "default",
              dask_address: str | None = None, copy_to: str | None = None) -> dict[str, Any]:
-    configure_prefect_defaults()
-    from flows import pipeline, tempserver
+    with environment_restored():  # PREFECT_API_URL and Prefect's defaults end with the run
+        configure_prefect_defaults()
+        from flows import pipeline, tempserver
 
-    # Prefect's temporary server boots while the flow's code (and GX, if needed) is imported.
-    tempserver.start_early(lambda: pipeline.will_validate(home, year, from_stage, force))
-    from flows.annual import console_without_tracebacks, run_annual
+        # Prefect's temporary server boots while the flow's code (and GX, if needed) is imported.
+        tempserver.start_early(lambda: pipeline.will_validate(home, year, from_stage, force))
+        from flows.annual import console_without_tracebacks, run_annual
 
-    console_without_tracebacks()  # a failing step ends in one line here, not a traceback
-    return run_annual(task_runner, dask_address, year=year, home=str(home.root), from_stage=from_stage, force=force,
-                      copy_to=copy_to)
+        console_without_tracebacks()  # a failing step ends in one line here, not a traceback
+        return run_annual(task_runner, dask_address, year=year, home=str(home.root), from_stage=from_stage,
+                          force=force, copy_to=copy_to)
 
 
 def _check_runner(task_runner: str, dask_address: str | None) -> None:

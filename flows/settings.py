@@ -6,6 +6,8 @@ Nothing here imports Prefect or Great Expectations, so the CLI starts fast.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,3 +90,19 @@ def configure_prefect_defaults() -> None:
     if os.environ.get("PREFECT_API_URL", None) == "":
         # An empty API URL floods the log with EventsWorker errors; unset means ephemeral.
         del os.environ["PREFECT_API_URL"]
+
+
+@contextmanager
+def environment_restored() -> Iterator[None]:
+    """``os.environ`` as it was before the block, however the block ends: a run sets Prefect's defaults
+    (:func:`configure_prefect_defaults`) and ``PREFECT_API_URL`` (the early server of
+    :mod:`flows.tempserver`), which must not outlive the command in a process that goes on (a test, a
+    notebook): its later flows would be sent to that server. The server itself runs until the process
+    exits, so what the run's log and event workers still hold reaches it."""
+    saved = dict(os.environ)
+    try:
+        yield
+    finally:
+        for key in [k for k in os.environ if k not in saved]:
+            del os.environ[key]
+        os.environ.update({k: v for k, v in saved.items() if os.environ.get(k) != v})

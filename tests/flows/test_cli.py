@@ -409,7 +409,7 @@ def test_a_later_stage_needs_the_earlier_ones(stage: str, missing: str, tmp_path
 
 
 def test_run_from_a_later_stage_on_a_new_home_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("IID_EARLY_SERVER", "0")  # an early server would leave PREFECT_API_URL set for later tests
+    monkeypatch.setenv("IID_EARLY_SERVER", "0")  # else a second server, until the test process ends
     write_home(tmp_path, 2024, {"a.json": submission("35.78", spd_total=30)})
     result = runner.invoke(app, ["run", "--year", "2024", "--from-stage", "publish", "--home", str(tmp_path)])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)

@@ -234,7 +234,7 @@ def test_a_second_cli_run_started_while_the_first_starts_up_is_refused(home: Hom
 
     from flows import cli
 
-    monkeypatch.setenv("IID_EARLY_SERVER", "0")  # an early server would leave PREFECT_API_URL set for later tests
+    monkeypatch.setenv("IID_EARLY_SERVER", "0")  # else a second server, until the test process ends
     root = str(Path(cli.__file__).resolve().parents[1])
     command = ["run", "--year", str(YEAR), "--home", str(home.root)]
     second: list[subprocess.CompletedProcess[str]] = []

@@ -232,3 +232,29 @@ def test_the_server_stops_when_the_process_that_launched_it_is_killed(tmp_path: 
     if not stopped:
         os.kill(pid, signal.SIGKILL)
     assert stopped, "the temporary server outlived the process that launched it"
+
+
+def test_the_cli_leaves_the_environment_as_it_found_it(tmp_path: Path) -> None:
+    """`iid run` called in a process that goes on (a test, a notebook): the early server's PREFECT_API_URL
+    and the Prefect defaults it set are gone from os.environ when the command returns, whether the run
+    published or failed. Before, PREFECT_API_URL stayed set, pointing the process's later flows at that server."""
+    home = write_home(tmp_path / "home", 2024, {"a.json": submission("35.78", spd_total=30)})
+    new = write_home(tmp_path / "new", 2024, {"a.json": submission("35.78", spd_total=30)})
+    code = ("import json, os, sys\n"
+            "from typer.testing import CliRunner\n"
+            "from flows.cli import app\n"
+            "out = []\n"
+            "for args in (sys.argv[1:5], sys.argv[5:]):\n"
+            "    before = dict(os.environ)\n"
+            "    result = CliRunner().invoke(app, ['run', '--year', '2024', *args])\n"
+            "    changed = sorted(k for k in {*before, *os.environ} if before.get(k) != os.environ.get(k))\n"
+            "    out.append([result.exit_code, changed])\n"
+            "print(json.dumps(out))\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "IID_EARLY_SERVER", "DO_NOT_TRACK",
+                                                              "PREFECT_UI_ENABLED", "PREFECT_SERVER_ANALYTICS_ENABLED")}
+    env.update(PREFECT_HOME=str(tmp_path / "prefect"), PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-c", code, "--home", str(home.root), "--from-stage", "ingest",
+                           "--home", str(new.root), "--from-stage", "publish"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().splitlines()[-1] == "[[0, []], [1, []]]", done.stdout[-3000:]
