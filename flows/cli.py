@@ -212,6 +212,7 @@ def copy(ctx: typer.Context,
     """Copy published releases that a location lacks (manifest last), then write its catalog iid.duckdb."""
     from rich.progress import Progress
 
+    from flows.cli_base import HOME_ADVICE, existing_home
     from flows.remote import CopyError, copy_location, copy_releases
 
     if ctx.args and not years:
@@ -221,7 +222,8 @@ def copy(ctx: typer.Context,
     url = copy_location(to)
     if url is None:
         fail("say where to copy: --to DIR or URL (or set IID_COPY_TO)", 2)
-    target = writable_home(home, lambda h: h.warehouse)  # the catalog lock is kept there
+    target = existing_home(home)  # the releases to copy are there: a mistyped --home is no new, empty home
+    writable_folder(target.warehouse, HOME_ADVICE)  # the catalog lock is kept there
     from flows.releases import release_dirs
 
     for year in [y for y in chosen or [] if not release_dirs(target, y)]:
