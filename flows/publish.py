@@ -1,4 +1,4 @@
-"""Publish: an immutable release folder per run with changed content, then the analyst catalog.
+"""Publish: an immutable release folder per run with changed content or reference files, then the analyst catalog.
 
 The release is written into a staging folder beside its final place, the manifest last, and the
 folder renamed into ``published/year=Y/release=N`` in one step. A folder without a manifest is not
@@ -90,6 +90,21 @@ def content_hashes(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, str]:
     return hashes
 
 
+# The reference files a release is scored under, recorded in its manifest: a release is of its tables and of these
+REFERENCE_FILES = ("methodology", "region_master")
+
+
+def _same_as(previous: Release, hashes: dict[str, str], manifest_base: dict[str, Any]) -> bool:
+    """Whether a new release would repeat ``previous``: the same tables, scored under the same methodology
+    and region master files (a methodology file edited without moving a score is a new release that says
+    so: its manifest, ``releases`` view and report name the file in force)."""
+    def sha(manifest: dict[str, Any], key: str) -> object:
+        entry = manifest.get(key)
+        return entry.get("sha256") if isinstance(entry, dict) else None
+    return previous.manifest.get("content_hashes") == hashes and all(
+        sha(previous.manifest, key) == sha(manifest_base, key) for key in REFERENCE_FILES)
+
+
 def _clean_staging(year_dir: Path) -> list[str]:
     """Remove staging folders and manifest-less release folders left by a crashed run."""
     removed: list[str] = []
@@ -174,7 +189,8 @@ def publish_release(con: duckdb.DuckDBPyConnection, home: Home, year: int, manif
                     extra_files: dict[str, Path] | None = None, hashes: dict[str, str] | None = None,
                     run: dict[str, Any] | None = None,
                     before_manifest: BeforeManifest | None = None) -> PublishResult:
-    """Write a new release when the content differs from the latest one; rebuild the catalog."""
+    """Write a new release when the tables, the methodology file or the region master differ from the latest
+    release's; rebuild the catalog."""
     year_dir = home.published_year(year)
     try:
         year_dir.mkdir(parents=True, exist_ok=True)
@@ -184,7 +200,7 @@ def publish_release(con: duckdb.DuckDBPyConnection, home: Home, year: int, manif
     hashes = hashes or content_hashes(con, year)
     releases = release_dirs(home, year)  # every manifest is read once
     previous = releases[-1] if releases else None
-    if previous is not None and previous.manifest.get("content_hashes") == hashes:
+    if previous is not None and _same_as(previous, hashes, manifest_base):
         rebuild_catalog(home)
         return PublishResult(year, previous.number, previous.path, False,
                              f"nothing changed since release {previous.number}: nothing published")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -19,7 +20,8 @@ from flows import pipeline
 from flows.diff import diff_releases
 from flows.locks import RunLocked, year_lock
 from flows.releases import release_dirs
-from flows.settings import Home
+from flows.settings import Home, reference_dir
+from flows.versioning import sha256_file
 
 YEAR = 2024
 
@@ -65,6 +67,33 @@ def test_resubmission_publishes_next_release_and_diff_names_the_region(home: Hom
     manifest = json.loads((home.published_year(YEAR) / "release=2" / "manifest.json").read_text())
     assert manifest["previous_release"] == 1
     assert "35.15-correction.json" in {i["file"] for i in manifest["inputs"]}
+
+
+def test_an_edited_methodology_file_is_a_new_release_even_with_the_same_scores(
+        home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A methodology file changed where no score moves (here a row's English name) is a new release that
+    names the file in force, and shows its text; before, 'nothing changed since release 1' kept the old
+    file's sha256 as the latest release's methodology."""
+    first = _run(home)
+    reference = tmp_path / "reference"
+    shutil.copytree(reference_dir(), reference)
+    method_file = reference / "methodology" / "iid-2023.json"
+    text = method_file.read_text(encoding="utf-8")
+    assert "Vision & mission of the head of region include innovation" in text
+    method_file.write_text(text.replace("Vision & mission of the head of region include innovation",
+                                        "Vision and mission name innovation (edited)"), encoding="utf-8")
+    monkeypatch.setenv("IID_REFERENCE", str(reference))
+    second = _run(home)
+    assert second["publish"]["published"] and second["publish"]["release"] == 2
+    old, new = (json.loads((home.published_year(YEAR) / f"release={n}" / "manifest.json").read_text())
+                for n in (1, 2))
+    assert new["methodology"]["sha256"] == sha256_file(method_file) != old["methodology"]["sha256"]
+    assert new["content_hashes"] == old["content_hashes"]  # the scores did not move
+    assert "(edited)" in (home.published_year(YEAR) / "release=2" / "report" / "index.html").read_text()
+    assert diff_releases(home, YEAR).rows == []
+    third = _run(home)  # the same file again: nothing new
+    assert not third["publish"]["published"] and "nothing changed since release 2" in third["publish"]["message"]
+    assert first["publish"]["release"] == 1
 
 
 def test_manifests_are_parsed_once_and_again_when_they_change(home: Home, monkeypatch: pytest.MonkeyPatch) -> None:
