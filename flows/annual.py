@@ -30,7 +30,7 @@ from flows import pipeline, workdb
 from flows.errors import first_line
 from flows.locks import year_lock
 from flows.methodology import for_year
-from flows.runs import record_run, run_row
+from flows.runs import begin_run, end_run, failed_row, final_row, record_run, run_row
 from flows.settings import Home
 from flows.versioning import code_version
 
@@ -192,6 +192,30 @@ def _stages(root: str, year: int, first: int, force: bool, run: dict[str, Any], 
     run["stage_cpu_seconds"]["publish"] = round(_cpu_seconds() - cpu, 3)
 
 
+def _run_year(home: Home, year: int, first: int, force: bool, copy_url: str | None, run: dict[str, Any],
+              results: dict[str, Any]) -> None:
+    """The stages from the ``first`` (all of them after a damaged work database set aside), then the copy."""
+    root = str(home.root)
+    # --force rebuilds a damaged work database (all in it is derived from raw/): set aside, kept
+    set_aside = workdb.set_aside_if_damaged(home, year) if force else None
+    try:
+        start = 0 if set_aside else first
+        pipeline.check_ready(home, year, pipeline.STAGES[start])
+        _stages(root, year, start, force, run, results)
+    except workdb.DamagedWorkDatabase:  # found on reading a block, not on opening
+        if not force:
+            raise
+        set_aside = workdb.set_aside(home, year)
+        _stages(root, year, 0, force, run, results)
+    if set_aside:
+        results["set_aside"] = str(set_aside)
+    if copy_url:
+        started, cpu = time.perf_counter(), _cpu_seconds()
+        results["copy"] = _copy(root, year, copy_url)
+        run["stage_seconds"]["copy"] = round(time.perf_counter() - started, 3)
+        run["stage_cpu_seconds"]["copy"] = round(_cpu_seconds() - cpu, 3)
+
+
 @flow(name="annual", flow_run_name="annual-{year}", log_prints=False)
 def annual(year: int | None = None, home: str | None = None, from_stage: str = "ingest",
            force: bool = False, copy_to: str | None = None) -> dict[str, Any]:
@@ -224,41 +248,22 @@ def annual(year: int | None = None, home: str | None = None, from_stage: str = "
     first = pipeline.STAGES.index(from_stage)
     results: dict[str, Any] = {"year": year, "run_id": run["run_id"]}
     home_obj.work_db(year).parent.mkdir(parents=True, exist_ok=True)
-    record_run(home_obj, run_row(run, status="running"))  # replaced by the final row when the run ends
+    begun = False
     try:
         with year_lock(home_obj.work_db(year).parent, year):
-            # --force rebuilds a damaged work database (all in it is derived from raw/): set aside, kept
-            set_aside = workdb.set_aside_if_damaged(home_obj, year) if force else None
+            # recorded under the lock: a run still 'running' in the log is one that began and never ended
+            begin_run(home_obj, run_row(run, status="running"))  # replaced by the final row when the run ends
+            begun = True
             try:
-                start = 0 if set_aside else first
-                pipeline.check_ready(home_obj, year, pipeline.STAGES[start])
-                _stages(root, year, start, force, run, results)
-            except workdb.DamagedWorkDatabase:  # found on reading a block, not on opening
-                if not force:
-                    raise
-                set_aside = workdb.set_aside(home_obj, year)
-                _stages(root, year, 0, force, run, results)
-            if set_aside:
-                results["set_aside"] = str(set_aside)
-            if copy_url:
-                started, cpu = time.perf_counter(), _cpu_seconds()
-                results["copy"] = _copy(root, year, copy_url)
-                run["stage_seconds"]["copy"] = round(time.perf_counter() - started, 3)
-                run["stage_cpu_seconds"]["copy"] = round(_cpu_seconds() - cpu, 3)
+                _run_year(home_obj, year, first, force, copy_url, run, results)
+            except BaseException as exc:  # Ctrl-C too: no run is left 'running' in the log
+                end_run(home_obj, failed_row(run, exc))
+                raise
+            end_run(home_obj, final_row(run, results))
     except Exception as exc:
-        record_run(home_obj, run_row(run, status="failed", message=first_line(exc),
-                                     finished_at=datetime.now(UTC).isoformat(timespec="seconds")))
+        if not begun:  # refused the lock (another run of the year is running), or could not record its start
+            record_run(home_obj, failed_row(run, exc))
         raise
-    published = results["publish"]
-    copy_failed = (results.get("copy") or {}).get("failed")
-    message = published["message"] + (f"; copy failed: {copy_failed}" if copy_failed else "")
-    if results.get("set_aside"):
-        message += f"; the damaged work database was set aside as {results['set_aside']} and rebuilt"
-    record_run(home_obj, run_row(run, status="published" if published["published"] else "unchanged",
-                                 message=message,
-                                 release=published["release"],
-                                 counts=(results.get("transform") or {}).get("predicates"),
-                                 finished_at=datetime.now(UTC).isoformat(timespec="seconds")))
     results["stage_cpu_seconds"] = run["stage_cpu_seconds"]
     return results
 

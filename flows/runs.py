@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from flows.errors import first_line
 from flows.privacy import redact
 from flows.settings import Home
 
@@ -56,6 +58,77 @@ def write_runs(path: Path, rows: list[dict[str, Any]]) -> Path:
     return path
 
 
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def failed_row(run: dict[str, Any], exc: BaseException) -> dict[str, Any]:
+    """The row of a run that raised ``exc`` (interrupted: Ctrl-C, a signal that Python raises)."""
+    return run_row(run, status="failed" if isinstance(exc, Exception) else "interrupted", message=first_line(exc),
+                   finished_at=_now())
+
+
+def final_row(run: dict[str, Any], results: dict[str, Any]) -> dict[str, Any]:
+    """The row of a run that ended with ``results`` (the flow's: its publish, copy and set-aside)."""
+    published = results["publish"]
+    copy_failed = (results.get("copy") or {}).get("failed")
+    message = published["message"] + (f"; copy failed: {copy_failed}" if copy_failed else "")
+    if results.get("set_aside"):
+        message += f"; the damaged work database was set aside as {results['set_aside']} and rebuilt"
+    return run_row(run, status="published" if published["published"] else "unchanged", message=message,
+                   release=published["release"], counts=(results.get("transform") or {}).get("predicates"),
+                   finished_at=_now())
+
+
+def _run_file(home: Home, year: int, run_id: str) -> Path:
+    return home.warehouse / "runs" / f"{year}-{run_id}.parquet"
+
+
 def record_run(home: Home, row: dict[str, Any]) -> Path:
     """The run log kept beside the catalog (not part of any release)."""
-    return write_runs(home.warehouse / "runs" / f"{row['year']}-{row['run_id']}.parquet", [row])
+    return write_runs(_run_file(home, row["year"], row["run_id"]), [row])
+
+
+def _in_progress(home: Home, year: int) -> Path:
+    """Names the run of the year in progress while it runs (under the year's lock)."""
+    return home.work_db(year).with_name(f"{year}.run")
+
+
+def begin_run(home: Home, row: dict[str, Any]) -> list[str]:
+    """Record a run as running; call it holding the year's lock. A run of the year that began and never
+    ended (its process was killed, the machine stopped) is still 'running' in the log: it is recorded as
+    interrupted, naming this run. Returns the ids of the runs so closed."""
+    year, marker = row["year"], _in_progress(home, row["year"])
+    try:
+        earlier = marker.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        earlier = ""
+    closed = []
+    if earlier and earlier != row["run_id"] and _run_file(home, year, earlier).is_file():
+        con = duckdb.connect()
+        try:
+            cursor = con.execute("select * from read_parquet(?) where status = 'running'",
+                                 [str(_run_file(home, year, earlier))])
+            names = [d[0] for d in cursor.description or []]
+            stuck = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+        finally:
+            con.close()
+        if stuck:
+            write_runs(_run_file(home, year, earlier), [
+                {**r, "status": "interrupted", "message": f"did not finish: its process ended (killed, crashed or "
+                                                          f"the machine stopped); found by run {row['run_id']}"}
+                for r in stuck])
+            closed.append(earlier)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    tmp = marker.with_name(f".{marker.name}.tmp")
+    tmp.write_text(row["run_id"], encoding="utf-8")
+    os.replace(tmp, marker)
+    record_run(home, row)
+    return closed
+
+
+def end_run(home: Home, row: dict[str, Any]) -> Path:
+    """Record how a run begun with :func:`begin_run` ended."""
+    path = record_run(home, row)
+    _in_progress(home, row["year"]).unlink(missing_ok=True)
+    return path

@@ -169,3 +169,43 @@ def test_read_only_output_gives_a_clear_error(published: Home, tmp_path: Path) -
     assert [r.number for r in release_dirs(home, YEAR)] == [1]
     assert _scores(home) == before
     shutil.rmtree(tmp_path / "unused", ignore_errors=True)
+
+
+def _cli_run_stopped(home: Home, tmp_path: Path, sig: signal.Signals) -> None:
+    """``iid run`` in a child process, sent ``sig`` when it is about to rename its release into place."""
+    marker = tmp_path / f"paused-{sig.name}.pid"
+    env = {k: v for k, v in os.environ.items() if k != "IID_EARLY_SERVER"}  # its server stops with the child
+    env.update(IID_PAUSE_AT="publish:before-rename", IID_PAUSE_FILE=str(marker), PYTHONPATH=str(ROOT))
+    child = subprocess.Popen([sys.executable, "-c", "from flows.cli import main; main()", "run", "--year", str(YEAR),
+                              "--home", str(home.root)], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 180
+    while not marker.exists():
+        assert child.poll() is None, "the run ended before reaching publish:before-rename"
+        assert time.monotonic() < deadline, "publish:before-rename not reached"
+        time.sleep(0.05)
+    os.kill(int(marker.read_text()), sig)
+    child.wait(timeout=120)
+
+
+def test_a_run_that_never_ended_is_not_left_running_in_the_runs_view(published: Home, tmp_path: Path) -> None:
+    """A run killed (kill -9) is recorded as interrupted by the next run of its year, which names itself; one
+    stopped with Ctrl-C records itself as interrupted. Before, both stayed 'running' in the runs view forever."""
+    home = published
+    _next_content(home)
+    _cli_run_stopped(home, tmp_path, signal.SIGKILL)
+    _cli_run_stopped(home, tmp_path, signal.SIGINT)
+    env = {k: v for k, v in os.environ.items() if k != "IID_EARLY_SERVER"}
+    done = subprocess.run([sys.executable, "-c", "from flows.cli import main; main()", "run", "--year", str(YEAR),
+                           "--home", str(home.root)], env={**env, "PYTHONPATH": str(ROOT)}, cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    con = duckdb.connect()
+    rows = con.execute("select run_id, status, message, release from read_parquet(?) order by started_at",
+                       [str(home.warehouse / "runs" / "*.parquet")]).fetchall()
+    assert [r[1] for r in rows] == ["interrupted", "interrupted", "published"], rows
+    killed, stopped, last = rows
+    assert killed[2] == f"did not finish: its process ended (killed, crashed or the machine stopped); found by run " \
+                        f"{stopped[0]}"
+    assert stopped[2] == "KeyboardInterrupt" and last[3] == 2
+    assert not home.work_db(YEAR).with_name(f"{YEAR}.run").exists()  # no run of the year in progress
