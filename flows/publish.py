@@ -23,7 +23,7 @@ import duckdb
 from flows.catalog import rebuild_catalog
 from flows.errors import os_reason
 from flows.faults import pause_point
-from flows.releases import Release, release_dirs
+from flows.releases import RELEASE_FOLDER, Release, release_dirs
 from flows.runs import run_row, write_runs
 from flows.settings import Home
 from flows.versioning import sha256_file
@@ -119,6 +119,11 @@ def _clean_staging(year_dir: Path) -> list[str]:
     return removed
 
 
+def _release_folders(year_dir: Path) -> list[str]:
+    """Names of the ``release=N`` folders of a year (after :func:`_clean_staging`: each has a manifest)."""
+    return [p.name for p in year_dir.iterdir() if RELEASE_FOLDER.fullmatch(p.name) and p.is_dir()]
+
+
 def _make_writable(path: Path) -> None:
     """Let a folder's tree be removed: its folders writable. Its files keep their mode (removing a file
     needs only its folder writable), as a region page hard-linked from a published release must."""
@@ -199,6 +204,11 @@ def publish_release(con: duckdb.DuckDBPyConnection, home: Home, year: int, manif
     _clean_staging(year_dir)
     hashes = hashes or content_hashes(con, year)
     releases = release_dirs(home, year)  # every manifest is read once
+    unreadable = sorted(set(_release_folders(year_dir)) - {r.path.name for r in releases})
+    if unreadable:  # a release whose manifest cannot be read: its number is taken, and it is never rewritten
+        raise PublishError(f"{year_dir / unreadable[0]}: its manifest.json cannot be read, so it is not a release "
+                           "the catalog shows, and its number cannot be reused; restore that folder from a copy of "
+                           "the release (e.g. the --copy-to location), then run again; nothing was published")
     previous = releases[-1] if releases else None
     if previous is not None and _same_as(previous, hashes, manifest_base):
         rebuild_catalog(home)

@@ -96,6 +96,28 @@ def test_an_edited_methodology_file_is_a_new_release_even_with_the_same_scores(
     assert first["publish"]["release"] == 1
 
 
+def test_a_release_whose_manifest_cannot_be_read_is_never_overwritten(home: Home) -> None:
+    """Release 2's manifest damaged (a bad restore, a disk fault): the next publish said 'Directory not empty'
+    renaming its staging folder onto release=2 (the number of the last release it could read + 1), again at
+    every run. Now it stops before writing, naming the folder and what to do, and leaves it as it is."""
+    from flows.publish import PublishError
+
+    _run(home)
+    (home.raw_year(YEAR) / "35.01.json").write_text(json.dumps(submission("35.01", spd_total=60)), encoding="utf-8")
+    assert _run(home)["publish"]["release"] == 2
+    manifest = home.published_year(YEAR) / "release=2" / "manifest.json"
+    manifest.chmod(0o644)
+    manifest.write_text("{ damaged", encoding="utf-8")
+    (home.raw_year(YEAR) / "35.01.json").write_text(json.dumps(submission("35.01", spd_total=61)), encoding="utf-8")
+    for stage in (pipeline.ingest, pipeline.validate, pipeline.transform):
+        stage(home, YEAR)
+    with pytest.raises(PublishError, match=r"release=2: its manifest.json cannot be read.*restore that folder from "
+                                           r"a copy of the release.*nothing was published$"):
+        pipeline.publish(home, YEAR, {"run_id": "test"})
+    assert sorted(p.name for p in home.published_year(YEAR).iterdir()) == ["release=1", "release=2"]
+    assert manifest.read_text(encoding="utf-8") == "{ damaged"
+
+
 def test_manifests_are_parsed_once_and_again_when_they_change(home: Home, monkeypatch: pytest.MonkeyPatch) -> None:
     """A publish scans the releases several times; each manifest is parsed once while its file is
     unchanged, and again after it changed (or is gone)."""
