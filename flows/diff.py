@@ -50,10 +50,15 @@ def diff_releases(home: Home, year: int, old: int | None = None, new: int | None
     if len(releases) < 1 or (old is None and new is None and len(releases) < 2):
         raise DiffError(f"{year} has {len(releases)} release(s); a diff needs two")
     new = new if new is not None else max(releases)
-    old = old if old is not None else max((n for n in releases if n < new), default=-1)
-    missing = [n for n in (old, new) if n not in releases]
-    if missing:
-        raise DiffError(f"{year} has no release {missing[0]} (published: {sorted(releases)})")
+    if new not in releases:
+        raise DiffError(f"{year} has no release {new} (published: {sorted(releases)})")
+    if old is None:
+        old = max((n for n in releases if n < new), default=None)
+        if old is None:
+            raise DiffError(f"release {new} is the first of {year}: there is none before it to compare with "
+                            f"(published: {sorted(releases)}); give --from N")
+    if old not in releases:
+        raise DiffError(f"{year} has no release {old} (published: {sorted(releases)})")
     cur = duckdb.connect().execute(DIFF_SQL, {"old": str(releases[old].path / "region_scores.parquet"),
                                               "new": str(releases[new].path / "region_scores.parquet")})
     columns = [d[0] for d in cur.description or []]

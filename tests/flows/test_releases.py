@@ -69,6 +69,26 @@ def test_resubmission_publishes_next_release_and_diff_names_the_region(home: Hom
     assert "35.15-correction.json" in {i["file"] for i in manifest["inputs"]}
 
 
+def test_diff_to_the_first_release_says_there_is_none_before_it(tmp_path: Path) -> None:
+    """'iid diff --to 1' said '2024 has no release -1'."""
+    from flows.diff import DiffError
+
+    home = Home.resolve(tmp_path)
+    for number in (1, 2):
+        folder = home.published_year(YEAR) / f"release={number}"
+        folder.mkdir(parents=True)
+        (folder / "manifest.json").write_text("{}", encoding="utf-8")
+        duckdb.execute(f"copy (select '35.78' as region_code, 'Kota Surabaya' as region_name, 'kota' as level, "
+                       f"{number}.0 as iid, 'Inovatif' as predicate, 1 as rank_in_level, 1 as n_innovations, "
+                       f"'x' as submission_sha256) to '{folder / 'region_scores.parquet'}' (format parquet)")
+    with pytest.raises(DiffError, match=r"^release 1 is the first of 2024: there is none before it to compare with "
+                                        r"\(published: \[1, 2\]\); give --from N$"):
+        diff_releases(home, YEAR, new=1)
+    with pytest.raises(DiffError, match=r"^2024 has no release 3 \(published: \[1, 2\]\)$"):
+        diff_releases(home, YEAR, old=3)
+    assert len(diff_releases(home, YEAR, old=2, new=1).rows) == 1
+
+
 def test_an_edited_methodology_file_is_a_new_release_even_with_the_same_scores(
         home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A methodology file changed where no score moves (here a row's English name) is a new release that
