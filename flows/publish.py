@@ -1,8 +1,8 @@
 """Publish: an immutable release folder per run with changed content or reference files, then the analyst catalog.
 
 The release is written into a staging folder beside its final place, the manifest last, and the
-folder renamed into ``published/year=Y/release=N`` in one step. A folder without a manifest is not
-a release: the catalog ignores it and the next publish removes it.
+folder renamed into ``published/year=Y/release=N`` in one step. A folder without a readable manifest is not
+a release: the catalog ignores it, and publish stops (naming it) rather than reuse its number or remove it.
 """
 
 from __future__ import annotations
@@ -106,13 +106,13 @@ def _same_as(previous: Release, hashes: dict[str, str], manifest_base: dict[str,
 
 
 def _clean_staging(year_dir: Path) -> list[str]:
-    """Remove staging folders and manifest-less release folders left by a crashed run."""
+    """Remove staging folders left by a crashed run. A ``release=N`` folder is never removed: publish makes
+    one only by renaming a complete staging folder, so one without its manifest lost it afterwards."""
     removed: list[str] = []
     if not year_dir.is_dir():
         return removed
     for path in year_dir.iterdir():
-        if path.name.startswith(".staging-") or (path.name.startswith("release=")
-                                                 and not (path / "manifest.json").exists()):
+        if path.name.startswith(".staging-"):
             _make_writable(path)
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path.name)
@@ -120,7 +120,7 @@ def _clean_staging(year_dir: Path) -> list[str]:
 
 
 def _release_folders(year_dir: Path) -> list[str]:
-    """Names of the ``release=N`` folders of a year (after :func:`_clean_staging`: each has a manifest)."""
+    """Names of the ``release=N`` folders of a year."""
     return [p.name for p in year_dir.iterdir() if RELEASE_FOLDER.fullmatch(p.name) and p.is_dir()]
 
 
@@ -205,8 +205,9 @@ def publish_release(con: duckdb.DuckDBPyConnection, home: Home, year: int, manif
     hashes = hashes or content_hashes(con, year)
     releases = release_dirs(home, year)  # every manifest is read once
     unreadable = sorted(set(_release_folders(year_dir)) - {r.path.name for r in releases})
-    if unreadable:  # a release whose manifest cannot be read: its number is taken, and it is never rewritten
-        raise PublishError(f"{year_dir / unreadable[0]}: its manifest.json cannot be read, so it is not a release "
+    if unreadable:  # a release whose manifest is lost or damaged: its number is taken, it is never rewritten
+        raise PublishError(f"{year_dir / unreadable[0]}: its manifest.json is missing or cannot be read, so it is "
+                           "not a release "
                            "the catalog shows, and its number cannot be reused; restore that folder from a copy of "
                            "the release (e.g. the --copy-to location), then run again; nothing was published")
     previous = releases[-1] if releases else None

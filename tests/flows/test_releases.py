@@ -131,11 +131,27 @@ def test_a_release_whose_manifest_cannot_be_read_is_never_overwritten(home: Home
     (home.raw_year(YEAR) / "35.01.json").write_text(json.dumps(submission("35.01", spd_total=61)), encoding="utf-8")
     for stage in (pipeline.ingest, pipeline.validate, pipeline.transform):
         stage(home, YEAR)
-    with pytest.raises(PublishError, match=r"release=2: its manifest.json cannot be read.*restore that folder from "
-                                           r"a copy of the release.*nothing was published$"):
+    with pytest.raises(PublishError, match=r"release=2: its manifest.json is missing or cannot be read.*restore "
+                                           r"that folder from a copy of the release.*nothing was published$"):
         pipeline.publish(home, YEAR, {"run_id": "test"})
     assert sorted(p.name for p in home.published_year(YEAR).iterdir()) == ["release=1", "release=2"]
     assert manifest.read_text(encoding="utf-8") == "{ damaged"
+
+
+def test_a_release_that_lost_its_manifest_is_never_removed(home: Home) -> None:
+    """A release=N folder without manifest.json (deleted by mistake, a restore not finished) was removed with
+    all its files by the next publish, which then reused its number. Now publish stops and names it."""
+    from flows.publish import PublishError
+
+    _run(home)
+    (home.published_year(YEAR) / "release=1" / "manifest.json").unlink()
+    (home.raw_year(YEAR) / "35.01.json").write_text(json.dumps(submission("35.01", spd_total=60)), encoding="utf-8")
+    for stage in (pipeline.ingest, pipeline.validate, pipeline.transform):
+        stage(home, YEAR)
+    with pytest.raises(PublishError, match=r"release=1: its manifest.json is missing or cannot be read"):
+        pipeline.publish(home, YEAR, {"run_id": "test"})
+    assert sorted(p.name for p in home.published_year(YEAR).iterdir()) == ["release=1"]
+    assert (home.published_year(YEAR) / "release=1" / "region_scores.parquet").is_file()
 
 
 def test_manifests_are_parsed_once_and_again_when_they_change(home: Home, monkeypatch: pytest.MonkeyPatch) -> None:
