@@ -323,12 +323,19 @@ def transform(home: Home, year: int, force: bool = False) -> dict[str, Any]:
                                       "nothing was published")
         predicates = dict(con.execute("select predicate, count(*) from region_scores group by all").fetchall())
         summary = {"tables": counts, "predicates": {str(k): int(v) for k, v in predicates.items()},
-                   "content_hashes": content_hashes(con, year),
+                   "content_hashes": content_hashes(con, year), **reference_files(year),
                    "files_scored": len(fingerprints) if scope is None else len(scope), "incremental": scope is not None,
                    **({"rebuilt_for_deleted_rows": rebuilt} if rebuilt else {})}
         _remember_scored(con, year_key, fingerprints)
         _save_state(con, "transform", key, summary)
     return {**summary, "skipped": False}
+
+
+def reference_files(year: int) -> dict[str, dict[str, str]]:
+    """The methodology and region master files in force, as a manifest names them."""
+    loaded = for_year(year)
+    return {"methodology": {"id": loaded.method.id, "sha256": loaded.sha256, "file": loaded.path.name},
+            "region_master": {"file": regions_path().name, "sha256": regions_sha256()}}
 
 
 def _report_builder(home: Home, year: int) -> Callable[[Path, int], dict[str, str]]:
@@ -344,8 +351,10 @@ def _report_builder(home: Home, year: int) -> Callable[[Path, int], dict[str, st
 def publish(home: Home, year: int, run: dict[str, Any]) -> dict[str, Any]:
     from flows.publish import publish_release
 
-    loaded = for_year(year)
     with work_database(home, year, "publish") as con:
+        scored = (_state(con, "transform") or ("", {}))[1]
+        # the files the tables were scored under (a run --from-stage publish after one changed keeps them)
+        references = {k: scored.get(k, v) for k, v in reference_files(year).items()}
         validation = json.loads(con.execute("select summary from validation_summary").fetchall()[0][0])
         inputs = con.execute("select source_file, sha256, bytes from landing_files union all "
                              "select source_file, sha256, bytes from landing_verification_files "
@@ -361,8 +370,7 @@ def publish(home: Home, year: int, run: dict[str, Any]) -> dict[str, Any]:
             "started_at": run.get("started_at"),
             "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "code_version": code_version(),
-            "methodology": {"id": loaded.method.id, "sha256": loaded.sha256, "file": loaded.path.name},
-            "region_master": {"file": regions_path().name, "sha256": regions_sha256()},
+            **references,
             "inputs": [{"file": f, "sha256": s, "bytes": b} for f, s, b in inputs],
             "counts": {"pemda": counts[0], "submitted": counts[1], "innovations": int(counts[2] or 0),
                        "predicates": {str(k): int(v) for k, v in predicates.items()}},
@@ -371,8 +379,7 @@ def publish(home: Home, year: int, run: dict[str, Any]) -> dict[str, Any]:
             "validation": validation,
         }
         docs = home.docs_dir(year)
-        state = _state(con, "transform")
-        hashes = state[1].get("content_hashes") if state else None
+        hashes = scored.get("content_hashes")
         result = publish_release(con, home, year, manifest, {"validation": docs} if docs.is_dir() else None,
                                  hashes=hashes, run=run, before_manifest=_report_builder(home, year))
     return {"release": result.release, "path": str(result.path) if result.path else None,

@@ -19,6 +19,7 @@ from factory import innovation, submission, write_home
 from flows import pipeline
 from flows.diff import diff_releases
 from flows.locks import RunLocked, year_lock
+from flows.methodology import for_year
 from flows.releases import release_dirs
 from flows.settings import Home, reference_dir
 from flows.versioning import sha256_file
@@ -114,6 +115,30 @@ def test_an_edited_methodology_file_is_a_new_release_even_with_the_same_scores(
     third = _run(home)  # the same file again: nothing new
     assert not third["publish"]["published"] and "nothing changed since release 2" in third["publish"]["message"]
     assert first["publish"]["release"] == 1
+
+
+def test_a_publish_names_the_methodology_its_tables_were_scored_under(
+        home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """'iid run --from-stage publish' after the methodology file changed publishes the tables transform left,
+    scored under the file before: the manifest named the file in force (the new one) as theirs."""
+    _run(home)
+    (home.raw_year(YEAR) / "35.01.json").write_text(json.dumps(submission("35.01", spd_total=60)), encoding="utf-8")
+    for stage in (pipeline.ingest, pipeline.validate, pipeline.transform):
+        stage(home, YEAR)  # scored under the file in the repository
+    scored_under = for_year(YEAR).sha256
+    reference = tmp_path / "reference"
+    shutil.copytree(reference_dir(), reference)
+    method_file = reference / "methodology" / "iid-2023.json"
+    edited = method_file.read_text(encoding="utf-8").replace("Vision & mission of", "Vision and mission of")
+    method_file.write_text(edited, encoding="utf-8")
+    monkeypatch.setenv("IID_REFERENCE", str(reference))
+    assert for_year(YEAR).sha256 == sha256_file(method_file) != scored_under
+    assert pipeline.publish(home, YEAR, {"run_id": "from-stage-publish"})["release"] == 2
+    manifest = json.loads((home.published_year(YEAR) / "release=2" / "manifest.json").read_text())
+    assert manifest["methodology"]["sha256"] == scored_under
+    assert _run(home)["publish"]["release"] == 3  # scored again under the edited file
+    manifest = json.loads((home.published_year(YEAR) / "release=3" / "manifest.json").read_text())
+    assert manifest["methodology"]["sha256"] == sha256_file(method_file)
 
 
 def test_a_release_whose_manifest_cannot_be_read_is_never_overwritten(home: Home) -> None:
