@@ -151,11 +151,19 @@ def feedback(year: Annotated[int, typer.Option(help="measurement year")],
     if region is None and out is None:
         fail("give --region CODE to print one region, or --out DIR to write a file per region")
     found = findings(release, region)
-    codes = [region] if region else sorted(found)
-    letters = {c: render(year, c, names.get(c, c), found.get(c, [])) for c in codes}
+    codes = [region] if region else sorted(c for c in found if c in names)
+    letters = {c: render(year, c, names[c], found.get(c, [])) for c in codes}
     if out is not None:
         paths = write_letters(year, letters, out)
         console.print(f"wrote {len(paths)} feedback file(s) to {out}")
+        # files claiming a code outside the master (SUB001) or a non-autonomous region (SUB002): no pemda to
+        # write to, and the code (any text the file gave) is no file name
+        others = sorted(c for c in found if c not in names)
+        if others:
+            shown = ", ".join(repr(c) for c in others[:5]) + (", …" if len(others) > 5 else "")
+            err.print(f"[yellow]note:[/] {escape(str(sum(len(found[c]) for c in others)))} finding(s) under "
+                      f"{len(others)} region code(s) that are not pemda of {year} ({escape(shown)}) have no letter: "
+                      "no pemda to send them to; they are in the quarantine view", soft_wrap=True)
     else:
         console.print(letters[codes[0]], markup=False, highlight=False)
 

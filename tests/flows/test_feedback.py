@@ -68,3 +68,20 @@ def test_a_rejected_workbook_is_routed_to_the_region_its_profil_names(home_root:
 def test_unknown_region_is_a_clear_error(home_root: Path) -> None:
     result = CliRunner().invoke(app, ["feedback", "--year", "2024", "--region", "99.99", "--home", str(home_root)])
     assert result.exit_code == 1 and "not a pemda" in result.output
+
+
+def test_letters_go_to_pemda_only_whatever_code_a_file_claims(tmp_path: Path) -> None:
+    """A file claiming the region code 'a/b' made 'iid feedback --out' end in a FileNotFoundError traceback
+    (feedback-2024-a/b.md); one claiming 99.95 (no such region) got a letter no pemda receives."""
+    hostile, unknown = submission("35.15", spd_total=10), submission("35.16", spd_total=10)
+    hostile["region_code"], unknown["region_code"] = "a/b", "99.95"
+    home = write_home(tmp_path / "home", 2024, {"a.json": hostile, "b.json": unknown,
+                                                "c.json": json.dumps(submission("35.78", spd_total=5))[:200]})
+    score(home, 2024).close()
+    pipeline.publish(home, 2024, {})
+    out = tmp_path / "letters"
+    result = CliRunner().invoke(app, ["feedback", "--year", "2024", "--out", str(out), "--home", str(home.root)],
+                                env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["feedback-2024-35.78.md"]
+    assert "2 region code(s) that are not pemda of 2024 ('99.95', 'a/b') have no letter" in result.output
