@@ -185,8 +185,9 @@ def backfill(ctx: typer.Context,
              years: Annotated[list[str], typer.Option(help="years: 2022 2023 2024, or ranges 2022-2025")],
              home: HomeOpt = None, task_runner: RunnerOpt = "default", dask_address: DaskOpt = None,
              copy_to: CopyOpt = None) -> None:
-    """Run the annual flow for each year; a failing year does not stop the others."""
-    chosen = _option_years(ctx, years, "--years")
+    """Run the annual flow for each year, oldest first; a failing year does not stop the others."""
+    # oldest first: a year's report and coaching list read the latest release of the year before it
+    chosen = sorted(_option_years(ctx, years, "--years"))
     _check_runner(task_runner, dask_address)
     target = writable_home(home, lambda h: h.work_db(chosen[0]).parent)
     failed: dict[int, str] = {}

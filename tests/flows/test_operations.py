@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 import shutil
@@ -33,6 +34,21 @@ def test_backfill_keeps_going_after_a_failing_year(tmp_path: Path) -> None:
     assert "2 succeeded [2023, 2024], 1 failed [2022]" in output
     assert (home.published_year(2023) / "release=1" / "manifest.json").is_file()
     assert (home.published_year(2024) / "release=1" / "manifest.json").is_file()
+
+
+def test_backfill_runs_the_years_oldest_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """'--years 2024 2023' ran 2024 first: its release was built before 2023 had one, so its coaching list had
+    no previous predicate, and no later run could add it (the tables are unchanged: nothing is published)."""
+    monkeypatch.setenv("IID_EARLY_SERVER", "0")  # an early server would leave PREFECT_API_URL set for later tests
+    home = write_home(tmp_path, 2024, {"a.json": submission("35.78", spd_total=30)})
+    write_home(tmp_path, 2023, {"a.json": submission("35.78", year=2023, spd_total=20)})
+    result = CliRunner().invoke(app, ["backfill", "--years", "2024", "2023", "--home", str(tmp_path)],
+                                env={"COLUMNS": "500"})
+    assert result.exit_code == 0, result.output
+    assert "2 succeeded [2023, 2024], 0 failed []" in " ".join(result.output.split())
+    with (home.published_year(2024) / "release=1" / "coaching.csv").open(encoding="utf-8") as handle:
+        row = next(r for r in csv.DictReader(handle) if r["region_code"] == "35.78")
+    assert row["previous_predicate"] == "Kurang Inovatif", row
 
 
 def test_readme_queries_run(tmp_path: Path) -> None:
