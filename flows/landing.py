@@ -242,6 +242,7 @@ class LandingBatch:
             self.innovations.append((inv_id, file_id, source_file, inv.locator, inv.fields))
             groups.append((inv.answers, (inv_id, text(inv.fields.get("id")))))
         groups.append((parsed.orphan_answers, (None, None)))
+        groups.extend((answers, (None, key)) for key, answers in parsed.shared_id_answers.items())
         if not self._answers_in_bulk(file_id, source_file, groups):
             for answers, owner in groups:
                 self._answers("spd_answers" if owner is None else "sid_answers", file_id, source_file, answers, owner)

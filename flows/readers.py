@@ -124,6 +124,9 @@ class ParsedFile:
     has_bom: bool = False
     # SID rows of an XLSX file whose innovation_id matches no row of 'inovasi'
     orphan_answers: Answers = field(default_factory=Answers)
+    # SID rows of an XLSX file whose innovation_id names two or more rows of 'inovasi', by that id: they
+    # cannot be attributed to one innovation (INO007)
+    shared_id_answers: dict[str, Answers] = field(default_factory=dict)
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

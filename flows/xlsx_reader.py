@@ -27,6 +27,7 @@ from flows.readers import (
     ParsedFile,
     region_code_hint,
 )
+from flows.values import text
 
 MAX_XLSX_UNPACKED = 256 * 1024 * 1024  # uncompressed size of a workbook's parts (zip bombs)
 # cells a sheet may span, from A1 to its last row and column (a template's SID sheet at ten times a national
@@ -288,12 +289,17 @@ def _records(wb: _Workbook, profile: dict[str, Any]) -> ParsedFile:
     innovations: list[Innovation] = [Innovation(f"inovasi!{n}", {k: r.get(k) for k in INNOVATION_FIELDS},
                                                 Answers(json=False))
                                      for n, r in _sheet_rows(wb, "inovasi")]
-    by_id: dict[str, Innovation] = {}
+    # the innovations of each id, as landing_innovations keeps it (text()): an id of two or more rows names
+    # no one innovation, so its SID rows go to none of them (INO007 rejects them all, as in JSON)
+    by_id: dict[str, list[Innovation]] = {}
     for inv in innovations:
-        key = str(inv.fields.get("id") or "").strip()
-        by_id.setdefault(key, inv)
+        by_id.setdefault(text(inv.fields.get("id")) or "", []).append(inv)
     orphans = Answers(json=False)
+    shared: dict[str, Answers] = {}
     for n, r in _sheet_rows(wb, "sid"):
-        owner = by_id.get(str(r.get("innovation_id") or "").strip())
-        (owner.answers if owner else orphans).add(f"sid!{n}", r)
-    return ParsedFile("xlsx", "profil", header, operator, spd, innovations, False, orphans)
+        key = text(r.get("innovation_id")) or ""
+        owners = by_id.get(key, [])
+        target = owners[0].answers if len(owners) == 1 else orphans if not owners else \
+            shared.setdefault(key, Answers(json=False))
+        target.add(f"sid!{n}", r)
+    return ParsedFile("xlsx", "profil", header, operator, spd, innovations, False, orphans, shared)

@@ -30,13 +30,26 @@ where a.file_id between $chunk_first and $chunk_last
   and a.file_id in (select file_id from chunk_files);
 
 -- frame: sid_answers
+-- occurrence: within the answers of one innovation (an XLSX row of no one innovation has none);
+-- duplicated_id: the id an XLSX row names when two or more innovations of its file carry it (INO007)
+with id_uses as (
+    select file_id, innovation_id, count(*) as uses
+    from landing_innovations
+    where file_id between $chunk_first and $chunk_last
+      and file_id in (select file_id from chunk_files)
+      and innovation_id is not null
+    group by all
+)
 select a.record_id, a.indicator, a.level, a.level_raw, a.value, a.value_raw, a.n_evidence, a.innovation_record_id,
-       row_number() over (partition by a.file_id, a.innovation_record_id, a.indicator order by a.record_id)
-           as occurrence,
+       case when a.innovation_record_id is not null then
+           row_number() over (partition by a.file_id, a.innovation_record_id, a.indicator order by a.record_id)
+       end as occurrence,
+       case when u.uses > 1 then a.innovation_id end as duplicated_id,
        r.value_min, r.value_max,
        value_level(a.value, r.kind, r.direction, r.c1, r.c2, r.c3) as value_level
 from landing_sid_answers a
 left join method_rows r on r.code = a.indicator and r.part = 'sid'
+left join id_uses u on a.innovation_record_id is null and u.file_id = a.file_id and u.innovation_id = a.innovation_id
 where a.file_id between $chunk_first and $chunk_last
   and a.file_id in (select file_id from chunk_files);
 
@@ -46,7 +59,9 @@ select record_id, innovation_id, name, unit, form, kind, initiator, affair, stag
        trial_date::timestamp as trial_date, trial_date_raw,
        implementation_date::timestamp as implementation_date, implementation_date_raw,
        design_words, sid_not_list,
-       row_number() over (partition by file_id, innovation_id order by record_id) as occurrence
+       -- the id, where two or more innovations of the file carry it: none of them counts (INO007)
+       case when count(innovation_id) over (partition by file_id, innovation_id) > 1 then innovation_id end
+           as duplicated_id
 from landing_innovations
 where file_id between $chunk_first and $chunk_last
   and file_id in (select file_id from chunk_files);

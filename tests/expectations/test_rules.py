@@ -140,8 +140,10 @@ CASES: dict[str, tuple[str, Any, str, str, str, bool]] = {
                           False),
     "no_evidence": ("35.25", _set(lambda s: _spd(s, "12"), level=2, evidence=[]), "ANS008", "warn", "$.spd[15]",
                     False),
-    "xlsx_orphan_sid": ("35.26", lambda s: xlsx_bytes(s, extra_sid=[["NOPE-1", "16", 2, None, "x.pdf"]]), "ANS009",
-                        "reject", "sid!42", False),
+    # two rows naming two unknown ids, for one indicator: the second was ANS004 (a second answer of "no innovation")
+    "xlsx_orphan_sid": ("35.26", lambda s: xlsx_bytes(s, extra_sid=[["NOPE-1", "16", 2, None, "x.pdf"],
+                                                                    ["NOPE-2", "16", 2, None, "x.pdf"]]), "ANS009",
+                        "reject", "sid!43", False),
     "missing_name": ("35.27", _drop(_inv0, "name"), "INO001", "reject", "$.innovations[0]", False),
     "bad_form": ("35.28", _set(_inv0, form="inovasi lain"), "INO002", "reject", "$.innovations[0]", False),
     "bad_kind": ("35.29", _set(_inv0, kind="analog"), "INO003", "reject", "$.innovations[0]", False),
