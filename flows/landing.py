@@ -49,6 +49,8 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("result_chars", pa.int64()), ("design_words", pa.int64()),
         # JSON: ``sid`` where it is not a list of answers (an object, a text …), as its kind and text (INO013)
         ("sid_not_list", pa.string()),
+        # JSON: the innovation itself where it is not an object (``number 42``, ``string "x"``, ``null``: INO001)
+        ("not_object", pa.string()),
     ]),
     "sid_answers": pa.schema([
         ("record_id", pa.int64()), ("file_id", pa.int64()), ("source_file", pa.string()), ("locator", pa.string()),
@@ -103,10 +105,12 @@ def innovation_rows(pending: list[tuple[int, int, str, str, dict[str, Any]]]) ->
     for key in INNOVATION_NARRATIVES:
         columns[f"{key}_chars"] = [text_chars(f.get(key)) for f in fields]
     # words as str.split counts them (Arrow's split is slower); the same count with or without the spaces
-    # around the text that text() strips
-    columns["design_words"] = [len(v.split()) if type(v) is str else len((text(v) or "").split())
-                               for v in (f.get("design") for f in fields)]
+    # around the text that text() strips; none for an innovation that is no object (its one failure is INO001)
+    columns["design_words"] = [len(v.split()) if type(v) is str else
+                               None if "not_object" in f else len((text(v) or "").split())
+                               for f in fields for v in (f.get("design"),)]
     columns["sid_not_list"] = [None if (sid := f.get("sid")) is None else kind_and_text(sid) for f in fields]
+    columns["not_object"] = [f.get("not_object") for f in fields]
     return pa.Table.from_pydict(columns, schema=SCHEMAS["innovations"])
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from flows.values import text
+from flows.values import kind_and_text, text
 
 SCHEMA = "iid.submission/v1"
 MAX_FILE_BYTES = 256 * 1024 * 1024  # a national year's largest real file is a few MB
@@ -104,7 +104,8 @@ def evidence_items(raw: Any, json_paths: bool) -> list[Any]:
 @dataclass
 class Innovation:
     """An innovation's locator, fields (INNOVATION_FIELDS; in JSON also ``sid`` where it is not a list of
-    answers, as written) and SID answers."""
+    answers, as written, or only ``not_object``, its kind and text, where the innovation is no object) and
+    SID answers."""
 
     locator: str
     fields: dict[str, Any]
@@ -275,8 +276,8 @@ def parse_json(data: bytes) -> ParsedFile:
     innovations = []
     for i, inv in enumerate(_json_list(doc, "innovations")):
         loc = f"$.innovations[{i}]"
-        if not isinstance(inv, dict):
-            innovations.append(Innovation(loc, {}))
+        if not isinstance(inv, dict):  # a number, a text, a list, null: one INO001 with what is there
+            innovations.append(Innovation(loc, {"not_object": kind_and_text(inv) or "null"}))
             continue
         fields = {k: inv.get(k) for k in INNOVATION_FIELDS}
         sid = inv.get("sid")

@@ -58,7 +58,7 @@ select record_id, innovation_id, name, unit, form, kind, initiator, affair, stag
        design_chars, goal_chars, benefit_chars, result_chars,
        trial_date::timestamp as trial_date, trial_date_raw,
        implementation_date::timestamp as implementation_date, implementation_date_raw,
-       design_words, sid_not_list,
+       design_words, sid_not_list, not_object,
        -- the id, where two or more innovations of the file carry it: none of them counts (INO007)
        case when count(innovation_id) over (partition by file_id, innovation_id) > 1 then innovation_id end
            as duplicated_id

@@ -163,6 +163,9 @@ CASES: dict[str, tuple[str, Any, str, str, str, bool]] = {
     "sid_object": ("32.02", _set(_inv0, sid={"indicator": "16", "level": 3, "evidence": ["perkada.pdf"]}), "INO013",
                    "reject", "$.innovations[0]", False),
     "sid_text": ("32.03", _set(_inv0, sid="16:3"), "INO013", "reject", "$.innovations[0]", False),
+    # a number and a text among the innovations: each gave seven INO001 failures, one per required field
+    "innovation_not_object": ("36.74", lambda s: {**s, "innovations": [42, "x", *s["innovations"]]}, "INO001",
+                              "reject", "$.innovations[1]", False),
     "name_too_long": ("36.01", _set(_inv0, name="Inovasi " * 100), "INO012", "reject", "$.innovations[0]", False),
     "evidence_too_long": ("36.02", _set(lambda s: _spd(s, "1"), evidence=["a" * 3000 + ".pdf"]), "EVD002", "reject",
                           "$.spd[0].evidence[0]", False),
@@ -314,6 +317,21 @@ def test_a_sid_that_is_not_a_list_rejects_its_innovation_with_what_was_written(
     assert year_db.execute("select source_file, records_read, records_quarantined, balanced from reconciliation "
                            "where source_file in ('sid_object.json', 'sid_text.json') order by 1").fetchall() == [
         ("sid_object.json", 83, 1, True), ("sid_text.json", 83, 1, True)]
+
+
+def test_an_innovation_that_is_not_an_object_is_one_failure_saying_what_is_there(
+        year_db: duckdb.DuckDBPyConnection) -> None:
+    """``"innovations": [42, "x", {…}, {…}]``: each of the two is one INO001 failure (not one per required field)
+    with its kind and text as the value, and the file's two innovations are scored."""
+    failures = year_db.execute(
+        "select i.locator, f.rule, f.value, f.reason from validation_failures f join landing_innovations i "
+        "on f.suite = 'innovations' and f.record_id = i.record_id where i.source_file = 'innovation_not_object.json' "
+        "order by 1").fetchall()
+    assert [row[:3] for row in failures] == [("$.innovations[0]", "INO001", "number 42"),
+                                             ("$.innovations[1]", "INO001", 'string "x"')]
+    assert all(row[3].startswith("the innovation is not an object") for row in failures)
+    assert year_db.execute("select n_innovations, sid_maturity_score from region_scores where region_code = '36.74'"
+                           ).fetchall() == [(2, 10)]
 
 
 def test_narratives_are_checked_by_their_length_in_characters(tmp_path: Path) -> None:

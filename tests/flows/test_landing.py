@@ -185,7 +185,7 @@ def test_innovation_rows_equal_the_scalar_conversions(rows: list[tuple[str, dict
             **{column: text(f.get(key)) for column, key in INNOVATION_TEXTS.items()},
             **{key: enum_text(f.get(key)) for key in INNOVATION_ENUMS},
             **{f"{key}_chars": len(text(f.get(key)) or "") or None for key in INNOVATION_NARRATIVES},
-            "design_words": len(design.split()) if design else 0, "sid_not_list": None}
+            "design_words": len(design.split()) if design else 0, "sid_not_list": None, "not_object": None}
         for key in ("trial_date", "implementation_date"):
             expected[key], expected[f"{key}_raw"] = iso_date(f.get(key)), text(f.get(key))
         assert row == expected
