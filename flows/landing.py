@@ -16,7 +16,17 @@ import pyarrow.compute as pc
 
 from flows.arrow_columns import as_arrow, each_distinct, evidence_column, indicator_column, level_columns, value_columns
 from flows.readers import Answers, ParsedFile, evidence_items
-from flows.values import code_text, enum_text, iso_date, kind_and_text, number, text, timestamp, whole_number
+from flows.values import (
+    code_text,
+    enum_text,
+    iso_date,
+    kind_and_text,
+    number,
+    region_code_text,
+    text,
+    timestamp,
+    whole_number,
+)
 
 SCHEMAS: dict[str, pa.Schema] = {
     "files": pa.schema([
@@ -232,7 +242,7 @@ class LandingBatch:
         h = parsed.header
         self._add("submissions", file_id=file_id, source_file=source_file, locator=parsed.header_locator,
                   year=whole_number(h.get("year")), year_raw=text(h.get("year")),
-                  region_code=text(h.get("region_code")), region_name=text(h.get("region_name")),
+                  region_code=region_code_text(h.get("region_code")), region_name=text(h.get("region_name")),
                   submitted_at=timestamp(h.get("submitted_at")), submitted_at_raw=text(h.get("submitted_at")),
                   n_spd=len(parsed.spd), n_innovations=len(parsed.innovations))
         op = parsed.operator

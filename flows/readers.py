@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from flows.values import kind_and_text, text
+from flows.values import kind_and_text, region_code_text
 
 SCHEMA = "iid.submission/v1"
 MAX_FILE_BYTES = 256 * 1024 * 1024  # a national year's largest real file is a few MB
@@ -57,7 +57,7 @@ _REGION_CODE = re.compile(r"\d{2}(?:\.\d{2})?")
 def region_code_hint(value: Any) -> str | None:
     """A region code as written in a file, when it has the shape of one (``35`` or ``35.78``): only such
     a text is kept beside a rejected file, never what else the field holds."""
-    code = text(value)
+    code = region_code_text(value)
     return code if code is not None and _REGION_CODE.fullmatch(code) else None
 
 

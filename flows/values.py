@@ -42,6 +42,17 @@ def kind_and_text(value: Any) -> str | None:
     return f"{_JSON_KINDS.get(type(value), type(value).__name__)} {json.dumps(value, ensure_ascii=False, default=str)}"
 
 
+def region_code_text(value: Any) -> str | None:
+    """A region code as :func:`text`, but a number with a fraction as the ``NN.KK`` it stands for: a cell where
+    ``35.10`` was typed holds the number 35.1 (Excel drops the zero; so does a JSON writer given a number), and
+    the text ``35.1`` is no region (SUB001 took the whole submission). A whole number stays as it is (``35``)."""
+    if type(value) is float and not value.is_integer() and math.isfinite(value):
+        two_places = f"{value:.2f}"
+        if float(two_places) == value:
+            return two_places
+    return text(value)
+
+
 def enum_text(value: Any) -> str | None:
     """Enumerations match ignoring case and surrounding or repeated spaces (CONTRACT.md §2)."""
     raw = text(value)

@@ -5,7 +5,9 @@ One home per format, one region per case; the pipeline runs once per home (inges
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +26,75 @@ def _duplicated_id(code: str) -> dict[str, Any]:
     return submission(code, spd_total=30, innovations=[first, innovation(f"{code}-B", 40), third])
 
 
-CASES: dict[str, tuple[str, Callable[[str], dict[str, Any]]]] = {
-    "duplicated_id": ("35.15", _duplicated_id),
+def _answered(code: str) -> dict[str, Any]:
+    """Two innovations, numeric answers with values (one contradicting its level), two evidence items."""
+    first, second = innovation(f"{code}-A", 60), innovation(f"{code}-B", 40, affair="pendidikan", trial="2021-05-01")
+    for answer in first["sid"]:
+        if answer["indicator"] in ("17", "28"):
+            answer.update(level=2, value=14 if answer["indicator"] == "17" else 3)
+        if answer["indicator"] == "16":
+            answer["evidence"] = ["perkada.pdf", "https://jdih.example.go.id/perkada.pdf"]
+    sub = submission(code, spd_total=30, innovations=[first, second])
+    for answer in sub["spd"]:
+        if answer["indicator"] in ("7", "5b"):
+            answer["value"] = 12.5 if answer["indicator"] == "7" else 3.1
+    return sub
+
+
+Cells = Callable[[str, str, Any], Any]
+
+
+def _typed(change: Cells) -> Callable[[dict[str, Any]], bytes]:
+    """The workbook of a submission with each cell's value passed through ``change(sheet, column, value)``:
+    what an operator's Excel makes of what was typed."""
+    def workbook(sub: dict[str, Any]) -> bytes:
+        import openpyxl
+
+        book = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(sub)))
+        for sheet in book.worksheets:
+            header = [cell.value for cell in sheet[1]]
+            for row in sheet.iter_rows(min_row=2):
+                field = row[0].value if sheet.title == "profil" else None
+                for column, cell in zip(header, row, strict=False):
+                    cell.value = change(sheet.title, field if column == "value" and field else column, cell.value)
+        out = io.BytesIO()
+        book.save(out)
+        return out.getvalue()
+    return workbook
+
+
+def _excel_dates(sheet: str, column: str, value: Any) -> Any:
+    if column in ("trial_date", "implementation_date"):
+        return datetime.fromisoformat(value)
+    return datetime(2024, 7, 1, 10) if column == "submitted_at" else value
+
+
+def _numbers_as_text(sheet: str, column: str, value: Any) -> Any:
+    return str(value) if column in ("year", "level", "value", "indicator") and value is not None else value
+
+
+def _spaces_and_commas(sheet: str, column: str, value: Any) -> Any:
+    if column in ("affair", "form", "stage"):
+        return f"  {value.upper().replace(' ', '  ')} "
+    if column == "evidence":
+        return f" {value.replace('; ', ' ;  ')} ;"
+    if column == "value":
+        return "   " if value is None else str(value).replace(".", ",")
+    return value
+
+
+def _region_code_typed(sheet: str, column: str, value: Any) -> Any:
+    """``35.10`` typed in a General cell is the number 35.1: the region read '35.1', SUB001, the file lost."""
+    return float(value) if column == "region_code" else value
+
+
+# case -> region, submission, and the workbook of it (None: as the factory writes it)
+CASES: dict[str, tuple[str, Callable[[str], dict[str, Any]], Callable[[dict[str, Any]], bytes] | None]] = {
+    "duplicated_id": ("35.15", _duplicated_id, None),
+    "excel_dates": ("35.02", _answered, _typed(_excel_dates)),
+    "numbers_as_text": ("35.03", _answered, _typed(_numbers_as_text)),
+    "spaces_and_commas": ("35.04", _answered, _typed(_spaces_and_commas)),
+    "region_code_typed": ("35.10", _answered, _typed(_region_code_typed)),
 }
 SCORE_COLUMNS = ("submitted", "n_innovations", "spd_score", "sid_maturity_score", "innovation_count_score",
                  "total_score", "iid", "predicate")
@@ -36,8 +105,8 @@ def homes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, duckdb.DuckDBPy
     out = {}
     for fmt in ("json", "xlsx"):
         root: Path = tmp_path_factory.mktemp(fmt)
-        files = {f"{case}.{fmt}": sub if fmt == "json" else xlsx_bytes(sub)
-                 for case, (code, build) in CASES.items() for sub in (build(code),)}
+        files = {f"{case}.{fmt}": sub if fmt == "json" else (workbook or xlsx_bytes)(sub)
+                 for case, (code, build, workbook) in CASES.items() for sub in (build(code),)}
         out[fmt] = score(write_home(root, YEAR, files), YEAR)
     return out
 
@@ -47,16 +116,23 @@ def _scores(con: duckdb.DuckDBPyConnection, code: str) -> tuple[Any, ...]:
                              [code]).fetchall()[0])
 
 
-def _rules(con: duckdb.DuckDBPyConnection, case: str) -> list[tuple[str, str, int]]:
-    return con.execute("select record_type, rule, count(*) from quarantine where source_file like ? "
+def _rules(con: duckdb.DuckDBPyConnection, case: str, table: str = "quarantine") -> list[tuple[str, str, int]]:
+    kind = "record_type" if table == "quarantine" else "record_table"
+    return con.execute(f"select {kind}, rule, count(*) from {table} where source_file like ? "
                        "group by all order by all", [f"{case}.%"]).fetchall()
 
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_both_formats_score_alike(homes: dict[str, duckdb.DuckDBPyConnection], case: str) -> None:
     code = CASES[case][0]
-    assert _scores(homes["json"], code) == _scores(homes["xlsx"], code)
+    scores = _scores(homes["json"], code)
+    assert scores[0], f"{case}: the submission should be scored"
+    assert scores == _scores(homes["xlsx"], code)
     assert _rules(homes["json"], case) == _rules(homes["xlsx"], case)
+    # an Excel date-time has no time zone (SUB008: read as WIB, as the JSON's +07:00 says)
+    warned = [row for row in _rules(homes["xlsx"], case, "data_quality")
+              if not (case == "excel_dates" and row[1] == "SUB008")]
+    assert _rules(homes["json"], case, "data_quality") == warned
 
 
 def test_a_duplicated_id_rejects_every_innovation_carrying_it(homes: dict[str, duckdb.DuckDBPyConnection]) -> None:

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flows.generator import generate_year
-from flows.readers import FileRejected, parse_json
+from flows.readers import FileRejected, parse_json, region_code_hint
 from flows.settings import Home
 from flows.xlsx_reader import parse_xlsx
 
@@ -339,6 +339,13 @@ def test_a_rejected_workbook_names_the_region_its_profil_names(workbook: Any, ru
         with pytest.raises(FileRejected) as rejected:
             parse_xlsx(workbook(), engine)
         assert (rejected.value.rule, rejected.value.region_hint) == (rule, region)
+
+
+@pytest.mark.parametrize(("written", "code"), [(35.1, "35.10"), (35.01, "35.01"), (35, "35"), (35.0, "35"),
+                                             (" 35.10 ", "35.10"), (35.123, None), (float("nan"), None)])
+def test_a_region_code_typed_as_a_number_reads_as_the_code(written: Any, code: str | None) -> None:
+    """Excel keeps a typed 35.10 as the number 35.1, which read as the region '35.1' (SUB001: the file lost)."""
+    assert region_code_hint(written) == code
 
 
 @pytest.mark.parametrize("code", ["pii.planted@example.org", "35.01 atau 35.02", "3501"])
