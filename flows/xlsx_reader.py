@@ -28,6 +28,7 @@ from flows.readers import (
     region_code_hint,
 )
 from flows.values import text
+from flows.xlsx_percent import as_shown, percent_cells, percent_styles
 
 MAX_XLSX_UNPACKED = 256 * 1024 * 1024  # uncompressed size of a workbook's parts (zip bombs)
 # cells a sheet may span, from A1 to its last row and column (a template's SID sheet at ten times a national
@@ -47,8 +48,10 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _grid_rows(name: str, grid: Iterable[Sequence[Any]]) -> list[tuple[int, dict[str, Any]]]:
-    """A sheet's rows (the first is the header) as (row number, {column: value}); empty rows skipped.
+def _grid_rows(name: str, grid: Iterable[Sequence[Any]],
+               percent: set[tuple[int, int]] | None = None) -> list[tuple[int, dict[str, Any]]]:
+    """A sheet's rows (the first is the header) as (row number, {column: value}); empty rows skipped. A number
+    the sheet shows as a percentage in a ``value`` column (``percent``: its (row, column) cells) is read as shown.
 
     What the reader raises while it reads the rows (openpyxl reads them one by one) is :class:`_Unreadable`,
     saying how many rows it read before."""
@@ -62,12 +65,16 @@ def _grid_rows(name: str, grid: Iterable[Sequence[Any]]) -> list[tuple[int, dict
         if missing:
             raise FileRejected("FIL006", f"sheet {name!r} lacks column(s) {missing}")
         out = []
+        value_column = header.index("value") + 1 if "value" in header and percent else 0
         for number, row in enumerate(rows, start=2):
             read = number
             if row is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
                 continue
             # every column of the header, also where the reader ends a row at its last value (openpyxl)
-            out.append((number, {h: _cell(v) for h, v in zip_longest(header, row) if h}))
+            cells = {h: _cell(v) for h, v in zip_longest(header, row) if h}
+            if value_column and percent and (number, value_column) in percent:
+                cells["value"] = as_shown(cells["value"])
+            out.append((number, cells))
     except FileRejected:
         raise
     except Exception as exc:  # the readers raise many kinds (CalamineError, XmlError, ValueError, OverflowError …)
@@ -78,8 +85,10 @@ def _grid_rows(name: str, grid: Iterable[Sequence[Any]]) -> list[tuple[int, dict
 class _Workbook:
     """The four sheets of a template as grids of cell values, from calamine (fast) or openpyxl."""
 
-    def __init__(self, data: bytes, engine: str) -> None:
+    def __init__(self, data: bytes, engine: str, percent: dict[str, set[tuple[int, int]]] | None = None) -> None:
         self.engine = engine
+        # the cells each sheet (by its title) shows as a percentage (flows.xlsx_percent)
+        self.percent = percent or {}
         if engine == "calamine":
             from python_calamine import CalamineWorkbook
 
@@ -142,20 +151,27 @@ def sheet_span(xml: bytes) -> tuple[int, int]:
     return rows, columns
 
 
-def _sheet_name(archive: zipfile.ZipFile, part: str) -> str:
-    """The name a workbook gives the sheet stored in ``part``, quoted (its part name when that cannot be told)."""
+def _sheet_titles(archive: zipfile.ZipFile) -> dict[str, str]:
+    """The name a workbook gives the sheet stored in each part ({part: name}; empty when that cannot be told)."""
     from xml.etree import ElementTree
 
+    titles = {}
     try:
         rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
         targets = {rel.get("Id"): "xl/" + str(rel.get("Target", "")).lstrip("/").removeprefix("xl/") for rel in rels}
         for sheet in ElementTree.fromstring(archive.read("xl/workbook.xml")).iter():
             ids = [v for k, v in sheet.attrib.items() if k.endswith("}id")]
-            if sheet.tag.endswith("}sheet") and ids and targets.get(ids[0]) == part:
-                return repr(sheet.get("name", ""))
+            if sheet.tag.endswith("}sheet") and ids and targets.get(ids[0]):
+                titles[str(targets[ids[0]])] = sheet.get("name", "")
     except (KeyError, ElementTree.ParseError):
         pass
-    return part.rsplit("/", 1)[-1]
+    return titles
+
+
+def _sheet_name(archive: zipfile.ZipFile, part: str) -> str:
+    """The name a workbook gives the sheet stored in ``part``, quoted (its part name when that cannot be told)."""
+    title = _sheet_titles(archive).get(part)
+    return repr(title) if title is not None else part.rsplit("/", 1)[-1]
 
 
 def _check_span(archive: zipfile.ZipFile, part: str, xml: bytes) -> None:
@@ -174,15 +190,19 @@ def _open_workbook(data: bytes, engine: str) -> _Workbook:
             if unpacked > MAX_XLSX_UNPACKED:
                 raise FileRejected("FIL008", f"workbook unpacks to {unpacked} bytes (zip bomb?)")
             only_openpyxl = False
-            for name in archive.namelist():  # each part read once, for both checks
+            styles = percent_styles(archive.read("xl/styles.xml")) if "xl/styles.xml" in archive.namelist() else set()
+            percent: dict[str, set[tuple[int, int]]] = {}
+            for name in archive.namelist():  # each part read once, for all checks
                 if name.startswith("xl/worksheets/") or name == "xl/sharedStrings.xml":
                     xml = archive.read(name)
                     if name.startswith("xl/worksheets/") and name.endswith(".xml"):
                         _check_span(archive, name, xml)
+                        if styles and (cells := percent_cells(xml, styles)):
+                            percent[_sheet_titles(archive).get(name, name)] = cells
                     only_openpyxl = only_openpyxl or (engine == "calamine" and bool(_OPENPYXL_ONLY.search(xml)))
             if only_openpyxl:
                 engine = "openpyxl"
-        return _Workbook(data, engine)
+        return _Workbook(data, engine, percent)
     except FileRejected:
         raise
     except Exception as exc:  # the readers raise many kinds for a broken workbook
@@ -232,7 +252,7 @@ def _sheet_rows(wb: _Workbook, name: str) -> list[tuple[int, dict[str, Any]]]:
         grid = wb.grid(name)  # calamine reads the whole sheet here
     except Exception as exc:  # the readers raise many kinds (CalamineError, XmlError, ValueError, OverflowError …)
         raise _Unreadable(name, exc) from None
-    return _grid_rows(name, grid)
+    return _grid_rows(name, grid, wb.percent.get(wb.titles[name][0], set()))
 
 
 def _profile(wb: _Workbook) -> tuple[dict[str, Any], str | None]:

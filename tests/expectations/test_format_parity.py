@@ -88,6 +88,21 @@ def _region_code_typed(sheet: str, column: str, value: Any) -> Any:
     return float(value) if column == "region_code" else value
 
 
+def _percent_cells(sub: dict[str, Any]) -> bytes:
+    """The values of rates and growths typed with a percent sign (``3,1%``): Excel stores 0.031 and shows 3.1%,
+    and 5b (unemployment rate, lower is better) read 0.031 as level 3 where 3.1 is level 2."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(sub)))
+    for sheet in ("spd", "sid"):
+        for cell in book[sheet]["D" if sheet == "sid" else "C"][1:]:
+            if isinstance(cell.value, (int, float)):
+                cell.value, cell.number_format = cell.value / 100, "0.0%"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 # case -> region, submission, and the workbook of it (None: as the factory writes it)
 CASES: dict[str, tuple[str, Callable[[str], dict[str, Any]], Callable[[dict[str, Any]], bytes] | None]] = {
     "duplicated_id": ("35.15", _duplicated_id, None),
@@ -95,6 +110,7 @@ CASES: dict[str, tuple[str, Callable[[str], dict[str, Any]], Callable[[dict[str,
     "numbers_as_text": ("35.03", _answered, _typed(_numbers_as_text)),
     "spaces_and_commas": ("35.04", _answered, _typed(_spaces_and_commas)),
     "region_code_typed": ("35.10", _answered, _typed(_region_code_typed)),
+    "percent_cells": ("35.06", _answered, _percent_cells),
 }
 SCORE_COLUMNS = ("submitted", "n_innovations", "spd_score", "sid_maturity_score", "innovation_count_score",
                  "total_score", "iid", "predicate")

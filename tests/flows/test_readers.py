@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from flows.generator import generate_year
 from flows.readers import FileRejected, parse_json, region_code_hint
 from flows.settings import Home
+from flows.xlsx_percent import is_percent_format
 from flows.xlsx_reader import parse_xlsx
 
 
@@ -355,6 +356,31 @@ def test_only_a_region_code_is_taken_from_a_rejected_workbook(code: str) -> None
     with pytest.raises(FileRejected) as rejected:
         parse_xlsx(xlsx_bytes(doc, drop_sheet="sid"))
     assert rejected.value.region_hint is None
+
+
+@pytest.mark.parametrize(("code", "percent"), [
+    ("0%", True), ("0.0%", True), ("#,##0.00 %", True), ('0.00"%"', False), ("0\\%", False), ("[Red]0.0", False),
+    ("0.00", False), ("General", False)])
+def test_a_number_format_is_a_percentage_where_it_shows_one(code: str, percent: bool) -> None:
+    assert is_percent_format(code) is percent
+
+
+def test_a_value_shown_as_a_percentage_is_read_as_shown() -> None:
+    """``3,1%`` typed in Excel is the number 0.031: a value is read as the sheet shows it (3.1), on both engines;
+    a format that only writes the sign (``0"%"``) and a level shown as a percentage are read as they are."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(submission("35.15", spd_total=30))))
+    spd = book["spd"]
+    for cell, value, number_format in (("C2", 0.031, "0.0%"), ("C3", 0.5, "0%"), ("C4", 12, '0.00"%"'),
+                                       ("B5", 1, "0%"), ("C6", "12%", "0%")):
+        spd[cell].value, spd[cell].number_format = value, number_format
+    out = io.BytesIO()
+    book.save(out)
+    for engine in ("calamine", "openpyxl"):
+        parsed = parse_xlsx(out.getvalue(), engine)
+        assert [(r["level"], r["value"]) for r in parsed.spd.raws[:5]] == [
+            (0, 3.1), (0, 50), (0, 12), (1, None), (0, "12%")], engine
 
 
 def _sheets_named(titles: dict[str, str], extra: str | None = None) -> bytes:

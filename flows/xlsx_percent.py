@@ -1,0 +1,79 @@
+"""Number cells a workbook shows as a percentage: Excel stores ``3,1%`` (typed, or 3.1 typed into a cell
+formatted as a percentage) as 0.031, and the readers give that number. A row's ``value`` is in the
+methodology's unit, percent for the rates and growths (IID.md §3.1), so such a cell is read as shown, 3.1:
+the same content as a JSON ``"value": 3.1`` (before, 0.031 gave unemployment rate 5b level 3 for 3.1 %).
+
+A format is a percentage where its code has a ``%`` outside quotes, escapes and brackets (built-in formats
+9 and 10 are ``0%`` and ``0.00%``; ``0.00"%"`` only writes the sign after the number and is not one).
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from decimal import Decimal
+from typing import Any
+
+_BUILTIN_PERCENT = {9, 10}
+_NUMFMT = re.compile(rb"<(?:\w+:)?numFmt\s([^>]*)>")
+_CELL_XFS = re.compile(rb"<(?:\w+:)?cellXfs\b[^>]*>(.*?)</(?:\w+:)?cellXfs>", re.S)
+_XF = re.compile(rb"<(?:\w+:)?xf\b([^>]*)>")
+_CELL = re.compile(rb"<(?:\w+:)?c\s([^>]*)>")
+_REF = re.compile(r"([A-Za-z]{1,7})([0-9]{1,12})")
+_LITERALS = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')
+
+
+def _attribute(attributes: bytes, name: bytes) -> str | None:
+    found = re.search(rb"(?:^|\s)" + name + rb"""\s*=\s*["']([^"']*)["']""", attributes)
+    return html.unescape(found.group(1).decode("utf-8", "replace")) if found else None
+
+
+def is_percent_format(code: str) -> bool:
+    """Whether a number format code shows its number as a percentage (``0.0%``; not ``0"%"``)."""
+    return "%" in _LITERALS.sub("", code)
+
+
+def percent_styles(styles_xml: bytes) -> set[int]:
+    """The indices of the cell formats (``cellXfs``) of a workbook's styles part that show a percentage."""
+    custom = {}
+    for attributes in _NUMFMT.findall(styles_xml):
+        number, code = _attribute(attributes, b"numFmtId"), _attribute(attributes, b"formatCode")
+        if number is not None and number.isdigit() and code is not None:
+            custom[int(number)] = code
+    block = _CELL_XFS.search(styles_xml)
+    out = set()
+    for index, attributes in enumerate(_XF.findall(block.group(1)) if block else []):
+        number = _attribute(attributes, b"numFmtId")
+        if number is not None and number.isdigit() and (
+                int(number) in _BUILTIN_PERCENT or is_percent_format(custom.get(int(number), ""))):
+            out.add(index)
+    return out
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + ord(letter) - 64
+    return number
+
+
+def percent_cells(sheet_xml: bytes, styles: set[int]) -> set[tuple[int, int]]:
+    """(row, column) of a sheet's number cells whose format is one of ``styles``, from 1 (A1 is (1, 1))."""
+    out = set()
+    for attributes in _CELL.findall(sheet_xml):
+        style, kind, ref = (_attribute(attributes, name) for name in (b"s", b"t", b"r"))
+        if style is None or not style.isdigit() or int(style) not in styles or kind not in (None, "n"):
+            continue
+        position = _REF.fullmatch(ref or "")
+        if position:
+            out.add((int(position.group(2)), _column_number(position.group(1))))
+    return out
+
+
+def as_shown(value: Any) -> Any:
+    """A number shown as a percentage, as the number shown (0.031 -> 3.1, without 3.1000000000000005)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return value
+    scaled = Decimal(repr(value)) * 100
+    return int(scaled) if scaled == scaled.to_integral_value() and abs(scaled) < 2**53 else float(scaled)
