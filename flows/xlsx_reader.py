@@ -310,7 +310,8 @@ def _records(wb: _Workbook, profile: dict[str, Any]) -> ParsedFile:
                                                 Answers(json=False))
                                      for n, r in _sheet_rows(wb, "inovasi")]
     # the innovations of each id, as landing_innovations keeps it (text()): an id of two or more rows names
-    # no one innovation, so its SID rows go to none of them (INO007 rejects them all, as in JSON)
+    # no one innovation, so its SID rows go to none of them (INO007 rejects them all, as in JSON); rows with
+    # no id go to the first innovation with none (INO001 takes them with it, as in JSON)
     by_id: dict[str, list[Innovation]] = {}
     for inv in innovations:
         by_id.setdefault(text(inv.fields.get("id")) or "", []).append(inv)
@@ -319,7 +320,7 @@ def _records(wb: _Workbook, profile: dict[str, Any]) -> ParsedFile:
     for n, r in _sheet_rows(wb, "sid"):
         key = text(r.get("innovation_id")) or ""
         owners = by_id.get(key, [])
-        target = owners[0].answers if len(owners) == 1 else orphans if not owners else \
+        target = owners[0].answers if len(owners) == 1 or (owners and not key) else orphans if not owners else \
             shared.setdefault(key, Answers(json=False))
         target.add(f"sid!{n}", r)
     return ParsedFile("xlsx", "profil", header, operator, spd, innovations, False, orphans, shared)

@@ -104,7 +104,16 @@ def _percent_cells(sub: dict[str, Any]) -> bytes:
 
 
 # case -> region, submission, and the workbook of it (None: as the factory writes it)
+def _without_ids(code: str) -> dict[str, Any]:
+    """Two innovations without an id (INO001), each answering other rows, beside one with an id."""
+    first, second = innovation("", 60), innovation("", 40)
+    first["sid"], second["sid"] = first["sid"][:5], second["sid"][5:12]
+    return submission(code, spd_total=30, innovations=[first, second, innovation(f"{code}-C", 50)])
+
+
 CASES: dict[str, tuple[str, Callable[[str], dict[str, Any]], Callable[[dict[str, Any]], bytes] | None]] = {
+    # the workbook's sid rows without an id were ANS009 (an id not in inovasi): in JSON they go with their innovation
+    "without_ids": ("35.16", _without_ids, None),
     "duplicated_id": ("35.15", _duplicated_id, None),
     "excel_dates": ("35.02", _answered, _typed(_excel_dates)),
     "numbers_as_text": ("35.03", _answered, _typed(_numbers_as_text)),
