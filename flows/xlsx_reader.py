@@ -130,8 +130,8 @@ class _Workbook:
 # empty cell, openpyxl the error's text), ISO 8601 date cells, and _xHHHH_ escapes in text (calamine
 # decodes them, openpyxl keeps them); a workbook with any of them is read with openpyxl
 _OPENPYXL_ONLY = re.compile(rb"""\st\s*=\s*["'][ed]["']|_x[0-9A-Fa-f]{4}_""")
-_CELL_REF = re.compile(rb"""<(?:\w+:)?c\s[^>]*?\br\s*=\s*["']([A-Za-z]{1,7})([0-9]{1,12})["']""")
-_ROW_REF = re.compile(rb"""<(?:\w+:)?row\s[^>]*?\br\s*=\s*["']([0-9]{1,12})["']""")
+_CELL_REF = re.compile(rb"""<(?:\w+:)?c\s[^<>]*?\br\s*=\s*["']([A-Za-z]{1,7})([0-9]{1,12})["']""")
+_ROW_REF = re.compile(rb"""<(?:\w+:)?row\s[^<>]*?\br\s*=\s*["']([0-9]{1,12})["']""")
 
 
 def _column_number(letters: bytes) -> int:

@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from flows.generator import generate_year
 from flows.readers import FileRejected, parse_json, region_code_hint
 from flows.settings import Home
-from flows.xlsx_percent import is_percent_format
-from flows.xlsx_reader import parse_xlsx
+from flows.xlsx_percent import is_percent_format, percent_cells, percent_styles
+from flows.xlsx_reader import parse_xlsx, sheet_span
 
 
 def _reference(text: str) -> object:
@@ -452,3 +452,14 @@ def test_openpyxl_reads_every_row_whatever_the_sheets_dimension_says() -> None:
     for workbook in (data, short):
         assert sum(len(i.answers) for i in parse_xlsx(workbook).innovations) == expected
         assert sum(len(i.answers) for i in parse_xlsx(workbook, "openpyxl").innovations) == expected
+
+
+def test_a_sheet_full_of_unclosed_cell_tags_is_read_in_one_pass() -> None:
+    """``<c `` after ``<c `` with no ``>``: a search for a cell's attributes that ran on past the next tag
+    went once over the rest of the part for every such tag (150 KB took three minutes; the span check and
+    the percentage cells read every sheet of every workbook). A hostile upload must not hold up the year."""
+    hostile = b"<worksheet><sheetData><row r='1'>" + b"<c " * 2_000_000
+    assert sheet_span(hostile) == (1, 0)
+    assert sheet_span(b"<row " * 2_000_000 + b"<row r='7'><c r='C7'/>") == (7, 3)
+    assert percent_cells(hostile, {1}) == set()
+    assert percent_styles(b"<styleSheet><cellXfs" * 1_000_000) == set()
