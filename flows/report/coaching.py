@@ -4,7 +4,10 @@ three rows of largest attainable gain and whether it was in the same situation t
 from __future__ import annotations
 
 import csv
+import io
+import zipfile
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +15,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from openpyxl.xml.functions import tostring
 
 from flows.methodology import Methodology
 from flows.report.data import LEVELS, RegionScore
@@ -75,6 +79,28 @@ def write_csv(rows: list[list[Any]], path: Path) -> None:
             writer.writerow(["" if v is None else str(v).lower() if isinstance(v, bool) else v for v in row])
 
 
+# The time a coaching workbook says it was made, and its zip entries' times: a constant (the zip format's
+# earliest date), so that the file is a function of its rows (openpyxl writes the time of saving into
+# docProps/core.xml and into every zip entry, which made each build of the same release differ).
+FIXED_TIME = datetime(1980, 1, 1)
+
+
+def _reproducible(book: Workbook) -> bytes:
+    """The workbook's bytes with every time in it fixed (``FIXED_TIME``), entries in openpyxl's order."""
+    saved = io.BytesIO()
+    book.save(saved)
+    properties = book.properties  # as openpyxl wrote it, but for its times (save set "modified" to now)
+    properties.created = properties.modified = FIXED_TIME
+    out = io.BytesIO()
+    with zipfile.ZipFile(saved) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for entry in source.infolist():
+            data = tostring(properties.to_tree()) if entry.filename == "docProps/core.xml" else source.read(entry)
+            fixed = zipfile.ZipInfo(entry.filename, date_time=FIXED_TIME.timetuple()[:6])
+            fixed.compress_type, fixed.external_attr = zipfile.ZIP_DEFLATED, entry.external_attr
+            target.writestr(fixed, data)
+    return out.getvalue()
+
+
 def write_xlsx(rows: list[list[Any]], path: Path, year: int) -> None:
     """The same table as the CSV, for people who hand it on; a second sheet explains the columns."""
     book = Workbook(write_only=True)
@@ -99,5 +125,5 @@ def write_xlsx(rows: list[list[Any]], path: Path, year: int) -> None:
     notes.append([f"Daftar pembinaan IID {year}: every Kurang Inovatif and Tidak Dapat Dinilai pemda"])
     for column, text in _EXPLAINED.items():
         notes.append([column, text])
-    book.save(path)
+    path.write_bytes(_reproducible(book))
 

@@ -374,3 +374,23 @@ def test_innovation_rows_equal_cell_by_cell_escaping() -> None:
     assert got == _reference_rows(items, 63.0)
     assert got.count("<tr>") == 5 and "&lt;b&gt;" in got and "Dinas &#34;Satu&#34;" in got
     assert str(innovation_rows([], 63.0)) == ""
+
+
+def test_the_coaching_workbook_is_a_function_of_its_rows(tmp_path: Path) -> None:
+    """coaching.xlsx held the time it was saved (docProps/core.xml and every zip entry's time): two builds of
+    the same release differed. Now every time in it is fixed, and two builds seconds apart are the same bytes."""
+    import time
+    import zipfile
+
+    from flows.report.coaching import COLUMNS, write_xlsx
+
+    rows = [["35.15", "Kabupaten Sidoarjo", *[None] * (len(COLUMNS) - 2)]]
+    write_xlsx(rows, tmp_path / "a.xlsx", 2024)
+    time.sleep(2.1)  # zip times count in steps of two seconds
+    write_xlsx(rows, tmp_path / "b.xlsx", 2024)
+    assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
+    with zipfile.ZipFile(tmp_path / "a.xlsx") as book:
+        assert {entry.date_time for entry in book.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+        assert "1980-01-01T00:00:00Z" in book.read("docProps/core.xml").decode()
+    sheet = openpyxl.load_workbook(tmp_path / "a.xlsx")["pembinaan 2024"]
+    assert [c.value for c in sheet[2]][:2] == ["35.15", "Kabupaten Sidoarjo"]
