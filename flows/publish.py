@@ -24,7 +24,7 @@ from flows.catalog import rebuild_catalog
 from flows.errors import os_reason
 from flows.faults import pause_point
 from flows.releases import RELEASE_FOLDER, Release, release_dirs
-from flows.runs import run_row, write_runs
+from flows.runs import logged_release, run_row, write_runs
 from flows.settings import Home
 from flows.versioning import sha256_file
 from transforms.runner import model_order
@@ -124,6 +124,19 @@ def _release_folders(year_dir: Path) -> list[str]:
     return [p.name for p in year_dir.iterdir() if RELEASE_FOLDER.fullmatch(p.name) and p.is_dir()]
 
 
+def _next_number(home: Home, year: int, year_dir: Path, previous: Release | None) -> tuple[int, str]:
+    """The new release's number, one past the highest a release of the year ever had: of its folders and of
+    the run log (a release deleted whole keeps its number taken), and a note when that is not one past
+    the latest release (empty otherwise)."""
+    folders = max((int(m.group(1)) for m in map(RELEASE_FOLDER.fullmatch, _release_folders(year_dir)) if m), default=0)
+    logged = logged_release(home, year) or 0
+    number = max(folders, logged) + 1
+    if number == (previous.number if previous else 0) + 1:
+        return number, ""
+    return number, (f" (not {(previous.number if previous else 0) + 1}: the run log, {home.warehouse / 'runs'}, "
+                    f"records release {logged}, which is no longer in {year_dir}; a number is never reused)")
+
+
 def _make_writable(path: Path) -> None:
     """Let a folder's tree be removed: its folders writable. Its files keep their mode (removing a file
     needs only its folder writable), as a region page hard-linked from a published release must."""
@@ -215,7 +228,7 @@ def publish_release(con: duckdb.DuckDBPyConnection, home: Home, year: int, manif
         rebuild_catalog(home)
         return PublishResult(year, previous.number, previous.path, False,
                              f"nothing changed since release {previous.number}: nothing published")
-    number = (previous.number if previous else 0) + 1
+    number, why = _next_number(home, year, year_dir, previous)
     staging = year_dir / f".staging-{uuid.uuid4().hex}"
     try:
         _write_staging(con, staging, year, number, hashes, manifest_base, previous, extra_files, run, before_manifest)
@@ -230,4 +243,4 @@ def publish_release(con: duckdb.DuckDBPyConnection, home: Home, year: int, manif
     os.rename(staging, final)
     _fsync_dir(year_dir)
     rebuild_catalog(home)
-    return PublishResult(year, number, final, True, f"published release {number} of {year}")
+    return PublishResult(year, number, final, True, f"published release {number} of {year}{why}")

@@ -89,6 +89,34 @@ def record_run(home: Home, row: dict[str, Any]) -> Path:
     return write_runs(_run_file(home, row["year"], row["run_id"]), [row])
 
 
+def logged_release(home: Home, year: int) -> int | None:
+    """The highest release number of a year that the run log (``warehouse/runs/``) records, or None. A file
+    of the log that cannot be read is passed over (the log is a record, not what publishing rests on)."""
+    files = sorted(str(p) for p in (home.warehouse / "runs").glob(f"{year}-*.parquet"))
+    if not files:
+        return None
+    con = duckdb.connect()
+
+    def highest(listing: list[str]) -> int | None:
+        row = con.execute("select max(release) from read_parquet($f, union_by_name = true) where year = $y",
+                          {"f": listing, "y": year}).fetchall()[0][0]
+        return None if row is None else int(row)
+
+    try:
+        try:
+            return highest(files)
+        except duckdb.Error:  # one file damaged: read the others one by one
+            found = []
+            for file in files:
+                try:
+                    found.append(highest([file]))
+                except duckdb.Error:
+                    continue
+            return max((n for n in found if n is not None), default=None)
+    finally:
+        con.close()
+
+
 def _in_progress(home: Home, year: int) -> Path:
     """Names the run of the year in progress while it runs (under the year's lock)."""
     return home.work_db(year).with_name(f"{year}.run")

@@ -179,6 +179,34 @@ def test_a_release_that_lost_its_manifest_is_never_removed(home: Home) -> None:
     assert (home.published_year(YEAR) / "release=1" / "region_scores.parquet").is_file()
 
 
+def test_a_deleted_release_keeps_its_number(home: Home) -> None:
+    """Release 2 deleted whole (folder and all): the next publish was release 2 again, so two different
+    releases had had the same number. Now the number is one past the highest of the folders and of the run
+    log (warehouse/runs/, where the run that published release 2 is), and the message says why."""
+    from flows.runs import final_row, record_run
+
+    for n, spd in ((1, None), (2, 60)):
+        if spd is not None:
+            (home.raw_year(YEAR) / "35.01.json").write_text(json.dumps(submission("35.01", spd_total=spd)),
+                                                            encoding="utf-8")
+        out = _run(home)
+        assert out["publish"]["release"] == n
+        record_run(home, final_row({"run_id": f"run-{n}", "year": YEAR}, out))  # as the flow records its run
+    second = home.published_year(YEAR) / "release=2"
+    for path in [second, *second.rglob("*")]:
+        if path.is_dir():
+            path.chmod(0o755)
+    shutil.rmtree(second)
+    (home.raw_year(YEAR) / "35.01.json").write_text(json.dumps(submission("35.01", spd_total=61)), encoding="utf-8")
+    third = _run(home)["publish"]
+    assert third["release"] == 3 and [r.number for r in release_dirs(home, YEAR)] == [1, 3]
+    assert "(not 2: the run log" in third["message"] and "records release 2" in third["message"]
+    manifest = json.loads((home.published_year(YEAR) / "release=3" / "manifest.json").read_text())
+    assert manifest["release"] == 3 and manifest["previous_release"] == 1
+    (home.raw_year(YEAR) / "35.01.json").write_text(json.dumps(submission("35.01", spd_total=62)), encoding="utf-8")
+    assert _run(home)["publish"]["message"] == f"published release 4 of {YEAR}"  # one past the folders: no note
+
+
 def test_manifests_are_parsed_once_and_again_when_they_change(home: Home, monkeypatch: pytest.MonkeyPatch) -> None:
     """A publish scans the releases several times; each manifest is parsed once while its file is
     unchanged, and again after it changed (or is gone)."""
