@@ -20,7 +20,7 @@ import duckdb
 from flows.errors import os_reason
 from flows.faults import pause_point
 from flows.locks import file_lock
-from flows.releases import Release, all_releases
+from flows.releases import Release, all_releases, unreadable_folders
 from flows.sandbox import fence
 from flows.settings import Home
 
@@ -128,6 +128,19 @@ def _rebuild(home: Home) -> Path:
     target.with_name(f"{target.name}.wal").unlink(missing_ok=True)
     os.replace(tmp, target)
     return target
+
+
+def hidden_releases(home: Home) -> list[str]:
+    """One line for each ``release=N`` folder of the home that the catalog does not show, its manifest
+    missing or unreadable, saying which release is shown as the latest of its year instead."""
+    releases = all_releases(home)
+    lines = []
+    for year, folder in unreadable_folders(home):
+        shown = [r.number for r in releases if r.year == year]
+        latest = f"release {shown[-1]} is shown as the latest of {year}" if shown else f"no release of {year} is shown"
+        lines.append(f"{folder}: its manifest.json is missing or cannot be read, so the catalog does not show it "
+                     f"({latest}); restore that folder from a copy of the release (e.g. the --copy-to location)")
+    return lines
 
 
 class CatalogError(RuntimeError):

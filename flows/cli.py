@@ -167,6 +167,7 @@ def run(year: Annotated[int, typer.Option(help="measurement year")], home: HomeO
             fail(reason if reason.startswith(str(year)) else f"{year}: {reason}")
     _print_run(result)
     console.print(f"catalog: {target.catalog}")
+    cli_results.warn_hidden(target)  # another year's release the catalog it rebuilt does not show
 
 
 def _option_years(ctx: typer.Context, values: list[str], option: str) -> list[int]:

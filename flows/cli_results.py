@@ -24,7 +24,9 @@ def snapshots(home: HomeOpt = None) -> None:
     from flows.releases import all_releases
 
     table = Table("year", "release", "published", "methodology", "regions", "quarantine", "content")
-    releases = all_releases(existing_home(home))
+    target = existing_home(home)
+    releases = all_releases(target)
+    warn_hidden(target)
     for r in releases:
         files = r.manifest.get("files", {})
         content = "".join(sorted(r.manifest.get("content_hashes", {}).values()))
@@ -80,7 +82,16 @@ def _open_catalog(home: Home) -> duckdb.DuckDBPyConnection:
         fail(str(exc))
     if note:
         err.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
+    warn_hidden(home)
     return con
+
+
+def warn_hidden(home: Home) -> None:
+    """A warning line on stderr for each release folder the catalog does not show (its manifest lost)."""
+    from flows.catalog import hidden_releases
+
+    for line in hidden_releases(home):
+        err.print(f"[bold yellow]warning:[/] {escape(line)}", soft_wrap=True)
 
 
 def summary(year: Annotated[int, typer.Option(help="measurement year")], home: HomeOpt = None,

@@ -111,6 +111,19 @@ def latest_release(home: Home, year: int) -> Release | None:
     return releases[-1] if releases else None
 
 
+def unreadable_folders(home: Home) -> list[tuple[int, Path]]:
+    """The ``release=N`` folders of the home without a readable manifest (year, folder), oldest first:
+    not releases, so no view shows them."""
+    fs, root, found = _local(), str(home.published), []
+    for year in year_folders(fs, root):
+        for entry in fs.ls(f"{root}/year={year}", detail=False):
+            folder = str(entry).rstrip("/")
+            match = RELEASE_FOLDER.fullmatch(_name(folder))
+            if match and fs.isdir(folder) and _manifest(fs, f"{folder}/manifest.json") is None:
+                found.append((year, int(match.group(1)), Path(folder)))
+    return [(year, folder) for year, _, folder in sorted(found)]
+
+
 def published_years(home: Home) -> list[int]:
     return year_folders(_local(), str(home.published))
 

@@ -416,3 +416,22 @@ def test_run_from_a_later_stage_on_a_new_home_is_one_line(tmp_path: Path, monkey
     errors = [line for line in result.output.splitlines() if line.startswith("error:")]
     assert errors == [f"error: 2024 has not been scored yet in {tmp_path}: run 'iid run --year 2024' (from ingest) "
                       "first: --from-stage publish starts from what transform left"], result.output
+
+
+def test_a_release_without_its_manifest_is_named_where_the_catalog_hides_it(published: Path, tmp_path: Path) -> None:
+    """Release 2's manifest lost: 'iid query', 'iid summary' and 'iid snapshots' showed release 1 as the latest
+    with no word. Now each warns in one line naming the folder and the release shown instead."""
+    copy = _copy_home(published, tmp_path / "copy")
+    year_dir = copy / "published" / "year=2024"
+    second = year_dir / "release=2"
+    shutil.copytree(year_dir / "release=1", second, ignore=shutil.ignore_patterns("manifest.json"))
+    expected = (f"warning: {second}: its manifest.json is missing or cannot be read, so the catalog does not show "
+                "it (release 1 is shown as the latest of 2024); restore that folder from a copy of the release")
+    for command in (["summary", "--year", "2024"], ["query", "select max(release) from region_scores"],
+                    ["snapshots"]):
+        result = runner.invoke(app, [*command, "--home", str(copy)], terminal_width=400)
+        assert result.exit_code == 0, result.output
+        warnings = [line for line in result.output.splitlines() if line.startswith("warning:")]
+        assert len(warnings) == 1 and warnings[0].startswith(expected), result.output
+    healthy = runner.invoke(app, ["summary", "--year", "2024", "--home", str(published)])
+    assert healthy.exit_code == 0 and "warning:" not in healthy.output
