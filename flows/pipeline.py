@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +19,7 @@ import duckdb
 
 from flows.methodology import for_year
 from flows.reference import regions_path, regions_sha256
+from flows.releases import Release, history_record, history_releases
 from flows.settings import Home
 from flows.versioning import code_version
 from flows.workdb import work_database
@@ -338,19 +339,21 @@ def reference_files(year: int) -> dict[str, dict[str, str]]:
             "region_master": {"file": regions_path().name, "sha256": regions_sha256()}}
 
 
-def _report_builder(home: Home, year: int) -> Callable[[Path, int], dict[str, str]]:
-    """The yearly report, region profiles and coaching list, built into the release before its manifest;
-    returns the sha256 of the region pages (hashed as they were written)."""
+def _report_builder(home: Home, year: int, history: Mapping[int, Release]) -> Callable[[Path, int], dict[str, str]]:
+    """The yearly report, region profiles and coaching list, built into the release before its manifest
+    from the earlier years' releases ``history`` (those its manifest names); returns the sha256 of the
+    region pages (hashed as they were written)."""
     def build(staging: Path, number: int) -> dict[str, str]:
         from flows.report import build_release_report
 
-        return build_release_report(staging, home, year, number).sha256
+        return build_release_report(staging, home, year, number, history_from=history).sha256
     return build
 
 
 def publish(home: Home, year: int, run: dict[str, Any]) -> dict[str, Any]:
     from flows.publish import publish_release
 
+    history = history_releases(home, year)
     with work_database(home, year, "publish") as con:
         scored = (_state(con, "transform") or ("", {}))[1]
         # the files the tables were scored under (a run --from-stage publish after one changed keeps them)
@@ -377,10 +380,12 @@ def publish(home: Home, year: int, run: dict[str, Any]) -> dict[str, Any]:
             "reconciliation": dict(zip(("read", "scored", "quarantined", "superseded", "late"),
                                        (int(x or 0) for x in totals), strict=True)),
             "validation": validation,
+            # the earlier years' releases the report reads (history, previous predicate): a new one is a new release
+            "history": history_record(history),
         }
         docs = home.docs_dir(year)
         hashes = scored.get("content_hashes")
         result = publish_release(con, home, year, manifest, {"validation": docs} if docs.is_dir() else None,
-                                 hashes=hashes, run=run, before_manifest=_report_builder(home, year))
+                                 hashes=hashes, run=run, before_manifest=_report_builder(home, year, history))
     return {"release": result.release, "path": str(result.path) if result.path else None,
             "published": result.published, "message": result.message}

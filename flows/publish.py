@@ -1,4 +1,5 @@
-"""Publish: an immutable release folder per run with changed content or reference files, then the analyst catalog.
+"""Publish: an immutable release folder per run with changed content, reference files or earlier years' releases
+read by its report, then the analyst catalog.
 
 The release is written into a staging folder beside its final place, the manifest last, and the
 folder renamed into ``published/year=Y/release=N`` in one step. A folder without a readable manifest is not
@@ -23,7 +24,7 @@ import duckdb
 from flows.catalog import rebuild_catalog
 from flows.errors import os_reason
 from flows.faults import pause_point
-from flows.releases import RELEASE_FOLDER, Release, release_dirs
+from flows.releases import RELEASE_FOLDER, Release, history_read_by, release_dirs
 from flows.runs import logged_release, run_row, write_runs
 from flows.settings import Home
 from flows.versioning import sha256_file
@@ -94,15 +95,18 @@ def content_hashes(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, str]:
 REFERENCE_FILES = ("methodology", "region_master")
 
 
-def _same_as(previous: Release, hashes: dict[str, str], manifest_base: dict[str, Any]) -> bool:
+def _same_as(home: Home, previous: Release, hashes: dict[str, str], manifest_base: dict[str, Any]) -> bool:
     """Whether a new release would repeat ``previous``: the same tables, scored under the same methodology
     and region master files (a methodology file edited without moving a score is a new release that says
-    so: its manifest, ``releases`` view and report name the file in force)."""
+    so: its manifest, ``releases`` view and report name the file in force), with a report that reads the
+    same earlier years' releases (``history``: a year published or re-published since, whose history and
+    previous predicates the report shows, is a new release)."""
     def sha(manifest: dict[str, Any], key: str) -> object:
         entry = manifest.get(key)
         return entry.get("sha256") if isinstance(entry, dict) else None
     return previous.manifest.get("content_hashes") == hashes and all(
-        sha(previous.manifest, key) == sha(manifest_base, key) for key in REFERENCE_FILES)
+        sha(previous.manifest, key) == sha(manifest_base, key) for key in REFERENCE_FILES) and (
+        "history" not in manifest_base or history_read_by(home, previous) == manifest_base["history"])
 
 
 def _clean_staging(year_dir: Path) -> list[str]:
@@ -224,7 +228,7 @@ def publish_release(con: duckdb.DuckDBPyConnection, home: Home, year: int, manif
                            "the catalog shows, and its number cannot be reused; restore that folder from a copy of "
                            "the release (e.g. the --copy-to location), then run again; nothing was published")
     previous = releases[-1] if releases else None
-    if previous is not None and _same_as(previous, hashes, manifest_base):
+    if previous is not None and _same_as(home, previous, hashes, manifest_base):
         rebuild_catalog(home)
         return PublishResult(year, previous.number, previous.path, False,
                              f"nothing changed since release {previous.number}: nothing published")

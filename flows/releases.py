@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flows.settings import Home
+from flows.versioning import sha256_file
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
@@ -130,3 +131,34 @@ def published_years(home: Home) -> list[int]:
 
 def all_releases(home: Home) -> list[Release]:
     return [r for r, _ in scan_releases(_local(), str(home.published))]
+
+
+def history_releases(home: Home, year: int) -> dict[int, Release]:
+    """The release of each earlier year that a report of ``year`` reads: its latest (years without one
+    are left out)."""
+    found = {earlier: latest_release(home, earlier) for earlier in published_years(home) if earlier < year}
+    return {earlier: release for earlier, release in found.items() if release is not None}
+
+
+def history_record(releases: Mapping[int, Release]) -> dict[str, dict[str, Any]]:
+    """How a manifest names the earlier years' releases its report read: year -> release number and the
+    sha256 of that release's manifest (a year not listed had no release)."""
+    return {str(year): {"release": r.number, "manifest_sha256": sha256_file(r.path / "manifest.json")}
+            for year, r in sorted(releases.items())}
+
+
+def history_read_by(home: Home, release: Release) -> dict[str, Any]:
+    """The earlier years' releases the report of ``release`` read: as its manifest records them, or, for a
+    release published before manifests recorded them, the latest release of each earlier year published
+    no later than it (by ``published_at``)."""
+    recorded = release.manifest.get("history")
+    if isinstance(recorded, dict):
+        return recorded
+    own = str(release.manifest.get("published_at", ""))
+    read: dict[int, Release] = {}
+    for earlier in published_years(home):
+        before = [r for r in release_dirs(home, earlier)
+                  if earlier < release.year and str(r.manifest.get("published_at", "")) <= own]
+        if before:
+            read[earlier] = before[-1]
+    return history_record(read)

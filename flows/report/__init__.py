@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flows.methodology import Methodology, for_year
+from flows.releases import Release
 from flows.report.coaching import coaching_rows, write_csv, write_xlsx
 from flows.report.data import load_history, load_release
 from flows.report.lift import Lift
@@ -69,16 +70,18 @@ class _Lifts(dict[str, Lift]):
 
 
 def build_release_report(release_dir: Path, home: Home, year: int, release: int,
-                         out_dir: Path | None = None, carry_over: bool = True) -> ReportSummary:
+                         out_dir: Path | None = None, carry_over: bool = True,
+                         history_from: Mapping[int, Release] | None = None) -> ReportSummary:
     """Build the report of one release from its Parquet tables (no manifest needed) and earlier years'
-    latest releases; write it into ``out_dir`` (default: the release folder itself, whose pages are then
-    recorded for the next release to carry over). ``carry_over=False`` renders every page."""
+    releases (``history_from``: year -> release; by default the latest of each); write it into ``out_dir``
+    (default: the release folder itself, whose pages are then recorded for the next release to carry
+    over). ``carry_over=False`` renders every page."""
     started = time.perf_counter()
     cache_templates(home.work_db(year).parent / ".report-templates")
     loaded = for_year(year)
     method = loaded.method
     data = load_release(release_dir, year, release, method)
-    history = load_history(home, year)
+    history = load_history(home, year, history_from)
     years = YearContext.build(data, history)
     inputs = {r.code: region_inputs(r, data, years, method) for r in data.regions}
     lifts = _Lifts(method, inputs)  # the coaching list's and the rendered pages' only

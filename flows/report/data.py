@@ -7,7 +7,7 @@ are read only for the pages rendered (``load_innovations``); the others need onl
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -18,7 +18,7 @@ import duckdb
 
 from flows.feedback import FINDINGS, FINDINGS_ORDER, Finding, findings_params
 from flows.methodology import Methodology
-from flows.releases import latest_release
+from flows.releases import Release
 from flows.settings import Home
 
 LEVELS = ("provinsi", "kabupaten", "kota")
@@ -261,16 +261,16 @@ def load_release(release_dir: Path, year: int, release: int, method: Methodology
                        not_counting, innovations, provinces)
 
 
-def load_history(home: Home, year: int) -> dict[int, list[RegionScore]]:
-    """``region_scores`` of the latest release of every earlier published year (for history and changes)."""
-    from flows.releases import published_years
+def load_history(home: Home, year: int, releases: Mapping[int, Release] | None = None) -> dict[int, list[RegionScore]]:
+    """``region_scores`` of earlier years' releases (for history and changes): ``releases`` (year -> release),
+    by default the latest release of every earlier published year (:func:`flows.releases.history_releases`)."""
+    from flows.releases import history_releases
 
     history: dict[int, list[RegionScore]] = {}
     con = duckdb.connect()
     try:
-        for earlier in published_years(home):
-            found = latest_release(home, earlier) if earlier < year else None
-            if found is not None and (found.path / "region_scores.parquet").is_file():
+        for earlier, found in sorted((history_releases(home, year) if releases is None else releases).items()):
+            if (found.path / "region_scores.parquet").is_file():
                 history[earlier] = _regions(con, found.path / "region_scores.parquet")
     finally:
         con.close()

@@ -179,6 +179,45 @@ def test_a_release_that_lost_its_manifest_is_never_removed(home: Home) -> None:
     assert (home.published_year(YEAR) / "release=1" / "region_scores.parquet").is_file()
 
 
+def _coached(release: Path) -> dict[str, dict[str, str]]:
+    import csv
+
+    with (release / "coaching.csv").open(encoding="utf-8") as handle:
+        return {row["region_code"]: row for row in csv.DictReader(handle)}
+
+
+def test_a_year_published_later_is_read_by_the_next_release(home: Home) -> None:
+    """'iid run --year 2024' then '--year 2023': 2024's coaching list had no previous_predicate, and running
+    2024 again said 'nothing changed' (its tables had not), so no release of 2024 ever showed 2023. Now a
+    manifest names the earlier years' releases its report read (year -> release and manifest sha256), and a
+    change there is a new release, as a changed table is."""
+    assert _run(home)["publish"]["release"] == 1
+    first = home.published_year(YEAR) / "release=1"
+    assert _coached(first)["35.15"]["previous_predicate"] == ""
+    best = [innovation(f"35.15-{i}", 100, year=2023) for i in range(10)]
+    write_home(home.root, 2023, {"35.15.json": submission("35.15", year=2023, spd_total=60, innovations=best)})
+    for stage in (pipeline.ingest, pipeline.validate, pipeline.transform):
+        stage(home, 2023)
+    assert pipeline.publish(home, 2023, {"run_id": "2023"})["release"] == 1
+    earlier = home.published_year(2023) / "release=1"
+    again = _run(home)["publish"]
+    assert again["published"] and again["release"] == 2, again
+    assert json.loads((first / "manifest.json").read_text())["history"] == {}
+    second = home.published_year(YEAR) / "release=2"
+    manifest = json.loads((second / "manifest.json").read_text())
+    assert manifest["history"] == {"2023": {"release": 1, "manifest_sha256": sha256_file(earlier / "manifest.json")}}
+    assert manifest["content_hashes"] == json.loads((first / "manifest.json").read_text())["content_hashes"]
+    assert _coached(second)["35.15"]["previous_predicate"] == "Sangat Inovatif"
+    assert "nothing changed since release 2" in _run(home)["publish"]["message"]
+    # a release of before this record: what it read is told by the time it was published
+    from flows.releases import Release, history_read_by
+
+    for number, read in ((1, {}), (2, manifest["history"])):
+        old = release_dirs(home, YEAR)[number - 1]
+        without = Release(old.year, old.number, old.path, {k: v for k, v in old.manifest.items() if k != "history"})
+        assert history_read_by(home, without) == read
+
+
 def test_a_deleted_release_keeps_its_number(home: Home) -> None:
     """Release 2 deleted whole (folder and all): the next publish was release 2 again, so two different
     releases had had the same number. Now the number is one past the highest of the folders and of the run
