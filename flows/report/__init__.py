@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from flows.methodology import Methodology, for_year
+from flows.methodology import LoadedMethodology, Methodology, for_year
 from flows.releases import Release
 from flows.report.coaching import coaching_rows, write_csv, write_xlsx
 from flows.report.data import load_history, load_release
@@ -71,14 +71,16 @@ class _Lifts(dict[str, Lift]):
 
 def build_release_report(release_dir: Path, home: Home, year: int, release: int,
                          out_dir: Path | None = None, carry_over: bool = True,
-                         history_from: Mapping[int, Release] | None = None) -> ReportSummary:
+                         history_from: Mapping[int, Release] | None = None,
+                         methodology: LoadedMethodology | None = None) -> ReportSummary:
     """Build the report of one release from its Parquet tables (no manifest needed) and earlier years'
     releases (``history_from``: year -> release; by default the latest of each); write it into ``out_dir``
     (default: the release folder itself, whose pages are then recorded for the next release to carry
-    over). ``carry_over=False`` renders every page."""
+    over). ``carry_over=False`` renders every page. ``methodology``: the method the release was scored under
+    (default: the file in force for the year)."""
     started = time.perf_counter()
     cache_templates(home.work_db(year).parent / ".report-templates")
-    loaded = for_year(year)
+    loaded = methodology or for_year(year)
     method = loaded.method
     data = load_release(release_dir, year, release, method)
     history = load_history(home, year, history_from)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from flows.methodology import LoadedMethodology
 from flows.releases import Release, latest_release, release_dirs
 from flows.report import ReportSummary, build_release_report
 from flows.settings import Home
@@ -35,11 +36,38 @@ def report_folder(year: int, release: int, out: Path | None, home: Home) -> Path
     return target
 
 
+def scored_under(release: Release) -> LoadedMethodology:
+    """The methodology file a release was scored under, as its manifest names it (file and sha256): that
+    file in the reference folder, or any methodology file there with that sha256 (a kept earlier version).
+    :class:`ReportError` when none has it: a report under another file would not be that release's."""
+    from flows.methodology import MethodologyError, for_year, load_file
+    from flows.settings import reference_dir
+    from flows.versioning import sha256_file
+
+    entry = release.manifest.get("methodology")
+    if not isinstance(entry, dict) or not entry.get("sha256"):
+        return for_year(release.year)  # a manifest of before methodologies were hashed: the file in force
+    folder = reference_dir() / "methodology"
+    named = folder / Path(str(entry.get("file") or "")).name
+    candidates = [named, *sorted(p for p in folder.glob("*.json") if p != named and p.name != "index.json")]
+    for path in candidates:
+        if path.is_file() and sha256_file(path) == entry["sha256"]:
+            try:
+                return load_file(path)
+            except MethodologyError as exc:
+                raise ReportError(str(exc)) from None
+    now = sha256_file(named)[:12] if named.is_file() else "missing"
+    raise ReportError(f"release {release.number} of {release.year} was scored under {entry.get('file')} sha256 "
+                      f"{str(entry['sha256'])[:12]}…, and {named} is now {now}: no methodology file in {folder} has "
+                      "that sha256; restore that version (e.g. from git history) beside the others, then run again")
+
+
 def rebuild(year: int, release: int | None, out: Path | None, home: Home) -> ReportSummary:
     found = find_release(home, year, release)
+    method = scored_under(found)
     target = report_folder(year, found.number, out, home)
     target.mkdir(parents=True, exist_ok=True)
-    return build_release_report(found.path, home, year, found.number, out_dir=target)
+    return build_release_report(found.path, home, year, found.number, out_dir=target, methodology=method)
 
 
 def report_command(year: int, release: int | None, out: Path | None, home: Home) -> Path:

@@ -394,3 +394,30 @@ def test_the_coaching_workbook_is_a_function_of_its_rows(tmp_path: Path) -> None
         assert "1980-01-01T00:00:00Z" in book.read("docProps/core.xml").decode()
     sheet = openpyxl.load_workbook(tmp_path / "a.xlsx")["pembinaan 2024"]
     assert [c.value for c in sheet[2]][:2] == ["35.15", "Kabupaten Sidoarjo"]
+
+
+def test_report_of_a_release_uses_the_methodology_it_was_scored_under(
+        built: tuple[Home, Path, ReportSummary], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """'iid report --release N' rendered with today's methodology file: after the file was edited, release 1's
+    rebuilt report showed the edited method. Now it uses the file of the release's manifest (by sha256), kept
+    under any name in the reference folder, and without one it stops in one line saying what to restore."""
+    from flows.settings import reference_dir
+
+    home, release, _ = built
+    scored = json.loads((release / "manifest.json").read_text(encoding="utf-8"))["methodology"]
+    reference = tmp_path / "reference"
+    shutil.copytree(reference_dir(), reference)
+    method_file = reference / "methodology" / scored["file"]
+    original = method_file.read_text(encoding="utf-8")
+    name = "Vision & mission of the head of region include innovation"
+    method_file.write_text(original.replace(name, "Vision and mission name innovation (edited)"), encoding="utf-8")
+    monkeypatch.setenv("IID_REFERENCE", str(reference))
+    with pytest.raises(ReportError, match=rf"release 1 of 2024 was scored under {scored['file']} sha256 "
+                                          rf"{scored['sha256'][:12]}…, and .* is now [0-9a-f]{{12}}: no methodology "
+                                          r"file in .* has that sha256; restore that version"):
+        report_command(2024, 1, tmp_path / "edited", home)
+    kept = reference / "methodology" / "iid-2023-as-published.json"  # the version restored beside the others
+    kept.write_text(original, encoding="utf-8")
+    index = report_command(2024, 1, tmp_path / "kept", home)
+    assert "(edited)" not in index.read_text(encoding="utf-8")
+    assert index.read_bytes() == (release / "report" / "index.html").read_bytes()
