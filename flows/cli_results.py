@@ -99,12 +99,12 @@ def summary(year: Annotated[int, typer.Option(help="measurement year")], home: H
     """Predicate counts per level, the top regions of each level, and where the snapshot is."""
     import duckdb
 
-    from flows.releases import latest_release
+    from flows.releases import latest_release, no_release
 
     target = existing_home(home)
     release = latest_release(target, year)
     if release is None:
-        fail(f"no release of {year} in {target.published}; run 'iid run --year {year}' first")
+        fail(no_release(target, year))
         return
     con = _open_catalog(target)
     try:
@@ -150,11 +150,12 @@ def feedback(year: Annotated[int, typer.Option(help="measurement year")],
     """What was rejected or warned in a region's submissions and why, for the region's operator."""
     from flows.feedback import findings, render, write_letters
     from flows.reference import pemda
-    from flows.releases import latest_release
+    from flows.releases import latest_release, no_release
 
-    release = latest_release(existing_home(home), year)
+    target = existing_home(home)
+    release = latest_release(target, year)
     if release is None:
-        fail(f"no release of {year}; run 'iid run --year {year}' first")
+        fail(no_release(target, year))
         return
     names = {r.code: r.name for r in pemda(year)}
     if region is not None and region not in names:

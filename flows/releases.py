@@ -125,6 +125,11 @@ def unreadable_folders(home: Home) -> list[tuple[int, Path]]:
     return [(year, folder) for year, _, folder in sorted(found)]
 
 
+def no_release(home: Home, year: int) -> str:
+    """What the commands that read a release say when ``year`` has none in ``home``: where they looked, what to do."""
+    return f"no release of {year} in {home.published}; run 'iid run --year {year}' first"
+
+
 def published_years(home: Home) -> list[int]:
     return year_folders(_local(), str(home.published))
 

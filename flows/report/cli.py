@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flows.methodology import LoadedMethodology
-from flows.releases import Release, latest_release, release_dirs
+from flows.releases import Release, latest_release, no_release, release_dirs
 from flows.report import ReportSummary, build_release_report
 from flows.settings import Home
 
@@ -18,7 +18,7 @@ def find_release(home: Home, year: int, release: int | None) -> Release:
     if release is None:
         found = latest_release(home, year)
         if found is None:
-            raise ReportError(f"no release of {year} in {home.published}; run 'iid run --year {year}' first")
+            raise ReportError(no_release(home, year))
         return found
     for candidate in release_dirs(home, year):
         if candidate.number == release:

@@ -435,3 +435,15 @@ def test_a_release_without_its_manifest_is_named_where_the_catalog_hides_it(publ
         assert len(warnings) == 1 and warnings[0].startswith(expected), result.output
     healthy = runner.invoke(app, ["summary", "--year", "2024", "--home", str(published)])
     assert healthy.exit_code == 0 and "warning:" not in healthy.output
+
+
+@pytest.mark.parametrize("command", [["summary"], ["feedback", "--region", "35.78"], ["report", "--out", "OUT"]])
+def test_a_year_without_a_release_is_named_with_the_folder_looked_in(command: list[str], published: Path,
+                                                                     tmp_path: Path) -> None:
+    """The home has a release of 2024 only. Before, feedback said 'no release of 2023' without the folder, where
+    summary and report name the home's published/ folder."""
+    args = [str(tmp_path / "out") if a == "OUT" else a for a in command]
+    result = runner.invoke(app, [args[0], "--year", "2023", *args[1:], "--home", str(published)])
+    assert result.exit_code == 1
+    assert one_line_error(result) == (f"error: no release of 2023 in {published / 'published'}; "
+                                      "run 'iid run --year 2023' first")
