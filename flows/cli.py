@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from flows import cli_results
 from flows.cli_base import CopyOpt, DaskOpt, HomeOpt, RunnerOpt, app, console, err, fail, writable_folder, writable_home
@@ -139,6 +140,23 @@ def _print_run(result: dict[str, Any]) -> None:
         console.print(copied["message"])
 
 
+class YearNotLockable(RuntimeError):
+    """The year's lock file cannot be made or locked (permissions, space); the message says what to do."""
+
+
+def _hold_year(held: ExitStack, target: Home, year: int) -> None:
+    """Take the year's lock into ``held`` before Prefect starts, so it is held to the run's end (the flow, in
+    this thread, takes it again): a run started meanwhile is refused at once. ``RunLocked`` when another run
+    holds it; ``YearNotLockable`` when its folder cannot hold a lock."""
+    from flows.locks import year_lock
+
+    try:
+        held.enter_context(year_lock(target.work_db(year).parent, year))
+    except OSError as exc:
+        raise YearNotLockable(f"cannot lock {year} in {target.work_db(year).parent} ({exc.strerror or exc}); fix "
+                              "that folder's permissions or space, then run again") from None
+
+
 @app.command()
 def run(year: Annotated[int, typer.Option(help="measurement year")], home: HomeOpt = None,
         from_stage: Annotated[str, typer.Option(help="re-run from: ingest, validate, transform, publish")] = "ingest",
@@ -150,16 +168,15 @@ def run(year: Annotated[int, typer.Option(help="measurement year")], home: HomeO
     _check_runner(task_runner, dask_address)
     _check_year(year)
     target = writable_home(home, lambda h: h.work_db(year).parent)
-    from flows.locks import RunLocked, year_lock
+    from flows.locks import RunLocked
 
     with ExitStack() as held:
-        try:  # taken before Prefect starts and held to the end (the flow, in this thread, takes it again)
-            held.enter_context(year_lock(target.work_db(year).parent, year))
+        try:
+            _hold_year(held, target, year)
         except RunLocked as exc:
             fail(str(exc), 3)
-        except OSError as exc:
-            fail(f"cannot lock {year} in {target.work_db(year).parent} ({exc.strerror or exc}); fix that folder's "
-                 "permissions or space, then run again")
+        except YearNotLockable as exc:
+            fail(str(exc))
         try:
             result = _run_one(year, target, from_stage, force, task_runner, dask_address, copy_to)
         except Exception as exc:  # a one-line reason, not a traceback
@@ -191,17 +208,29 @@ def backfill(ctx: typer.Context,
     chosen = sorted(_option_years(ctx, years, "--years"))
     _check_runner(task_runner, dask_address)
     target = writable_home(home, lambda h: h.work_db(chosen[0]).parent)
+    from flows.locks import RunLocked
+
     failed: dict[int, str] = {}
+    locked: list[int] = []
     for year in chosen:
-        try:
-            _print_run(_run_one(year, target, task_runner=task_runner, dask_address=dask_address, copy_to=copy_to))
-        except Exception as exc:
-            failed[year] = first_line(exc)
-            err.print(f"[red]{year} failed:[/] {failed[year]}")
-    ok = [y for y in chosen if y not in failed]
-    console.print(f"backfill: {len(ok)} succeeded {ok}, {len(failed)} failed {sorted(failed)}")
-    if failed:
-        raise typer.Exit(1)
+        with ExitStack() as held:  # each year's lock, as iid run takes it: before Prefect starts, to the run's end
+            try:
+                try:
+                    _hold_year(held, target, year)
+                except RunLocked as exc:  # its flow is not started: the other run is left to finish
+                    locked.append(year)
+                    err.print(f"[yellow]{year} locked:[/] {escape(str(exc))}", soft_wrap=True)
+                    continue
+                _print_run(_run_one(year, target, task_runner=task_runner, dask_address=dask_address,
+                                    copy_to=copy_to))
+            except Exception as exc:  # YearNotLockable included
+                failed[year] = first_line(exc)
+                err.print(f"[red]{year} failed:[/] {escape(failed[year])}", soft_wrap=True)
+    ok = [y for y in chosen if y not in failed and y not in locked]
+    console.print(f"backfill: {len(ok)} succeeded {ok}, {len(failed)} failed {sorted(failed)}"
+                  + (f", {len(locked)} locked by a run in progress {locked}" if locked else ""))
+    if failed or locked:
+        raise typer.Exit(1 if failed else 3)
 
 
 @app.command(context_settings={"allow_extra_args": True})  # `--year 2023 2024`, as backfill's --years
