@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from factory import innovation, submission, write_home
+from rebuild import assert_same_as_rebuild, run_stages
 
 from flows import pipeline
 from flows.settings import Home
@@ -54,3 +55,21 @@ def test_a_release_built_step_by_step_equals_one_built_at_once(tmp_path: Path) -
     assert latest["content_hashes"] == manifest(first)["content_hashes"]
     assert manifest(first)["counts"]["predicates"] == latest["counts"]["predicates"]
     assert latest["reconciliation"] == manifest(first)["reconciliation"]
+
+
+def test_a_years_report_reads_the_earlier_years_releases_as_a_rebuild_does(tmp_path: Path) -> None:
+    """A year's report (history, changes, the coaching list's previous year) reads the latest release of the
+    years before it. Before, a re-run of 2024 after 2023 was first published, or published again, said
+    'nothing changed' and kept 2024's pages and coaching list without 2023, or with 2023 as it was."""
+    home = write_home(tmp_path / "home", YEAR, {"a.json": submission("35.78", spd_total=30)})
+    write_home(tmp_path / "home", 2023, {"a.json": submission("35.78", year=2023, spd_total=20)})
+    run_stages(home, YEAR)  # 2024 first: a backfill given the years in another order, or 2023 added later
+    run_stages(home, 2023)
+    assert run_stages(home, YEAR)["publish"]["published"]
+    assert_same_as_rebuild(home, YEAR, tmp_path / "rebuilt-1")
+    assert not run_stages(home, YEAR)["publish"]["published"]  # nothing changed since
+    # 2023 corrected and published again
+    (home.raw_year(2023) / "a.json").write_text(json.dumps(submission("35.78", year=2023, spd_total=45)))
+    run_stages(home, 2023)
+    assert run_stages(home, YEAR)["publish"]["published"]
+    assert_same_as_rebuild(home, YEAR, tmp_path / "rebuilt-2")
