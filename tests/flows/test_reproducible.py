@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from factory import innovation, submission, write_home
@@ -73,3 +74,37 @@ def test_a_years_report_reads_the_earlier_years_releases_as_a_rebuild_does(tmp_p
     run_stages(home, 2023)
     assert run_stages(home, YEAR)["publish"]["published"]
     assert_same_as_rebuild(home, YEAR, tmp_path / "rebuilt-2")
+
+
+def test_each_change_to_the_drop_zone_publishes_what_a_rebuild_does(tmp_path: Path) -> None:
+    """A sequence of changes, each run incrementally and compared with a rebuild of the drop zone in a
+    fresh home: tables, region pages, coaching list, report and the manifest's counts."""
+    files = _files()
+    home = write_home(tmp_path / "home", YEAR, {**files, "d.json": submission("35.15", spd_total=25)}, VERIFY)
+    raw = home.raw_year(YEAR)
+    run_stages(home, YEAR)
+
+    def step(name: str, from_stage: str = "ingest") -> None:
+        run_stages(home, YEAR, from_stage)
+        assert_same_as_rebuild(home, YEAR, tmp_path / name)
+
+    fixed = submission("35.79", spd_total=10, innovations=[innovation("35.79-1", 90)],
+                       submitted_at=f"{YEAR}-07-20T10:00:00+07:00")
+    (raw / "e.json").write_text(json.dumps(fixed), encoding="utf-8")  # a resubmission
+    late = {**files["a.json"], "submitted_at": f"{YEAR}-08-05T10:00:00+07:00"}  # edited past the deadline
+    (raw / "a.json").write_text(json.dumps(late), encoding="utf-8")
+    step("resubmission-and-late")
+    (raw / "d.json").write_text("{ broken", encoding="utf-8")  # a good file made bad
+    (raw / "b.json").rename(raw / "z.json")
+    verification = raw / "verification" / "verification.csv"
+    verification.write_text(verification.read_text(encoding="utf-8").replace("reject", "accept"), encoding="utf-8")
+    (raw / "c.json").unlink()
+    step("broken-renamed-verified-deleted")
+    stat, text = (raw / "e.json").stat(), (raw / "e.json").read_text(encoding="utf-8")
+    assert '"level": 1' in text
+    (raw / "e.json").write_text(text.replace('"level": 1', '"level": 2', 1), encoding="utf-8")
+    os.utime(raw / "e.json", ns=(stat.st_atime_ns, stat.st_mtime_ns))  # the same size and modification time
+    step("same-size-and-time")
+    (raw / "d.json").write_text(json.dumps(submission("35.15", spd_total=50)), encoding="utf-8")  # bad made good
+    run_stages(home, YEAR, "validate")  # not ingested: the stages after it use ingest's tables as they are
+    step("after-a-run-from-validate")
