@@ -44,32 +44,37 @@ def level_columns(column: pa.Array | None, n: int) -> tuple[pa.Array | None, pa.
     return column, pc.cast(column, pa.string())
 
 
-def value_columns(column: pa.Array | None, n: int) -> tuple[pa.Array | None, pa.Array | None]:
-    """Values and their text as :func:`number` and :func:`text` give them: whole numbers written as integers,
-    other numbers with Python's ``repr`` (Arrow writes some differently); None where that cannot be exact
-    (integers past 2**53, whole numbers from 10**15 on, infinities and NaN)."""
+Columns = tuple[pa.Array, pa.Array, pa.Array] | tuple[None, None, None]
+
+
+def value_columns(column: pa.Array | None, n: int) -> Columns:
+    """Values, their text and whether they were written as text, as :func:`number`, :func:`text` and the
+    landing's ``value_is_text`` give them: whole numbers written as integers, other numbers with Python's
+    ``repr`` (Arrow writes some differently), none as text (a column holding text is not converted here);
+    Nones where that cannot be exact (integers past 2**53, whole numbers from 10**15 on, infinities and NaN)."""
+    not_text = pa.repeat(pa.scalar(False), n)
     if column is None or pa.types.is_null(column.type):
-        return pa.nulls(n, pa.float64()), pa.nulls(n, pa.string())
+        return pa.nulls(n, pa.float64()), pa.nulls(n, pa.string()), not_text
     if pa.types.is_int64(column.type):
         low, high = (v.as_py() for v in pc.min_max(column).values())
         if low is not None and (low <= -(2**53) or high >= 2**53):
-            return None, None
-        return pc.cast(column, pa.float64()), pc.cast(column, pa.string())
+            return None, None, None
+        return pc.cast(column, pa.float64()), pc.cast(column, pa.string()), not_text
     if not pa.types.is_float64(column.type):
-        return None, None
+        return None, None, None
     values = column.to_numpy(zero_copy_only=False)  # nulls as NaN
     valid = column.is_valid().to_numpy(zero_copy_only=False)
     if not np.isfinite(values[valid]).all():
-        return None, None
+        return None, None, None
     whole = valid & (values == np.floor(values))
     if (np.abs(values[whole]) >= 1e15).any():
-        return None, None
+        return None, None, None
     fraction = valid & ~whole
     written = pc.cast(pc.cast(pc.if_else(pa.array(fraction), 0.0, column), pa.int64()), pa.string())
     if fraction.any():
         written = pc.replace_with_mask(written, pa.array(fraction),
                                        pa.array([repr(v) for v in values[fraction].tolist()], pa.string()))
-    return column, written
+    return column, written, not_text
 
 
 def evidence_column(column: pa.Array | None, n: int) -> tuple[pa.Array, np.ndarray, np.ndarray] | None:

@@ -40,10 +40,13 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("submitted_at", pa.timestamp("us", tz="UTC")), ("submitted_at_raw", pa.string()),
         ("n_spd", pa.int64()), ("n_innovations", pa.int64()),
     ]),
+    # value_is_text: the value was written as text (a JSON string, an XLSX text cell), not as a number; only
+    # text can be ambiguous (``"1.500"`` reads as 1.5, an Indonesian writer may mean 1500: ANS010)
     "spd_answers": pa.schema([
         ("record_id", pa.int64()), ("file_id", pa.int64()), ("source_file", pa.string()), ("locator", pa.string()),
         ("indicator", pa.string()), ("level", pa.int64()), ("level_raw", pa.string()),
-        ("value", pa.float64()), ("value_raw", pa.string()), ("n_evidence", pa.int64()),
+        ("value", pa.float64()), ("value_raw", pa.string()), ("value_is_text", pa.bool_()),
+        ("n_evidence", pa.int64()),
     ]),
     "innovations": pa.schema([
         ("record_id", pa.int64()), ("file_id", pa.int64()), ("source_file", pa.string()), ("locator", pa.string()),
@@ -66,7 +69,8 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("record_id", pa.int64()), ("file_id", pa.int64()), ("source_file", pa.string()), ("locator", pa.string()),
         ("innovation_record_id", pa.int64()), ("innovation_id", pa.string()),
         ("indicator", pa.string()), ("level", pa.int64()), ("level_raw", pa.string()),
-        ("value", pa.float64()), ("value_raw", pa.string()), ("n_evidence", pa.int64()),
+        ("value", pa.float64()), ("value_raw", pa.string()), ("value_is_text", pa.bool_()),
+        ("n_evidence", pa.int64()),
     ]),
     "evidence": pa.schema([
         ("record_id", pa.int64()), ("file_id", pa.int64()), ("source_file", pa.string()), ("locator", pa.string()),
@@ -176,6 +180,7 @@ class LandingBatch:
         level_raws: list[str | None] = []
         values: list[float | None] = []
         value_raws: list[str | None] = []
+        value_texts: list[bool] = []
         n_evidence: list[int] = []
         ev_locators: list[str] = []
         ev_owner: list[int] = []
@@ -204,6 +209,7 @@ class LandingBatch:
             else:
                 values.append(None)
                 value_raws.append(None)
+            value_texts.append(type(value) is str)
             n_evidence.append(len(items))
             if items:
                 prefix = locator + evidence_path
@@ -223,6 +229,7 @@ class LandingBatch:
         cols["level_raw"].extend(level_raws)
         cols["value"].extend(values)
         cols["value_raw"].extend(value_raws)
+        cols["value_is_text"].extend(value_texts)
         cols["n_evidence"].extend(n_evidence)
         if owner is not None:
             cols["innovation_record_id"].extend([owner[0]] * count)
@@ -310,7 +317,7 @@ class LandingBatch:
         evidence = evidence_column(fields.get("evidence"), n)
         if any(c is None for c in columns) or evidence is None:
             return False
-        indicator, level, level_raw, value, value_raw = columns
+        indicator, level, level_raw, value, value_raw, value_is_text = columns
         items, parents, counts = evidence
         n_spd = lengths[0]
         first = {t: self.next_ids[t] for t in ("spd_answers", "sid_answers", "evidence")}
@@ -321,7 +328,8 @@ class LandingBatch:
         common = {"file_id": pa.repeat(pa.scalar(file_id, pa.int64()), n),
                   "source_file": pa.repeat(pa.scalar(source_file, pa.string()), n),
                   "locator": locator, "indicator": indicator, "level": level, "level_raw": level_raw,
-                  "value": value, "value_raw": value_raw, "n_evidence": pa.array(counts, pa.int64())}
+                  "value": value, "value_raw": value_raw, "value_is_text": value_is_text,
+                  "n_evidence": pa.array(counts, pa.int64())}
         owner_of = np.repeat(np.arange(len(groups) - 1), lengths[1:])
         owners = [owner or (None, None) for _, owner in groups[1:]]
         owner_ids = pa.array([o[0] for o in owners], pa.int64())

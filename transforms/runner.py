@@ -237,11 +237,20 @@ create or replace macro value_level(v, kind, direction, c1, c2, c3) as
     end
 """
 
+# A value written as text that reads two ways (ANS010): one separator before exactly three digits (`1.500`,
+# `-12,250`) is read as a decimal, 1.5, where an Indonesian writer may mean 1500. The text where it is so, else
+# null. A number written as a number is exact; `0.125` and `1.500.000` (not a number, ANS005) are not read two ways.
+AMBIGUOUS_VALUE_MACRO = """
+create or replace macro ambiguous_value(is_text, raw) as
+    case when is_text and regexp_full_match(raw, '[-+]?[1-9][0-9]{0,2}[.,][0-9]{3}') then raw end
+"""
+
 
 def load_reference(con: duckdb.DuckDBPyConnection, year: int, method: Methodology) -> None:
     """The year's region master and the method (rows, bands, affairs) as tables for the models, and the
-    ``value_level`` macro."""
+    ``value_level`` and ``ambiguous_value`` macros."""
     con.execute(VALUE_LEVEL_MACRO)
+    con.execute(AMBIGUOUS_VALUE_MACRO)
     _table(con, "regions", [r.__dict__ for r in load_regions(year)], pa.schema([
         ("code", pa.string()), ("name", pa.string()), ("level", pa.string()), ("province_code", pa.string()),
         ("autonomous", pa.bool_()), ("tertinggal", pa.bool_()), ("perbatasan", pa.bool_()),

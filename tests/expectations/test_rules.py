@@ -169,6 +169,12 @@ CASES: dict[str, tuple[str, Any, str, str, str, bool]] = {
     "name_too_long": ("36.01", _set(_inv0, name="Inovasi " * 100), "INO012", "reject", "$.innovations[0]", False),
     "evidence_too_long": ("36.02", _set(lambda s: _spd(s, "1"), evidence=["a" * 3000 + ".pdf"]), "EVD002", "reject",
                           "$.spd[0].evidence[0]", False),
+    # read as 1.5 beneficiaries (level 1) where 1,500 (level 3) was likely meant: said, not guessed
+    "ambiguous_thousands": ("32.04", _set(lambda s: _sid(s, 0, "33"), level=1, value="1.500"), "ANS010", "warn",
+                            "$.innovations[0].sid[17]", False),
+    "xlsx_ambiguous_thousands": ("32.05", lambda s: xlsx_bytes(_set(lambda t: _spd(t, "13a"), level=1,
+                                                                    value="1,500")(s)),
+                                 "ANS010", "warn", "spd!18", False),
 }
 VERIFICATION_CASES: dict[str, tuple[dict[str, Any], str]] = {
     "unknown_decision": ({"region_code": "33.01", "innovation_id": "33.01-A", "indicator": "16", "decision": "tolak",
@@ -263,6 +269,7 @@ WRITTEN_VALUES: dict[str, str] = {
     "level_text": "tiga", "text_in_number": "dua belas", "bad_date": "2023-02-30",
     "bad_timestamp": "kemarin sore", "level_4": "4", "out_of_range": "100.0 / 150",  # value_max / value
     "implementation_before_trial": "2023-01-01 / 2023-05-01", "no_time_zone": "2024-07-30T09:12:00",
+    "ambiguous_thousands": "1.500",
 }
 
 
@@ -439,3 +446,4 @@ def test_an_adjust_is_weighed_against_the_level_a_value_gives(tmp_path: Path) ->
                            "where region_code = '33.01' and (innovation_id = '33.01-A' or part = 'spd') "
                            "and indicator in ('17', '20', '2a') order by part, indicator").fetchall()
     assert credited == [("sid", "17", 3, 2, 2), ("sid", "20", 1, None, 1), ("spd", "2a", 3, 2, 2)]
+

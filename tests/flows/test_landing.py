@@ -145,6 +145,24 @@ def test_bulk_conversions_are_taken_for_plain_and_awkward_values(monkeypatch: py
     assert bulk["spd_answers"].column("value_raw").to_pylist()[:4] == ["0.5", "0", "1e-07", "2.5e-05"]
     assert bulk["evidence"].column("item").to_pylist()[:6] == ["bukti-0", None, None, "x\u200b", None, "ok"]
     assert bulk["evidence"].column("locator").to_pylist()[7] == "$.spd[1].evidence[1]"
+    # numbers written as numbers: none of them can be read two ways (ANS010 looks only at text)
+    for table in ("spd_answers", "sid_answers"):
+        assert set(bulk[table].column("value_is_text").to_pylist()) == {False}
+
+
+def test_a_value_written_as_text_is_marked_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``value_is_text`` says the value was written as text (``"1.500"``), not as a number (``1.125``) or not at
+    all; a file with a text value goes one by one, a file of numbers in bulk, with the same flags either way."""
+    spd = [{"indicator": "33", "level": 1, "value": v, "evidence": ["a.pdf"]} for v in ("1.500", 1.125, None, " 7 ")]
+    numbers = [{"indicator": "33", "level": 1, "value": v, "evidence": ["a.pdf"]} for v in (1.125, 1500, None)]
+    taken = _record_bulk(monkeypatch)
+    tables = _tables([_submission(spd, [numbers]), _submission(numbers, [])], True, monkeypatch)
+    assert taken == [False, True]
+    assert tables["spd_answers"].select(["value", "value_raw", "value_is_text"]).to_pylist() == [
+        {"value": v, "value_raw": r, "value_is_text": t} for v, r, t in
+        [(1.5, "1.500", True), (1.125, "1.125", False), (None, None, False), (7.0, "7", True),
+         (1.125, "1.125", False), (1500.0, "1500", False), (None, None, False)]]
+    assert tables["sid_answers"].column("value_is_text").to_pylist() == [False, False, False]
 
 
 def test_answers_arrow_cannot_type_go_one_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
