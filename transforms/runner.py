@@ -239,10 +239,11 @@ create or replace macro value_level(v, kind, direction, c1, c2, c3) as
 
 # A value written as text that reads two ways (ANS010): one separator before exactly three digits (`1.500`,
 # `-12,250`) is read as a decimal, 1.5, where an Indonesian writer may mean 1500. The text where it is so, else
-# null. A number written as a number is exact; `0.125` and `1.500.000` (not a number, ANS005) are not read two ways.
+# null; only on a numeric row, where the value is scored. A number written as a number is exact; `0.125` and
+# `1.500.000` (not a number, ANS005) are not read two ways.
 AMBIGUOUS_VALUE_MACRO = """
-create or replace macro ambiguous_value(is_text, raw) as
-    case when is_text and regexp_full_match(raw, '[-+]?[1-9][0-9]{0,2}[.,][0-9]{3}') then raw end
+create or replace macro ambiguous_value(is_text, raw, kind) as
+    case when kind = 'numeric' and is_text and regexp_full_match(raw, '[-+]?[1-9][0-9]{0,2}[.,][0-9]{3}') then raw end
 """
 
 

@@ -22,7 +22,7 @@ where s.file_id between $chunk_first and $chunk_last
 -- frame: spd_answers
 -- ambiguous_value (both answer frames): a value written as text that reads two ways, `1.500` (ANS010)
 select a.record_id, a.indicator, a.level, a.level_raw, a.value, a.value_raw, a.n_evidence,
-       ambiguous_value(a.value_is_text, a.value_raw) as ambiguous_value,
+       ambiguous_value(a.value_is_text, a.value_raw, r.kind) as ambiguous_value,
        row_number() over (partition by a.file_id, a.indicator order by a.record_id) as occurrence,
        r.value_min, r.value_max,
        value_level(a.value, r.kind, r.direction, r.c1, r.c2, r.c3) as value_level
@@ -43,7 +43,7 @@ with id_uses as (
     group by all
 )
 select a.record_id, a.indicator, a.level, a.level_raw, a.value, a.value_raw, a.n_evidence, a.innovation_record_id,
-       ambiguous_value(a.value_is_text, a.value_raw) as ambiguous_value,
+       ambiguous_value(a.value_is_text, a.value_raw, r.kind) as ambiguous_value,
        case when a.innovation_record_id is not null then
            row_number() over (partition by a.file_id, a.innovation_record_id, a.indicator order by a.record_id)
        end as occurrence,

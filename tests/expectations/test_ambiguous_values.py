@@ -29,7 +29,8 @@ def test_only_a_number_written_as_text_is_said_to_be_read_two_ways(tmp_path: Pat
     """ANS010 flags a value written as text with one separator before exactly three digits (``"1.500"``,
     ``"-12,250"``), the text as the value, and the answer is still read and scored as 1.5. A number written
     as a number (JSON ``1.125``, in a file of numbers only or beside texts; an XLSX number cell) is exact, and
-    ``"0.125"``, ``"1.5"``, ``"1500.250"`` or ``"1.500.000"`` (ANS005) are not read two ways."""
+    ``"0.125"``, ``"1.5"``, ``"1500.250"`` or ``"1.500.000"`` (ANS005) are not read two ways; nor is a value on a
+    row that is not numeric, where no value is scored."""
     texts = _base("35.01")
     for (indicator, value), answer in zip([("33", "1.500"), ("17", "0.125"), ("31", " 1,500 "), ("20", "1.5"),
                                            ("24", "1500.250"), ("22", 1.125), ("27", "1.500.000")],
@@ -38,6 +39,7 @@ def test_only_a_number_written_as_text_is_said_to_be_read_two_ways(tmp_path: Pat
         assert answer["indicator"] == indicator
         answer["value"] = value
     _spd(texts, "7")["value"] = "-12,250"
+    _spd(texts, "1")["value"] = "2.500"  # a row scored by its level, not a number: its value is never read
     numbers = _base("35.02")
     _sid(numbers, 0, "33")["value"] = 1.125
     _spd(numbers, "13a")["value"] = 1.125
