@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -143,3 +146,40 @@ def xlsx_patched(data: bytes, part: str, old: bytes, new: bytes) -> bytes:
             body = source.read(info.filename)
             target.writestr(info.filename, body.replace(old, new, 1) if info.filename == part else body)
     return out.getvalue()
+
+
+@contextmanager
+def year_locked_elsewhere(home: Home, year: int) -> Iterator[None]:
+    """The year's lock held by another run while the block runs: a thread of its own (the thread holding a lock
+    may take it again, as the CLI and its flow do)."""
+    from flows.locks import year_lock
+
+    held, done = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with year_lock(home.work_db(year).parent, year):
+            held.set()
+            done.wait(120)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(60)
+    try:
+        yield
+    finally:
+        done.set()
+        holder.join()
+
+
+def validation_results(root: Path, year: int = 2024) -> dict[str, dict[str, Any]]:
+    """The GX validation results of a home of one small submission, ingested and validated (for Data Docs)."""
+    from expectations.stage import RECORD_SUITES, _merged_results
+
+    home = write_home(root, year, {"35.78.json": submission("35.78", year=year, spd_total=30)}, [])
+    pipeline.ingest(home, year)
+    pipeline.validate(home, year)
+    con = duckdb.connect(str(home.work_db(year)), read_only=True)
+    try:
+        return _merged_results(con, RECORD_SUITES)[1]
+    finally:
+        con.close()

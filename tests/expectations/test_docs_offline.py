@@ -7,12 +7,9 @@ import time
 from html.parser import HTMLParser
 from pathlib import Path
 
-import duckdb
-from factory import submission, write_home
+from factory import validation_results
 
-from expectations.stage import RECORD_SUITES, _merged_results
 from expectations.validate import SuiteRunner
-from flows import pipeline
 
 
 class _Loads(HTMLParser):
@@ -47,12 +44,7 @@ def test_data_docs_load_nothing_from_the_network_and_two_builds_are_identical(tm
     does), and two builds of the same results differed (the pages also showed the time each batch was loaded,
 ge_load_time). Now nothing is loaded from the network (the logo is
     the copy GX ships in static/) and two builds of the same results are the same files, byte for byte."""
-    home = write_home(tmp_path, 2024, {"35.78.json": submission("35.78", spd_total=30)}, [])
-    pipeline.ingest(home, 2024)
-    pipeline.validate(home, 2024)
-    con = duckdb.connect(str(home.work_db(2024)), read_only=True)
-    _, results = _merged_results(con, RECORD_SUITES)
-    con.close()
+    results = validation_results(tmp_path)
     runner = SuiteRunner()
     runner.build_docs(tmp_path / "first", "annual-2024", results)
     time.sleep(0.01)

@@ -421,19 +421,12 @@ def test_a_docs_context_made_ahead_is_used_by_one_build_and_gives_the_same_pages
     without one makes its own, and both write the same pages."""
     import re
 
-    import duckdb
-    from factory import submission, write_home
+    from factory import validation_results
 
-    from expectations.stage import RECORD_SUITES, _merged_results
+    from expectations.stage import RECORD_SUITES
     from expectations.validate import SuiteRunner
-    from flows import pipeline
 
-    home = write_home(tmp_path, 2024, {"35.78.json": submission("35.78", spd_total=30)}, [])
-    pipeline.ingest(home, 2024)
-    pipeline.validate(home, 2024)
-    con = duckdb.connect(str(home.work_db(2024)), read_only=True)
-    _, results = _merged_results(con, RECORD_SUITES)
-    con.close()
+    results = validation_results(tmp_path)
     runner = SuiteRunner()
     runner.prepare_docs()
     ahead = runner._docs_context

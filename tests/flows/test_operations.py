@@ -9,13 +9,12 @@ import shutil
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import httpx
 import pytest
-from factory import innovation, score, submission, write_home
+from factory import innovation, score, submission, write_home, year_locked_elsewhere
 from typer.testing import CliRunner
 
 from flows import pipeline
@@ -56,27 +55,13 @@ def test_backfill_reports_a_locked_year_as_locked_and_runs_the_others(tmp_path: 
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """Backfill takes each year's lock before that year's flow starts, as iid run does. Before, a year that
     another run held started its flow, failed inside it and was reported as '2023 failed' (exit 1)."""
-    from flows.locks import year_lock
 
     monkeypatch.setenv("IID_EARLY_SERVER", "0")  # else a second server, until the test process ends
     home = write_home(tmp_path, 2024, {"a.json": submission("35.78", spd_total=30)})
     write_home(tmp_path, 2023, {"a.json": submission("35.78", year=2023, spd_total=20)})
-    held, done = threading.Event(), threading.Event()
-
-    def other_run() -> None:  # a thread of its own: the thread holding a lock may take it again
-        with year_lock(home.work_db(2023).parent, 2023):
-            held.set()
-            done.wait(120)
-
-    holder = threading.Thread(target=other_run)
-    holder.start()
-    held.wait(60)
-    try:
+    with year_locked_elsewhere(home, 2023):
         result = CliRunner().invoke(app, ["backfill", "--years", "2023", "2024", "--home", str(tmp_path)],
                                     env={"COLUMNS": "500"})
-    finally:
-        done.set()
-        holder.join()
     output = " ".join(result.output.split())
     assert result.exit_code == 3, result.output
     assert "2023 locked: a run of 2023 is already running (pid" in output and "2023 failed" not in output

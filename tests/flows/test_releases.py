@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from factory import innovation, submission, write_home
+from factory import innovation, submission, write_home, year_locked_elsewhere
 
 from flows import pipeline
 from flows.diff import diff_releases
@@ -385,21 +385,8 @@ def test_cli_run_refuses_while_the_year_is_locked(home: Home) -> None:
 
     from flows.cli import app
 
-    held, done = threading.Event(), threading.Event()
-
-    def hold() -> None:  # another run: a thread of its own (the holder's thread may take its lock again)
-        with year_lock(home.work_db(YEAR).parent, YEAR):
-            held.set()
-            done.wait(60)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    held.wait(60)
-    try:
+    with year_locked_elsewhere(home, YEAR):
         result = CliRunner().invoke(app, ["run", "--year", str(YEAR), "--home", str(home.root)])
-    finally:
-        done.set()
-        holder.join()
     assert result.exit_code == 3 and "already running" in result.output
     assert not home.published.exists()
 
