@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from flows.methodology import for_year
+from flows.methodology import LoadedMethodology, for_year
 from flows.reference import regions_path, regions_sha256
 from flows.releases import Release, history_record, history_releases
 from flows.settings import Home
@@ -339,25 +339,30 @@ def reference_files(year: int) -> dict[str, dict[str, str]]:
             "region_master": {"file": regions_path().name, "sha256": regions_sha256()}}
 
 
-def _report_builder(home: Home, year: int, history: Mapping[int, Release]) -> Callable[[Path, int], dict[str, str]]:
+def _report_builder(home: Home, year: int, history: Mapping[int, Release],
+                    methodology: LoadedMethodology) -> Callable[[Path, int], dict[str, str]]:
     """The yearly report, region profiles and coaching list, built into the release before its manifest
-    from the earlier years' releases ``history`` (those its manifest names); returns the sha256 of the
-    region pages (hashed as they were written)."""
+    from the earlier years' releases ``history`` and the methodology file ``methodology`` (those its
+    manifest names); returns the sha256 of the region pages (hashed as they were written)."""
     def build(staging: Path, number: int) -> dict[str, str]:
         from flows.report import build_release_report
 
-        return build_release_report(staging, home, year, number, history_from=history).sha256
+        return build_release_report(staging, home, year, number, history_from=history, methodology=methodology).sha256
     return build
 
 
 def publish(home: Home, year: int, run: dict[str, Any]) -> dict[str, Any]:
     from flows.publish import publish_release
+    from flows.report.cli import methodology_named
 
     history = history_releases(home, year)
     with work_database(home, year, "publish") as con:
         scored = (_state(con, "transform") or ("", {}))[1]
         # the files the tables were scored under (a run --from-stage publish after one changed keeps them)
         references = {k: scored.get(k, v) for k, v in reference_files(year).items()}
+        # the report shows that methodology file too (by sha256: the file named, or a kept earlier version)
+        method = methodology_named(year, references["methodology"], f"the last transform of {year}",
+                                   f"then run again; or score them under the file in force: iid run --year {year}")
         validation = json.loads(con.execute("select summary from validation_summary").fetchall()[0][0])
         inputs = con.execute("select source_file, sha256, bytes from landing_files union all "
                              "select source_file, sha256, bytes from landing_verification_files "
@@ -386,6 +391,6 @@ def publish(home: Home, year: int, run: dict[str, Any]) -> dict[str, Any]:
         docs = home.docs_dir(year)
         hashes = scored.get("content_hashes")
         result = publish_release(con, home, year, manifest, {"validation": docs} if docs.is_dir() else None,
-                                 hashes=hashes, run=run, before_manifest=_report_builder(home, year, history))
+                                 hashes=hashes, run=run, before_manifest=_report_builder(home, year, history, method))
     return {"release": result.release, "path": str(result.path) if result.path else None,
             "published": result.published, "message": result.message}

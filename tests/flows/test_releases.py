@@ -120,7 +120,11 @@ def test_an_edited_methodology_file_is_a_new_release_even_with_the_same_scores(
 def test_a_publish_names_the_methodology_its_tables_were_scored_under(
         home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """'iid run --from-stage publish' after the methodology file changed publishes the tables transform left,
-    scored under the file before: the manifest named the file in force (the new one) as theirs."""
+    scored under the file before: the manifest named the file in force (the new one) as theirs, and the report
+    built at publish showed the new file's text under the old file's sha256. Both are now the file they were
+    scored under; when no methodology file has its sha256 any more, publish stops in one line."""
+    from flows.report.cli import ReportError
+
     _run(home)
     (home.raw_year(YEAR) / "35.01.json").write_text(json.dumps(submission("35.01", spd_total=60)), encoding="utf-8")
     for stage in (pipeline.ingest, pipeline.validate, pipeline.transform):
@@ -129,16 +133,27 @@ def test_a_publish_names_the_methodology_its_tables_were_scored_under(
     reference = tmp_path / "reference"
     shutil.copytree(reference_dir(), reference)
     method_file = reference / "methodology" / "iid-2023.json"
-    edited = method_file.read_text(encoding="utf-8").replace("Vision & mission of", "Vision and mission of")
-    method_file.write_text(edited, encoding="utf-8")
+    original = method_file.read_text(encoding="utf-8")
+    method_file.write_text(original.replace("Vision & mission of", "Vision and mission of"), encoding="utf-8")
     monkeypatch.setenv("IID_REFERENCE", str(reference))
     assert for_year(YEAR).sha256 == sha256_file(method_file) != scored_under
+    with pytest.raises(ReportError, match=rf"^the last transform of {YEAR} was scored under "
+                                          rf"iid-2023.json sha256 {scored_under[:12]}…, .* restore that version .*; "
+                                          rf"or score them under the file in force: iid run --year {YEAR}$"):
+        pipeline.publish(home, YEAR, {"run_id": "from-stage-publish"})
+    assert [r.number for r in release_dirs(home, YEAR)] == [1]
+    (reference / "methodology" / "iid-2023-as-scored.json").write_text(original, encoding="utf-8")  # kept beside
     assert pipeline.publish(home, YEAR, {"run_id": "from-stage-publish"})["release"] == 2
-    manifest = json.loads((home.published_year(YEAR) / "release=2" / "manifest.json").read_text())
+    release = home.published_year(YEAR) / "release=2"
+    manifest = json.loads((release / "manifest.json").read_text())
     assert manifest["methodology"]["sha256"] == scored_under
+    index = (release / "report" / "index.html").read_text(encoding="utf-8")
+    assert "Vision &amp; mission of" in index and "Vision and mission of" not in index
     assert _run(home)["publish"]["release"] == 3  # scored again under the edited file
-    manifest = json.loads((home.published_year(YEAR) / "release=3" / "manifest.json").read_text())
+    release = home.published_year(YEAR) / "release=3"
+    manifest = json.loads((release / "manifest.json").read_text())
     assert manifest["methodology"]["sha256"] == sha256_file(method_file)
+    assert "Vision and mission of" in (release / "report" / "index.html").read_text(encoding="utf-8")
 
 
 def test_a_release_whose_manifest_cannot_be_read_is_never_overwritten(home: Home) -> None:
