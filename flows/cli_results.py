@@ -215,7 +215,8 @@ def report(year: Annotated[int, typer.Option(help="measurement year")],
     from flows.report.cli import ReportError, report_command
 
     try:
-        index = report_command(year, release, out, existing_home(home))
+        index = report_command(year, release, out, existing_home(home),
+                               lambda text: err.print(f"[yellow]note:[/] {escape(text)}", soft_wrap=True))
     except ReportError as exc:
         fail(str(exc))
         return

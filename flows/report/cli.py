@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from flows.methodology import LoadedMethodology
@@ -71,14 +72,51 @@ def methodology_named(year: int, entry: object, whose: str, remedy: str = "then 
                       f"(e.g. from git history) beside the others, {remedy}")
 
 
-def rebuild(year: int, release: int | None, out: Path | None, home: Home) -> ReportSummary:
+def history_of(home: Home, release: Release) -> dict[int, Release] | None:
+    """The earlier years' releases the report of ``release`` read, as its manifest's ``history`` names them
+    (year -> release number and that release's manifest sha256), each checked against its manifest;
+    None for a release without that record (its report is rebuilt from the latest release of each
+    earlier year). :class:`ReportError` when a recorded release is missing or its manifest changed."""
+    from flows.versioning import sha256_file
+
+    recorded = release.manifest.get("history")
+    if not isinstance(recorded, dict):
+        return None
+    read: dict[int, Release] = {}
+    for key, entry in sorted(recorded.items()):
+        try:
+            year, number, sha = int(key), int(entry["release"]), str(entry["manifest_sha256"])
+        except (KeyError, TypeError, ValueError):
+            raise ReportError(f"release {release.number} of {release.year}: its manifest's history entry {key!r} is "
+                              f"not a year with a release and manifest_sha256 ({entry!r}); restore manifest.json "
+                              "from a copy of the release (e.g. the --copy-to location)") from None
+        found = next((r for r in release_dirs(home, year) if r.number == number), None)
+        if found is None or sha256_file(found.path / "manifest.json") != sha:
+            state = "is missing" if found is None else "has another manifest"
+            raise ReportError(f"release {release.number} of {release.year} read release {number} of {year} (manifest "
+                              f"sha256 {sha[:12]}…), which {state} in {home.published_year(year)}: restore that "
+                              "release from a copy (e.g. the --copy-to location), then run again")
+        read[year] = found
+    return read
+
+
+def rebuild(year: int, release: int | None, out: Path | None, home: Home,
+            note: Callable[[str], None] | None = None) -> ReportSummary:
+    """Rebuild a release's report under the methodology file and earlier years' releases it was built with;
+    ``note`` is told, in one line, when the release records no history (the latest releases are read)."""
     found = find_release(home, year, release)
     method = scored_under(found)
+    history = history_of(home, found)
+    if history is None and note is not None:
+        note(f"release {found.number} of {year} records no history (published before manifests did): its report "
+             "is rebuilt from the latest release of each earlier year, which may not be those it read")
     target = report_folder(year, found.number, out, home)
     target.mkdir(parents=True, exist_ok=True)
-    return build_release_report(found.path, home, year, found.number, out_dir=target, methodology=method)
+    return build_release_report(found.path, home, year, found.number, out_dir=target, methodology=method,
+                                history_from=history)
 
 
-def report_command(year: int, release: int | None, out: Path | None, home: Home) -> Path:
+def report_command(year: int, release: int | None, out: Path | None, home: Home,
+                   note: Callable[[str], None] | None = None) -> Path:
     """Rebuild the report of a release (default: the latest of the year) into ``out``; returns the index page."""
-    return rebuild(year, release, out, home).index
+    return rebuild(year, release, out, home, note).index

@@ -233,6 +233,49 @@ def test_a_year_published_later_is_read_by_the_next_release(home: Home) -> None:
         assert history_read_by(home, without) == read
 
 
+def _publish_2023(home: Home, files: dict[str, dict]) -> int:
+    write_home(home.root, 2023, files)
+    for stage in (pipeline.ingest, pipeline.validate, pipeline.transform):
+        stage(home, 2023)
+    return int(pipeline.publish(home, 2023, {"run_id": "2023"})["release"])
+
+
+def test_report_of_a_release_reads_the_earlier_releases_it_recorded(home: Home, tmp_path: Path) -> None:
+    """'iid report --year 2024 --release 1' read the latest release of 2023 today: after 2023 release 2 was
+    published, release 1's rebuilt coaching list and pages showed release 2's 2023 predicates, which release 1
+    never read. Now it reads the releases its manifest's history names; a release without that record reads
+    the latest ones, and a note says so."""
+    from flows.report.cli import ReportError, report_command
+
+    best = [innovation(f"35.15-{i}", 100, year=2023) for i in range(10)]
+    assert _publish_2023(home, {"35.15.json": submission("35.15", year=2023, spd_total=60, innovations=best)}) == 1
+    assert _run(home)["publish"]["release"] == 1
+    first = home.published_year(YEAR) / "release=1"
+    assert _coached(first)["35.15"]["previous_predicate"] == "Sangat Inovatif"
+    assert _publish_2023(home, {"35.15.json": submission("35.15", year=2023, spd_total=5)}) == 2
+    notes: list[str] = []
+    rebuilt = report_command(YEAR, 1, tmp_path / "r1", home, notes.append).parent.parent
+    assert notes == []
+    assert _coached(rebuilt)["35.15"]["previous_predicate"] == "Sangat Inovatif"
+    for page in ("coaching.csv", "report/region/35.15.html"):
+        assert (rebuilt / page).read_bytes() == (first / page).read_bytes(), page
+    # a release of before manifests recorded history: the latest releases, and a note
+    manifest = first / "manifest.json"
+    recorded = json.loads(manifest.read_text(encoding="utf-8"))
+    manifest.chmod(0o644)
+    manifest.write_text(json.dumps({k: v for k, v in recorded.items() if k != "history"}), encoding="utf-8")
+    rebuilt = report_command(YEAR, 1, tmp_path / "old", home, notes.append).parent.parent
+    assert _coached(rebuilt)["35.15"]["previous_predicate"] not in ("", "Sangat Inovatif")
+    assert notes == [f"release 1 of {YEAR} records no history (published before manifests did): its report is "
+                     "rebuilt from the latest release of each earlier year, which may not be those it read"]
+    # a recorded release that is gone: one line naming it
+    manifest.write_text(json.dumps({**recorded, "history": {"2023": {"release": 7, "manifest_sha256": "ab" * 32}}}),
+                        encoding="utf-8")
+    with pytest.raises(ReportError, match=rf"^release 1 of {YEAR} read release 7 of 2023 \(manifest sha256 "
+                                          r"abababababab…\), which is missing in .*year=2023: restore that release"):
+        report_command(YEAR, 1, tmp_path / "gone", home)
+
+
 def test_a_deleted_release_keeps_its_number(home: Home) -> None:
     """Release 2 deleted whole (folder and all): the next publish was release 2 again, so two different
     releases had had the same number. Now the number is one past the highest of the folders and of the run
