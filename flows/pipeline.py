@@ -390,7 +390,10 @@ def publish(home: Home, year: int, run: dict[str, Any]) -> dict[str, Any]:
         }
         docs = home.docs_dir(year)
         hashes = scored.get("content_hashes")
+        # the run's row (in the release and the run log) names the method of what it published, as the manifest
+        scored_under = {"methodology": method.method.id, "methodology_sha256": method.sha256}
         result = publish_release(con, home, year, manifest, {"validation": docs} if docs.is_dir() else None,
-                                 hashes=hashes, run=run, before_manifest=_report_builder(home, year, history, method))
+                                 hashes=hashes, run={**run, **scored_under},
+                                 before_manifest=_report_builder(home, year, history, method))
     return {"release": result.release, "path": str(result.path) if result.path else None,
-            "published": result.published, "message": result.message}
+            "published": result.published, "message": result.message, "scored_under": scored_under}

@@ -75,6 +75,8 @@ def final_row(run: dict[str, Any], results: dict[str, Any]) -> dict[str, Any]:
     message = published["message"] + (f"; copy failed: {copy_failed}" if copy_failed else "")
     if results.get("set_aside"):
         message += f"; the damaged work database was set aside as {results['set_aside']} and rebuilt"
+    # the method of the tables published (a run --from-stage publish keeps the one they were scored under)
+    run = {**run, **published.get("scored_under", {})}
     return run_row(run, status="published" if published["published"] else "unchanged", message=message,
                    release=published["release"], counts=(results.get("transform") or {}).get("predicates"),
                    finished_at=_now())

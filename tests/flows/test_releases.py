@@ -120,10 +120,12 @@ def test_an_edited_methodology_file_is_a_new_release_even_with_the_same_scores(
 def test_a_publish_names_the_methodology_its_tables_were_scored_under(
         home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """'iid run --from-stage publish' after the methodology file changed publishes the tables transform left,
-    scored under the file before: the manifest named the file in force (the new one) as theirs, and the report
-    built at publish showed the new file's text under the old file's sha256. Both are now the file they were
-    scored under; when no methodology file has its sha256 any more, publish stops in one line."""
+    scored under the file before: the manifest named the file in force (the new one) as theirs, the report
+    built at publish showed the new file's text under the old file's sha256, and the run's rows (in the release
+    and the run log) named the new file. All are now the file they were scored under; when no methodology file
+    has its sha256 any more, publish stops in one line."""
     from flows.report.cli import ReportError
+    from flows.runs import final_row
 
     _run(home)
     (home.raw_year(YEAR) / "35.01.json").write_text(json.dumps(submission("35.01", spd_total=60)), encoding="utf-8")
@@ -143,10 +145,16 @@ def test_a_publish_names_the_methodology_its_tables_were_scored_under(
         pipeline.publish(home, YEAR, {"run_id": "from-stage-publish"})
     assert [r.number for r in release_dirs(home, YEAR)] == [1]
     (reference / "methodology" / "iid-2023-as-scored.json").write_text(original, encoding="utf-8")  # kept beside
-    assert pipeline.publish(home, YEAR, {"run_id": "from-stage-publish"})["release"] == 2
+    # the flow's run names the file in force when it started; its rows name the one the tables were scored under
+    run = {"run_id": "from-stage-publish", "methodology": "iid-2023", "methodology_sha256": for_year(YEAR).sha256}
+    published = pipeline.publish(home, YEAR, run)
+    assert published["release"] == 2
     release = home.published_year(YEAR) / "release=2"
     manifest = json.loads((release / "manifest.json").read_text())
     assert manifest["methodology"]["sha256"] == scored_under
+    assert duckdb.connect().execute("select methodology_sha256 from read_parquet(?)",
+                                    [str(release / "runs.parquet")]).fetchall() == [(scored_under,)]
+    assert final_row(run, {"publish": published})["methodology_sha256"] == scored_under  # the run log's row
     index = (release / "report" / "index.html").read_text(encoding="utf-8")
     assert "Vision &amp; mission of" in index and "Vision and mission of" not in index
     assert _run(home)["publish"]["release"] == 3  # scored again under the edited file
