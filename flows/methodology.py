@@ -247,7 +247,7 @@ def load_file(path: Path) -> LoadedMethodology:
         method = Methodology.model_validate(raw)
     except ValidationError as exc:
         raise MethodologyError(f"{path}: {_describe(exc)}") from None
-    return LoadedMethodology(method, path, hashlib.sha256(path.read_bytes()).hexdigest())
+    return LoadedMethodology(method, path, _sha256(path))
 
 
 class _IndexEntry(_Strict):
@@ -281,3 +281,27 @@ def _load_cached(directory: str, year: int) -> LoadedMethodology:
 def for_year(year: int, directory: Path | None = None) -> LoadedMethodology:
     """The method that applies to a measurement year, checked and hashed."""
     return _load_cached(str(directory or reference_dir() / "methodology"), year)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def methodology_named(year: int, entry: object, whose: str, remedy: str = "then run again") -> LoadedMethodology:
+    """The methodology file ``entry`` names (a manifest's ``{"file", "sha256"}``): that file in the reference
+    folder when its sha256 matches, else any methodology file there with that sha256 (a kept earlier version);
+    the file in force for ``year`` when ``entry`` has no sha256 (a manifest of before methodologies were
+    hashed). :class:`MethodologyError` naming ``whose`` tables, both sha256 and what to restore (and ``remedy``)
+    when no file has it: a report under another file would not be theirs."""
+    if not isinstance(entry, dict) or not entry.get("sha256"):
+        return for_year(year)
+    folder = reference_dir() / "methodology"
+    named = folder / Path(str(entry.get("file") or "")).name
+    candidates = [named, *sorted(p for p in folder.glob("*.json") if p != named and p.name != "index.json")]
+    for path in candidates:
+        if path.is_file() and _sha256(path) == entry["sha256"]:
+            return load_file(path)
+    now = _sha256(named)[:12] if named.is_file() else "missing"
+    raise MethodologyError(f"{whose} was scored under {entry.get('file')} sha256 {str(entry['sha256'])[:12]}…, and "
+                           f"{named} is now {now}: no methodology file in {folder} has that sha256; restore that "
+                           f"version (e.g. from git history) beside the others, {remedy}")

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from flows.methodology import LoadedMethodology, for_year
+from flows.methodology import LoadedMethodology, for_year, methodology_named
 from flows.reference import regions_path, regions_sha256
 from flows.releases import Release, history_record, history_releases
 from flows.settings import Home
@@ -353,7 +353,6 @@ def _report_builder(home: Home, year: int, history: Mapping[int, Release],
 
 def publish(home: Home, year: int, run: dict[str, Any]) -> dict[str, Any]:
     from flows.publish import publish_release
-    from flows.report.cli import methodology_named
 
     history = history_releases(home, year)
     with work_database(home, year, "publish") as con:

@@ -124,7 +124,7 @@ def test_a_publish_names_the_methodology_its_tables_were_scored_under(
     built at publish showed the new file's text under the old file's sha256, and the run's rows (in the release
     and the run log) named the new file. All are now the file they were scored under; when no methodology file
     has its sha256 any more, publish stops in one line."""
-    from flows.report.cli import ReportError
+    from flows.methodology import MethodologyError
     from flows.runs import final_row
 
     _run(home)
@@ -139,7 +139,7 @@ def test_a_publish_names_the_methodology_its_tables_were_scored_under(
     method_file.write_text(original.replace("Vision & mission of", "Vision and mission of"), encoding="utf-8")
     monkeypatch.setenv("IID_REFERENCE", str(reference))
     assert for_year(YEAR).sha256 == sha256_file(method_file) != scored_under
-    with pytest.raises(ReportError, match=rf"^the last transform of {YEAR} was scored under "
+    with pytest.raises(MethodologyError, match=rf"^the last transform of {YEAR} was scored under "
                                           rf"iid-2023.json sha256 {scored_under[:12]}…, .* restore that version .*; "
                                           rf"or score them under the file in force: iid run --year {YEAR}$"):
         pipeline.publish(home, YEAR, {"run_id": "from-stage-publish"})
