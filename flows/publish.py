@@ -211,8 +211,8 @@ def publish_release(con: duckdb.DuckDBPyConnection, home: Home, year: int, manif
                     extra_files: dict[str, Path] | None = None, hashes: dict[str, str] | None = None,
                     run: dict[str, Any] | None = None,
                     before_manifest: BeforeManifest | None = None) -> PublishResult:
-    """Write a new release when the tables, the methodology file or the region master differ from the latest
-    release's; rebuild the catalog."""
+    """Write a new release when the tables, the methodology file, the region master or the earlier years'
+    releases its report reads differ from the latest release's (:func:`_same_as`); rebuild the catalog."""
     year_dir = home.published_year(year)
     try:
         year_dir.mkdir(parents=True, exist_ok=True)

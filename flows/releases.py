@@ -161,9 +161,8 @@ def history_read_by(home: Home, release: Release) -> dict[str, Any]:
         return recorded
     own = str(release.manifest.get("published_at", ""))
     read: dict[int, Release] = {}
-    for earlier in published_years(home):
-        before = [r for r in release_dirs(home, earlier)
-                  if earlier < release.year and str(r.manifest.get("published_at", "")) <= own]
+    for earlier in (y for y in published_years(home) if y < release.year):
+        before = [r for r in release_dirs(home, earlier) if str(r.manifest.get("published_at", "")) <= own]
         if before:
             read[earlier] = before[-1]
     return history_record(read)
