@@ -192,13 +192,14 @@ def _open_workbook(data: bytes, engine: str) -> _Workbook:
             only_openpyxl = False
             styles = percent_styles(archive.read("xl/styles.xml")) if "xl/styles.xml" in archive.namelist() else set()
             percent: dict[str, set[tuple[int, int]]] = {}
+            titles = _sheet_titles(archive) if styles else {}  # read once, where percent cells may be found
             for name in archive.namelist():  # each part read once, for all checks
                 if name.startswith("xl/worksheets/") or name == "xl/sharedStrings.xml":
                     xml = archive.read(name)
                     if name.startswith("xl/worksheets/") and name.endswith(".xml"):
                         _check_span(archive, name, xml)
                         if styles and (cells := percent_cells(xml, styles)):
-                            percent[_sheet_titles(archive).get(name, name)] = cells
+                            percent[titles.get(name, name)] = cells
                     only_openpyxl = only_openpyxl or (engine == "calamine" and bool(_OPENPYXL_ONLY.search(xml)))
             if only_openpyxl:
                 engine = "openpyxl"
