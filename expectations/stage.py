@@ -18,16 +18,14 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import duckdb
 import pyarrow as pa
 
+from expectations.outcomes import ChunkOutcome, SuiteOutcome, merge_outcomes
 from expectations.validate import (
     CHUNK_ROWS,
     FAILURE_SCHEMA,
     SQL,
-    ChunkOutcome,
-    SuiteOutcome,
     build_docs,
     frame_sql,
     load_suite_json,
-    merge_outcomes,
     suite_parameters,
     validate_chunk,
 )

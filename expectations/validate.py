@@ -11,7 +11,6 @@ import gc
 import json
 import os
 import re
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache, lru_cache
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from expectations.outcomes import ChunkOutcome
 from flows.methodology import Methodology
 
 if TYPE_CHECKING:
@@ -34,21 +34,6 @@ FAILURE_SCHEMA = pa.schema([
     ("suite", pa.string()), ("record_id", pa.int64()), ("rule", pa.string()), ("severity", pa.string()),
     ("reason", pa.string()), ("value", pa.string()),
 ])
-
-
-@dataclass
-class SuiteOutcome:
-    """Success statistics of one suite, as recorded in the manifest."""
-
-    suite: str
-    rows: int
-    expectations: int
-    successful: int
-    failures: dict[str, int] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"suite": self.suite, "rows": self.rows, "evaluated_expectations": self.expectations,
-                "successful_expectations": self.successful, "failing_rows_by_rule": self.failures}
 
 
 def load_suite_json(name: str) -> dict[str, Any]:
@@ -342,16 +327,6 @@ def failures_of(name: str, result: Any, frame: pd.DataFrame) -> pa.Table:
     return pa.concat_tables(tables) if tables else FAILURE_SCHEMA.empty_table()
 
 
-@dataclass(frozen=True)
-class ChunkOutcome:
-    """What validating one frame chunk gives back: its failing rows and the GX result without row lists."""
-
-    suite: str
-    rows: int
-    failures: pa.Table
-    result: dict[str, Any]
-
-
 def validate_chunk(name: str, frame: pd.DataFrame, params: dict[str, Any]) -> ChunkOutcome:
     """Validate one chunk of a suite's frame; a pure function of its inputs (it may run on a Dask worker)."""
     import pandas as pd
@@ -363,46 +338,3 @@ def validate_chunk(name: str, frame: pd.DataFrame, params: dict[str, Any]) -> Ch
         for field_name in ("unexpected_index_list", "unexpected_list", "unexpected_index_query"):
             item.result.pop(field_name, None)
     return ChunkOutcome(name, len(frame), failures, result.to_json_dict())
-
-
-_COUNTS = ("element_count", "missing_count", "unexpected_count")
-
-
-def _merge_item(first: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
-    merged = {**first, "success": bool(first["success"] and other["success"]), "result": dict(first["result"])}
-    out, more = merged["result"], other["result"]
-    for key in _COUNTS:
-        if key in out:
-            out[key] = out[key] + more.get(key, 0)
-    for key in ("partial_unexpected_list", "partial_unexpected_index_list"):
-        if key in out:
-            out[key] = (list(out[key]) + list(more.get(key) or []))[:20]
-    if "element_count" in out:
-        total, missing, bad = out["element_count"], out.get("missing_count", 0), out.get("unexpected_count", 0)
-        present = total - missing
-        out["missing_percent"] = missing / total * 100 if total else None
-        out["unexpected_percent_total"] = bad / total * 100 if total else None
-        out["unexpected_percent_nonmissing"] = bad / present * 100 if present else None
-        out["unexpected_percent"] = out["unexpected_percent_nonmissing"]
-    return merged
-
-
-def merge_outcomes(name: str, chunks: list[ChunkOutcome]) -> tuple[SuiteOutcome, dict[str, Any]]:
-    """One suite's outcome and GX result from the results of its chunks (row expectations add up)."""
-    result = chunks[0].result
-    for chunk in chunks[1:]:
-        items = [_merge_item(a, b) for a, b in zip(result["results"], chunk.result["results"], strict=True)]
-        result = {**result, "results": items}
-    evaluated = len(result["results"])
-    successful = sum(1 for item in result["results"] if item["success"])
-    result["success"] = successful == evaluated
-    result["statistics"] = {**result.get("statistics", {}), "evaluated_expectations": evaluated,
-                            "successful_expectations": successful,
-                            "unsuccessful_expectations": evaluated - successful,
-                            "success_percent": successful / evaluated * 100 if evaluated else None}
-    outcome = SuiteOutcome(name, sum(c.rows for c in chunks), evaluated, successful)
-    for item in result["results"]:
-        if not item["success"]:
-            rule = item["expectation_config"]["meta"]["rule"]
-            outcome.failures[rule] = outcome.failures.get(rule, 0) + int(item["result"].get("unexpected_count") or 0)
-    return outcome, result

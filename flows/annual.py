@@ -37,7 +37,7 @@ from flows.versioning import code_version
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from expectations.validate import ChunkOutcome
+    from expectations.outcomes import ChunkOutcome
 
 TASK_RUNNERS = ("default", "dask")
 T = TypeVar("T")
