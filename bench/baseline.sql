@@ -7,7 +7,8 @@
 -- Parameters: $year, $submissions (the list of the year's JSON files that the pipeline reads:
 -- flows.bench.baseline_submissions, so no _ or . names, subfolders included), $verification (the list
 -- of verification CSVs the pipeline reads; at least one), $methodology (the year's methodology JSON),
--- $regions (regions.csv), $target (the Parquet file written).
+-- $regions (regions.csv), $target (the Parquet file written). DuckDB takes every path it reads as a
+-- glob pattern: flows.bench.duckdb_paths writes each so that it names just that file (aceh[1].json).
 -- It reads JSON files only (no XLSX) and trusts its input: compare it with the pipeline on a year
 -- generated with `--formats json` and no defects (`iid bench` does so).
 copy (

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -100,12 +101,32 @@ class TreeMemory:
         return round(self.peak / 2**20, 1)
 
 
-def baseline_submissions(raw_year: Path) -> list[str]:
+def baseline_submissions(raw_year: Path) -> list[Path]:
     """The JSON files the pipeline reads in a year folder (:func:`flows.dropzone.drop_zone_files`: at any
     depth, no ``_`` or ``.`` name, no ``verification/``), for the baseline SQL: a glob would also read
     the files the pipeline ignores (an editor's ``.x.json`` backup) and miss those in subfolders.
     Symbolic links are left out, as the pipeline rejects them."""
-    return [str(p) for p in drop_zone_files(raw_year) if p.suffix.lower() == ".json" and not p.is_symlink()]
+    return [p for p in drop_zone_files(raw_year) if p.suffix.lower() == ".json" and not p.is_symlink()]
+
+
+_GLOB = re.compile(r"[*?\[]")
+
+
+def duckdb_paths(paths: list[Path], scratch: Path) -> list[str]:
+    """``paths`` as DuckDB's readers read exactly those files. They take every path as a glob pattern, so
+    ``aceh[1].json`` read ``aceh1.json`` where there was one, and ``a?b.json`` also ``axb.json``: a glob
+    character is written as a class of itself (``[[]``, ``[?]``, ``[*]``), which DuckDB matches literally
+    and reports under the file's own name. DuckDB's globbing sees no name with a backslash, so a path
+    with both is read through a symbolic link in ``scratch`` (its ``filename`` is then the link's)."""
+    texts = []
+    for path in paths:
+        text = str(path)
+        if _GLOB.search(text) and "\\" in text:
+            link = scratch / f"{len(os.listdir(scratch))}{path.suffix}"
+            link.symlink_to(path)
+            text = str(link)
+        texts.append(_GLOB.sub(lambda m: f"[{m.group(0)}]", text))
+    return texts
 
 
 def run_baseline(home: Home, year: int, target: Path) -> dict[str, float]:
@@ -117,12 +138,15 @@ def run_baseline(home: Home, year: int, target: Path) -> dict[str, float]:
 
     raw = home.raw_year(year)
     started, cpu = time.perf_counter(), time.process_time()  # listing the files is timed, as the glob was
-    params = {"year": year, "submissions": baseline_submissions(raw),
-              "verification": [str(p) for p in verification_files(raw)],
-              "methodology": str(for_year(year).path), "regions": str(regions_path()), "target": str(target)}
-    con = duckdb.connect()
-    con.execute(BASELINE_SQL.read_text(encoding="utf-8"), params).fetchall()
-    con.close()
+    with tempfile.TemporaryDirectory(prefix="iid-baseline-") as folder:
+        scratch = Path(folder)
+        params = {"year": year, "submissions": duckdb_paths(baseline_submissions(raw), scratch),
+                  "verification": duckdb_paths(verification_files(raw), scratch),
+                  "methodology": duckdb_paths([for_year(year).path], scratch)[0],
+                  "regions": duckdb_paths([regions_path()], scratch)[0], "target": str(target)}
+        con = duckdb.connect()
+        con.execute(BASELINE_SQL.read_text(encoding="utf-8"), params).fetchall()
+        con.close()
     return {"wall_seconds": round(time.perf_counter() - started, 3), "cpu_seconds": round(time.process_time() - cpu, 3)}
 
 

@@ -114,6 +114,64 @@ def test_the_baseline_reads_the_files_the_pipeline_reads(tmp_path: Path) -> None
         encoding="utf-8"))["region_code"] in submitted
 
 
+def test_the_baseline_reads_files_whose_names_are_glob_patterns(tmp_path: Path) -> None:
+    """DuckDB takes every path it is given as a glob pattern: the baseline read ``aceh1.json`` (an earlier
+    submission of the region) for ``aceh[1].json``, the symbolic link ``bx.json`` (rejected by the
+    pipeline) beside ``b?.json``, and ``verification1.csv`` (one of the decisions) for ``verification[1].csv``."""
+    import json
+    import os
+
+    from flows.dropzone import ignored
+
+    home = Home.resolve(tmp_path / "home")
+    generate_year(home, YEAR, seed=5, scale=0.02, formats=("json",))
+    raw = home.raw_year(YEAR)
+    first, second = sorted(p for p in raw.glob("*.json") if not ignored(p.name))[:2]
+    earlier = json.loads(first.read_text(encoding="utf-8"))
+    earlier["submitted_at"] = "2024-05-01T08:00:00+07:00"
+    earlier["spd"] = [{**answer, "level": 0} for answer in earlier["spd"]]
+    (raw / "aceh1.json").write_text(json.dumps(earlier), encoding="utf-8")  # superseded by aceh[1].json
+    first.rename(raw / "aceh[1].json")
+    better = json.loads(second.read_text(encoding="utf-8"))
+    better["submitted_at"] = "2024-08-02T20:00:00+07:00"
+    better["spd"] = [{**answer, "level": 3, "evidence": ["better.pdf"]} for answer in better["spd"]]
+    (tmp_path / "better.json").write_text(json.dumps(better), encoding="utf-8")
+    second.rename(raw / "b?.json")
+    os.symlink(tmp_path / "better.json", raw / "bx.json")  # FIL010: never read
+    verification = raw / "verification"
+    lines = (verification / "verification.csv").read_text(encoding="utf-8").splitlines()
+    again = next(line for line in lines if '"' in line)  # a quoted note: DuckDB sniffs the first file's quoting
+    (verification / "verification1.csv").write_text(f"{lines[0]}\n{again}\n", encoding="utf-8")  # one decision, again
+    (verification / "verification.csv").rename(verification / "verification[1].csv")
+    _run(home)
+    ours, floor = _pipeline_scores(home), _baseline_scores(home, tmp_path / "baseline.parquet")
+    assert ours == floor
+    assert {earlier["region_code"], better["region_code"]} <= {row[0] for row in ours if row[5]}
+
+
+def test_duckdb_reads_each_path_as_it_is(tmp_path: Path) -> None:
+    """Each file once, under its own name, whatever glob characters or backslashes its path holds (DuckDB's
+    globbing sees no name with a backslash: such a path is read through a link)."""
+    import json
+
+    from flows.bench import duckdb_paths
+
+    names = ["a[1].json", "a1.json", "a?b.json", "axb.json", "c*.json", "cc.json", "f\\g.json", "f\\[g].json",
+             "fg.json", "h].json"]
+    paths = []
+    for folder in (tmp_path / "plain", tmp_path / "d[x]"):
+        folder.mkdir()
+        for name in names:
+            (folder / name).write_text(json.dumps({"name": f"{folder.name}/{name}"}), encoding="utf-8")
+            paths.append(folder / name)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    read = duckdb.connect().execute("select name, filename from read_json(?, filename = true) order by all",
+                                    [duckdb_paths(paths, scratch)]).fetchall()
+    assert sorted(name for name, _ in read) == sorted(f"{p.parent.name}/{p.name}" for p in paths)
+    assert {filename for name, filename in read if "\\" not in name} == {str(p) for p in paths if "\\" not in p.name}
+
+
 def test_tree_memory_counts_child_processes() -> None:
     """The peak the benchmark reports includes worker processes (here a child holding ~200 MB)."""
     import os
