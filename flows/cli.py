@@ -81,13 +81,14 @@ def _check_scale(scale: float) -> None:
 
 
 def _check_year(year: int) -> None:
-    """Fail in one line when no methodology covers ``year``."""
+    """Fail in one line, touching nothing, when no methodology covers ``year`` or the one that does cannot score
+    it (no divisor for it)."""
     from flows.methodology import MethodologyError, for_year
 
     try:
         for_year(year)
     except MethodologyError as exc:
-        fail(f"{exc}; give a year that a methodology there covers, or add one for {year}", 2)
+        fail(str(exc), 2)
 
 
 def _run_one(year: int, home: Home, from_stage: str = "ingest", force: bool = False, task_runner: str = "default",
@@ -207,12 +208,21 @@ def backfill(ctx: typer.Context,
     # oldest first: a year's report and coaching list read the latest release of the year before it
     chosen = sorted(_option_years(ctx, years, "--years"))
     _check_runner(task_runner, dask_address)
-    target = writable_home(home, lambda h: h.work_db(chosen[0]).parent)
     from flows.locks import RunLocked
+    from flows.methodology import MethodologyError, for_year
 
     failed: dict[int, str] = {}
+    for year in chosen:  # a year no methodology can score fails first, touching nothing
+        try:
+            for_year(year)
+        except MethodologyError as exc:
+            failed[year] = str(exc)
+            err.print(f"[red]{year} failed:[/] {escape(failed[year])}", soft_wrap=True)
+    runnable = [year for year in chosen if year not in failed]
+    if runnable:
+        target = writable_home(home, lambda h: h.work_db(runnable[0]).parent)
     locked: list[int] = []
-    for year in chosen:
+    for year in runnable:
         with ExitStack() as held:  # each year's lock, as iid run takes it: before Prefect starts, to the run's end
             try:
                 try:

@@ -25,7 +25,8 @@ PREDICATES = ("Sangat Inovatif", "Inovatif", "Kurang Inovatif", "Tidak Dapat Din
 
 
 class MethodologyError(ValueError):
-    """A methodology file is missing or malformed; the message names the file and the field."""
+    """A methodology file is missing or malformed, or cannot score a year; the message names the file and the
+    field or year."""
 
 
 class _Strict(BaseModel):
@@ -189,7 +190,16 @@ class Methodology(_Strict):
         raise KeyError(code)
 
     def divisor_for(self, year: int) -> int:
-        return self.divisor.by_year.get(str(year), self.divisor.minimum)
+        """The divisor of ``year``: its entry in ``divisor.by_year``, or ``divisor.minimum`` in a method that
+        lists no year (one divisor for every year). A method that lists years has none for another year
+        (``iid-2026`` lists 2026-2029): :class:`MethodologyError`, not ``minimum`` in its place."""
+        by_year = self.divisor.by_year
+        if not by_year:
+            return self.divisor.minimum
+        if str(year) not in by_year:
+            raise MethodologyError(f"methodology {self.id} has no divisor for {year} (divisor.by_year lists "
+                                   f"{', '.join(sorted(by_year))})")
+        return by_year[str(year)]
 
     def deadline_for(self, year: int) -> datetime:
         """End of the deadline day in the method's time zone (a submission at or before it counts)."""
@@ -221,6 +231,18 @@ class LoadedMethodology:
     method: Methodology
     path: Path
     sha256: str
+
+
+def scoring(loaded: LoadedMethodology, year: int) -> LoadedMethodology:
+    """``loaded`` when it can score ``year``; else :class:`MethodologyError` naming its file, the year and what
+    to do. A release's file is never edited for a new year (its sha256 is in the manifests scored under it)."""
+    try:
+        loaded.method.divisor_for(year)
+    except MethodologyError as exc:
+        raise MethodologyError(f"{loaded.path}: {exc}; add the {year} divisor to a new methodology version (a new "
+                               f"file beside it with its own id and {year} in divisor.by_year, and an entry in "
+                               f"index.json giving it {year})") from None
+    return loaded
 
 
 def _read_json(path: Path) -> Any:
@@ -274,8 +296,9 @@ def _load_cached(directory: str, year: int) -> LoadedMethodology:
             loaded = load_file(Path(directory) / entry.file)
             if loaded.method.id != entry.id:
                 raise MethodologyError(f"{loaded.path}: field id is {loaded.method.id!r}, index says {entry.id!r}")
-            return loaded
-    raise MethodologyError(f"{index_path}: no methodology covers the year {year}")
+            return scoring(loaded, year)
+    raise MethodologyError(f"{index_path}: no methodology covers the year {year}; give a year that a methodology "
+                           f"there covers, or add one for {year}")
 
 
 def for_year(year: int, directory: Path | None = None) -> LoadedMethodology:
@@ -300,7 +323,7 @@ def methodology_named(year: int, entry: object, whose: str, remedy: str = "then 
     candidates = [named, *sorted(p for p in folder.glob("*.json") if p != named and p.name != "index.json")]
     for path in candidates:
         if path.is_file() and _sha256(path) == entry["sha256"]:
-            return load_file(path)
+            return scoring(load_file(path), year)
     now = _sha256(named)[:12] if named.is_file() else "missing"
     raise MethodologyError(f"{whose} was scored under {entry.get('file')} sha256 {str(entry['sha256'])[:12]}…, and "
                            f"{named} is now {now}: no methodology file in {folder} has that sha256; restore that "

@@ -390,6 +390,54 @@ def test_generate_refuses_bad_options_in_one_line(option: list[str], says: str, 
     assert not (tmp_path / "raw").exists()
 
 
+def _no_divisor_for_2030(result: Result) -> None:
+    line = one_line_error(result)
+    assert "iid-2026.json: methodology iid-2026 has no divisor for 2030" in line, line
+    assert "add the 2030 divisor to a new methodology version" in line
+    assert result.exit_code != 0
+
+
+def test_run_and_generate_refuse_a_year_the_methodology_has_no_divisor_for(tmp_path: Path) -> None:
+    """iid-2026 lists its divisors up to 2029. Before, 'iid run --year 2030' scored the year with
+    divisor.minimum (12), which the methodology gives for no year after 2026, and published a release
+    (exit 0); 'iid generate --year 2030' wrote the year's drop zone. Now each ends in one line, before
+    the home is made."""
+    home = tmp_path / "home"
+    _no_divisor_for_2030(runner.invoke(app, ["generate", "--year", "2030", "--scale", "0.02", "--home", str(home)]))
+    _no_divisor_for_2030(runner.invoke(app, ["run", "--year", "2030", "--home", str(home)]))
+    assert not home.exists()
+
+
+def test_report_refuses_a_release_of_a_year_its_methodology_has_no_divisor_for(tmp_path: Path) -> None:
+    """A 2030 release published under iid-2026 (as 'iid run' did before, with divisor 12): 'iid report' rebuilt
+    its pages with that divisor; now it names the file and the year, and writes nothing."""
+    import json
+
+    from flows.settings import reference_dir
+
+    method = reference_dir() / "methodology" / "iid-2026.json"
+    release = tmp_path / "home" / "published" / "year=2030" / "release=1"
+    release.mkdir(parents=True)
+    (release / "manifest.json").write_text(json.dumps({"year": 2030, "release": 1, "methodology": {
+        "id": "iid-2026", "file": method.name, "sha256": hashlib.sha256(method.read_bytes()).hexdigest()}}))
+    before = _fingerprint(tmp_path / "home")
+    _no_divisor_for_2030(runner.invoke(app, ["report", "--year", "2030", "--home", str(tmp_path / "home"),
+                                             "--out", str(tmp_path / "out")]))
+    assert _fingerprint(tmp_path / "home") == before and not (tmp_path / "out").exists()
+
+
+def test_backfill_fails_a_year_the_methodology_has_no_divisor_for_and_runs_the_others(
+        tmp_path: Path, years_run: list[int]) -> None:
+    result = runner.invoke(app, ["backfill", "--years", "2029", "2030", "--home", str(tmp_path)])
+    assert result.exit_code == 1 and years_run == [2029]
+    assert "2030 failed: " in result.output and "no divisor for 2030" in result.output
+    assert "1 succeeded [2029], 1 failed [2030]" in result.output
+    assert not (tmp_path / "warehouse" / "work" / "2030.lock").exists()
+    years_run.clear()
+    result = runner.invoke(app, ["backfill", "--years", "2030", "--home", str(tmp_path / "none")])
+    assert result.exit_code == 1 and years_run == [] and not (tmp_path / "none").exists()
+
+
 def test_run_refuses_a_year_without_methodology_before_it_starts(tmp_path: Path, years_run: list[int]) -> None:
     result = runner.invoke(app, ["run", "--year", "1999", "--home", str(tmp_path)])
     assert result.exit_code == 2 and "no methodology covers the year 1999" in one_line_error(result)

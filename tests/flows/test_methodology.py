@@ -15,7 +15,7 @@ METHODS = reference_dir() / "methodology"
 
 
 @pytest.mark.parametrize("year, method_id", [(2021, "iid-2023"), (2024, "iid-2023"), (2025, "iid-2023"),
-                                             (2026, "iid-2026"), (2031, "iid-2026")])
+                                             (2026, "iid-2026"), (2029, "iid-2026")])
 def test_year_selects_method(year: int, method_id: str) -> None:
     assert for_year(year).method.id == method_id
 
@@ -92,6 +92,22 @@ def test_not_json_is_a_clear_error(tmp_path: Path) -> None:
     path.write_text("{ weights: ", encoding="utf-8")
     with pytest.raises(MethodologyError, match="not valid JSON"):
         load_file(path)
+
+
+@pytest.mark.parametrize("year", [2030, 2031])
+def test_a_year_whose_divisor_the_method_does_not_list_is_refused(year: int) -> None:
+    """iid-2026 lists its divisors for 2026-2029. Before, a later year was scored with divisor.minimum (12),
+    a divisor the methodology gives for no year after 2026; now loading it for that year names the file,
+    the year and what to do. A method listing no year (iid-2023) has one divisor for all its years."""
+    with pytest.raises(MethodologyError) as info:
+        for_year(year)
+    line = str(info.value)
+    assert "\n" not in line and str(METHODS / "iid-2026.json") in line
+    assert f"no divisor for {year} (divisor.by_year lists 2026, 2027, 2028, 2029)" in line
+    assert f"add the {year} divisor to a new methodology version" in line
+    with pytest.raises(MethodologyError, match=f"iid-2026 has no divisor for {year}"):
+        for_year(2029).method.divisor_for(year)
+    assert for_year(2018).method.divisor_for(2018) == for_year(2025).method.divisor_for(2025) == 10
 
 
 def test_index_without_method_for_year(tmp_path: Path) -> None:
