@@ -45,7 +45,7 @@ from typing import Any
 
 from flows.bench_inputs import DropZone, correct_in_place, fresh_home, resubmit_one_region
 from flows.bench_targets import targets
-from flows.dropzone import drop_zone_files, verification_files
+from flows.dropzone import drop_zone_files, file_name, verification_files
 from flows.settings import PROJECT_ROOT, Home
 
 BASELINE_SQL = PROJECT_ROOT / "bench" / "baseline.sql"
@@ -116,13 +116,14 @@ def duckdb_paths(paths: list[Path], scratch: Path) -> list[str]:
     """``paths`` as DuckDB's readers read exactly those files. They take every path as a glob pattern, so
     ``aceh[1].json`` read ``aceh1.json`` where there was one, and ``a?b.json`` also ``axb.json``: a glob
     character is written as a class of itself (``[[]``, ``[?]``, ``[*]``), which DuckDB matches literally
-    and reports under the file's own name. DuckDB's globbing sees no name with a backslash, so a path
-    with both is read through a symbolic link in ``scratch`` (its ``filename`` is then the link's)."""
+    and reports under the file's own name. DuckDB's globbing sees no name with a backslash, and DuckDB
+    takes no path that is not UTF-8 (``Pacit\\xe1n.json`` saved in Latin-1), so such a path is read
+    through a symbolic link in ``scratch`` (its ``filename`` is then the link's)."""
     texts = []
     for path in paths:
         text = str(path)
-        if _GLOB.search(text) and "\\" in text:
-            link = scratch / f"{len(os.listdir(scratch))}{path.suffix}"
+        if (_GLOB.search(text) and "\\" in text) or text != file_name(text):
+            link = scratch / str(len(os.listdir(scratch)))  # DuckDB's readers need no suffix
             link.symlink_to(path)
             text = str(link)
         texts.append(_GLOB.sub(lambda m: f"[{m.group(0)}]", text))

@@ -172,6 +172,19 @@ def test_duckdb_reads_each_path_as_it_is(tmp_path: Path) -> None:
     assert {filename for name, filename in read if "\\" not in name} == {str(p) for p in paths if "\\" not in p.name}
 
 
+def test_duckdb_reads_a_path_that_is_not_utf8(tmp_path: Path) -> None:
+    """The pipeline reads a file whose name was saved in Latin-1 (``Pacit\\xe1n.json``); DuckDB refused the path
+    ('cannot encode str as UTF-8'), so the baseline stopped on such a drop zone."""
+    import os
+
+    from flows.bench import duckdb_paths
+
+    path = Path(os.fsdecode(bytes(tmp_path) + b"/Pacit\xe1n.json"))
+    path.write_text('{"name": "pacitan"}', encoding="utf-8")
+    read = duckdb.connect().execute("select name from read_json(?)", [duckdb_paths([path], tmp_path)]).fetchall()
+    assert read == [("pacitan",)]
+
+
 def test_tree_memory_counts_child_processes() -> None:
     """The peak the benchmark reports includes worker processes (here a child holding ~200 MB)."""
     import os
