@@ -3,7 +3,7 @@
 Each suite's frame is built by DuckDB and validated in chunks of rows (the expectations are row by
 row, so chunks add up to the whole): in this process by default, or as mapped tasks on a Dask
 cluster (``validate`` of :mod:`flows.annual`). Failures come back as Arrow tables and are inserted
-here; the verification suite and the SQL after it always run here.
+here; the year-wide suites (the counting submissions, verification) and the SQL after them always run here.
 """
 
 from __future__ import annotations
@@ -36,6 +36,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 RECORD_SUITES = ("files", "submissions", "spd_answers", "innovations", "sid_answers", "evidence")
+# Suites whose rules look across files (a region's submissions, the verification decisions against the counting
+# submission): validated on the whole year at every validation, after submission_status, never kept per file
+YEAR_WIDE_SUITES = ("counting_submissions", "verification")
 
 T = TypeVar("T")
 
@@ -156,8 +159,8 @@ def frame_chunks(con: duckdb.DuckDBPyConnection, name: str, sql_params: dict[str
     files (``chunk_files``), so no frame of the whole set is ever built and the per-file windows
     (occurrence) stay whole. The files each chunk stands for are appended to ``coverage`` as it is
     yielded: its own, and in the last chunk the files that have no row in this suite (a rejected file
-    has no answers), so that every file of ``files`` is covered by one chunk. Other suites
-    (verification) come in one chunk.
+    has no answers), so that every file of ``files`` is covered by one chunk. The year-wide suites
+    (counting submissions, verification) come in one chunk.
     """
     rows = rows or CHUNK_ROWS
     sql = frame_sql(name)
@@ -346,8 +349,9 @@ def validate_year(con: duckdb.DuckDBPyConnection, year: int, method: Methodology
     and GX results of files validated before (same ``key``: code, method and region master) are kept
     per suite and chunk, and only new files and the chunks a changed or removed file sat in are
     validated (:func:`_prune_chunks`). ``validate`` maps the record suites' chunks (e.g. onto
-    a Dask cluster; default: in this process). The verification suite and the SQL after it always run
-    on the whole year.
+    a Dask cluster; default: in this process). The year-wide suites (:data:`YEAR_WIDE_SUITES`: rules across
+    files, such as a tie between two submissions of a region, SUB009) and the SQL after them always run on
+    the whole year: a verdict that another file decides is never kept with a file.
     """
     validate = validate or validate_here
     now = now or datetime.now(UTC)
@@ -363,11 +367,11 @@ def validate_year(con: duckdb.DuckDBPyConnection, year: int, method: Methodology
     sql_params = {"year": year, "deadline": method.deadline_for(year)}
     materialise(con, SQL / "rejected_records.sql", sql_params)
     materialise(con, SQL / "submission_status.sql", sql_params)
-    con.execute("delete from validation_failures where suite = 'verification'")
-    chunks = _run_suites(con, ("verification",), params, validate_here, sql_params)
-    more, verification = merge_outcomes("verification", chunks["verification"])
-    outcomes.append(more)
-    results["verification"] = verification
+    con.execute("delete from validation_failures where suite in (select unnest(?))", [list(YEAR_WIDE_SUITES)])
+    chunks = _run_suites(con, YEAR_WIDE_SUITES, params, validate_here, sql_params)
+    for name in YEAR_WIDE_SUITES:
+        outcome, results[name] = merge_outcomes(name, chunks[name])
+        outcomes.append(outcome)
     quarantined = materialise(con, SQL / "quarantine.sql", sql_params)
     warnings = materialise(con, SQL / "data_quality.sql", sql_params)
     if docs_dir is not None:

@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 EXPECTATIONS = Path(__file__).resolve().parent
 SUITES = EXPECTATIONS / "suites"
 SQL = EXPECTATIONS / "sql"
-SUITE_ORDER = ("files", "submissions", "spd_answers", "innovations", "sid_answers", "evidence", "verification")
+SUITE_ORDER = ("files", "submissions", "spd_answers", "innovations", "sid_answers", "evidence",
+               "counting_submissions", "verification")
 VALUE_CHARS = 120
 CHUNK_ROWS = int(os.environ.get("IID_VALIDATE_CHUNK_ROWS", "500000"))  # rows of a frame validated at once
 FAILURE_SCHEMA = pa.schema([

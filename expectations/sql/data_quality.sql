@@ -16,7 +16,7 @@ located as (
            coalesce(f.file_id, s.file_id, a.file_id, b.file_id, i.file_id) as file_id
     from warnings w
     left join landing_files f on w.suite = 'files' and f.file_id = w.record_id
-    left join landing_submissions s on w.suite = 'submissions' and s.record_id = w.record_id
+    left join landing_submissions s on w.suite in ('submissions', 'counting_submissions') and s.record_id = w.record_id
     left join landing_spd_answers a on w.suite = 'spd_answers' and a.record_id = w.record_id
     left join landing_sid_answers b on w.suite = 'sid_answers' and b.record_id = w.record_id
     left join landing_innovations i on w.suite = 'innovations' and i.record_id = w.record_id

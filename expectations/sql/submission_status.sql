@@ -1,5 +1,7 @@
 -- Which submission counts: per region, the latest accepted one on or before the deadline.
 -- Earlier accepted ones are superseded, later ones late; rejected headers never count.
+-- Two at the same instant are settled by the file name (the one sorting last counts), which carries no
+-- meaning: the counting one is then flagged, SUB009 (counting_submissions.sql).
 with subs as (
     select s.record_id, s.file_id, s.source_file, s.locator, s.region_code, s.submitted_at,
            s.n_spd, s.n_innovations,

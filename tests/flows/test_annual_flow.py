@@ -147,13 +147,14 @@ def test_data_docs_open_from_the_release(flow_home: tuple[Home, dict[str, Any], 
     assert index.is_file()
     html = index.read_text(encoding="utf-8")
     listing = html[html.index('id="iid-offline-listing"'):]  # plain links: GX's own tables need CDN scripts
-    for suite in ("files", "submissions", "spd_answers", "innovations", "sid_answers", "evidence", "verification"):
+    every_suite = {"files", "submissions", "spd_answers", "innovations", "sid_answers", "evidence",
+                   "counting_submissions", "verification"}
+    for suite in every_suite:
         assert f"<strong>{suite}</strong>" in listing
         assert (release / "validation" / "expectations" / f"{suite}.html").is_file()
     manifest = json.loads((release / "manifest.json").read_text())
     suites = {s["suite"]: s for s in manifest["validation"]["suites"]}
-    assert set(suites) == {"files", "submissions", "spd_answers", "innovations", "sid_answers", "evidence",
-                           "verification"}
+    assert set(suites) == every_suite
     assert all(s["evaluated_expectations"] >= s["successful_expectations"] for s in suites.values())
     assert "validation/index.html" in manifest["files"]
 
