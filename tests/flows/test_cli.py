@@ -348,6 +348,18 @@ def test_serve_checks_its_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert "is a file, not a folder" in line
 
 
+def test_serve_without_a_server_that_answers_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README starts the server in the background ('prefect server start … &') and serves at once: with no
+    server answering yet at PREFECT_API_URL, 'iid serve' ended in a 120-line httpx.ConnectError traceback."""
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")  # nothing listens on the discard port
+    result = runner.invoke(app, ["serve", "--home", str(tmp_path)])
+    line = one_line_error(result)
+    assert result.exit_code == 1
+    assert line.startswith("error: no Prefect server answers at http://127.0.0.1:9/api ("), line
+    assert "Connection refused" in line
+    assert "prefect server start" in line and "PREFECT_API_URL" in line
+
+
 def test_bench_checks_where_it_writes_before_it_starts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def run_bench(*args: object, **kwargs: object) -> NoReturn:
         raise AssertionError("the bench started before its folders were checked")
