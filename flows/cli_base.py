@@ -6,17 +6,50 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperGroup
 
 from flows.privacy import redact
 from flows.settings import Home
 
+try:  # Typer carries its own copy of click from 0.2x on
+    from typer._click.exceptions import NoArgsIsHelpError, UsageError
+except ImportError:  # pragma: no cover - an older Typer on click
+    from click.exceptions import NoArgsIsHelpError, UsageError  # type: ignore[assignment]
+
+
+class OneLineUsage(TyperGroup):
+    """The ``iid`` group: a usage error (a mistyped option or command, a value of the wrong type, a missing
+    option) ends in one ``error:`` line saying where the options are, as every other error does, not in
+    Rich's boxed panel under the usage lines; no arguments still show the help."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except UsageError as exc:
+            usage_failed(exc)
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UsageError as exc:
+            usage_failed(exc)
+
+
+def usage_failed(exc: UsageError) -> NoReturn:
+    """End the command with ``exc`` as one line (exit 2), or show the help when no command was given."""
+    if isinstance(exc, NoArgsIsHelpError):
+        raise exc
+    where = f"; see '{exc.ctx.command_path} --help'" if exc.ctx is not None else ""
+    fail(f"{exc.format_message().rstrip('.')}{where}", exc.exit_code)
+
+
 app = typer.Typer(help="Indeks Inovasi Daerah: ingest, validate, score and publish regional innovation data.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+                  cls=OneLineUsage, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 console = Console()
 err = Console(stderr=True)
 

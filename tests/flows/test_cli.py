@@ -304,6 +304,30 @@ def one_line_error(result: Result) -> str:
     return lines[0]
 
 
+@pytest.mark.parametrize(("args", "says"), [
+    (["summary", "--year", "2O24"], "Invalid value for '--year'"),
+    (["run", "--year", "2024", "--forse"], "No such option: --forse"),
+    (["backfill", "--years", "2022-20x"], "'2022-20x' is not a year or a range like 2022-2025"),
+    (["backfill"], "Missing option '--years'"),
+    (["copy", "--to", "OUT", "--year", "2O24"], "'2O24' is not a year"),
+    (["snapshot"], "No such command 'snapshot'"),
+])
+def test_a_usage_error_is_one_line(args: list[str], says: str, tmp_path: Path, years_run: list[int]) -> None:
+    """A mistyped value or option ('--year 2O24') was Rich's boxed panel under two lines of usage, the message
+    wrapped inside the box; now one error line like every other, with where to find the options."""
+    args = [str(tmp_path / "out") if a == "OUT" else a for a in args]
+    result = runner.invoke(app, [*args, "--home", str(tmp_path)], terminal_width=80)
+    assert result.exit_code == 2
+    line = one_line_error(result)
+    assert says in line and line.endswith("--help'"), line
+    assert years_run == [] and list(tmp_path.iterdir()) == []
+
+
+def test_no_command_still_shows_the_help() -> None:
+    result = runner.invoke(app, [])
+    assert "Commands" in result.output and "generate" in result.output and "error:" not in result.output
+
+
 def bad_homes(tmp_path: Path) -> list[Path]:
     """A regular file, a folder under a file, and (on Linux) a place where no folder can be created."""
     afile = tmp_path / "afile"
