@@ -126,7 +126,14 @@ def unreadable_folders(home: Home) -> list[tuple[int, Path]]:
 
 
 def no_release(home: Home, year: int) -> str:
-    """What the commands that read a release say when ``year`` has none in ``home``: where they looked, what to do."""
+    """What the commands that read a release say when ``year`` has none in ``home``: where they looked, what to do
+    (for a year no methodology covers, that, since 'iid run' would refuse it)."""
+    from flows.methodology import MethodologyError, for_year
+
+    try:
+        for_year(year)
+    except MethodologyError as exc:
+        return f"no release of {year} in {home.published}: {exc}; give a year that a methodology there covers"
     return f"no release of {year} in {home.published}; run 'iid run --year {year}' first"
 
 

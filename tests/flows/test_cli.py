@@ -531,3 +531,15 @@ def test_a_year_without_a_release_is_named_with_the_folder_looked_in(command: li
     assert result.exit_code == 1
     assert one_line_error(result) == (f"error: no release of 2023 in {published / 'published'}; "
                                       "run 'iid run --year 2023' first")
+
+
+@pytest.mark.parametrize("command", [["summary"], ["feedback", "--region", "35.78"], ["report", "--out", "OUT"]])
+def test_a_year_no_methodology_covers_is_named_as_such(command: list[str], published: Path, tmp_path: Path) -> None:
+    """'iid summary --year 1999' said to run 'iid run --year 1999' first, which only fails: no methodology covers
+    1999. Now the line says so, as 'iid run' and 'iid generate' do."""
+    args = [str(tmp_path / "out") if a == "OUT" else a for a in command]
+    result = runner.invoke(app, [args[0], "--year", "1999", *args[1:], "--home", str(published)])
+    assert result.exit_code == 1
+    line = one_line_error(result)
+    assert line.startswith(f"error: no release of 1999 in {published / 'published'}: ") and "iid run" not in line
+    assert "no methodology covers the year 1999; give a year that a methodology there covers" in line
