@@ -95,7 +95,7 @@ def warn_hidden(home: Home) -> None:
 
 
 def summary(year: Annotated[int, typer.Option(help="measurement year")], home: HomeOpt = None,
-            top: Annotated[int, typer.Option(help="regions listed per level")] = 5) -> None:
+            top: Annotated[int, typer.Option(min=0, help="regions listed per level")] = 5) -> None:
     """Predicate counts per level, the top regions of each level, and where the snapshot is."""
     import duckdb
 

@@ -543,3 +543,12 @@ def test_a_year_no_methodology_covers_is_named_as_such(command: list[str], publi
     line = one_line_error(result)
     assert line.startswith(f"error: no release of 1999 in {published / 'published'}: ") and "iid run" not in line
     assert "no methodology covers the year 1999; give a year that a methodology there covers" in line
+
+
+def test_summary_refuses_a_negative_top_before_it_prints(published: Path) -> None:
+    """'iid summary --top -1' printed the predicate table, then failed on DuckDB's 'LIMIT/OFFSET cannot be
+    negative', exit 1. Now a usage error in one line, exit 2, before anything is printed."""
+    result = runner.invoke(app, ["summary", "--year", "2024", "--top", "-1", "--home", str(published)])
+    assert result.exit_code == 2
+    line = one_line_error(result)
+    assert "Invalid value for '--top'" in line and "greater than or equal to 0" in line, line
