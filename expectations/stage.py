@@ -30,6 +30,7 @@ from expectations.validate import (
     validate_chunk,
 )
 from flows.methodology import Methodology
+from flows.privacy import register_redaction
 from transforms.runner import allow_compaction, bind, load_reference, materialise
 
 if TYPE_CHECKING:
@@ -372,6 +373,7 @@ def validate_year(con: duckdb.DuckDBPyConnection, year: int, method: Methodology
     for name in YEAR_WIDE_SUITES:
         outcome, results[name] = merge_outcomes(name, chunks[name])
         outcomes.append(outcome)
+    register_redaction(con)  # iid_redact: what the two quote of the input is published
     quarantined = materialise(con, SQL / "quarantine.sql", sql_params)
     warnings = materialise(con, SQL / "data_quality.sql", sql_params)
     if docs_dir is not None:

@@ -4,17 +4,30 @@ An error raised on a value it could not handle (a converter, DuckDB, a reader) c
 and a value can be an operator's e-mail address or phone number. Messages stored with a failed run
 and every log record of the process are passed through :func:`redact`. (Names cannot be told from
 other text; the readers and the suites never put an operator's fields into a message.)
+
+What a rejected or warned record quotes of the input (``quarantine.value``, ``data_quality.value``, published
+and shown by ``iid feedback`` and the region pages) goes through :func:`redact_contact`: an operator's
+contact typed where it does not belong (an e-mail address as evidence, a phone number as a value, the
+operator's name as a region name) is quoted as ``[e-mail]``, ``[phone]`` or ``[name]``. Besides the
+patterns of :func:`redact`, it masks the file's own operator's name, e-mail and phone as the header gives
+them, ignoring case, and the phone's digits however they are written (a number cell drops the leading 0).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from contextlib import suppress
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import duckdb
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-# an Indonesian mobile number: 08…, 62 8… or +62 8…, 9–13 digits, spaces, dots or hyphens between them
-_PHONE = re.compile(r"(?<![\w.])(?:\+?62|0)[\s.-]?8(?:[\s.-]?\d){7,11}(?![\w.])")
+# an Indonesian mobile number: 08…, 62 8… or +62 8…, 9–13 digits, spaces, dots or hyphens between them (but
+# no dot right after the 0 or 62: 0.8333333333 and 62.8333333333 are numbers a value is written as)
+_PHONE = re.compile(r"(?<![\w.])(?:\+?62[\s-]?|0[\s-]?)8(?:[\s.-]?\d){7,11}(?![\w.])")
 _installed = False
 
 
@@ -23,6 +36,49 @@ def redact(message: str) -> str:
     if "@" not in message and "8" not in message:  # most log lines: nothing to look for
         return message
     return _PHONE.sub("[phone]", _EMAIL.sub("[e-mail]", message))
+
+
+def _digits(phone: str) -> str:
+    """A phone number's own digits: without separators, the trunk 0 and the country code 62."""
+    digits = re.sub(r"\D", "", phone)
+    return digits[2:] if digits.startswith("62") else digits[1:] if digits.startswith("0") else digits
+
+
+@lru_cache(maxsize=65536)
+def redact_contact(text: str | None, name: str | None = None, email: str | None = None,
+                   phone: str | None = None) -> str | None:
+    """``text`` with the given operator contact (a file's header: name, e-mail, phone) masked wherever it
+    occurs, ignoring case (the phone by its digits, with or without 0, 62 or +62 and separators between
+    them), then every e-mail address and Indonesian mobile number (:func:`redact`). Contacts shorter than
+    4 characters (7 digits for a phone) are not looked for: they would mask ordinary text."""
+    if text is None:
+        return None
+    if email and len(email.strip()) >= 4:
+        text = re.sub(re.escape(email.strip()), "[e-mail]", text, flags=re.IGNORECASE)
+    if phone and len(digits := _digits(phone)) >= 7:
+        spaced = r"[\s.-]?".join(digits)
+        text = re.sub(rf"(?<!\d)(?:(?:\+?62|0)[\s.-]?)?{spaced}(?!\d)", "[phone]", text)
+    if name and len(name.strip()) >= 4:
+        words = r"\s+".join(re.escape(w) for w in name.split())
+        text = re.sub(rf"(?<!\w){words}(?!\w)", "[name]", text, flags=re.IGNORECASE)
+    return redact(text)
+
+
+def register_redaction(con: duckdb.DuckDBPyConnection) -> None:
+    """:func:`redact_contact` as the SQL function ``iid_redact(text, name, email, phone)`` on ``con`` (the
+    quarantine and data_quality models call it), row by row (a repeated row from a cache)."""
+    import pyarrow as pa
+    from duckdb import func
+
+    # DuckDB reads the signature: four parameters, annotated with names it can resolve
+    def vectorised(text: Any, name: Any, email: Any, phone: Any) -> Any:
+        rows = zip(text.to_pylist(), name.to_pylist(), email.to_pylist(), phone.to_pylist(), strict=True)
+        return pa.array([redact_contact(*row) for row in rows], pa.string())
+
+    with suppress(Exception):  # not registered on this connection yet
+        con.remove_function("iid_redact")
+    con.create_function("iid_redact", vectorised, ["VARCHAR"] * 4, "VARCHAR", type=func.PythonUDFType.ARROW,
+                        null_handling=func.FunctionNullHandling.SPECIAL, side_effects=False)
 
 
 def redact_log_records() -> None:

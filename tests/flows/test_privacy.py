@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
+from pathlib import Path
 
 import pytest
+from factory import innovation, score, submission, write_home
 
 from flows.privacy import redact, redact_log_records
 from flows.runs import run_row
@@ -20,6 +23,8 @@ SECRET = "siti.rahasia@pemda-contoh.go.id"
     # what is not a phone number or an address stays as it is
     ("published release 2 of 2024: 35.78 scored 84.46 (0.81 s)", None),
     ("release=12 08123456, 2024-08-02T23:59:59+07:00, 6281234", None),
+    # decimals a value is written as (quoted in quarantine), not phone numbers
+    ("3.0 / 0.8333333333; 62.8333333333 / 2", None),
 ])
 def test_redact(text: str, shown: str | None) -> None:
     assert redact(text) == (text if shown is None else shown)
@@ -46,3 +51,42 @@ def test_log_records_are_redacted_whatever_handler_writes_them() -> None:
 def test_a_failed_runs_message_is_redacted() -> None:
     row = run_row({"run_id": "r", "year": 2024}, status="failed", message=f"IO Error: {SECRET} 081299990000")
     assert row["message"] == "IO Error: [e-mail] [phone]"
+
+
+def test_quoted_values_mask_an_operators_contact(tmp_path: Path) -> None:
+    """What quarantine and data_quality quote of a record (published, and shown by iid feedback and the region
+    pages) masks an operator's contact typed where it does not belong: before, the value was quoted as
+    written, so an e-mail address given as evidence or a phone number given as a level was published."""
+    name, email, phone = "Siti Operator Rahasia", "siti.rahasia@example.go.id", "081299990000"
+    sub = submission("35.78", spd_total=25, innovations=[innovation("SBY-1", 40, form=name.upper())],
+                     name=f"Kota Surabaya ({email})")
+    sub["operator"] = {"name": name, "email": email, "phone": phone}
+    sub["spd"][0]["evidence"] = [f"mailto:{email.upper()}", "wa +62 812-9999-0000", name]
+    sub["spd"][1]["level"] = phone                 # as text
+    sub["spd"][2]["level"] = int(phone)            # as a number: 81299990000, the leading 0 gone
+    other = submission("35.15", spd_total=25)
+    other["spd"][0]["evidence"] = ["budi.rahasia@pemda.go.id"]   # another address: masked by its shape
+    duplicate = json.dumps(submission("11", spd_total=25))[:-1] + ', "budi.rahasia@pemda.go.id": 1, ' \
+                                                                  '"budi.rahasia@pemda.go.id": 2}'
+    home = write_home(tmp_path, 2024, {"35.78-1.json": sub, "35.15-1.json": other, "11-1.json": duplicate},
+                      verification=[{"region_code": "35.78", "innovation_id": "", "indicator": "1",
+                                     "decision": "adjust", "verified_level": phone, "note": email}])
+    con = score(home, 2024)
+    try:
+        quoted = [row for table in ("quarantine", "data_quality")
+                  for row in con.execute(f"select source_file, locator, rule, value from {table}").fetchall()]
+    finally:
+        con.close()
+    values = {(f, loc, rule): value for f, loc, rule, value in quoted}
+    text = "\n".join(str(v) for v in values.values()).lower()
+    for secret in (email, "budi.rahasia", "siti operator", phone[1:], "812-9999"):
+        assert secret not in text, f"{secret} is quoted in {[k for k, v in values.items() if secret in str(v).lower()]}"
+    assert values["35.78-1.json", "$.spd[0].evidence[0]", "EVD001"] == "mailto:[e-mail]"
+    assert values["35.78-1.json", "$.spd[0].evidence[1]", "EVD001"] == "wa [phone]"
+    assert values["35.78-1.json", "$.spd[0].evidence[2]", "EVD001"] == "[name]"
+    assert values["35.78-1.json", "$.spd[1]", "ANS003"] == values["35.78-1.json", "$.spd[2]", "ANS003"] == "[phone]"
+    assert values["35.78-1.json", "$.innovations[0]", "INO002"] == "[name]"
+    assert values["35.15-1.json", "$.spd[0].evidence[0]", "EVD001"] == "[e-mail]"
+    assert values["11-1.json", "(file)", "FIL009"] == "key '[e-mail]' appears twice in one JSON object"
+    assert "[e-mail]" in values["35.78-1.json", "$", "SUB007"]  # the region name, kept but flagged
+    assert "[phone]" in next(v for (f, _, rule), v in values.items() if f.startswith("verification/"))
