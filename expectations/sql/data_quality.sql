@@ -26,7 +26,7 @@ final as (
     select $year::integer as year, l.source_file, l.locator,
            coalesce(s.region_code, l.verification_region) as region_code,
            l.rule, l.reason,
-           left(case when l.value is not null then iid_redact(l.value, o.name, o.email, o.phone) end, 120) as value,
+           left(iid_quote(l.value, o.name, o.email, o.phone), 120) as value,
            l.suite as record_table, l.record_id
     from located l
     left join landing_submissions s on s.file_id = l.file_id

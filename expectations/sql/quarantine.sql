@@ -27,7 +27,7 @@ verification as (
 -- as evidence, a phone number as a value; the file's own operator's name, e-mail and phone): it is published
 final as (
     select $year::integer as year, q.source_file, locator, region_code, rule, reason,
-           left(case when value is not null then iid_redact(value, o.name, o.email, o.phone) end, 120) as value,
+           left(iid_quote(value, o.name, o.email, o.phone), 120) as value,
            record_type, record_id, cascaded
     from (select * from file_rejects union all select * from records union all select * from verification) q
     left join landing_operators o on o.file_id = q.file_id
