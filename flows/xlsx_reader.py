@@ -28,7 +28,7 @@ from flows.readers import (
     region_code_hint,
 )
 from flows.values import text
-from flows.xlsx_percent import as_shown, percent_cells, percent_styles
+from flows.xlsx_formats import PERCENT, as_shown, shown_cells, shown_styles, zero_padded
 
 MAX_XLSX_UNPACKED = 256 * 1024 * 1024  # uncompressed size of a workbook's parts (zip bombs)
 # cells a sheet may span, from A1 to its last row and column (a template's SID sheet at ten times a national
@@ -48,10 +48,19 @@ def _cell(value: Any) -> Any:
     return value
 
 
+# the columns of the template that hold identifiers, read as a zero-padded number format shows them (``001``:
+# flows.xlsx_formats); indicators are left as stored (no row code has a leading zero: ``01`` would be ANS001),
+# and so is profil's region_code (region_code_text reads 35.1 as 35.10; as shown, 35 in ``00.00`` would be
+# ``35.00`` and no region)
+IDENTIFIER_COLUMNS = {"inovasi": "id", "sid": "innovation_id"}
+
+
 def _grid_rows(name: str, grid: Iterable[Sequence[Any]],
-               percent: set[tuple[int, int]] | None = None) -> list[tuple[int, dict[str, Any]]]:
+               shown: dict[tuple[int, int], str] | None = None) -> list[tuple[int, dict[str, Any]]]:
     """A sheet's rows (the first is the header) as (row number, {column: value}); empty rows skipped. A number
-    the sheet shows as a percentage in a ``value`` column (``percent``: its (row, column) cells) is read as shown.
+    cell the sheet shows otherwise than it stores it (``shown``: its format by (row, column), flows.xlsx_formats)
+    is read as shown: in a ``value`` column a percentage (3.1 for 0.031), in an identifier column
+    (IDENTIFIER_COLUMNS) a zero-padded number (``001`` for 1).
 
     What the reader raises while it reads the rows (openpyxl reads them one by one) is :class:`_Unreadable`,
     saying how many rows it read before."""
@@ -65,15 +74,19 @@ def _grid_rows(name: str, grid: Iterable[Sequence[Any]],
         if missing:
             raise FileRejected("FIL006", f"sheet {name!r} lacks column(s) {missing}")
         out = []
-        value_column = header.index("value") + 1 if "value" in header and percent else 0
+        value_column = header.index("value") + 1 if "value" in header else 0
+        identifier = IDENTIFIER_COLUMNS.get(name, "")
+        identifier_column = header.index(identifier) + 1 if identifier in header else 0
         for number, row in enumerate(rows, start=2):
             read = number
             if row is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
                 continue
             # every column of the header, also where the reader ends a row at its last value (openpyxl)
             cells = {h: _cell(v) for h, v in zip_longest(header, row) if h}
-            if value_column and percent and (number, value_column) in percent:
+            if shown and shown.get((number, value_column)) == PERCENT:
                 cells["value"] = as_shown(cells["value"])
+            if shown and (code := shown.get((number, identifier_column), PERCENT)) != PERCENT:
+                cells[identifier] = zero_padded(cells[identifier], code)
             out.append((number, cells))
     except FileRejected:
         raise
@@ -85,10 +98,10 @@ def _grid_rows(name: str, grid: Iterable[Sequence[Any]],
 class _Workbook:
     """The four sheets of a template as grids of cell values, from calamine (fast) or openpyxl."""
 
-    def __init__(self, data: bytes, engine: str, percent: dict[str, set[tuple[int, int]]] | None = None) -> None:
+    def __init__(self, data: bytes, engine: str, shown: dict[str, dict[tuple[int, int], str]] | None = None) -> None:
         self.engine = engine
-        # the cells each sheet (by its title) shows as a percentage (flows.xlsx_percent)
-        self.percent = percent or {}
+        # the number cells each sheet (by its title) shows otherwise than it stores them (flows.xlsx_formats)
+        self.shown = shown or {}
         if engine == "calamine":
             from python_calamine import CalamineWorkbook
 
@@ -190,20 +203,20 @@ def _open_workbook(data: bytes, engine: str) -> _Workbook:
             if unpacked > MAX_XLSX_UNPACKED:
                 raise FileRejected("FIL008", f"workbook unpacks to {unpacked} bytes (zip bomb?)")
             only_openpyxl = False
-            styles = percent_styles(archive.read("xl/styles.xml")) if "xl/styles.xml" in archive.namelist() else set()
-            percent: dict[str, set[tuple[int, int]]] = {}
-            titles = _sheet_titles(archive) if styles else {}  # read once, where percent cells may be found
+            styles = shown_styles(archive.read("xl/styles.xml")) if "xl/styles.xml" in archive.namelist() else {}
+            shown: dict[str, dict[tuple[int, int], str]] = {}
+            titles = _sheet_titles(archive) if styles else {}  # read once, where such cells may be found
             for name in archive.namelist():  # each part read once, for all checks
                 if name.startswith("xl/worksheets/") or name == "xl/sharedStrings.xml":
                     xml = archive.read(name)
                     if name.startswith("xl/worksheets/") and name.endswith(".xml"):
                         _check_span(archive, name, xml)
-                        if styles and (cells := percent_cells(xml, styles)):
-                            percent[titles.get(name, name)] = cells
+                        if styles and (cells := shown_cells(xml, styles)):
+                            shown[titles.get(name, name)] = cells
                     only_openpyxl = only_openpyxl or (engine == "calamine" and bool(_OPENPYXL_ONLY.search(xml)))
             if only_openpyxl:
                 engine = "openpyxl"
-        return _Workbook(data, engine, percent)
+        return _Workbook(data, engine, shown)
     except FileRejected:
         raise
     except Exception as exc:  # the readers raise many kinds for a broken workbook
@@ -253,7 +266,7 @@ def _sheet_rows(wb: _Workbook, name: str) -> list[tuple[int, dict[str, Any]]]:
         grid = wb.grid(name)  # calamine reads the whole sheet here
     except Exception as exc:  # the readers raise many kinds (CalamineError, XmlError, ValueError, OverflowError …)
         raise _Unreadable(name, exc) from None
-    return _grid_rows(name, grid, wb.percent.get(wb.titles[name][0], set()))
+    return _grid_rows(name, grid, wb.shown.get(wb.titles[name][0], {}))
 
 
 def _profile(wb: _Workbook) -> tuple[dict[str, Any], str | None]:

@@ -103,6 +103,25 @@ def _percent_cells(sub: dict[str, Any]) -> bytes:
     return out.getvalue()
 
 
+def _zero_padded(code: str) -> dict[str, Any]:
+    """Innovations ``001`` and ``002``, as the online system writes ids that a template shows zero-padded."""
+    return submission(code, spd_total=30, innovations=[innovation("001", 60), innovation("002", 40)])
+
+
+def _ids_typed_as_numbers(sub: dict[str, Any]) -> bytes:
+    """The ids typed as numbers in the sid sheet's ``000`` column (Excel keeps 1, shows ``001``), as text in
+    inovasi: every sid row named the id ``1``, no innovation of the sheet (ANS009), and the innovations had no
+    answers."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(sub)))
+    for cell in book["sid"]["A"][1:]:
+        cell.value, cell.number_format = int(cell.value), "000"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 # case -> region, submission, and the workbook of it (None: as the factory writes it)
 def _without_ids(code: str) -> dict[str, Any]:
     """Two innovations without an id (INO001), each answering other rows, beside one with an id."""
@@ -120,6 +139,7 @@ CASES: dict[str, tuple[str, Callable[[str], dict[str, Any]], Callable[[dict[str,
     "spaces_and_commas": ("35.04", _answered, _typed(_spaces_and_commas)),
     "region_code_typed": ("35.10", _answered, _typed(_region_code_typed)),
     "percent_cells": ("35.06", _answered, _percent_cells),
+    "zero_padded_ids": ("35.07", _zero_padded, _ids_typed_as_numbers),
 }
 SCORE_COLUMNS = ("submitted", "n_innovations", "spd_score", "sid_maturity_score", "innovation_count_score",
                  "total_score", "iid", "predicate")
@@ -158,6 +178,14 @@ def test_both_formats_score_alike(homes: dict[str, duckdb.DuckDBPyConnection], c
     warned = [row for row in _rules(homes["xlsx"], case, "data_quality")
               if not (case == "excel_dates" and row[1] == "SUB008")]
     assert _rules(homes["json"], case, "data_quality") == warned
+
+
+def test_ids_typed_as_numbers_in_a_zero_padded_format_are_the_ids(
+        homes: dict[str, duckdb.DuckDBPyConnection]) -> None:
+    for con in homes.values():
+        scored = con.execute("select innovation_id, n_answers from innovation_scores where region_code = '35.07' "
+                             "order by all").fetchall()
+        assert scored == [("001", 20), ("002", 20)]
 
 
 def test_a_duplicated_id_rejects_every_innovation_carrying_it(homes: dict[str, duckdb.DuckDBPyConnection]) -> None:

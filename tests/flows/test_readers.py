@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from flows.generator import generate_year
 from flows.readers import FileRejected, parse_json, region_code_hint
 from flows.settings import Home
-from flows.xlsx_percent import is_percent_format, percent_cells, percent_styles
+from flows.xlsx_formats import is_percent_format, shown_cells, shown_styles
 from flows.xlsx_reader import parse_xlsx, sheet_span
 
 
@@ -461,5 +461,5 @@ def test_a_sheet_full_of_unclosed_cell_tags_is_read_in_one_pass() -> None:
     hostile = b"<worksheet><sheetData><row r='1'>" + b"<c " * 2_000_000
     assert sheet_span(hostile) == (1, 0)
     assert sheet_span(b"<row " * 2_000_000 + b"<row r='7'><c r='C7'/>") == (7, 3)
-    assert percent_cells(hostile, {1}) == set()
-    assert percent_styles(b"<styleSheet><cellXfs" * 1_000_000) == set()
+    assert shown_cells(hostile, {1: "%"}) == {}
+    assert shown_styles(b"<styleSheet><cellXfs" * 1_000_000) == {}

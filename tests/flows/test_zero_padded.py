@@ -1,0 +1,142 @@
+"""Identifier cells with a zero-padded number format (``000``, ``00.00``) are read as the workbook shows them.
+
+An operator who types ``001`` in Excel gets the number 1, shown ``001`` where the column's format is ``000``;
+the verification team types the id from what it sees. Both engines read such a cell as ``001``.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from factory import innovation, submission, write_home, xlsx_bytes
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from flows.readers import FileRejected, region_code_hint
+from flows.xlsx_formats import is_zero_padded_format, zero_padded
+from flows.xlsx_reader import parse_xlsx
+
+YEAR = 2024
+
+
+@pytest.mark.parametrize(("code", "zero_padded_format"), [
+    ("0", True), ("000", True), ("00.00", True), ("0.0", True), ("0" * 255, True),
+    ("0" * 256, False), ("#,##0", False), ("0.00%", False), ('"ID-"000', False), ("000;-000", False),
+    ("0.", False), (".00", False), ("00.00_ ", False), ("General", False), ("@", False), ("", False)])
+def test_a_format_is_zero_padded_where_it_is_only_zeros(code: str, zero_padded_format: bool) -> None:
+    assert is_zero_padded_format(code) is zero_padded_format
+
+
+@pytest.mark.parametrize(("value", "code", "shown"), [
+    (1, "000", "001"), (1.0, "000", "001"), (12345, "000", "12345"), (35.1, "00.00", "35.10"),
+    (5.1, "00.00", "05.10"), (7.456, "0.00", "7.46"), (2.5, "0", "3"), (1.005, "0.00", "1.01"), (-1, "000", "-001"),
+    (2**60, "0", "1152921504606847000"),  # as a float: calamine reads it so, openpyxl as the int
+    ("001", "000", "001"), ("x", "000", "x"), (True, "000", True), (None, "000", None),
+    (float("inf"), "000", float("inf")), (1, "#,##0", 1)])
+def test_a_number_in_a_zero_padded_format_is_the_text_shown(value: Any, code: str, shown: Any) -> None:
+    assert zero_padded(value, code) == shown
+
+
+def _formatted(sub: dict[str, Any], cells: dict[tuple[str, str], tuple[Any, str]]) -> bytes:
+    """The workbook of a submission with some cells (``(sheet, A2)``) holding a value in a number format."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(sub)))
+    for (sheet, cell), (value, number_format) in cells.items():
+        book[sheet][cell].value, book[sheet][cell].number_format = value, number_format
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _both_engines(data: bytes) -> list[Any]:
+    out: list[Any] = []
+    for engine in ("calamine", "openpyxl"):
+        try:
+            out.append(asdict(parse_xlsx(data, engine)))
+        except FileRejected as exc:
+            out.append((exc.rule, exc.detail))
+    return out
+
+
+def test_identifier_cells_are_read_as_their_zero_padded_format_shows_them() -> None:
+    """Innovation 1 typed in a ``000`` column was the id ``1``: the team's ``001`` pointed at nothing (VER002).
+    A zero-only format (custom ``000``, built-in ``0.00``) gives the text shown, on both engines; ``#,##0``, an
+    indicator in ``00`` (no row code is ``01``) and a value keep the number stored."""
+    sub = submission("35.78", spd_total=30, innovations=[innovation("I-1", 60), innovation("I-2", 40),
+                                                         innovation("I-3", 40)])
+    data = _formatted(sub, {
+        ("inovasi", "A2"): (1, "000"), ("inovasi", "A3"): (2.5, "0.00"), ("inovasi", "A4"): (1234, "#,##0"),
+        ("sid", "A2"): (1, "000"), ("sid", "A3"): (1.0, "000"), ("sid", "B3"): (17, "00"), ("sid", "D3"): (14, "000"),
+        ("sid", "A4"): (2.5, "0.00"), ("sid", "A5"): (1234, "#,##0"), ("sid", "A6"): ("001", "000"),
+        ("spd", "A2"): (1, "00"), ("spd", "C2"): (0.031, "0.0%")})
+    calamine, openpyxl = _both_engines(data)
+    assert calamine == openpyxl
+    parsed = parse_xlsx(data)
+    assert [i.fields["id"] for i in parsed.innovations] == ["001", "2.50", 1234]
+    owners = {locator: i.fields["id"] for i in parsed.innovations for locator in i.answers.locators}
+    assert [owners.get(f"sid!{n}") for n in range(2, 7)] == ["001", "001", "2.50", 1234, "001"]
+    sid = {locator: raw for i in parsed.innovations for locator, raw in zip(i.answers.locators, i.answers.raws,
+                                                                           strict=True)}
+    assert (sid["sid!3"]["indicator"], sid["sid!3"]["value"]) == (17, 14)
+    assert (parsed.spd.raws[0]["indicator"], parsed.spd.raws[0]["value"]) == (1, 3.1)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ids=st.lists(st.tuples(st.one_of(st.integers(-(2**63), 2**63 - 1), st.floats(allow_nan=False,
+                                                                                  allow_infinity=False)),
+                              st.sampled_from(["0", "000", "00.00", "0.0", "0" * 20 + "." + "0" * 20])),
+                    min_size=1, max_size=4))
+def test_both_engines_read_any_number_in_a_zero_padded_format_alike(ids: list[tuple[Any, str]]) -> None:
+    sub = submission("35.78", spd_total=30, innovations=[innovation(f"I-{n}", 40) for n in range(len(ids))])
+    cells = {("inovasi", f"A{n}"): typed for n, typed in enumerate(ids, start=2)}
+    cells.update({("sid", f"A{n}"): typed for n, typed in enumerate(ids, start=2)})
+    calamine, openpyxl = _both_engines(_formatted(sub, cells))
+    assert calamine == openpyxl
+
+
+@pytest.mark.parametrize(("typed", "code"), [(35.1, "35.10"), (35, "35"), (35.78, "35.78")])
+def test_a_region_code_in_a_zero_padded_format_reads_as_the_code(typed: float, code: str) -> None:
+    """A region code shown ``35.10`` in ``00.00`` holds 35.1, which reads as 35.10 (region_code_text, SUB001);
+    a province typed 35 in the same cell shows ``35.00``, no region, and reads as the province 35."""
+    data = _formatted(submission("35.10", spd_total=30), {("profil", "B4"): (typed, "00.00")})
+    calamine, openpyxl = _both_engines(data)
+    assert calamine == openpyxl
+    assert region_code_hint(parse_xlsx(data).header["region_code"]) == code
+
+
+def test_zero_padded_ids_are_scored_and_verified_through_iid_run(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A workbook of region 35.10 (shown ``35.10`` in ``00.00``) with innovations 1 and 2 shown ``001`` and
+    ``002`` in its inovasi and sid sheets, and a verification CSV typed from what it shows: ``001`` rejected
+    whole, an answer of ``002`` adjusted. Before, the ids were ``1`` and ``2``, both rows VER002, and neither
+    decision applied."""
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    monkeypatch.setenv("IID_EARLY_SERVER", "0")
+    sub = submission("35.10", spd_total=30, innovations=[innovation("1", 60), innovation("2", 40)])
+    cells: dict[tuple[str, str], tuple[Any, str]] = {("profil", "B4"): (35.1, "00.00")}
+    cells.update({("inovasi", f"A{n}"): (n - 1, "000") for n in (2, 3)})
+    cells.update({("sid", f"A{n}"): (1 if n <= 21 else 2, "000") for n in range(2, 42)})
+    adjusted = next(a for a in sub["innovations"][1]["sid"] if a["level"] >= 2)
+    home = write_home(tmp_path, YEAR, {"banyuwangi.xlsx": _formatted(sub, cells)}, [
+        {"region_code": "35.10", "innovation_id": "001", "indicator": "", "decision": "reject",
+         "verified_level": "", "note": ""},
+        {"region_code": "35.10", "innovation_id": "002", "indicator": adjusted["indicator"], "decision": "adjust",
+         "verified_level": 1, "note": ""}])
+    result = CliRunner().invoke(app, ["run", "--year", str(YEAR), "--home", str(home.root)])
+    assert result.exit_code == 0, result.output
+    catalog = duckdb.connect(str(home.catalog), read_only=True)
+    assert catalog.execute("select rule, locator, value from quarantine").fetchall() == []
+    assert catalog.execute("select innovation_id, verification_rejected, n_answers from innovation_scores "
+                           "order by innovation_id").fetchall() == [("001", True, 20), ("002", False, 20)]
+    assert catalog.execute("select claimed_level, credited_level from indicator_scores where innovation_id = '002' "
+                           "and indicator = ?", [adjusted["indicator"]]).fetchall() == [(adjusted["level"], 1)]
+    assert catalog.execute("select submitted from region_scores where region_code = '35.10'").fetchall() == [(True,)]
