@@ -74,9 +74,11 @@ def _grid_rows(name: str, grid: Iterable[Sequence[Any]],
         if missing:
             raise FileRejected("FIL006", f"sheet {name!r} lacks column(s) {missing}")
         out = []
-        value_column = header.index("value") + 1 if "value" in header else 0
+        # a column's position from 1: the last of that name, whose cell a row keeps (below)
+        positions = {column: position for position, column in enumerate(header, start=1)}
+        value_column = positions.get("value", 0)
         identifier = IDENTIFIER_COLUMNS.get(name, "")
-        identifier_column = header.index(identifier) + 1 if identifier in header else 0
+        identifier_column = positions.get(identifier, 0)
         for number, row in enumerate(rows, start=2):
             read = number
             if row is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in row):

@@ -87,6 +87,20 @@ def test_identifier_cells_are_read_as_their_zero_padded_format_shows_them() -> N
     assert (parsed.spd.raws[0]["indicator"], parsed.spd.raws[0]["value"]) == (1, 3.1)
 
 
+def test_a_column_named_twice_is_read_in_the_format_of_the_cell_kept() -> None:
+    """A row keeps the last of two columns of one name; the format read was the first one's: 0.5 beside a
+    0.031 shown as a percentage read as 50, and 7 beside a 1 shown ``001`` read as ``007``."""
+    sub = submission("35.78", spd_total=30, innovations=[innovation("I-1", 60)])
+    data = _formatted(sub, {("spd", "E1"): ("value", "General"), ("spd", "C2"): (0.031, "0.0%"),
+                            ("spd", "E2"): (0.5, "General"), ("spd", "C3"): (7, "General"), ("spd", "E3"): (0.07, "0%"),
+                            ("inovasi", "O1"): ("id", "General"), ("inovasi", "A2"): (1, "000"),
+                            ("inovasi", "O2"): (7, "General")})
+    for engine in ("calamine", "openpyxl"):
+        parsed = parse_xlsx(data, engine)
+        assert [a["value"] for a in parsed.spd.raws[:2]] == [0.5, 7], engine
+        assert parsed.innovations[0].fields["id"] == 7, engine
+
+
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ids=st.lists(st.tuples(st.one_of(st.integers(-(2**63), 2**63 - 1), st.floats(allow_nan=False,
                                                                                   allow_infinity=False)),
