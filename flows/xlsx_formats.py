@@ -105,7 +105,7 @@ def shown_cells(sheet_xml: bytes, styles: dict[int, str]) -> dict[tuple[int, int
     return out
 
 
-def _finite(value: Any) -> float | None:
+def stored_number(value: Any) -> float | None:
     """A number cell's value as a finite float; None for anything else (text, an integer past a float)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
@@ -118,7 +118,7 @@ def _finite(value: Any) -> float | None:
 
 def as_shown(value: Any) -> Any:
     """A number shown as a percentage, as the number shown (0.031 -> 3.1, without 3.1000000000000005)."""
-    if _finite(value) is None:
+    if stored_number(value) is None:
         return value
     scaled = Decimal(repr(value)) * 100
     return int(scaled) if scaled == scaled.to_integral_value() and abs(scaled) < 2**53 else float(scaled)
@@ -129,7 +129,7 @@ def zero_padded(value: Any, code: str) -> Any:
     1 in ``000`` is ``001``, 35.1 in ``00.00`` is ``35.10``, 7.456 in ``0.00`` is ``7.46`` (halves away from
     zero, as Excel rounds). Anything else (text, a non-finite number, another format) as it is."""
     match = _ZERO_PADDED.fullmatch(code) if len(code) <= 255 else None
-    number = _finite(value)
+    number = stored_number(value)
     if match is None or number is None:
         return value
     width, places = len(match.group(1)), len(match.group(2) or "")

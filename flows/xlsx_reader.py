@@ -28,7 +28,7 @@ from flows.readers import (
     region_code_hint,
 )
 from flows.values import text
-from flows.xlsx_formats import PERCENT, as_shown, shown_cells, shown_styles, zero_padded
+from flows.xlsx_formats import PERCENT, as_shown, shown_cells, shown_styles, stored_number, zero_padded
 
 MAX_XLSX_UNPACKED = 256 * 1024 * 1024  # uncompressed size of a workbook's parts (zip bombs)
 # cells a sheet may span, from A1 to its last row and column (a template's SID sheet at ten times a national
@@ -55,12 +55,13 @@ def _cell(value: Any) -> Any:
 IDENTIFIER_COLUMNS = {"inovasi": "id", "sid": "innovation_id"}
 
 
-def _grid_rows(name: str, grid: Iterable[Sequence[Any]],
-               shown: dict[tuple[int, int], str] | None = None) -> list[tuple[int, dict[str, Any]]]:
+def _grid_rows(name: str, grid: Iterable[Sequence[Any]], shown: dict[tuple[int, int], str] | None = None,
+               stored_ids: dict[int, float] | None = None) -> list[tuple[int, dict[str, Any]]]:
     """A sheet's rows (the first is the header) as (row number, {column: value}); empty rows skipped. A number
     cell the sheet shows otherwise than it stores it (``shown``: its format by (row, column), flows.xlsx_formats)
     is read as shown: in a ``value`` column a percentage (3.1 for 0.031), in an identifier column
-    (IDENTIFIER_COLUMNS) a zero-padded number (``001`` for 1).
+    (IDENTIFIER_COLUMNS) a zero-padded number (``001`` for 1). ``stored_ids``, where given, gets the number each
+    row's identifier cell stores, by row number, where it is a number cell (1 for a ``001`` shown by ``000``).
 
     What the reader raises while it reads the rows (openpyxl reads them one by one) is :class:`_Unreadable`,
     saying how many rows it read before."""
@@ -85,6 +86,8 @@ def _grid_rows(name: str, grid: Iterable[Sequence[Any]],
                 continue
             # every column of the header, also where the reader ends a row at its last value (openpyxl)
             cells = {h: _cell(v) for h, v in zip_longest(header, row) if h}
+            if stored_ids is not None and (stored := stored_number(cells.get(identifier))) is not None:
+                stored_ids[number] = stored
             if shown and shown.get((number, value_column)) == PERCENT:
                 cells["value"] = as_shown(cells["value"])
             if shown and (code := shown.get((number, identifier_column), PERCENT)) != PERCENT:
@@ -262,13 +265,14 @@ class _Unreadable(Exception):
         self.region_hint: str | None = None  # the region its profil names, when that sheet was read
 
 
-def _sheet_rows(wb: _Workbook, name: str) -> list[tuple[int, dict[str, Any]]]:
+def _sheet_rows(wb: _Workbook, name: str,
+                stored_ids: dict[int, float] | None = None) -> list[tuple[int, dict[str, Any]]]:
     """:func:`_grid_rows` of a sheet; what the reader raises on its cells, as :class:`_Unreadable`."""
     try:
         grid = wb.grid(name)  # calamine reads the whole sheet here
     except Exception as exc:  # the readers raise many kinds (CalamineError, XmlError, ValueError, OverflowError …)
         raise _Unreadable(name, exc) from None
-    return _grid_rows(name, grid, wb.shown.get(wb.titles[name][0], {}))
+    return _grid_rows(name, grid, wb.shown.get(wb.titles[name][0], {}), stored_ids)
 
 
 def _profile(wb: _Workbook) -> tuple[dict[str, Any], str | None]:
@@ -322,21 +326,41 @@ def _records(wb: _Workbook, profile: dict[str, Any]) -> ParsedFile:
     spd = Answers(json=False)
     for n, r in _sheet_rows(wb, "spd"):
         spd.add(f"spd!{n}", r)
-    innovations: list[Innovation] = [Innovation(f"inovasi!{n}", {k: r.get(k) for k in INNOVATION_FIELDS},
-                                                Answers(json=False))
-                                     for n, r in _sheet_rows(wb, "inovasi")]
+    inovasi_numbers: dict[int, float] = {}
+    inovasi = _sheet_rows(wb, "inovasi", inovasi_numbers)
+    innovations = [Innovation(f"inovasi!{n}", {k: r.get(k) for k in INNOVATION_FIELDS}, Answers(json=False))
+                   for n, r in inovasi]
     # the innovations of each id, as landing_innovations keeps it (text()): an id of two or more rows names
     # no one innovation, so its SID rows go to none of them (INO007 rejects them all, as in JSON); rows with
     # no id go to the first innovation with none (INO001 takes them with it, as in JSON)
     by_id: dict[str, list[Innovation]] = {}
     for inv in innovations:
         by_id.setdefault(text(inv.fields.get("id")) or "", []).append(inv)
+    by_number = _ids_by_number(inovasi, inovasi_numbers)
     orphans = Answers(json=False)
     shared: dict[str, Answers] = {}
-    for n, r in _sheet_rows(wb, "sid"):
+    sid_numbers: dict[int, float] = {}
+    for n, r in _sheet_rows(wb, "sid", sid_numbers):
         key = text(r.get("innovation_id")) or ""
+        if key not in by_id and n in sid_numbers:
+            key = by_number.get(sid_numbers[n], key)
         owners = by_id.get(key, [])
         target = owners[0].answers if len(owners) == 1 or (owners and not key) else orphans if not owners else \
             shared.setdefault(key, Answers(json=False))
         target.add(f"sid!{n}", r)
     return ParsedFile("xlsx", "profil", header, operator, spd, innovations, False, orphans, shared)
+
+
+def _ids_by_number(inovasi: list[tuple[int, dict[str, Any]]], stored_ids: dict[int, float]) -> dict[float, str]:
+    """The id the sheet ``inovasi`` shows (text()) for each number stored in exactly one of its id cells.
+
+    A sid row whose ``innovation_id`` as shown names no innovation, but whose cell is a number, goes to the
+    innovation whose id cell stores that number: an operator who gives inovasi's id column the format ``000``
+    (1 shows ``001``) and leaves sid's General (1 shows ``1``) means one innovation, and so did the reader before
+    ids were read as shown (each SID row was ANS009 after). Text is never matched so: ``01`` and ``1`` typed as
+    text may be two innovations, and a number stored in two id cells names neither."""
+    shown: dict[float, list[str]] = {}
+    for number, row in inovasi:
+        if number in stored_ids:
+            shown.setdefault(stored_ids[number], []).append(text(row.get("id")) or "")
+    return {stored: ids[0] for stored, ids in shown.items() if len(ids) == 1}

@@ -122,6 +122,22 @@ def _ids_typed_as_numbers(sub: dict[str, Any]) -> bytes:
     return out.getvalue()
 
 
+def _inovasi_ids_typed_as_numbers(sub: dict[str, Any]) -> bytes:
+    """The ids typed as numbers in both sheets, the inovasi sheet's column formatted ``000`` (shows ``001``) and
+    the sid sheet's left General (shows ``1``): the innovation was ``001`` and every sid row, naming ``1``, was
+    ANS009 (its SID maturity 0), where before ids were read as shown both were ``1`` and matched."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(sub)))
+    for cell in book["inovasi"]["A"][1:]:
+        cell.value, cell.number_format = int(cell.value), "000"
+    for cell in book["sid"]["A"][1:]:
+        cell.value = int(cell.value)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 # case -> region, submission, and the workbook of it (None: as the factory writes it)
 def _without_ids(code: str) -> dict[str, Any]:
     """Two innovations without an id (INO001), each answering other rows, beside one with an id."""
@@ -140,6 +156,7 @@ CASES: dict[str, tuple[str, Callable[[str], dict[str, Any]], Callable[[dict[str,
     "region_code_typed": ("35.10", _answered, _typed(_region_code_typed)),
     "percent_cells": ("35.06", _answered, _percent_cells),
     "zero_padded_ids": ("35.07", _zero_padded, _ids_typed_as_numbers),
+    "zero_padded_inovasi": ("35.08", _zero_padded, _inovasi_ids_typed_as_numbers),
 }
 SCORE_COLUMNS = ("submitted", "n_innovations", "spd_score", "sid_maturity_score", "innovation_count_score",
                  "total_score", "iid", "predicate")
@@ -180,11 +197,14 @@ def test_both_formats_score_alike(homes: dict[str, duckdb.DuckDBPyConnection], c
     assert _rules(homes["json"], case, "data_quality") == warned
 
 
+@pytest.mark.parametrize("code", ["35.07", "35.08"])
 def test_ids_typed_as_numbers_in_a_zero_padded_format_are_the_ids(
-        homes: dict[str, duckdb.DuckDBPyConnection]) -> None:
+        homes: dict[str, duckdb.DuckDBPyConnection], code: str) -> None:
+    """Zero-padded in the sid sheet only (35.07) or in the inovasi sheet only (35.08): each innovation has its
+    20 answers, under the id the inovasi sheet shows."""
     for con in homes.values():
-        scored = con.execute("select innovation_id, n_answers from innovation_scores where region_code = '35.07' "
-                             "order by all").fetchall()
+        scored = con.execute("select innovation_id, n_answers from innovation_scores where region_code = ? "
+                             "order by all", [code]).fetchall()
         assert scored == [("001", 20), ("002", 20)]
 
 

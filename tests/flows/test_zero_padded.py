@@ -101,6 +101,42 @@ def test_a_column_named_twice_is_read_in_the_format_of_the_cell_kept() -> None:
         assert parsed.innovations[0].fields["id"] == 7, engine
 
 
+def _owners(data: bytes) -> dict[str, Any]:
+    """The id of the innovation each sid row goes to (None: none, ANS009), the same on both engines."""
+    calamine, openpyxl = _both_engines(data)
+    assert calamine == openpyxl
+    parsed = parse_xlsx(data)
+    owners: dict[str, Any] = {locator: None for locator in parsed.orphan_answers.locators}
+    owners.update({locator: i.fields["id"] for i in parsed.innovations for locator in i.answers.locators})
+    return owners
+
+
+def test_a_sid_number_goes_to_the_innovation_whose_id_cell_stores_it() -> None:
+    """inovasi's id column formatted ``000`` (1 shows ``001``), sid's left General (shows ``1``): every sid row
+    named ``1``, no innovation, and was ANS009 (before ids were read as shown, both read ``1`` and matched). A sid
+    number that names no id as shown goes to the one inovasi id cell storing that number, under its id as shown;
+    sid's ``000`` beside inovasi's General goes to ``1`` too. Row 6 names ``7``, stored nowhere: ANS009."""
+    sub = submission("35.78", spd_total=30, innovations=[innovation("1", 60), innovation("2", 40)])
+    data = _formatted(sub, {("inovasi", "A2"): (1, "000"), ("inovasi", "A3"): (2, "General"),
+                            ("sid", "A2"): (1, "General"), ("sid", "A3"): (1.0, "00"), ("sid", "A4"): (2, "000"),
+                            ("sid", "A5"): (2, "General"), ("sid", "A6"): (7, "General")})
+    owners = _owners(data)
+    assert [owners[f"sid!{n}"] for n in range(2, 7)] == ["001", "001", 2, 2, None]
+
+
+@pytest.mark.parametrize(("inovasi", "sid"), [
+    # text ids are never matched loosely: ``01`` and ``1`` typed as text may be two innovations
+    ({"A2": ("001", "@")}, (1, "General")), ({"A2": (1, "000")}, ("1", "@")),
+    # a number stored in two id cells (shown ``001`` and ``01``) names neither
+    ({"A2": (1, "000"), "A3": (1, "00")}, (1, "General"))])
+def test_a_sid_id_is_not_matched_by_its_number_to_text_or_to_two_cells(inovasi: dict[str, tuple[Any, str]],
+                                                                        sid: tuple[Any, str]) -> None:
+    sub = submission("35.78", spd_total=30, innovations=[innovation("1", 60), innovation("2", 40)])
+    cells = {("inovasi", cell): typed for cell, typed in inovasi.items()}
+    data = _formatted(sub, {**cells, ("sid", "A2"): sid})
+    assert _owners(data)["sid!2"] is None
+
+
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ids=st.lists(st.tuples(st.one_of(st.integers(-(2**63), 2**63 - 1), st.floats(allow_nan=False,
                                                                                   allow_infinity=False)),
@@ -124,12 +160,20 @@ def test_a_region_code_in_a_zero_padded_format_reads_as_the_code(typed: float, c
     assert region_code_hint(parse_xlsx(data).header["region_code"]) == code
 
 
+def _same_content(code: str) -> dict[str, Any]:
+    return submission(code, spd_total=30, innovations=[innovation("001", 60), innovation("002", 40)])
+
+
 def test_zero_padded_ids_are_scored_and_verified_through_iid_run(tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """A workbook of region 35.10 (shown ``35.10`` in ``00.00``) with innovations 1 and 2 shown ``001`` and
     ``002`` in its inovasi and sid sheets, and a verification CSV typed from what it shows: ``001`` rejected
     whole, an answer of ``002`` adjusted. Before, the ids were ``1`` and ``2``, both rows VER002, and neither
-    decision applied."""
+    decision applied.
+
+    Beside it, innovations ``001`` and ``002`` as JSON (35.11) and as two workbooks typing the ids as numbers:
+    35.12 with inovasi's column ``000`` and sid's General (shows ``1``: every sid row was ANS009, the SID maturity
+    0), 35.13 with inovasi's as text and sid's ``000``. All three score alike."""
     from typer.testing import CliRunner
 
     from flows.cli import app
@@ -140,7 +184,13 @@ def test_zero_padded_ids_are_scored_and_verified_through_iid_run(tmp_path: Path,
     cells.update({("inovasi", f"A{n}"): (n - 1, "000") for n in (2, 3)})
     cells.update({("sid", f"A{n}"): (1 if n <= 21 else 2, "000") for n in range(2, 42)})
     adjusted = next(a for a in sub["innovations"][1]["sid"] if a["level"] >= 2)
-    home = write_home(tmp_path, YEAR, {"banyuwangi.xlsx": _formatted(sub, cells)}, [
+    inovasi_padded = {("inovasi", f"A{n}"): (n - 1, "000") for n in (2, 3)}
+    inovasi_padded.update({("sid", f"A{n}"): (1 if n <= 21 else 2, "General") for n in range(2, 42)})
+    sid_padded = {("sid", f"A{n}"): (1 if n <= 21 else 2, "000") for n in range(2, 42)}
+    home = write_home(tmp_path, YEAR, {
+        "banyuwangi.xlsx": _formatted(sub, cells), "bondowoso.json": _same_content("35.11"),
+        "situbondo.xlsx": _formatted(_same_content("35.12"), inovasi_padded),
+        "probolinggo.xlsx": _formatted(_same_content("35.13"), sid_padded)}, [
         {"region_code": "35.10", "innovation_id": "001", "indicator": "", "decision": "reject",
          "verified_level": "", "note": ""},
         {"region_code": "35.10", "innovation_id": "002", "indicator": adjusted["indicator"], "decision": "adjust",
@@ -150,7 +200,16 @@ def test_zero_padded_ids_are_scored_and_verified_through_iid_run(tmp_path: Path,
     catalog = duckdb.connect(str(home.catalog), read_only=True)
     assert catalog.execute("select rule, locator, value from quarantine").fetchall() == []
     assert catalog.execute("select innovation_id, verification_rejected, n_answers from innovation_scores "
-                           "order by innovation_id").fetchall() == [("001", True, 20), ("002", False, 20)]
+                           "where region_code = '35.10' order by innovation_id").fetchall() == [
+        ("001", True, 20), ("002", False, 20)]
     assert catalog.execute("select claimed_level, credited_level from indicator_scores where innovation_id = '002' "
-                           "and indicator = ?", [adjusted["indicator"]]).fetchall() == [(adjusted["level"], 1)]
+                           "and region_code = '35.10' and indicator = ?", [adjusted["indicator"]]).fetchall() == [
+        (adjusted["level"], 1)]
     assert catalog.execute("select submitted from region_scores where region_code = '35.10'").fetchall() == [(True,)]
+    scores = {code: catalog.execute("select submitted, spd_score, sid_maturity_score, total_score, iid, predicate "
+                                    "from region_scores where region_code = ?", [code]).fetchall()
+              for code in ("35.11", "35.12", "35.13")}
+    assert scores["35.11"][0][0] and scores["35.11"] == scores["35.12"] == scores["35.13"]
+    assert catalog.execute("select region_code, innovation_id, n_answers from innovation_scores "
+                           "where region_code <> '35.10' order by all").fetchall() == [
+        (code, ident, 20) for code in ("35.11", "35.12", "35.13") for ident in ("001", "002")]
