@@ -8,9 +8,11 @@ as shown, 3.1: the same content as a JSON ``"value": 3.1`` (before, 0.031 gave u
 formats 9 and 10 are ``0%`` and ``0.00%``; ``0.00"%"`` only writes the sign after the number and is not one).
 
 Zero-padded numbers: an id typed ``001`` is the number 1 unless the cell is text, and a template gives such a
-column the format ``000`` so that it shows ``001``. A format made only of zeros with an optional ``.`` and
-zeros (``0``, ``000``, ``00.00``; built-in formats 1 and 2 are ``0`` and ``0.00``) shows the number padded to
-its widths, the fraction rounded to its places: an identifier cell is read as that text (``001``).
+column the format ``000`` so that it shows ``001``. A format of two or more zeros and nothing else (``00``,
+``000``; custom, no built-in format is one) shows the number rounded to a whole one and padded to its width: an
+identifier cell is read as that text (``001``). A format with a fraction or a single zero is not one: Excel's
+"Number" (built-in 2, ``0.00``) shows an id 1 as ``1.00``, and the id is still 1 (as in JSON, and as a
+verification CSV types it); ``0`` shows it as stored.
 """
 
 from __future__ import annotations
@@ -22,12 +24,12 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
 PERCENT = "%"  # what :func:`shown_styles` gives for a percentage format
-_BUILTIN = {1: "0", 2: "0.00", 9: "0%", 10: "0.00%"}  # the built-in formats read as shown
+_BUILTIN = {9: "0%", 10: "0.00%"}  # the built-in formats read as shown (no built-in one is zero-padded)
 _REF = re.compile(r"([A-Za-z]{1,7})([0-9]{1,12})")
 _LITERALS = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')
 # Excel keeps a format code to 255 characters: a longer one (a crafted styles part) is left alone, so that no
 # cell is padded to a million digits
-_ZERO_PADDED = re.compile(r"(0{1,255})(?:\.(0{1,255}))?")
+_ZERO_PADDED = re.compile(r"0{2,255}")
 
 
 def is_percent_format(code: str) -> bool:
@@ -36,7 +38,7 @@ def is_percent_format(code: str) -> bool:
 
 
 def is_zero_padded_format(code: str) -> bool:
-    """Whether a number format code is only zeros with an optional ``.`` and zeros (``000``, ``00.00``)."""
+    """Whether a number format code is two or more zeros and nothing else (``00``, ``000``; not ``0``, ``0.00``)."""
     return len(code) <= 255 and _ZERO_PADDED.fullmatch(code) is not None
 
 
@@ -126,16 +128,14 @@ def as_shown(value: Any) -> Any:
 
 def zero_padded(value: Any, code: str) -> Any:
     """A number shown with a zero-padded format (``code``, :func:`is_zero_padded_format`) as the text shown:
-    1 in ``000`` is ``001``, 35.1 in ``00.00`` is ``35.10``, 7.456 in ``0.00`` is ``7.46`` (halves away from
-    zero, as Excel rounds). Anything else (text, a non-finite number, another format) as it is."""
-    match = _ZERO_PADDED.fullmatch(code) if len(code) <= 255 else None
+    1 in ``000`` is ``001``, 12345 is ``12345``, 2.5 is ``003`` (halves away from zero, as Excel rounds).
+    Anything else (text, a non-finite number, another format) as it is."""
     number = stored_number(value)
-    if match is None or number is None:
+    if not is_zero_padded_format(code) or number is None:
         return value
-    width, places = len(match.group(1)), len(match.group(2) or "")
     # through a float: calamine reads 2**60 as a float, openpyxl as an int, and both are to read one text
     with localcontext() as context:
-        context.prec = 1000  # a float's 309 digits and 255 places, exactly
-        shown = abs(Decimal(repr(number))).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    digits = f"{shown:0{width + (places + 1 if places else 0)}.{places}f}"
-    return f"-{digits}" if number < 0 else digits  # -0.4 in ``0`` shows -0, as in Excel
+        context.prec = 400  # a float's 309 digits, exactly
+        shown = abs(Decimal(repr(number))).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    digits = f"{shown:0{len(code)}f}"
+    return f"-{digits}" if number < 0 else digits  # -0.4 in ``00`` shows -00, as in Excel

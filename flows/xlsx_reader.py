@@ -50,8 +50,8 @@ def _cell(value: Any) -> Any:
 
 # the columns of the template that hold identifiers, read as a zero-padded number format shows them (``001``:
 # flows.xlsx_formats); indicators are left as stored (no row code has a leading zero: ``01`` would be ANS001),
-# and so is profil's region_code (region_code_text reads 35.1 as 35.10; as shown, 35 in ``00.00`` would be
-# ``35.00`` and no region)
+# and so is profil's region_code (region_code_text reads 35.1 as 35.10; as shown, 35 in ``000`` would be
+# ``035`` and no region)
 IDENTIFIER_COLUMNS = {"inovasi": "id", "sid": "innovation_id"}
 
 
@@ -211,13 +211,17 @@ def _open_workbook(data: bytes, engine: str) -> _Workbook:
             styles = shown_styles(archive.read("xl/styles.xml")) if "xl/styles.xml" in archive.namelist() else {}
             shown: dict[str, dict[tuple[int, int], str]] = {}
             titles = _sheet_titles(archive) if styles else {}  # read once, where such cells may be found
+            # a percentage applies to a value column (every sheet has one but inovasi), a zero-padded number only
+            # to an identifier column: without percentages, the other sheets are not parsed for nothing
+            sheets = set(XLSX_SHEETS) if PERCENT in styles.values() else set(IDENTIFIER_COLUMNS)
             for name in archive.namelist():  # each part read once, for all checks
                 if name.startswith("xl/worksheets/") or name == "xl/sharedStrings.xml":
                     xml = archive.read(name)
                     if name.startswith("xl/worksheets/") and name.endswith(".xml"):
                         _check_span(archive, name, xml)
-                        if styles and (cells := shown_cells(xml, styles)):
-                            shown[titles.get(name, name)] = cells
+                        title = titles.get(name, name)
+                        if title.strip().lower() in sheets and (cells := shown_cells(xml, styles)):
+                            shown[title] = cells
                     only_openpyxl = only_openpyxl or (engine == "calamine" and bool(_OPENPYXL_ONLY.search(xml)))
             if only_openpyxl:
                 engine = "openpyxl"

@@ -122,6 +122,25 @@ def _ids_typed_as_numbers(sub: dict[str, Any]) -> bytes:
     return out.getvalue()
 
 
+def _numbered(code: str) -> dict[str, Any]:
+    """Innovations ``1`` and ``2``."""
+    return submission(code, spd_total=30, innovations=[innovation("1", 60), innovation("2", 40)])
+
+
+def _ids_in_the_number_format(sub: dict[str, Any]) -> bytes:
+    """The ids typed as numbers in columns given Excel's "Number" format (built-in 2, ``0.00``: 1 shows ``1.00``):
+    they were read as shown, ``1.00``, where JSON and a verification CSV say ``1``."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(sub)))
+    for sheet in ("inovasi", "sid"):
+        for cell in book[sheet]["A"][1:]:
+            cell.value, cell.number_format = int(cell.value), "0.00"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 def _inovasi_ids_typed_as_numbers(sub: dict[str, Any]) -> bytes:
     """The ids typed as numbers in both sheets, the inovasi sheet's column formatted ``000`` (shows ``001``) and
     the sid sheet's left General (shows ``1``): the innovation was ``001`` and every sid row, naming ``1``, was
@@ -157,6 +176,7 @@ CASES: dict[str, tuple[str, Callable[[str], dict[str, Any]], Callable[[dict[str,
     "percent_cells": ("35.06", _answered, _percent_cells),
     "zero_padded_ids": ("35.07", _zero_padded, _ids_typed_as_numbers),
     "zero_padded_inovasi": ("35.08", _zero_padded, _inovasi_ids_typed_as_numbers),
+    "number_format_ids": ("35.09", _numbered, _ids_in_the_number_format),
 }
 SCORE_COLUMNS = ("submitted", "n_innovations", "spd_score", "sid_maturity_score", "innovation_count_score",
                  "total_score", "iid", "predicate")
@@ -206,6 +226,13 @@ def test_ids_typed_as_numbers_in_a_zero_padded_format_are_the_ids(
         scored = con.execute("select innovation_id, n_answers from innovation_scores where region_code = ? "
                              "order by all", [code]).fetchall()
         assert scored == [("001", 20), ("002", 20)]
+
+
+def test_ids_in_a_format_with_a_fraction_are_read_as_stored(homes: dict[str, duckdb.DuckDBPyConnection]) -> None:
+    for con in homes.values():
+        scored = con.execute("select innovation_id, n_answers from innovation_scores where region_code = '35.09' "
+                             "order by all").fetchall()
+        assert scored == [("1", 20), ("2", 20)]
 
 
 def test_a_duplicated_id_rejects_every_innovation_carrying_it(homes: dict[str, duckdb.DuckDBPyConnection]) -> None:

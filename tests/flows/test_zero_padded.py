@@ -1,4 +1,4 @@
-"""Identifier cells with a zero-padded number format (``000``, ``00.00``) are read as the workbook shows them.
+"""Identifier cells with a zero-padded number format (``00``, ``000``) are read as the workbook shows them.
 
 An operator who types ``001`` in Excel gets the number 1, shown ``001`` where the column's format is ``000``;
 the verification team types the id from what it sees. Both engines read such a cell as ``001``.
@@ -19,13 +19,15 @@ from hypothesis import strategies as st
 
 from flows.readers import FileRejected, region_code_hint
 from flows.xlsx_formats import is_zero_padded_format, zero_padded
-from flows.xlsx_reader import parse_xlsx
+from flows.xlsx_reader import _open_workbook, parse_xlsx
 
 YEAR = 2024
 
 
 @pytest.mark.parametrize(("code", "zero_padded_format"), [
-    ("0", True), ("000", True), ("00.00", True), ("0.0", True), ("0" * 255, True),
+    ("00", True), ("000", True), ("0" * 255, True),
+    # a single zero shows the number as stored; a fraction (Excel's "Number", built-in 2, is 0.00) shows 1 as 1.00
+    ("0", False), ("0.00", False), ("00.00", False), ("0.0", False),
     ("0" * 256, False), ("#,##0", False), ("0.00%", False), ('"ID-"000', False), ("000;-000", False),
     ("0.", False), (".00", False), ("00.00_ ", False), ("General", False), ("@", False), ("", False)])
 def test_a_format_is_zero_padded_where_it_is_only_zeros(code: str, zero_padded_format: bool) -> None:
@@ -33,11 +35,10 @@ def test_a_format_is_zero_padded_where_it_is_only_zeros(code: str, zero_padded_f
 
 
 @pytest.mark.parametrize(("value", "code", "shown"), [
-    (1, "000", "001"), (1.0, "000", "001"), (12345, "000", "12345"), (35.1, "00.00", "35.10"),
-    (5.1, "00.00", "05.10"), (7.456, "0.00", "7.46"), (2.5, "0", "3"), (1.005, "0.00", "1.01"), (-1, "000", "-001"),
-    (2**60, "0", "1152921504606847000"),  # as a float: calamine reads it so, openpyxl as the int
+    (1, "000", "001"), (1.0, "000", "001"), (12345, "000", "12345"), (2.5, "00", "03"), (-1, "000", "-001"),
+    (-0.4, "00", "-00"), (2**60, "00", "1152921504606847000"),  # as a float: calamine reads it so, openpyxl the int
     ("001", "000", "001"), ("x", "000", "x"), (True, "000", True), (None, "000", None),
-    (float("inf"), "000", float("inf")), (1, "#,##0", 1)])
+    (float("inf"), "000", float("inf")), (1, "#,##0", 1), (1, "0", 1), (1, "0.00", 1), (35.1, "00.00", 35.1)])
 def test_a_number_in_a_zero_padded_format_is_the_text_shown(value: Any, code: str, shown: Any) -> None:
     assert zero_padded(value, code) == shown
 
@@ -49,6 +50,23 @@ def _formatted(sub: dict[str, Any], cells: dict[tuple[str, str], tuple[Any, str]
     book = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(sub)))
     for (sheet, cell), (value, number_format) in cells.items():
         book[sheet][cell].value, book[sheet][cell].number_format = value, number_format
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _every_number_in(sub: dict[str, Any], code: str) -> bytes:
+    """The workbook of a submission with every number cell of every sheet, ids typed as numbers, in ``code``."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(sub)))
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows(min_row=2):
+            if sheet.title in ("inovasi", "sid"):
+                row[0].value = int(row[0].value)
+            for cell in row:
+                if isinstance(cell.value, (int, float)):
+                    cell.number_format = code
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -66,8 +84,8 @@ def _both_engines(data: bytes) -> list[Any]:
 
 def test_identifier_cells_are_read_as_their_zero_padded_format_shows_them() -> None:
     """Innovation 1 typed in a ``000`` column was the id ``1``: the team's ``001`` pointed at nothing (VER002).
-    A zero-only format (custom ``000``, built-in ``0.00``) gives the text shown, on both engines; ``#,##0``, an
-    indicator in ``00`` (no row code is ``01``) and a value keep the number stored."""
+    A zero-padded format (``000``, ``00``) gives the text shown, on both engines; ``0.00`` (Excel's "Number":
+    shows ``2.50``), ``#,##0``, an indicator in ``00`` (no row code is ``01``) and a value keep the number stored."""
     sub = submission("35.78", spd_total=30, innovations=[innovation("I-1", 60), innovation("I-2", 40),
                                                          innovation("I-3", 40)])
     data = _formatted(sub, {
@@ -78,9 +96,9 @@ def test_identifier_cells_are_read_as_their_zero_padded_format_shows_them() -> N
     calamine, openpyxl = _both_engines(data)
     assert calamine == openpyxl
     parsed = parse_xlsx(data)
-    assert [i.fields["id"] for i in parsed.innovations] == ["001", "2.50", 1234]
+    assert [i.fields["id"] for i in parsed.innovations] == ["001", 2.5, 1234]
     owners = {locator: i.fields["id"] for i in parsed.innovations for locator in i.answers.locators}
-    assert [owners.get(f"sid!{n}") for n in range(2, 7)] == ["001", "001", "2.50", 1234, "001"]
+    assert [owners.get(f"sid!{n}") for n in range(2, 7)] == ["001", "001", 2.5, 1234, "001"]
     sid = {locator: raw for i in parsed.innovations for locator, raw in zip(i.answers.locators, i.answers.raws,
                                                                            strict=True)}
     assert (sid["sid!3"]["indicator"], sid["sid!3"]["value"]) == (17, 14)
@@ -99,6 +117,35 @@ def test_a_column_named_twice_is_read_in_the_format_of_the_cell_kept() -> None:
         parsed = parse_xlsx(data, engine)
         assert [a["value"] for a in parsed.spd.raws[:2]] == [0.5, 7], engine
         assert parsed.innovations[0].fields["id"] == 7, engine
+
+
+@pytest.mark.parametrize("code", ["0", "0.00", "00.00"])
+def test_ids_in_a_single_zero_or_a_fraction_format_are_read_as_stored(code: str) -> None:
+    """Excel's "Number" format (built-in 2, ``0.00``) on the id columns showed 1 as ``1.00``, and the id was read
+    so: not the ``1`` of JSON or of a verification CSV. Such formats apply to no cell now, so no sheet of a
+    workbook using them everywhere is parsed for them (every one was)."""
+    sub = submission("35.78", spd_total=30, innovations=[innovation("1", 60), innovation("2", 40)])
+    data = _every_number_in(sub, code)
+    calamine, openpyxl = _both_engines(data)
+    assert calamine == openpyxl
+    parsed = parse_xlsx(data)
+    assert [(i.fields["id"], len(i.answers)) for i in parsed.innovations] == [(1, 20), (2, 20)]
+    workbook = _open_workbook(data, "calamine")
+    workbook.close()
+    assert workbook.shown == {}
+
+
+def test_a_zero_padded_format_alone_has_only_the_identifier_sheets_parsed() -> None:
+    """Every number cell in ``000``: it applies to the id columns only, so profil and spd (a year 2024, levels)
+    are not parsed for it; they were. Their numbers read as stored."""
+    sub = submission("35.78", spd_total=30, innovations=[innovation("1", 60), innovation("2", 40)])
+    data = _every_number_in(sub, "000")
+    workbook = _open_workbook(data, "calamine")
+    workbook.close()
+    assert set(workbook.shown) == {"inovasi", "sid"}
+    parsed = parse_xlsx(data)
+    assert [i.fields["id"] for i in parsed.innovations] == ["001", "002"]
+    assert (parsed.header["year"], parsed.spd.raws[0]["level"]) == (YEAR, sub["spd"][0]["level"])
 
 
 def _owners(data: bytes) -> dict[str, Any]:
@@ -140,7 +187,7 @@ def test_a_sid_id_is_not_matched_by_its_number_to_text_or_to_two_cells(inovasi: 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ids=st.lists(st.tuples(st.one_of(st.integers(-(2**63), 2**63 - 1), st.floats(allow_nan=False,
                                                                                   allow_infinity=False)),
-                              st.sampled_from(["0", "000", "00.00", "0.0", "0" * 20 + "." + "0" * 20])),
+                              st.sampled_from(["00", "000", "0" * 40, "0.00", "00.00"])),
                     min_size=1, max_size=4))
 def test_both_engines_read_any_number_in_a_zero_padded_format_alike(ids: list[tuple[Any, str]]) -> None:
     sub = submission("35.78", spd_total=30, innovations=[innovation(f"I-{n}", 40) for n in range(len(ids))])
@@ -152,9 +199,9 @@ def test_both_engines_read_any_number_in_a_zero_padded_format_alike(ids: list[tu
 
 @pytest.mark.parametrize(("typed", "code"), [(35.1, "35.10"), (35, "35"), (35.78, "35.78")])
 def test_a_region_code_in_a_zero_padded_format_reads_as_the_code(typed: float, code: str) -> None:
-    """A region code shown ``35.10`` in ``00.00`` holds 35.1, which reads as 35.10 (region_code_text, SUB001);
-    a province typed 35 in the same cell shows ``35.00``, no region, and reads as the province 35."""
-    data = _formatted(submission("35.10", spd_total=30), {("profil", "B4"): (typed, "00.00")})
+    """A region code is no identifier column: 35.1 shown ``035`` in ``000`` reads as 35.10 (region_code_text,
+    SUB001); a province typed 35 in the same cell shows ``035``, no region, and reads as the province 35."""
+    data = _formatted(submission("35.10", spd_total=30), {("profil", "B4"): (typed, "000")})
     calamine, openpyxl = _both_engines(data)
     assert calamine == openpyxl
     assert region_code_hint(parse_xlsx(data).header["region_code"]) == code
