@@ -344,10 +344,13 @@ def _records(wb: _Workbook, profile: dict[str, Any]) -> ParsedFile:
     orphans = Answers(json=False)
     shared: dict[str, Answers] = {}
     sid_numbers: dict[int, float] = {}
+    # a text id in sid that names the number an inovasi id cell stores (text "1" for the 1 shown "001"), as it
+    # read before ids were read as shown: what matched then matches now
+    by_stored_text = {text(number): shown for number, shown in by_number.items()}
     for n, r in _sheet_rows(wb, "sid", sid_numbers):
         key = text(r.get("innovation_id")) or ""
-        if key not in by_id and n in sid_numbers:
-            key = by_number.get(sid_numbers[n], key)
+        if key not in by_id:
+            key = by_number.get(sid_numbers[n], key) if n in sid_numbers else by_stored_text.get(key, key)
         owners = by_id.get(key, [])
         target = owners[0].answers if len(owners) == 1 or (owners and not key) else orphans if not owners else \
             shared.setdefault(key, Answers(json=False))

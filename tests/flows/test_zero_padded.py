@@ -173,15 +173,25 @@ def test_a_sid_number_goes_to_the_innovation_whose_id_cell_stores_it() -> None:
 
 @pytest.mark.parametrize(("inovasi", "sid"), [
     # text ids are never matched loosely: ``01`` and ``1`` typed as text may be two innovations
-    ({"A2": ("001", "@")}, (1, "General")), ({"A2": (1, "000")}, ("1", "@")),
-    # a number stored in two id cells (shown ``001`` and ``01``) names neither
-    ({"A2": (1, "000"), "A3": (1, "00")}, (1, "General"))])
+    ({"A2": ("001", "@")}, (1, "General")),
+    # a number stored in two id cells (shown ``001`` and ``01``) names neither, as a number or as text
+    ({"A2": (1, "000"), "A3": (1, "00")}, (1, "General")), ({"A2": (1, "000"), "A3": (1, "00")}, ("1", "@"))])
 def test_a_sid_id_is_not_matched_by_its_number_to_text_or_to_two_cells(inovasi: dict[str, tuple[Any, str]],
                                                                         sid: tuple[Any, str]) -> None:
     sub = submission("35.78", spd_total=30, innovations=[innovation("1", 60), innovation("2", 40)])
     cells = {("inovasi", cell): typed for cell, typed in inovasi.items()}
     data = _formatted(sub, {**cells, ("sid", "A2"): sid})
     assert _owners(data)["sid!2"] is None
+
+
+def test_a_sid_text_id_goes_to_the_innovation_whose_id_cell_stores_that_number() -> None:
+    """inovasi's id 1 formatted ``000`` (shows ``001``), sid's id typed as the text ``1``: before ids were read as
+    shown both read ``1`` and matched; reading inovasi's as shown made every such sid row ANS009. A sid text that
+    names no id as shown but is the number one inovasi id cell stores, as it read before, goes to that innovation."""
+    sub = submission("35.78", spd_total=30, innovations=[innovation("1", 60)])
+    data = _formatted(sub, {("inovasi", "A2"): (1, "000"), ("sid", "A2"): ("1", "@"), ("sid", "A3"): ("01", "@")})
+    owners = _owners(data)
+    assert (owners["sid!2"], owners["sid!3"]) == ("001", None)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
