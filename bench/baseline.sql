@@ -82,7 +82,10 @@ verification as (
     select nullif(trim(region_code), '') as region_code, nullif(trim(innovation_id), '') as innovation_id,
            nullif(lower(replace(trim(indicator), ' ', '')), '') as indicator, lower(trim(decision)) as decision,
            try_cast(trim(verified_level) as integer) as verified_level
-    from read_csv($verification, header = true, columns = {
+    -- the dialect is given, not sniffed: DuckDB sniffs it from the first file only, and a first file without a
+    -- quoted field (a header alone) made a later quoted note with a comma a row of 7 columns
+    from read_csv($verification, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"',
+                  columns = {
         'region_code': 'varchar', 'innovation_id': 'varchar', 'indicator': 'varchar', 'decision': 'varchar',
         'verified_level': 'varchar', 'note': 'varchar'})
 ),

@@ -149,6 +149,20 @@ def test_the_baseline_reads_files_whose_names_are_glob_patterns(tmp_path: Path) 
     assert {earlier["region_code"], better["region_code"]} <= {row[0] for row in ours if row[5]}
 
 
+def test_the_baseline_reads_every_verification_csv_in_the_pipelines_dialect(tmp_path: Path) -> None:
+    """DuckDB sniffed the CSV dialect from the first verification file only: a first file holding just the header
+    (no quoted field) made a later file's quoted note with a comma fail ("Expected Number of Columns: 6 Found: 7")."""
+    home = Home.resolve(tmp_path / "home")
+    generate_year(home, YEAR, seed=5, scale=0.02, formats=("json",))
+    verification = home.raw_year(YEAR) / "verification"
+    lines = (verification / "verification.csv").read_text(encoding="utf-8").splitlines()
+    assert any('"' in line and "," in line.split('"')[1] for line in lines[1:]), "a quoted note with a comma"
+    (verification / "a.csv").write_text(f"{lines[0]}\n", encoding="utf-8")  # read first: a header alone
+    _run(home)
+    ours, floor = _pipeline_scores(home), _baseline_scores(home, tmp_path / "baseline.parquet")
+    assert ours == floor
+
+
 def test_duckdb_reads_each_path_as_it_is(tmp_path: Path) -> None:
     """Each file once, under its own name, whatever glob characters or backslashes its path holds (DuckDB's
     globbing sees no name with a backslash: such a path is read through a link)."""
