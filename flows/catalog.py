@@ -20,7 +20,7 @@ import duckdb
 from flows.errors import os_reason
 from flows.faults import pause_point
 from flows.locks import file_lock
-from flows.releases import Release, all_releases, unreadable_folders
+from flows.releases import Release, all_releases, damage, repair_advice, unreadable_folders
 from flows.sandbox import fence
 from flows.settings import Home
 
@@ -87,9 +87,30 @@ def write_catalog(con: duckdb.DuckDBPyConnection, releases: list[Release], lates
         con.execute("create view runs as select * from (select null::varchar as run_id) where false")
 
 
+def catalog_releases(home: Home) -> tuple[list[Release], list[tuple[Release, str]]]:
+    """The home's releases the catalog shows (oldest first), and those it leaves out with why: a release whose
+    manifest lists no ``region_scores.parquet`` or whose tables are missing or not the size it records (sizes
+    only: the sha256 of every file of every release is not read for each query; the commands that read one
+    release check those)."""
+    shown, left_out = [], []
+    for release in all_releases(home):
+        files = release.manifest.get("files")
+        listed = [f"{t}.parquet" for t in (*VIEW_TABLES, "runs") if isinstance(files, dict) and f"{t}.parquet" in files]
+        problem = damage(release, listed, checksums=False)
+        if problem is None:
+            shown.append(release)
+        else:
+            left_out.append((release, problem))
+    return shown, left_out
+
+
 def _local_file(release: Release, name: str) -> str | None:
     path = release.path / name
     return str(path) if path.exists() else None
+
+
+class CatalogError(RuntimeError):
+    """The catalog cannot be read or rebuilt; the message says why and what to do."""
 
 
 def rebuild_catalog(home: Home) -> Path:
@@ -103,7 +124,7 @@ def rebuild_catalog(home: Home) -> Path:
 
 
 def _write_home_views(con: duckdb.DuckDBPyConnection, home: Home, releases: list[Release]) -> None:
-    """The views over the home's own releases (``releases``: every one, oldest first by year, then number)."""
+    """The views over the home's own releases (``releases``: those it shows, oldest first by year, then number)."""
     latest = list({r.year: r for r in releases}.values())  # the last of each year is its latest
     runs_dir = home.warehouse / "runs"
     # a glob, read at query time: runs recorded after this rebuild show up too
@@ -118,8 +139,13 @@ def _rebuild(home: Home) -> Path:
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     con = duckdb.connect(str(tmp))
     try:
-        _write_home_views(con, home, all_releases(home))
+        _write_home_views(con, home, catalog_releases(home)[0])
         con.execute("checkpoint")
+    except duckdb.Error as exc:  # a release's file DuckDB cannot read (the views are checked as they are made)
+        con.close()
+        tmp.unlink(missing_ok=True)
+        raise CatalogError(f"{home.catalog}: rebuilding it from {home.published} failed: {os_reason(exc)} (restore "
+                           "that file from a copy of the release, e.g. the --copy-to location)") from None
     finally:
         con.close()
     pause_point("catalog:before-replace")
@@ -132,19 +158,21 @@ def _rebuild(home: Home) -> Path:
 
 def hidden_releases(home: Home) -> list[str]:
     """One line for each ``release=N`` folder of the home that the catalog does not show, its manifest
-    missing or unreadable, saying which release is shown as the latest of its year instead."""
-    releases = all_releases(home)
+    missing or unreadable or its tables damaged (:func:`catalog_releases`), saying which release is shown as
+    the latest of its year instead and what to do."""
+    releases, left_out = catalog_releases(home)
+
+    def instead(year: int) -> str:
+        shown = [r.number for r in releases if r.year == year]
+        return f"release {shown[-1]} is shown as the latest of {year}" if shown else f"no release of {year} is shown"
     lines = []
     for year, folder in unreadable_folders(home):
-        shown = [r.number for r in releases if r.year == year]
-        latest = f"release {shown[-1]} is shown as the latest of {year}" if shown else f"no release of {year} is shown"
         lines.append(f"{folder}: its manifest.json is missing or cannot be read, so the catalog does not show it "
-                     f"({latest}); restore that folder from a copy of the release (e.g. the --copy-to location)")
+                     f"({instead(year)}); restore that folder from a copy of the release (e.g. the --copy-to location)")
+    for release, problem in left_out:
+        lines.append(f"{release.path}: {problem}, so the catalog does not show it ({instead(release.year)}); "
+                     f"{repair_advice(release.year)}")
     return lines
-
-
-class CatalogError(RuntimeError):
-    """The catalog cannot be read; the message says why and what to do."""
 
 
 def _stale(con: duckdb.DuckDBPyConnection, home: Home, releases: list[Release]) -> str | None:
@@ -197,7 +225,7 @@ def open_catalog(home: Home) -> tuple[duckdb.DuckDBPyConnection, str | None]:
     or is missing. Where it cannot be rebuilt (no write access to the warehouse), this home's views are
     built in memory for the caller instead (the note says so). :class:`CatalogError` when there is
     nothing to read."""
-    releases = all_releases(home)
+    releases = catalog_releases(home)[0]
     if not home.catalog.exists() and not releases:
         raise CatalogError(f"{home.catalog}: no catalog yet; run 'iid run --year YEAR' first")
     con, problem = _checked(home, releases)
@@ -208,9 +236,8 @@ def open_catalog(home: Home) -> tuple[duckdb.DuckDBPyConnection, str | None]:
         rebuild_catalog(home)
     except OSError as exc:  # the warehouse cannot be written here
         return _in_memory(home, releases, f"{home.catalog}: {problem}, and it cannot be rebuilt ({os_reason(exc)})")
-    except duckdb.Error as exc:  # a release's file: the views are checked against the files as they are made
-        raise CatalogError(f"{home.catalog}: {problem}, and rebuilding it from {home.published} failed: "
-                           f"{os_reason(exc)} (restore that file from a copy of the release)") from None
+    except CatalogError as exc:  # a release's file DuckDB cannot read
+        raise CatalogError(f"{home.catalog}: {problem}, and {str(exc).removeprefix(f'{home.catalog}: ')}") from None
     try:
         con = duckdb.connect(str(home.catalog), read_only=True)
     except duckdb.Error as exc:

@@ -265,11 +265,15 @@ def copy(ctx: typer.Context,
         fail("say where to copy: --to DIR or URL (or set IID_COPY_TO)", 2)
     target = existing_home(home)  # the releases to copy are there: a mistyped --home is no new, empty home
     writable_folder(target.warehouse, HOME_ADVICE)  # the catalog lock is kept there
-    from flows.releases import release_dirs
+    from flows.releases import release_dirs, unreadable_folders
 
     for year in [y for y in chosen or [] if not release_dirs(target, y)]:
         err.print(f"[yellow]note:[/] no release of {year} in {target.published}: nothing of {year} to copy",
                   soft_wrap=True)
+    for year, folder in unreadable_folders(target):  # not releases, so not copied: said, not passed over
+        if chosen is None or year in chosen:
+            err.print(f"[bold yellow]warning:[/] {escape(str(folder))}: its manifest.json is missing or cannot be "
+                      "read, so it is not copied; restore that folder from a copy of the release", soft_wrap=True)
     try:
         with Progress(console=err, transient=True) as bar:
             job = bar.add_task(f"copying to {url}", total=None)

@@ -18,6 +18,8 @@ from flows.settings import Home
 if TYPE_CHECKING:
     import duckdb
 
+    from flows.releases import Release
+
 
 def snapshots(home: HomeOpt = None) -> None:
     """List published releases per year with row counts and content hashes."""
@@ -99,13 +101,8 @@ def summary(year: Annotated[int, typer.Option(help="measurement year")], home: H
     """Predicate counts per level, the top regions of each level, and where the snapshot is."""
     import duckdb
 
-    from flows.releases import latest_release, no_release
-
     target = existing_home(home)
-    release = latest_release(target, year)
-    if release is None:
-        fail(no_release(target, year))
-        return
+    release = _latest_whole(target, year, ("region_scores.parquet",))
     con = _open_catalog(target)
     try:
         _print_summary(con, year, top)
@@ -119,6 +116,21 @@ def summary(year: Annotated[int, typer.Option(help="measurement year")], home: H
         console.print(f"report:   {report_index}")
     example = 'iid query "select * from region_scores limit 5"'
     console.print(f"catalog:  {target.catalog}  ({example})")
+
+
+def _latest_whole(home: Home, year: int, names: tuple[str, ...]) -> Release:
+    """The latest release of ``year``, its files ``names`` as its manifest records them; else a one-line error
+    naming the release, the file and what to do (or that the year has none)."""
+    from flows.releases import DamagedRelease, check_release, latest_release, no_release
+
+    release = latest_release(home, year)
+    if release is None:
+        fail(no_release(home, year))
+    try:
+        check_release(release, names)
+    except DamagedRelease as exc:
+        fail(str(exc))
+    return release
 
 
 def _print_summary(con: duckdb.DuckDBPyConnection, year: int, top: int) -> None:
@@ -148,15 +160,11 @@ def feedback(year: Annotated[int, typer.Option(help="measurement year")],
              out: Annotated[Path | None, typer.Option(help="write one file per region into this folder")] = None,
              home: HomeOpt = None) -> None:
     """What was rejected or warned in a region's submissions and why, for the region's operator."""
-    from flows.feedback import findings, render, write_letters
+    from flows.feedback import FINDINGS_FILES, findings, render, write_letters
     from flows.reference import pemda
-    from flows.releases import latest_release, no_release
 
     target = existing_home(home)
-    release = latest_release(target, year)
-    if release is None:
-        fail(no_release(target, year))
-        return
+    release = _latest_whole(target, year, FINDINGS_FILES)
     names = {r.code: r.name for r in pemda(year)}
     if region is not None and region not in names:
         fail(f"--region {region!r} is not a pemda of {year} in the region master")

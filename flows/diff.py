@@ -7,7 +7,7 @@ from typing import Any
 
 import duckdb
 
-from flows.releases import Release, release_dirs
+from flows.releases import DamagedRelease, Release, check_release, lost_manifest, release_dirs
 from flows.settings import Home
 
 DIFF_SQL = """
@@ -27,7 +27,7 @@ order by (o.iid is distinct from n.iid or o.predicate is distinct from n.predica
 
 
 class DiffError(ValueError):
-    """The releases asked for do not exist."""
+    """The releases asked for do not exist or are damaged; the message says which and what to do."""
 
 
 @dataclass(frozen=True)
@@ -48,17 +48,22 @@ class ReleaseDiff:
 def diff_releases(home: Home, year: int, old: int | None = None, new: int | None = None) -> ReleaseDiff:
     releases: dict[int, Release] = {r.number: r for r in release_dirs(home, year)}
     if len(releases) < 1 or (old is None and new is None and len(releases) < 2):
-        raise DiffError(f"{year} has {len(releases)} release(s); a diff needs two")
+        raise DiffError(f"{year} has {len(releases)} release(s); a diff needs two" + lost_manifest(home, year))
     new = new if new is not None else max(releases)
     if new not in releases:
-        raise DiffError(f"{year} has no release {new} (published: {sorted(releases)})")
+        raise DiffError(f"{year} has no release {new} (published: {sorted(releases)})" + lost_manifest(home, year, new))
     if old is None:
         old = max((n for n in releases if n < new), default=None)
         if old is None:
             raise DiffError(f"release {new} is the first of {year}: there is none before it to compare with "
                             f"(published: {sorted(releases)}); give --from N")
     if old not in releases:
-        raise DiffError(f"{year} has no release {old} (published: {sorted(releases)})")
+        raise DiffError(f"{year} has no release {old} (published: {sorted(releases)})" + lost_manifest(home, year, old))
+    for number in (old, new):
+        try:
+            check_release(releases[number], ("region_scores.parquet",))
+        except DamagedRelease as exc:
+            raise DiffError(str(exc)) from None
     cur = duckdb.connect().execute(DIFF_SQL, {"old": str(releases[old].path / "region_scores.parquet"),
                                               "new": str(releases[new].path / "region_scores.parquet")})
     columns = [d[0] for d in cur.description or []]

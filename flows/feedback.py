@@ -57,11 +57,12 @@ select region_code, source_file, locator, rule, 'warning', reason, value
 from read_parquet($w) where $code is null or region_code = $code
 """
 FINDINGS_ORDER = "source_file, severity, rule, locator"  # within a region
+FINDINGS_FILES = ("quarantine.parquet", "data_quality.parquet")  # the files of a release it reads
 
 
 def findings_params(release_dir: Path, region_code: str | None = None) -> dict[str, str | None]:
     """The parameters of :data:`FINDINGS` for a release folder (and one region, or all)."""
-    return {"q": str(release_dir / "quarantine.parquet"), "w": str(release_dir / "data_quality.parquet"),
+    return {"q": str(release_dir / FINDINGS_FILES[0]), "w": str(release_dir / FINDINGS_FILES[1]),
             "code": region_code}
 
 

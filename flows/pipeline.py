@@ -19,7 +19,7 @@ import duckdb
 
 from flows.methodology import LoadedMethodology, for_year, methodology_named
 from flows.reference import regions_path, regions_sha256
-from flows.releases import Release, history_record, history_releases
+from flows.releases import Release, history_record, whole_history
 from flows.settings import Home
 from flows.versioning import code_version
 from flows.workdb import work_database
@@ -354,7 +354,7 @@ def _report_builder(home: Home, year: int, history: Mapping[int, Release],
 def publish(home: Home, year: int, run: dict[str, Any]) -> dict[str, Any]:
     from flows.publish import publish_release
 
-    history = history_releases(home, year)
+    history = whole_history(home, year)  # a damaged one stops the publish here, in one line
     with work_database(home, year, "publish") as con:
         scored = (_state(con, "transform") or ("", {}))[1]
         # the files the tables were scored under (a run --from-stage publish after one changed keeps them)

@@ -24,7 +24,7 @@ import duckdb
 from flows.catalog import rebuild_catalog
 from flows.errors import os_reason
 from flows.faults import pause_point
-from flows.releases import RELEASE_FOLDER, Release, history_read_by, release_dirs
+from flows.releases import RELEASE_FOLDER, Release, damage, history_read_by, release_dirs
 from flows.runs import logged_release, run_row, write_runs
 from flows.settings import Home
 from flows.versioning import sha256_file
@@ -178,7 +178,8 @@ def _write_staging(con: duckdb.DuckDBPyConnection, staging: Path, year: int, num
         sql = f"copy ({_published(name, select)}) to $target (format parquet)"
         con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
         rows = con.execute("select count(*) from read_parquet(?)", [str(target)]).fetchall()[0][0]
-        files[f"{name}.parquet"] = {"rows": int(rows), "sha256": sha256_file(target), "content_hash": hashes[name]}
+        files[f"{name}.parquet"] = {"rows": int(rows), "sha256": sha256_file(target), "bytes": target.stat().st_size,
+                                    "content_hash": hashes[name]}
     if run is not None:
         write_runs(staging / "runs.parquet", [run_row(run, status="published", release=number,
                                                       message=f"published release {number} of {year}")])
@@ -228,7 +229,9 @@ def publish_release(con: duckdb.DuckDBPyConnection, home: Home, year: int, manif
                            "the catalog shows, and its number cannot be reused; restore that folder from a copy of "
                            "the release (e.g. the --copy-to location), then run again; nothing was published")
     previous = releases[-1] if releases else None
-    if previous is not None and _same_as(home, previous, hashes, manifest_base):
+    # a latest release whose tables do not match its manifest is not repeated: a new one is published beside it
+    damaged = damage(previous, [f"{name}.parquet" for name in TABLES]) if previous is not None else None
+    if previous is not None and damaged is None and _same_as(home, previous, hashes, manifest_base):
         rebuild_catalog(home)
         return PublishResult(year, previous.number, previous.path, False,
                              f"nothing changed since release {previous.number}: nothing published")
@@ -247,4 +250,7 @@ def publish_release(con: duckdb.DuckDBPyConnection, home: Home, year: int, manif
     os.rename(staging, final)
     _fsync_dir(year_dir)
     rebuild_catalog(home)
+    if damaged is not None and previous is not None:
+        why += (f" (release {previous.number} is damaged: {damaged}; the catalog shows release {number} as the "
+                "latest; restore or remove that folder)")
     return PublishResult(year, number, final, True, f"published release {number} of {year}{why}")

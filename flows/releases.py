@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from flows.errors import os_reason
 from flows.settings import Home
 from flows.versioning import sha256_file
 
@@ -125,16 +126,83 @@ def unreadable_folders(home: Home) -> list[tuple[int, Path]]:
     return [(year, folder) for year, _, folder in sorted(found)]
 
 
+# every release has this table; a manifest that does not list it is no whole release's (e.g. ``{"year": 2024}``)
+REGION_SCORES = "region_scores.parquet"
+
+
+class DamagedRelease(RuntimeError):
+    """A release's files do not match its manifest; the message names the folder, the file and what to do."""
+
+
+def damage(release: Release, names: Iterable[str] | None = None, checksums: bool = True) -> str | None:
+    """What is wrong with a release's files, in a few words naming the file, or None when nothing is: ``names``
+    (default: every file its manifest lists) must be listed in its manifest and be there with the size and,
+    with ``checksums``, the sha256 it records (a file cut short or written over has another)."""
+    files = release.manifest.get("files")
+    if not isinstance(files, dict) or not isinstance(files.get(REGION_SCORES), dict):
+        return f"its manifest.json lists no {REGION_SCORES} (it is not the manifest of a whole release)"
+    for name in sorted(files) if names is None else names:
+        entry = files.get(name)
+        if not isinstance(entry, dict) or not isinstance(entry.get("sha256"), str):
+            return f"its manifest.json lists no {name} with a sha256"
+        path = release.path / name
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            return f"{name} is missing"
+        except OSError as exc:
+            return f"{name} cannot be read ({os_reason(exc)})"
+        recorded = entry.get("bytes")
+        if isinstance(recorded, int) and recorded != size:
+            return f"{name} has {size} bytes where its manifest.json records {recorded} (cut short or written over)"
+        if checksums:
+            try:
+                digest = sha256_file(path)
+            except OSError as exc:
+                return f"{name} cannot be read ({os_reason(exc)})"
+            if digest != entry["sha256"]:
+                return (f"{name} has sha256 {digest[:12]}… where its manifest.json records {entry['sha256'][:12]}… "
+                        "(cut short or written over)")
+    return None
+
+
+def repair_advice(year: int) -> str:
+    """What to do about a damaged release of ``year``."""
+    return ("restore that release folder from a copy (e.g. the --copy-to location), or publish the year again as a "
+            f"new release: iid run --year {year} --from-stage publish")
+
+
+def check_release(release: Release, names: Iterable[str] | None = None) -> None:
+    """:class:`DamagedRelease` in one line (the folder, the file, what to do) when :func:`damage` finds a fault."""
+    problem = damage(release, names)
+    if problem is not None:
+        raise DamagedRelease(f"release {release.number} of {release.year} ({release.path}): {problem}; "
+                             f"{repair_advice(release.year)}")
+
+
+def lost_manifest(home: Home, year: int, number: int | None = None) -> str:
+    """`` (…: restore …)`` naming the ``release=N`` folder of ``year`` (the last, or ``number``) whose manifest is
+    missing or unreadable, so that a command that found no such release says why; empty when there is none."""
+    lost = [folder for y, folder in unreadable_folders(home) if y == year
+            and (number is None or folder.name == f"release={number}")]
+    if not lost:
+        return ""
+    return (f" ({lost[-1]} has no readable manifest.json, so it is no release: restore that folder from a copy of "
+            "the release, e.g. the --copy-to location)")
+
+
 def no_release(home: Home, year: int) -> str:
     """What the commands that read a release say when ``year`` has none in ``home``: where they looked, what to do
-    (for a year no methodology covers, that, since 'iid run' would refuse it)."""
+    (for a year no methodology covers, that, since 'iid run' would refuse it; a ``release=N`` folder whose manifest
+    is lost is named: it is no release, yet it was one)."""
     from flows.methodology import MethodologyError, for_year
 
     try:
         for_year(year)
     except MethodologyError as exc:
         return f"no release of {year} in {home.published}: {exc}; give a year that a methodology there covers"
-    return f"no release of {year} in {home.published}; run 'iid run --year {year}' first"
+    lost = lost_manifest(home, year)
+    return f"no release of {year} in {home.published}" + (lost or f"; run 'iid run --year {year}' first")
 
 
 def published_years(home: Home) -> list[int]:
@@ -150,6 +218,19 @@ def history_releases(home: Home, year: int) -> dict[int, Release]:
     are left out)."""
     found = {earlier: latest_release(home, earlier) for earlier in published_years(home) if earlier < year}
     return {earlier: release for earlier, release in found.items() if release is not None}
+
+
+def whole_history(home: Home, year: int) -> dict[int, Release]:
+    """:func:`history_releases`, each checked (:func:`check_release`) for the report about to be published:
+    :class:`DamagedRelease` naming the first damaged one, and that nothing of ``year`` was published."""
+    found = history_releases(home, year)
+    for earlier in found.values():
+        try:
+            check_release(earlier, [REGION_SCORES])
+        except DamagedRelease as exc:
+            raise DamagedRelease(f"{year}: nothing was published: its report reads the latest release of "
+                                 f"{earlier.year}, which is damaged: {exc}") from None
+    return found
 
 
 def history_record(releases: Mapping[int, Release]) -> dict[str, dict[str, Any]]:

@@ -27,7 +27,7 @@ from flows.catalog import write_catalog
 from flows.errors import os_reason
 from flows.faults import pause_point
 from flows.locks import file_lock
-from flows.releases import Release, all_releases, scan_releases
+from flows.releases import DamagedRelease, Release, all_releases, check_release, scan_releases
 from flows.settings import Home
 
 if TYPE_CHECKING:
@@ -101,6 +101,7 @@ def _copy_release(fs: AbstractFileSystem, root: str, url: str, release: Release)
         raise CopyError(f"{url}: release {release.number} of {release.year} is there with another manifest; "
                         "a release is never overwritten. Copy this home to a location of its own, or move the "
                         "other release away first")
+    check_release(release)  # a damaged release is not copied: the location's copy would be final
     files = _release_files(release)
     if _is_local(fs):  # object stores have no folders (and makedirs there may create a bucket)
         for parent in sorted({str(Path(rel).parent) for _, rel in files}):
@@ -162,14 +163,18 @@ def copy_releases(home: Home, url: str, years: list[int] | None = None,
         raise CopyError(f"{url}: that is the home {home.root} (or holds it); copy to a folder outside it")
     releases = [r for r in all_releases(home) if years is None or r.year in years]
     copied: list[tuple[int, int]] = []
+    damaged: list[str] = []
     home.warehouse.mkdir(parents=True, exist_ok=True)
     with file_lock(home.warehouse / ".catalog.lock", "a catalog rebuild", wait=True):
         try:
             if _is_local(fs):
                 fs.makedirs(root, exist_ok=True)
             for done, release in enumerate(releases, 1):
-                if _copy_release(fs, root, url, release):
-                    copied.append((release.year, release.number))
+                try:
+                    if _copy_release(fs, root, url, release):
+                        copied.append((release.year, release.number))
+                except DamagedRelease as exc:
+                    damaged.append(f"not copied: {exc}")
                 if progress:
                     progress(done, len(releases))
             catalog = _write_location_catalog(fs, root)
@@ -177,4 +182,8 @@ def copy_releases(home: Home, url: str, years: list[int] | None = None,
             raise CopyError(f"cannot copy to {url}: {os_reason(exc)}; the releases at home are "
                             "complete: fix the location (space, permissions, credentials) and run "
                             f"'iid copy --to {url}'") from None
-    return CopyResult(url, copied, len(releases) - len(copied), catalog)
+    result = CopyResult(url, copied, len(releases) - len(copied) - len(damaged), catalog)
+    if damaged:  # the others are copied; the damaged ones fail the copy, named, each with what to do
+        raise CopyError(f"{result.message}; {damaged[0]}" + (f" ({len(damaged) - 1} more damaged release(s): "
+                                                            "see 'iid snapshots')" if len(damaged) > 1 else ""))
+    return result

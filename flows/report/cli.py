@@ -2,17 +2,37 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import duckdb
+
+from flows.errors import first_line
 from flows.methodology import LoadedMethodology, MethodologyError, methodology_named
-from flows.releases import Release, latest_release, no_release, release_dirs
+from flows.releases import (
+    REGION_SCORES,
+    DamagedRelease,
+    Release,
+    check_release,
+    history_releases,
+    latest_release,
+    lost_manifest,
+    no_release,
+    release_dirs,
+    repair_advice,
+)
 from flows.report import ReportSummary, build_release_report
 from flows.settings import Home
 
 
 class ReportError(ValueError):
-    """The release does not exist or the output folder is not allowed; the message says what to do."""
+    """The release does not exist or is damaged, or the output folder is not allowed; the message says what to do."""
+
+
+# the files of a release its report reads
+REPORT_FILES = (REGION_SCORES, "indicator_scores.parquet", "innovation_scores.parquet", "submissions.parquet",
+                "quarantine.parquet", "data_quality.parquet")
 
 
 def find_release(home: Home, year: int, release: int | None) -> Release:
@@ -25,7 +45,8 @@ def find_release(home: Home, year: int, release: int | None) -> Release:
         if candidate.number == release:
             return candidate
     numbers = [r.number for r in release_dirs(home, year)] or "none"
-    raise ReportError(f"release {release} of {year} does not exist (published releases: {numbers})")
+    raise ReportError(f"release {release} of {year} does not exist (published releases: {numbers})"
+                      + lost_manifest(home, year, release))
 
 
 def report_folder(year: int, release: int, out: Path | None, home: Home) -> Path:
@@ -76,20 +97,39 @@ def history_of(home: Home, release: Release) -> dict[int, Release] | None:
     return read
 
 
+def _checked(release: Release, names: tuple[str, ...], role: str = "") -> None:
+    """:class:`ReportError` naming the release, the file and what to do when its files do not match its manifest."""
+    try:
+        check_release(release, names)
+    except DamagedRelease as exc:
+        raise ReportError(f"{role}{exc}") from None
+
+
 def rebuild(year: int, release: int | None, out: Path | None, home: Home,
             note: Callable[[str], None] | None = None) -> ReportSummary:
     """Rebuild a release's report under the methodology file and earlier years' releases it was built with;
     ``note`` is told, in one line, when the release records no history (the latest releases are read)."""
     found = find_release(home, year, release)
     method = scored_under(found)
+    _checked(found, REPORT_FILES)
     history = history_of(home, found)
     if history is None and note is not None:
         note(f"release {found.number} of {year} records no history (published before manifests did): its report "
              "is rebuilt from the latest release of each earlier year, which may not be those it read")
+    for earlier in (history_releases(home, year) if history is None else history).values():
+        _checked(earlier, (REGION_SCORES,), f"the report of {year} reads it as history: ")
     target = report_folder(year, found.number, out, home)
+    created = not target.exists()
     target.mkdir(parents=True, exist_ok=True)
-    return build_release_report(found.path, home, year, found.number, out_dir=target, methodology=method,
-                                history_from=history)
+    try:
+        return build_release_report(found.path, home, year, found.number, out_dir=target, methodology=method,
+                                    history_from=history)
+    except (duckdb.Error, OSError) as exc:  # a file changed since it was checked, the output disk full…
+        if created:
+            shutil.rmtree(target, ignore_errors=True)
+        advice = repair_advice(year) if isinstance(exc, duckdb.Error) else "free space or fix permissions"
+        raise ReportError(f"cannot rebuild the report of release {found.number} of {year} ({found.path}) into "
+                          f"{target}: {first_line(exc)}; {advice}") from None
 
 
 def report_command(year: int, release: int | None, out: Path | None, home: Home,

@@ -151,7 +151,10 @@ def _copy_home(source: Path, target: Path) -> Path:
 
 
 def _mark_copy(home: Path) -> None:
-    """Rewrite the copy's region_scores so that reading it, not the original's, shows."""
+    """Rewrite the copy's region_scores (and its manifest's record of it) so that reading it, not the original's,
+    shows."""
+    import json
+
     scores = home / "published" / "year=2024" / "release=1" / "region_scores.parquet"
     scores.parent.chmod(0o755)
     scores.chmod(0o644)
@@ -159,6 +162,12 @@ def _mark_copy(home: Path) -> None:
     duckdb.execute("copy (select * replace ('copy of ' || region_name as region_name) from read_parquet(?)) "
                    "to ? (format parquet)", [str(scores), str(tmp)])
     os.replace(tmp, scores)
+    manifest_path = scores.with_name("manifest.json")
+    manifest_path.chmod(0o644)
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["files"][scores.name].update(sha256=hashlib.sha256(scores.read_bytes()).hexdigest(),
+                                          bytes=scores.stat().st_size)
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
 
 
 def test_a_copied_home_reads_its_own_releases(published: Path, tmp_path: Path) -> None:
@@ -257,12 +266,23 @@ def test_a_damaged_release_file_is_one_line(published: Path, tmp_path: Path) -> 
     scores.parent.chmod(0o755)
     scores.chmod(0o644)
     scores.write_bytes(b"junk\n")
-    for command in (["summary", "--year", "2024"], ["query", "select count(*) from region_scores"]):
-        result = runner.invoke(app, [*command, "--home", str(copy)])
-        assert result.exit_code == 1 and result.output.count("\n") == 1, result.output
-        assert "region_scores.parquet" in result.output and "Traceback" not in result.output
-    (copy / "warehouse" / "iid.duckdb").write_bytes(b"garbage\n")  # now the catalog cannot be rebuilt either
     result = runner.invoke(app, ["summary", "--year", "2024", "--home", str(copy)])
+    assert result.exit_code == 1 and result.output.count("\n") == 1, result.output
+    assert "region_scores.parquet has 5 bytes" in result.output and "Traceback" not in result.output
+    # the catalog leaves the release out (its table is not the size its manifest records), and says so
+    result = runner.invoke(app, ["query", "select count(*) from region_scores", "--home", str(copy)])
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert "region_scores.parquet has 5 bytes" in result.output and "does not show it" in result.output
+    # a manifest of before they recorded tables' sizes: DuckDB finds the junk when the catalog is rebuilt
+    import json
+
+    manifest_path = scores.with_name("manifest.json")
+    manifest_path.chmod(0o644)
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    del manifest["files"][scores.name]["bytes"]
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    (copy / "warehouse" / "iid.duckdb").write_bytes(b"garbage\n")  # now the catalog cannot be rebuilt either
+    result = runner.invoke(app, ["query", "select 1", "--home", str(copy)])
     assert result.exit_code == 1 and result.output.count("\n") == 1, result.output
     assert "not a valid DuckDB database file" in result.output and "rebuilding it from" in result.output
     assert "region_scores.parquet" in result.output

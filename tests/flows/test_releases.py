@@ -78,10 +78,12 @@ def test_diff_to_the_first_release_says_there_is_none_before_it(tmp_path: Path) 
     for number in (1, 2):
         folder = home.published_year(YEAR) / f"release={number}"
         folder.mkdir(parents=True)
-        (folder / "manifest.json").write_text("{}", encoding="utf-8")
+        scores = folder / "region_scores.parquet"
         duckdb.execute(f"copy (select '35.78' as region_code, 'Kota Surabaya' as region_name, 'kota' as level, "
                        f"{number}.0 as iid, 'Inovatif' as predicate, 1 as rank_in_level, 1 as n_innovations, "
-                       f"'x' as submission_sha256) to '{folder / 'region_scores.parquet'}' (format parquet)")
+                       f"'x' as submission_sha256) to '{scores}' (format parquet)")
+        files = {scores.name: {"sha256": sha256_file(scores), "bytes": scores.stat().st_size}}
+        (folder / "manifest.json").write_text(json.dumps({"files": files}), encoding="utf-8")
     with pytest.raises(DiffError, match=r"^release 1 is the first of 2024: there is none before it to compare with "
                                         r"\(published: \[1, 2\]\); give --from N$"):
         diff_releases(home, YEAR, new=1)
