@@ -74,8 +74,14 @@ def _grid_rows(name: str, grid: Iterable[Sequence[Any]], shown: dict[tuple[int, 
         missing = [c for c in XLSX_SHEETS[name] if c not in header]
         if missing:
             raise FileRejected("FIL006", f"sheet {name!r} lacks column(s) {missing}")
+        # a template column given twice (a working copy left beside it): which of the two is meant cannot be told
+        twice = {c: [i for i, h in enumerate(header) if h == c] for c in XLSX_SHEETS[name] if header.count(c) > 1}
+        if twice:
+            raise FileRejected("FIL006", f"sheet {name!r} has column(s) given twice: " + ", ".join(
+                f"{c!r} ({' and '.join(_column_letters(i + 1) for i in places)})" for c, places in twice.items())
+                + "; which one is meant cannot be told: remove or rename all but one")
         out = []
-        # a column's position from 1: the last of that name, whose cell a row keeps (below)
+        # a column's position from 1 (each template column is there once, above)
         positions = {column: position for position, column in enumerate(header, start=1)}
         value_column = positions.get("value", 0)
         identifier = IDENTIFIER_COLUMNS.get(name, "")
@@ -98,6 +104,15 @@ def _grid_rows(name: str, grid: Iterable[Sequence[Any]], shown: dict[tuple[int, 
     except Exception as exc:  # the readers raise many kinds (CalamineError, XmlError, ValueError, OverflowError …)
         raise _Unreadable(name, exc, read) from None
     return out
+
+
+def _column_letters(number: int) -> str:
+    """A column's letters from its number (1 is A, 27 is AA)."""
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 class _Workbook:

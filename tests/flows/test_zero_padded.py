@@ -105,18 +105,24 @@ def test_identifier_cells_are_read_as_their_zero_padded_format_shows_them() -> N
     assert (parsed.spd.raws[0]["indicator"], parsed.spd.raws[0]["value"]) == (1, 3.1)
 
 
-def test_a_column_named_twice_is_read_in_the_format_of_the_cell_kept() -> None:
-    """A row keeps the last of two columns of one name; the format read was the first one's: 0.5 beside a
-    0.031 shown as a percentage read as 50, and 7 beside a 1 shown ``001`` read as ``007``."""
+def test_a_template_column_given_twice_rejects_the_workbook() -> None:
+    """A row kept the last of two columns of one name, silently (0.5 beside a 0.031 shown as a percentage, 7
+    beside a 1 shown ``001``): which of the two the operator meant cannot be told, as for a field of profil given
+    in two rows (FIL009). The workbook is FIL006, naming the sheet, the column and where the two are; a column
+    the template does not have may be there twice."""
     sub = submission("35.78", spd_total=30, innovations=[innovation("I-1", 60)])
-    data = _formatted(sub, {("spd", "E1"): ("value", "General"), ("spd", "C2"): (0.031, "0.0%"),
-                            ("spd", "E2"): (0.5, "General"), ("spd", "C3"): (7, "General"), ("spd", "E3"): (0.07, "0%"),
-                            ("inovasi", "O1"): ("id", "General"), ("inovasi", "A2"): (1, "000"),
-                            ("inovasi", "O2"): (7, "General")})
+    spd = _formatted(sub, {("spd", "E1"): ("value", "General"), ("spd", "C2"): (0.031, "0.0%"),
+                           ("spd", "E2"): (0.5, "General")})
+    inovasi = _formatted(sub, {("inovasi", "O1"): ("ID ", "General"), ("inovasi", "A2"): (1, "000"),
+                               ("inovasi", "O2"): (7, "General")})
+    extra = _formatted(sub, {("spd", "E1"): ("catatan", "General"), ("spd", "F1"): ("Catatan", "General")})
     for engine in ("calamine", "openpyxl"):
-        parsed = parse_xlsx(data, engine)
-        assert [a["value"] for a in parsed.spd.raws[:2]] == [0.5, 7], engine
-        assert parsed.innovations[0].fields["id"] == 7, engine
+        for data, detail in ((spd, "sheet 'spd' has column(s) given twice: 'value' (C and E)"),
+                             (inovasi, "sheet 'inovasi' has column(s) given twice: 'id' (A and O)")):
+            with pytest.raises(FileRejected) as rejected:
+                parse_xlsx(data, engine)
+            assert rejected.value.rule == "FIL006" and rejected.value.detail.startswith(detail), engine
+        assert len(parse_xlsx(extra, engine).spd.raws) == len(sub["spd"]), engine
 
 
 @pytest.mark.parametrize("code", ["0", "0.00", "00.00"])
