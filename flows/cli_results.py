@@ -166,6 +166,7 @@ def feedback(year: Annotated[int, typer.Option(help="measurement year")],
     target = existing_home(home)
     release = _latest_whole(target, year, FINDINGS_FILES)
     names = {r.code: r.name for r in pemda(year)}
+    region = region.strip() if region is not None else None  # as pasted: ' 35.78'
     if region is not None and region not in names:
         fail(f"--region {region!r} is not a pemda of {year} in the region master")
     if region is None and out is None:

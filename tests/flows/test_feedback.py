@@ -40,8 +40,9 @@ def home_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def test_feedback_for_one_region(home_root: Path) -> None:
-    result = CliRunner().invoke(app, ["feedback", "--year", "2024", "--region", "35.78", "--home", str(home_root)])
+@pytest.mark.parametrize("code", ["35.78", " 35.78 "])  # as pasted, with spaces: it was 'not a pemda'
+def test_feedback_for_one_region(home_root: Path, code: str) -> None:
+    result = CliRunner().invoke(app, ["feedback", "--year", "2024", "--region", code, "--home", str(home_root)])
     assert result.exit_code == 0, result.output
     text = result.output
     assert "ANS003" in text and "SPD answer no. 1" in text and "INO006" in text and "innovation no. 1" in text
