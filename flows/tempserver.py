@@ -184,14 +184,17 @@ def serving() -> bool:
     return _EARLY is not None and _EARLY.serving
 
 
-def _import_parameter_encoder() -> None:
-    """Prefect serialises a flow run's parameters with FastAPI's ``jsonable_encoder``, and imports
-    FastAPI to do so as the run is created (0.2-0.3 s; an empty flow, without parameters, never does).
-    Imported here, while the server boots in its own process, a run that does not validate pays nothing
-    for it; one that validates leaves this thread's time to the Great Expectations import (which the
-    validate stage would wait for), and Prefect imports FastAPI when it needs it, as before."""
-    with contextlib.suppress(Exception):  # Prefect imports it again when it needs it, and reports any error
-        import fastapi.encoders  # noqa: F401
+def _import_flow_call() -> None:
+    """What Prefect imports as the run's flow is called, imported while the server boots instead: the
+    flow engine and the visualisation helpers ``Flow.__call__`` imports (graphviz among them, ~0.4 s
+    together), and FastAPI's ``jsonable_encoder``, with which Prefect serialises a flow run's
+    parameters as the run is created (0.2-0.3 s; an empty flow, without parameters, never does). This
+    process only waits for the server meanwhile. A run that validates imports Great Expectations on a
+    thread at the same time; the two share the interpreter, and the validate stage, which waits for
+    Great Expectations, comes after the flow's start and its ingest."""
+    for name in ("fastapi.encoders", "prefect.flow_engine", "prefect.utilities.visualization"):
+        with contextlib.suppress(Exception):  # Prefect imports it again when it needs it, and reports any error
+            importlib.import_module(name)
 
 
 def ready() -> None:
@@ -204,8 +207,8 @@ def ready() -> None:
 
         prefetch.start()
         early.prefetch = False
-    elif not early.announced:
-        _import_parameter_encoder()
+    if not early.announced:
+        _import_flow_call()
     logger = logging.getLogger("prefect")
     if not early.healthy(startup_timeout()):
         code = early.process.poll()

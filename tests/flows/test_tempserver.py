@@ -105,15 +105,16 @@ class _Launched:
 def test_great_expectations_starts_importing_when_the_run_waits_for_the_server(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """A run that will validate imports GX on a thread from ``ready`` on, once its own imports are done:
-    not beside them in ``start_early`` (it took the interpreter from them, and a core from the server)."""
+    not beside them in ``start_early`` (it took the interpreter from them, and a core from the server).
+    Every run imports what calling its flow imports while it waits there (after starting GX's thread)."""
     from expectations import prefetch
 
     calls: list[str] = []
     monkeypatch.setattr(prefetch, "start", lambda: _record(calls, "start"))
-    monkeypatch.setattr(tempserver, "_import_parameter_encoder", lambda: _record(calls, "encoder"))
+    monkeypatch.setattr(tempserver, "_import_flow_call", lambda: _record(calls, "flow call"))
     monkeypatch.setenv("PREFECT_API_URL", "")  # recorded, so that what start_early sets is undone
     monkeypatch.delenv("PREFECT_API_URL")
-    for validates, expected in ((True, ["start"]), (False, ["encoder"])):
+    for validates, expected in ((True, ["start", "flow call"]), (False, ["flow call"])):
         calls.clear()
         early = tempserver.EarlyServer(4299, _Launched())  # type: ignore[arg-type]
         monkeypatch.setattr(early, "verdict", lambda timeout: tempserver.SERVING)
@@ -130,18 +131,21 @@ def test_great_expectations_starts_importing_when_the_run_waits_for_the_server(
         del os.environ["PREFECT_API_URL"]
 
 
-def test_the_parameter_encoder_prefect_imports_is_imported_while_the_server_boots() -> None:
-    """Prefect imports FastAPI's encoder as a flow run with parameters is created; ``ready`` imports it
-    while the server boots instead (for a run that does not validate). Fails when Prefect stops
-    importing it there: then the import is no longer worth making."""
+def test_what_calling_a_flow_imports_is_imported_while_the_server_boots() -> None:
+    """Prefect imports FastAPI's encoder as a flow run with parameters is created, and its flow engine
+    and visualisation helpers as a flow is called; ``ready`` imports them while the server boots
+    instead. Fails when Prefect stops importing them there: then the imports are no longer worth making."""
     import inspect
 
     from prefect.flows import Flow
 
     assert "from fastapi.encoders import jsonable_encoder" in inspect.getsource(Flow.serialize_parameters)
+    called = inspect.getsource(Flow.__call__)
+    assert "from prefect.flow_engine import" in called and "from prefect.utilities.visualization import" in called
     probe = ("import sys\nfrom flows import tempserver\nassert 'fastapi' not in sys.modules\n"
-             "tempserver._import_parameter_encoder()\nassert 'fastapi.encoders' in sys.modules\n"
-             "assert 'prefect' not in sys.modules\n")
+             "assert 'prefect.flow_engine' not in sys.modules\n"
+             "tempserver._import_flow_call()\n"
+             "assert {'fastapi.encoders', 'prefect.flow_engine', 'prefect.utilities.visualization'} <= set(sys.modules)\n")
     subprocess.run([sys.executable, "-c", probe], check=True, cwd=PROJECT_ROOT)
 
 
