@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from flows.dropzone import file_name
+from flows.dropzone import drop_zone_files, file_name
 from flows.faults import pause_point
 from flows.file_plan import plan_files, remember_stamps
 from flows.imports import hidden
@@ -288,6 +288,10 @@ def ingest_year(home: Home, year: int, con: duckdb.DuckDBPyConnection,
     if not raw_year.is_dir():
         raise FileNotFoundError(f"{raw_year}: no submissions folder for {year}; put the files there or run "
                                 f"'iid generate --year {year}'")
+    if next(drop_zone_files(raw_year), None) is None:  # a wrong folder or one emptied by mistake, not a year
+        raise FileNotFoundError(f"{raw_year}: no submission file for {year} (the folder holds none, its "
+                                f"verification/ aside); nothing is scored or published: put the year's JSON and "
+                                f"XLSX files there, or check --year and --home")
     chunk_files = chunk_files or int(os.environ.get("IID_INGEST_CHUNK_FILES", "64"))
     reuse = reuse and _has_landing(con)
     if not reuse:

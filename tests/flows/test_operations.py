@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
 import shutil
@@ -163,3 +164,23 @@ def test_served_flow_runs_on_a_real_prefect_server(tmp_path: Path) -> None:
                 except subprocess.TimeoutExpired:
                     process.kill()
         shutil.rmtree(tmp_path / "prefect", ignore_errors=True)
+
+
+def test_a_year_whose_folder_holds_no_submission_is_refused(tmp_path: Path) -> None:
+    """An empty drop zone (a wrong --home or --year, or a folder emptied by mistake) published release 1 with
+    every region Tidak Dapat Dinilai and exit 0; a year whose files were all removed after a release published
+    the same over it. Now the run ends in one line naming the folder, and nothing is published."""
+    home = write_home(tmp_path, 2024, {})
+    (home.raw_year(2024) / "verification").mkdir()
+    (home.raw_year(2024) / "verification" / "v.csv").write_text(
+        "region_code,innovation_id,indicator,decision,verified_level,note\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["run", "--year", "2024", "--home", str(tmp_path)], env={"COLUMNS": "500"})
+    assert result.exit_code != 0
+    assert "no submission file for 2024" in result.output.strip().splitlines()[-1]  # the run's last line says it
+    assert not home.published_year(2024).exists() or not any(home.published_year(2024).iterdir())
+    (home.raw_year(2024) / "a.json").write_text(json.dumps(submission("35.78", spd_total=30)), encoding="utf-8")
+    assert CliRunner().invoke(app, ["run", "--year", "2024", "--home", str(tmp_path)]).exit_code == 0
+    (home.raw_year(2024) / "a.json").unlink()
+    result = CliRunner().invoke(app, ["run", "--year", "2024", "--home", str(tmp_path)], env={"COLUMNS": "500"})
+    assert result.exit_code != 0 and "no submission file for 2024" in " ".join(result.output.split())
+    assert sorted(p.name for p in home.published_year(2024).iterdir()) == ["release=1"]

@@ -145,7 +145,8 @@ def test_what_calling_a_flow_imports_is_imported_while_the_server_boots() -> Non
     probe = ("import sys\nfrom flows import tempserver\nassert 'fastapi' not in sys.modules\n"
              "assert 'prefect.flow_engine' not in sys.modules\n"
              "tempserver._import_flow_call()\n"
-             "assert {'fastapi.encoders', 'prefect.flow_engine', 'prefect.utilities.visualization'} <= set(sys.modules)\n")
+             "assert {'fastapi.encoders', 'prefect.flow_engine', 'prefect.utilities.visualization'} "
+             "<= set(sys.modules)\n")
     subprocess.run([sys.executable, "-c", probe], check=True, cwd=PROJECT_ROOT)
 
 
