@@ -18,7 +18,19 @@ import typer
 from rich.markup import escape
 
 from flows import cli_results
-from flows.cli_base import CopyOpt, DaskOpt, HomeOpt, RunnerOpt, app, console, err, fail, writable_folder, writable_home
+from flows.cli_base import (
+    CopyOpt,
+    DaskOpt,
+    HomeOpt,
+    RunnerOpt,
+    app,
+    console,
+    err,
+    fail,
+    server_answers,
+    writable_folder,
+    writable_home,
+)
 from flows.errors import first_line
 from flows.settings import Home, configure_prefect_defaults, environment_restored
 
@@ -350,7 +362,7 @@ def serve(home: HomeOpt = None,
         fail("set PREFECT_API_URL to a running Prefect server (prefect server start), e.g. "
               "export PREFECT_API_URL=http://127.0.0.1:4200/api", 2)
     target = writable_home(home, lambda h: h.warehouse / "work")
-    _check_server(os.environ["PREFECT_API_URL"])
+    server_answers(os.environ["PREFECT_API_URL"])
     from prefect.schedules import Cron
 
     from flows.annual import annual
@@ -366,25 +378,6 @@ def serve(home: HomeOpt = None,
     except Exception as exc:  # e.g. the server stopped answering: one line, not a traceback
         fail(f"serving stopped: {type(exc).__name__}: {first_line(exc)} (Prefect server "
              f"{os.environ['PREFECT_API_URL']}); check PREFECT_API_URL and the server's log, then serve again")
-
-
-def _check_server(url: str) -> None:
-    """Fail in one line when nothing answers at the Prefect API ``url`` (not started, not up yet: a server started
-    in the background takes some seconds, a wrong address). Asked directly, not through Prefect's client, whose
-    settings are fixed for the process when Prefect is first imported. Any HTTP answer will do: a server is
-    there (Prefect Cloud may want a key for this page); what else is wrong, serving says."""
-    import urllib.error
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(f"{url.rstrip('/')}/health", timeout=15):
-            pass
-    except urllib.error.HTTPError:
-        pass
-    except (OSError, ValueError) as exc:  # URLError is an OSError; ValueError: not a URL at all
-        reason = getattr(exc, "reason", None) or exc
-        fail(f"no Prefect server answers at {url} ({reason}); start one (prefect server start) and wait until it "
-             "is up, or point PREFECT_API_URL at a running one")
 
 
 def main() -> None:

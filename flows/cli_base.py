@@ -125,3 +125,22 @@ def writable_home(home: str | None, folder: Callable[[Home], Path] = lambda h: h
         fail(f"home {home}: {exc}; {HOME_ADVICE}")
     writable_folder(folder(target), HOME_ADVICE)
     return target
+
+
+def server_answers(url: str) -> None:
+    """Fail in one line when nothing answers at the Prefect API ``url`` (not started, not up yet: a server started
+    in the background takes some seconds, a wrong address). Asked directly, not through Prefect's client, whose
+    settings are fixed for the process when Prefect is first imported. Any HTTP answer will do: a server is
+    there (Prefect Cloud may want a key for this page); what else is wrong, serving says."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{url.rstrip('/')}/health", timeout=15):
+            pass
+    except urllib.error.HTTPError:
+        pass
+    except (OSError, ValueError) as exc:  # URLError is an OSError; ValueError: not a URL at all
+        reason = getattr(exc, "reason", None) or exc
+        fail(f"no Prefect server answers at {url} ({reason}); start one (prefect server start) and wait until it "
+             "is up, or point PREFECT_API_URL at a running one")
