@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import threading
 from collections.abc import Iterator
@@ -183,3 +184,26 @@ def validation_results(root: Path, year: int = 2024) -> dict[str, dict[str, Any]
         return _merged_results(con, RECORD_SUITES)[1]
     finally:
         con.close()
+
+
+def workbook_bytes(book: Any) -> bytes:
+    """An openpyxl workbook saved: the bytes of its .xlsx file."""
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def both_engines(data: bytes) -> list[Any]:
+    """What each XLSX engine makes of a workbook: the parsed file, or the rejection."""
+    from dataclasses import asdict
+
+    from flows.readers import FileRejected
+    from flows.xlsx_reader import parse_xlsx
+
+    out: list[Any] = []
+    for engine in ("calamine", "openpyxl"):
+        try:
+            out.append(asdict(parse_xlsx(data, engine)))
+        except FileRejected as exc:
+            out.append((exc.rule, exc.detail))
+    return out

@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from factory import innovation, score, submission, write_home, xlsx_bytes
+from factory import innovation, score, submission, workbook_bytes, write_home, xlsx_bytes
 
 YEAR = 2024
 
@@ -57,9 +57,7 @@ def _typed(change: Cells) -> Callable[[dict[str, Any]], bytes]:
                 field = row[0].value if sheet.title == "profil" else None
                 for column, cell in zip(header, row, strict=False):
                     cell.value = change(sheet.title, field if column == "value" and field else column, cell.value)
-        out = io.BytesIO()
-        book.save(out)
-        return out.getvalue()
+        return workbook_bytes(book)
     return workbook
 
 
@@ -98,9 +96,7 @@ def _percent_cells(sub: dict[str, Any]) -> bytes:
         for cell in book[sheet]["D" if sheet == "sid" else "C"][1:]:
             if isinstance(cell.value, (int, float)):
                 cell.value, cell.number_format = cell.value / 100, "0.0%"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return workbook_bytes(book)
 
 
 def _zero_padded(code: str) -> dict[str, Any]:
@@ -117,9 +113,7 @@ def _ids_typed_as_numbers(sub: dict[str, Any]) -> bytes:
     book = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(sub)))
     for cell in book["sid"]["A"][1:]:
         cell.value, cell.number_format = int(cell.value), "000"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return workbook_bytes(book)
 
 
 def _numbered(code: str) -> dict[str, Any]:
@@ -136,9 +130,7 @@ def _ids_in_the_number_format(sub: dict[str, Any]) -> bytes:
     for sheet in ("inovasi", "sid"):
         for cell in book[sheet]["A"][1:]:
             cell.value, cell.number_format = int(cell.value), "0.00"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return workbook_bytes(book)
 
 
 def _inovasi_ids_typed_as_numbers(sub: dict[str, Any]) -> bytes:
@@ -152,9 +144,7 @@ def _inovasi_ids_typed_as_numbers(sub: dict[str, Any]) -> bytes:
         cell.value, cell.number_format = int(cell.value), "000"
     for cell in book["sid"]["A"][1:]:
         cell.value = int(cell.value)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return workbook_bytes(book)
 
 
 # case -> region, submission, and the workbook of it (None: as the factory writes it)

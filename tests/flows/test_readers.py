@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from factory import innovation, submission, xlsx_bytes, xlsx_patched
+from factory import both_engines, innovation, submission, xlsx_bytes, xlsx_patched
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -168,23 +168,12 @@ def test_bulk_answer_rows_equal_the_general_conversions() -> None:
     assert evidence["answer_record_id"] == [i for i in range(len(raws)) for _ in range(3)]
 
 
-def _both_engines(data: bytes) -> list[Any]:
-    """What each XLSX engine makes of a workbook: the parsed file, or the rejection."""
-    out: list[Any] = []
-    for engine in ("calamine", "openpyxl"):
-        try:
-            out.append(asdict(parse_xlsx(data, engine)))
-        except FileRejected as exc:
-            out.append((exc.rule, exc.detail))
-    return out
-
-
 def test_calamine_reads_generated_workbooks_as_openpyxl_does(tmp_path: Path) -> None:
     home = Home.resolve(tmp_path)
     generate_year(home, 2024, seed=5, scale=0.05, defect_rate=0.5, formats=("xlsx",))
     workbooks = sorted(home.raw_year(2024).glob("*.xlsx"))
     assert len(workbooks) > 500
-    differing = [p.name for p in workbooks if (both := _both_engines(p.read_bytes()))[0] != both[1]]
+    differing = [p.name for p in workbooks if (both := both_engines(p.read_bytes()))[0] != both[1]]
     assert differing == []
 
 
@@ -219,13 +208,13 @@ CELL = st.one_of(
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cells=st.lists(st.lists(CELL, min_size=5, max_size=5), min_size=1, max_size=4))
 def test_calamine_reads_any_cell_values_as_openpyxl_does(cells: list[list[Any]]) -> None:
-    calamine, openpyxl = _both_engines(_sheet_with(cells))
+    calamine, openpyxl = both_engines(_sheet_with(cells))
     assert calamine == openpyxl
 
 
 @pytest.mark.parametrize("start", ["B1", "A3", "C4"])
 def test_a_sheet_that_does_not_start_at_a1_reads_the_same(start: str) -> None:
-    calamine, openpyxl = _both_engines(_sheet_with([["I-1", "16", 2, None, "x.pdf"]], start))
+    calamine, openpyxl = both_engines(_sheet_with([["I-1", "16", 2, None, "x.pdf"]], start))
     assert calamine == openpyxl
 
 
@@ -238,7 +227,7 @@ def test_a_workbook_calamine_cannot_read_is_read_by_openpyxl(monkeypatch: pytest
             raise python_calamine.CalamineError("calamine cannot read this workbook")
 
     data = _sheet_with([])
-    expected = _both_engines(data)[1]
+    expected = both_engines(data)[1]
     monkeypatch.setattr(python_calamine, "CalamineWorkbook", Refusing)
     parsed = parse_xlsx(data)
     assert asdict(parsed) == expected and parsed.innovations
@@ -403,7 +392,7 @@ def test_sheet_names_match_ignoring_case_and_surrounding_spaces() -> None:
     """'Profil' was a missing sheet (FIL006), where column names already matched ignoring case."""
     expected = asdict(parse_xlsx(_sheets_named({})))
     renamed = _sheets_named({"profil": "Profil", "spd": " SPD ", "inovasi": "INOVASI", "sid": "Sid "})
-    assert _both_engines(renamed) == [expected, expected]
+    assert both_engines(renamed) == [expected, expected]
 
 
 @pytest.mark.parametrize(("titles", "extra", "detail"), [
@@ -411,7 +400,7 @@ def test_sheet_names_match_ignoring_case_and_surrounding_spaces() -> None:
     ({"profil": "Profil"}, "profil ", "sheets 'Profil' and 'profil ' both stand for sheet 'profil'"),
 ])
 def test_two_sheets_standing_for_one_reject_the_file(titles: dict[str, str], extra: str, detail: str) -> None:
-    for rejected in _both_engines(_sheets_named(titles, extra)):
+    for rejected in both_engines(_sheets_named(titles, extra)):
         assert rejected == ("FIL006", f"{detail} (sheet names match ignoring case and surrounding spaces); keep one")
 
 

@@ -7,13 +7,12 @@ the verification team types the id from what it sees. Both engines read such a c
 from __future__ import annotations
 
 import io
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
-from factory import innovation, submission, write_home, xlsx_bytes
+from factory import both_engines, innovation, submission, workbook_bytes, write_home, xlsx_bytes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -50,9 +49,7 @@ def _formatted(sub: dict[str, Any], cells: dict[tuple[str, str], tuple[Any, str]
     book = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(sub)))
     for (sheet, cell), (value, number_format) in cells.items():
         book[sheet][cell].value, book[sheet][cell].number_format = value, number_format
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return workbook_bytes(book)
 
 
 def _every_number_in(sub: dict[str, Any], code: str) -> bytes:
@@ -67,19 +64,7 @@ def _every_number_in(sub: dict[str, Any], code: str) -> bytes:
             for cell in row:
                 if isinstance(cell.value, (int, float)):
                     cell.number_format = code
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def _both_engines(data: bytes) -> list[Any]:
-    out: list[Any] = []
-    for engine in ("calamine", "openpyxl"):
-        try:
-            out.append(asdict(parse_xlsx(data, engine)))
-        except FileRejected as exc:
-            out.append((exc.rule, exc.detail))
-    return out
+    return workbook_bytes(book)
 
 
 def test_identifier_cells_are_read_as_their_zero_padded_format_shows_them() -> None:
@@ -93,7 +78,7 @@ def test_identifier_cells_are_read_as_their_zero_padded_format_shows_them() -> N
         ("sid", "A2"): (1, "000"), ("sid", "A3"): (1.0, "000"), ("sid", "B3"): (17, "00"), ("sid", "D3"): (14, "000"),
         ("sid", "A4"): (2.5, "0.00"), ("sid", "A5"): (1234, "#,##0"), ("sid", "A6"): ("001", "000"),
         ("spd", "A2"): (1, "00"), ("spd", "C2"): (0.031, "0.0%")})
-    calamine, openpyxl = _both_engines(data)
+    calamine, openpyxl = both_engines(data)
     assert calamine == openpyxl
     parsed = parse_xlsx(data)
     assert [i.fields["id"] for i in parsed.innovations] == ["001", 2.5, 1234]
@@ -132,7 +117,7 @@ def test_ids_in_a_single_zero_or_a_fraction_format_are_read_as_stored(code: str)
     workbook using them everywhere is parsed for them (every one was)."""
     sub = submission("35.78", spd_total=30, innovations=[innovation("1", 60), innovation("2", 40)])
     data = _every_number_in(sub, code)
-    calamine, openpyxl = _both_engines(data)
+    calamine, openpyxl = both_engines(data)
     assert calamine == openpyxl
     parsed = parse_xlsx(data)
     assert [(i.fields["id"], len(i.answers)) for i in parsed.innovations] == [(1, 20), (2, 20)]
@@ -156,7 +141,7 @@ def test_a_zero_padded_format_alone_has_only_the_identifier_sheets_parsed() -> N
 
 def _owners(data: bytes) -> dict[str, Any]:
     """The id of the innovation each sid row goes to (None: none, ANS009), the same on both engines."""
-    calamine, openpyxl = _both_engines(data)
+    calamine, openpyxl = both_engines(data)
     assert calamine == openpyxl
     parsed = parse_xlsx(data)
     owners: dict[str, Any] = {locator: None for locator in parsed.orphan_answers.locators}
@@ -209,7 +194,7 @@ def test_both_engines_read_any_number_in_a_zero_padded_format_alike(ids: list[tu
     sub = submission("35.78", spd_total=30, innovations=[innovation(f"I-{n}", 40) for n in range(len(ids))])
     cells = {("inovasi", f"A{n}"): typed for n, typed in enumerate(ids, start=2)}
     cells.update({("sid", f"A{n}"): typed for n, typed in enumerate(ids, start=2)})
-    calamine, openpyxl = _both_engines(_formatted(sub, cells))
+    calamine, openpyxl = both_engines(_formatted(sub, cells))
     assert calamine == openpyxl
 
 
@@ -218,7 +203,7 @@ def test_a_region_code_in_a_zero_padded_format_reads_as_the_code(typed: float, c
     """A region code is no identifier column: 35.1 shown ``035`` in ``000`` reads as 35.10 (region_code_text,
     SUB001); a province typed 35 in the same cell shows ``035``, no region, and reads as the province 35."""
     data = _formatted(submission("35.10", spd_total=30), {("profil", "B4"): (typed, "000")})
-    calamine, openpyxl = _both_engines(data)
+    calamine, openpyxl = both_engines(data)
     assert calamine == openpyxl
     assert region_code_hint(parse_xlsx(data).header["region_code"]) == code
 
