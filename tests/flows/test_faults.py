@@ -176,16 +176,21 @@ def _cli_run_stopped(home: Home, tmp_path: Path, sig: signal.Signals) -> None:
     marker = tmp_path / f"paused-{sig.name}.pid"
     env = {k: v for k, v in os.environ.items() if k != "IID_EARLY_SERVER"}  # its server stops with the child
     env.update(IID_PAUSE_AT="publish:before-rename", IID_PAUSE_FILE=str(marker), PYTHONPATH=str(ROOT))
+    log = tmp_path / f"paused-{sig.name}.log"
     child = subprocess.Popen([sys.executable, "-c", "from flows.cli import main; main()", "run", "--year", str(YEAR),
-                              "--home", str(home.root)], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
+                              "--home", str(home.root)], env=env, cwd=ROOT, stdout=log.open("w"),
+                             stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 180
     while not marker.exists():
         assert child.poll() is None, "the run ended before reaching publish:before-rename"
         assert time.monotonic() < deadline, "publish:before-rename not reached"
         time.sleep(0.05)
     os.kill(int(marker.read_text()), sig)
-    child.wait(timeout=120)
+    try:
+        child.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        raise AssertionError(f"the run did not end 120 s after {sig.name}; its output:\n{log.read_text()}") from None
 
 
 def test_a_run_that_never_ended_is_not_left_running_in_the_runs_view(published: Home, tmp_path: Path) -> None:
