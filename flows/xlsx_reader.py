@@ -365,7 +365,12 @@ def _records(wb: _Workbook, profile: dict[str, Any]) -> ParsedFile:
     for n, r in _sheet_rows(wb, "sid", sid_numbers):
         key = text(r.get("innovation_id")) or ""
         if key not in by_id:
-            key = by_number.get(sid_numbers[n], key) if n in sid_numbers else by_stored_text.get(key, key)
+            if n in sid_numbers:  # a number: the inovasi id cell storing it, else the id it read as before (text 1)
+                stored = sid_numbers[n]
+                before = text(stored) or ""
+                key = by_number.get(stored) or (before if before in by_id else key)
+            else:
+                key = by_stored_text.get(key, key)
         owners = by_id.get(key, [])
         target = owners[0].answers if len(owners) == 1 or (owners and not key) else orphans if not owners else \
             shared.setdefault(key, Answers(json=False))

@@ -185,6 +185,15 @@ def test_a_sid_text_id_goes_to_the_innovation_whose_id_cell_stores_that_number()
     assert (owners["sid!2"], owners["sid!3"]) == ("001", None)
 
 
+def test_a_sid_number_shown_zero_padded_goes_to_the_text_id_it_read_as_before() -> None:
+    """inovasi's id typed as the text ``1``, sid's id the number 1 formatted ``000`` (shows ``001``): before ids
+    were read as shown the sid row read ``1`` and matched; as shown it named no innovation (ANS009)."""
+    sub = submission("35.78", spd_total=30, innovations=[innovation("1", 60)])
+    data = _formatted(sub, {("inovasi", "A2"): ("1", "@"), ("sid", "A2"): (1, "000"), ("sid", "A3"): (7, "000")})
+    owners = _owners(data)
+    assert (owners["sid!2"], owners["sid!3"]) == ("1", None)
+
+
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ids=st.lists(st.tuples(st.one_of(st.integers(-(2**63), 2**63 - 1), st.floats(allow_nan=False,
                                                                                   allow_infinity=False)),
