@@ -83,6 +83,15 @@ def _column_number(letters: str) -> int:
     return number
 
 
+def column_letters(number: int) -> str:
+    """A column's letters from its number from 1 (1 is A, 27 is AA): the inverse of :func:`_column_number`."""
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
 def shown_cells(sheet_xml: bytes, styles: dict[int, str]) -> dict[tuple[int, int], str]:
     """The format (as :func:`shown_styles` gives it) of a sheet's number cells styled with one of ``styles``,
     by (row, column) from 1 (A1 is (1, 1)); none where the part cannot be parsed (the reader then rejects the

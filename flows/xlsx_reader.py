@@ -28,7 +28,7 @@ from flows.readers import (
     region_code_hint,
 )
 from flows.values import text
-from flows.xlsx_formats import PERCENT, as_shown, shown_cells, shown_styles, stored_number, zero_padded
+from flows.xlsx_formats import PERCENT, as_shown, column_letters, shown_cells, shown_styles, stored_number, zero_padded
 
 MAX_XLSX_UNPACKED = 256 * 1024 * 1024  # uncompressed size of a workbook's parts (zip bombs)
 # cells a sheet may span, from A1 to its last row and column (a template's SID sheet at ten times a national
@@ -78,7 +78,7 @@ def _grid_rows(name: str, grid: Iterable[Sequence[Any]], shown: dict[tuple[int, 
         twice = {c: [i for i, h in enumerate(header) if h == c] for c in XLSX_SHEETS[name] if header.count(c) > 1}
         if twice:
             raise FileRejected("FIL006", f"sheet {name!r} has column(s) given twice: " + ", ".join(
-                f"{c!r} ({' and '.join(_column_letters(i + 1) for i in places)})" for c, places in twice.items())
+                f"{c!r} ({' and '.join(column_letters(i + 1) for i in places)})" for c, places in twice.items())
                 + "; which one is meant cannot be told: remove or rename all but one")
         out = []
         # a column's position from 1 (each template column is there once, above)
@@ -104,15 +104,6 @@ def _grid_rows(name: str, grid: Iterable[Sequence[Any]], shown: dict[tuple[int, 
     except Exception as exc:  # the readers raise many kinds (CalamineError, XmlError, ValueError, OverflowError …)
         raise _Unreadable(name, exc, read) from None
     return out
-
-
-def _column_letters(number: int) -> str:
-    """A column's letters from its number (1 is A, 27 is AA)."""
-    letters = ""
-    while number:
-        number, rest = divmod(number - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 class _Workbook:

@@ -270,3 +270,10 @@ def test_zero_padded_ids_are_scored_and_verified_through_iid_run(tmp_path: Path,
     assert catalog.execute("select region_code, innovation_id, n_answers from innovation_scores "
                            "where region_code <> '35.10' order by all").fetchall() == [
         (code, ident, 20) for code in ("35.11", "35.12", "35.13") for ident in ("001", "002")]
+
+
+def test_column_letters_are_the_inverse_of_the_column_numbers_a_sheet_uses() -> None:
+    from flows.xlsx_formats import _column_number, column_letters
+
+    assert [column_letters(n) for n in (1, 26, 27, 52, 703, 16384)] == ["A", "Z", "AA", "AZ", "AAA", "XFD"]
+    assert all(_column_number(column_letters(n)) == n for n in range(1, 16385))
