@@ -9,6 +9,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from factory import submission, write_home
 
 from flows.generator import generate_year
 from flows.settings import Home, configure_prefect_defaults
@@ -132,6 +133,7 @@ def test_published_files_hold_no_personal_data(flow_home: tuple[Home, dict[str, 
     assert "ingest 2024" in logs and "publish 2024" in logs  # the stage logs were captured
     assert _found(secrets, blob + views.encode() + logs.encode()) == set()
     assert _found(secrets, b"x " + sorted(secrets)[0].encode() + b" y") == {sorted(secrets)[0]}  # the search finds
+    assert list((home.published_year(2024) / "release=1" / "report" / "region").glob("*.html"))
 
 
 def _found(secrets: set[str], blob: bytes) -> set[str]:
@@ -144,7 +146,6 @@ def _found(secrets: set[str], blob: bytes) -> set[str]:
         automaton.add_word(secret.encode().decode("latin-1"), secret)
     automaton.make_automaton()
     return {secret for _, secret in automaton.iter(blob.decode("latin-1"))}
-    assert list((home.published_year(2024) / "release=1" / "report" / "region").glob("*.html"))
 
 
 def test_drop_zone_is_read_never_written(flow_home: tuple[Home, dict[str, Any], dict[str, Any]]) -> None:
@@ -198,3 +199,15 @@ def test_the_flow_copies_its_release_when_asked(flow_home: tuple[Home, dict[str,
     finally:
         runs.close()
     assert json.loads(parameters)["copy_to"] == str(location) and "copy" in json.loads(seconds)
+
+
+def test_the_flow_run_from_a_later_stage_needs_the_earlier_ones(flow_home: tuple[Home, dict[str, Any], dict[str, Any]],
+                                                                tmp_path: Path) -> None:
+    """The flow checks too (the CLI checks before Prefect starts): a new home has nothing scored to publish."""
+    from flows.annual import annual
+    from flows.pipeline import StageNotReady
+
+    home = write_home(tmp_path, 2024, {"a.json": submission("35.78", spd_total=30)})
+    with pytest.raises(StageNotReady, match=r"^2024 has not been scored yet in "):
+        annual(year=2024, home=str(home.root), from_stage="publish")
+    assert not home.published.exists() or not any(home.published.iterdir())

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import duckdb
 import pytest
@@ -513,7 +513,13 @@ def test_a_later_stage_needs_the_earlier_ones(stage: str, missing: str, tmp_path
 
 
 def test_run_from_a_later_stage_on_a_new_home_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("IID_EARLY_SERVER", "0")  # else a second server, until the test process ends
+    """Refused before Prefect's server starts (the flow, which checks again, is not run: ~14 s before)."""
+    from flows import cli
+
+    def no_flow(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("the flow was started")
+
+    monkeypatch.setattr(cli, "_run_one", no_flow)
     write_home(tmp_path, 2024, {"a.json": submission("35.78", spd_total=30)})
     result = runner.invoke(app, ["run", "--year", "2024", "--from-stage", "publish", "--home", str(tmp_path)])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
