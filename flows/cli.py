@@ -73,7 +73,7 @@ def generate(
     _check_year(year)
     target = writable_home(home, lambda h: h.raw_year(year))
     try:
-        with Progress(console=err, transient=True) as bar:
+        with Progress(console=err, transient=True, disable=not err.is_terminal) as bar:  # no blank line in a log
             job = bar.add_task(f"generating {year}", total=None)
             summary = generate_year(target, year, seed=seed, scale=scale, defect_rate=defect_rate, formats=chosen,
                                     progress=lambda done, total: bar.update(job, completed=done, total=total))
@@ -304,7 +304,7 @@ def copy(ctx: typer.Context,
             err.print(f"[bold yellow]warning:[/] {escape(str(folder))}: its manifest.json is missing or cannot be "
                       "read, so it is not copied; restore that folder from a copy of the release", soft_wrap=True)
     try:
-        with Progress(console=err, transient=True) as bar:
+        with Progress(console=err, transient=True, disable=not err.is_terminal) as bar:  # no blank line in a log
             job = bar.add_task(f"copying to {url}", total=None)
             result = copy_releases(target, url, chosen,
                                    progress=lambda done, total: bar.update(job, completed=done, total=total))

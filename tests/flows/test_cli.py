@@ -578,3 +578,13 @@ def test_summary_refuses_a_negative_top_before_it_prints(published: Path) -> Non
     assert result.exit_code == 2
     line = one_line_error(result)
     assert "Invalid value for '--top'" in line and "greater than or equal to 0" in line, line
+
+
+def test_progress_leaves_no_blank_line_where_output_is_not_a_terminal(published: Path, tmp_path: Path) -> None:
+    """'iid copy' and 'iid generate' wrote an empty line first in a log (their progress bar, ended)."""
+    copied = runner.invoke(app, ["copy", "--to", str(tmp_path / "out"), "--home", str(published)])
+    generated = runner.invoke(app, ["generate", "--year", "2024", "--scale", "0.002", "--home", str(tmp_path / "g")])
+    for result in (copied, generated):
+        assert result.exit_code == 0, result.output
+        assert result.output.splitlines()[0].strip(), result.output
+    assert copied.output.startswith("copied to ") and generated.output.startswith("generated 2024: ")
