@@ -285,6 +285,23 @@ def _value_texts(frame: pd.DataFrame, ids: list[Any], columns: list[str]) -> pa.
     return pa.array(text.str.slice(0, VALUE_CHARS), pa.string(), from_pandas=True)
 
 
+def _templated(frame: pd.DataFrame, ids: list[Any], template: str) -> pa.Array:
+    """Failing rows' values written by an expectation's ``meta.value_format``: its ``{column}`` fields as
+    written (``level_raw`` for ``level``), empty where missing, so that a pair of numbers says which is
+    which (``level (tingkat) 4; value (nilai) 12.5 gives level 3``, not ``4 / 3``)."""
+    import string
+
+    import pandas as pd
+
+    text = pd.Series([""] * len(ids), index=pd.Index(ids), dtype="string")
+    for literal, field, _, _ in string.Formatter().parse(template):
+        text = text + literal
+        if field:
+            column = f"{field}_raw" if f"{field}_raw" in frame.columns else field
+            text = text + frame.loc[ids, column].astype("string").fillna("")
+    return pa.array(text.str.slice(0, VALUE_CHARS), pa.string(), from_pandas=True)
+
+
 @cache
 def value_column(name: str) -> str | None:
     """The frame column whose text a suite's failures carry as their value (``meta.value_column``), for a
@@ -323,7 +340,8 @@ def failures_of(name: str, result: Any, frame: pd.DataFrame) -> pa.Table:
             "rule": pa.array([meta["rule"]] * count, pa.string()),
             "severity": pa.array([meta["severity"]] * count, pa.string()),
             "reason": pa.array([meta["reason"]] * count, pa.string()),
-            "value": _value_texts(frame, ids, [shown] if shown else _columns(item.expectation_config.kwargs)),
+            "value": _templated(frame, ids, meta["value_format"]) if "value_format" in meta
+            else _value_texts(frame, ids, [shown] if shown else _columns(item.expectation_config.kwargs)),
         }, schema=FAILURE_SCHEMA))
     return pa.concat_tables(tables) if tables else FAILURE_SCHEMA.empty_table()
 

@@ -267,9 +267,10 @@ def test_verification_rules(year_db: duckdb.DuckDBPyConnection, case: str) -> No
 # case id -> the value its failure shows: the text as written, not the empty value it did not convert to
 WRITTEN_VALUES: dict[str, str] = {
     "level_text": "tiga", "text_in_number": "dua belas", "bad_date": "2023-02-30",
-    "bad_timestamp": "kemarin sore", "level_4": "4", "out_of_range": "100.0 / 150",  # value_max / value
-    "implementation_before_trial": "2023-01-01 / 2023-05-01", "no_time_zone": "2024-07-30T09:12:00",
-    "ambiguous_thousands": "1.500",
+    "bad_timestamp": "kemarin sore", "level_4": "4", "out_of_range": "150 (the highest possible is 100.0)",
+    "implementation_before_trial": "implementation 2023-01-01, trial 2023-05-01", "no_time_zone": "2024-07-30T09:12:00",
+    "ambiguous_thousands": "1.500", "value_contradicts": "level 3; value 1 gives level 2",
+    "name_differs": "Kab. Sidoarjo (the region master: Kabupaten Sidoarjo)",
 }
 
 
