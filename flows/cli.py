@@ -372,14 +372,19 @@ def serve(home: HomeOpt = None,
           year: Annotated[int | None, typer.Option(help="fixed year (default: the year of the run date)")] = None,
           copy_to: CopyOpt = None) -> None:
     """Serve the annual flow as a Prefect deployment with a yearly schedule (needs PREFECT_API_URL)."""
+    configure_prefect_defaults()
     import os
 
-    configure_prefect_defaults()
-    if not os.environ.get("PREFECT_API_URL"):
+    from prefect.settings import get_current_settings
+
+    # the environment's (as it is now: Prefect's settings are read once, when it is first imported), else the
+    # active profile's (prefect config set PREFECT_API_URL=…) or prefect.toml's
+    url = os.environ.get("PREFECT_API_URL") or get_current_settings().api.url
+    if not url:
         fail("set PREFECT_API_URL to a running Prefect server (prefect server start), e.g. "
-              "export PREFECT_API_URL=http://127.0.0.1:4200/api", 2)
+              "export PREFECT_API_URL=http://127.0.0.1:4200/api, or prefect config set PREFECT_API_URL=…", 2)
     target = writable_home(home, lambda h: h.warehouse / "work")
-    server_answers(os.environ["PREFECT_API_URL"])
+    server_answers(url)
     from prefect.schedules import Cron
 
     from flows.annual import annual
@@ -394,7 +399,7 @@ def serve(home: HomeOpt = None,
                      description="Indeks Inovasi Daerah: ingest → validate → transform → publish one year")
     except Exception as exc:  # e.g. the server stopped answering: one line, not a traceback
         fail(f"serving stopped: {type(exc).__name__}: {first_line(exc)} (Prefect server "
-             f"{os.environ['PREFECT_API_URL']}); check PREFECT_API_URL and the server's log, then serve again")
+             f"{url}); check PREFECT_API_URL and the server's log, then serve again")
 
 
 def main() -> None:

@@ -404,6 +404,21 @@ def test_serve_without_a_server_that_answers_is_one_line(tmp_path: Path, monkeyp
     assert "prefect server start" in line and "PREFECT_API_URL" in line
 
 
+def test_serve_finds_the_server_of_the_active_prefect_profile(tmp_path: Path) -> None:
+    """A server set with 'prefect config set PREFECT_API_URL=…' (the active profile) is Prefect's usual way;
+    'iid serve' read only the environment and asked to set PREFECT_API_URL."""
+    prefect_home = tmp_path / "prefect"
+    prefect_home.mkdir()
+    (prefect_home / "profiles.toml").write_text('active = "remote"\n\n[profiles.remote]\n'
+                                                'PREFECT_API_URL = "http://127.0.0.1:9/api"\n', encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "PREFECT_PROFILE")}
+    done = subprocess.run([sys.executable, "-c", "from flows.cli import main; main()", "serve", "--home",
+                           str(tmp_path / "home")], env={**env, "PREFECT_HOME": str(prefect_home)},
+                          capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stderr.startswith("error: no Prefect server answers at http://127.0.0.1:9/api ("), done.stderr
+
+
 def test_bench_checks_where_it_writes_before_it_starts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def run_bench(*args: object, **kwargs: object) -> NoReturn:
         raise AssertionError("the bench started before its folders were checked")
