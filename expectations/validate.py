@@ -120,6 +120,7 @@ class SuiteRunner:
         from expectations import gxpatch
 
         gxpatch.apply()  # GX's per-metric rebuilding and refiltering, done once (see gxpatch)
+        self._stored_suites: dict[tuple[str, ...], Any] = {}  # the suites as the first context's store holds them
         self.context = self._context()
         self.source = self.context.data_sources.add_pandas("landing")
         self.suites = {name: self.context.suites.get(name) for name in SUITE_ORDER}
@@ -132,13 +133,30 @@ class SuiteRunner:
         gc.freeze()
 
     def _context(self) -> Any:
-        """A fresh ephemeral context holding the suites, quiet."""
+        """A fresh ephemeral context holding the suites, quiet.
+
+        GX's ``suites.add`` dumps each suite to JSON text for the context's store (marshmallow, ~0.06 s for
+        the eight) and loads it back. The first context's store keeps that text; a later context's
+        in-memory store is given the same text (:data:`SUITES_AS_STORED`), which it loads the same way
+        whenever a suite is read: the same pages (``tests/expectations/test_gxpatch.py`` compares them).
+        The suites' ids, which GX draws anew for each ``add``, are then those of the first context: no
+        page shows them. Any other store gets GX's own path.
+        """
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
         context = self.gx.get_context(mode="ephemeral")
         context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        store = context.expectations_store
+        backend = _in_memory_backend(store)
+        keys = {name: store.key_to_tuple(store.get_key(name=name, id=None)) for name in SUITE_ORDER}
+        if SUITES_AS_STORED and backend is not None and len(self._stored_suites) == len(keys):
+            for key in keys.values():
+                backend.add(key, self._stored_suites[key])
+            return context
         for name in SUITE_ORDER:
             context.suites.add(self.gx.ExpectationSuite(**load_suite_json(name)))
+        if backend is not None:
+            self._stored_suites = {key: backend.get(key) for key in keys.values()}
         return context
 
     def prepare_docs(self) -> None:
@@ -210,6 +228,14 @@ def building_dir(docs_dir: Path) -> Path:
     return docs_dir.with_name(f"{docs_dir.name}.building")
 
 
+def _in_memory_backend(store: Any) -> Any:
+    """The in-memory backend of a (non-cloud) GX store, or None for any other."""
+    from great_expectations.data_context.store.in_memory_store_backend import InMemoryStoreBackend
+
+    backend = getattr(store, "_store_backend", None)
+    return backend if isinstance(backend, InMemoryStoreBackend) and not store.cloud_mode else None
+
+
 def keep_result(store: Any, key: Any, result: dict[str, Any]) -> None:
     """Put a suite's (merged, JSON-ready) result in a context's validation results store for the docs.
 
@@ -220,16 +246,16 @@ def keep_result(store: Any, key: Any, result: dict[str, Any]) -> None:
     Any other store gets GX's own path.
     """
     from great_expectations.core.expectation_validation_result import expectationSuiteValidationResultSchema
-    from great_expectations.data_context.store.in_memory_store_backend import InMemoryStoreBackend
 
-    backend = getattr(store, "_store_backend", None)
-    if KEEP_AS_IS and isinstance(backend, InMemoryStoreBackend) and not store.cloud_mode:
+    backend = _in_memory_backend(store)
+    if KEEP_AS_IS and backend is not None:
         backend.set(store.key_to_tuple(key), result)
     else:
         store.set(key, expectationSuiteValidationResultSchema.load(result))
 
 
 KEEP_AS_IS = True  # False: every result through GX's store.set (a test compares the two)
+SUITES_AS_STORED = True  # False: every context's suites through GX's suites.add (a test compares the two)
 
 _RUNNER: SuiteRunner | None = None
 
