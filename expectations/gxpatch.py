@@ -49,6 +49,12 @@ GX's Data Docs views each make their own Jinja environment and compile every tem
 source: 24 templates compiled 51 times, ~40 % of building the docs. :func:`cache_templates` gives
 the environments made afterwards a shared Jinja bytecode cache on disk. That is Jinja's own
 mechanism: a cached template is used only while its source's checksum and the Python version match.
+Jinja folds GX's ``generate_html_element_uuid`` filter, applied to a literal in ``collapse.j2``, into
+the compiled template: a random uuid4 drawn at compile time and kept in the cache, so two homes (or a
+cache deleted) gave the same results different pages. The environments get a filter that names each
+prefix's element by a uuid5 of the prefix, the same everywhere (within a page, the element ids were
+already one per compiled template); the cache files carry a new name, so none compiled with a random
+id is read.
 """
 
 from __future__ import annotations
@@ -372,7 +378,7 @@ def cache_templates(directory: Path) -> None:
     from jinja2 import Environment, FileSystemBytecodeCache
 
     directory.mkdir(parents=True, exist_ok=True)
-    cache = FileSystemBytecodeCache(str(directory))
+    cache = FileSystemBytecodeCache(str(directory), pattern="__iid_stable_ids_%s.cache")
     if _template_cache:
         _template_cache[0] = cache
         return
@@ -386,5 +392,13 @@ def cache_templates(directory: Path) -> None:
         env = getattr(self, "env", None)
         if isinstance(env, Environment) and env.bytecode_cache is None:
             env.bytecode_cache = _template_cache[0]
+            env.filters["generate_html_element_uuid"] = stable_element_id
 
     view.DefaultJinjaView.__init__ = init  # type: ignore[method-assign]
+
+
+def stable_element_id(prefix: str | None = None) -> str:
+    """GX's ``generate_html_element_uuid`` (``prefix`` + a random uuid4), with a uuid5 of the prefix instead."""
+    import uuid
+
+    return (prefix or "") + str(uuid.uuid5(uuid.NAMESPACE_URL, f"iid-data-docs:{prefix or ''}"))

@@ -60,3 +60,19 @@ ge_load_time). Now nothing is loaded from the network (the logo is
     assert not [p for p in (tmp_path / "first").rglob("*.html") if "ge_load_time" in p.read_text(encoding="utf-8")]
     index = (tmp_path / "first" / "index.html").read_text(encoding="utf-8")
     assert 'id="iid-offline-listing"' in index and "validation result" in index
+
+
+def test_two_homes_build_the_same_pages_of_the_same_results(tmp_path: Path) -> None:
+    """Each home keeps its own compiled GX templates (warehouse/work/.gx-templates); GX's collapse template
+    drew a random element id as it was compiled, so the same results gave other pages in another home, or
+    once the cache was deleted ('collapse-body-<uuid4>'). Now the id is the same wherever it is compiled."""
+    results = validation_results(tmp_path)
+    runner = SuiteRunner()
+    for home in ("one", "two"):  # each its own template cache, compiled anew
+        runner.build_docs(tmp_path / home / "work" / "validation", "annual-2024", results)
+    first, second = (tmp_path / home / "work" for home in ("one", "two"))
+    assert len(list((first / ".gx-templates").glob("*.cache"))) >= 20
+    pages = {root: {p.relative_to(root / "validation").as_posix(): p.read_bytes()
+                    for p in sorted((root / "validation").rglob("*")) if p.is_file()} for root in (first, second)}
+    assert any(b"collapse-body-" in page for page in pages[first].values())
+    assert len(pages[first]) > 10 and pages[first] == pages[second]
