@@ -36,6 +36,19 @@ def _run(home: Home) -> dict:
     return pipeline.transform(home, YEAR)
 
 
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Home, dict]:
+    """``_home`` after its first run, made once for the tests that start there: each takes a copy (``_scored``)."""
+    home = _home(tmp_path_factory.mktemp("first") / "home")
+    return home, _run(home)
+
+
+def _scored(first_run: tuple[Home, dict], root: Path) -> Home:
+    """A copy of the home of ``first_run`` at ``root``, as if it had been made and run there."""
+    shutil.copytree(first_run[0].root, root, symlinks=True)
+    return Home.resolve(root)
+
+
 def _assert_same_as_scratch(home: Home, tmp_path: Path) -> None:
     """Every model table equals what a full build of the same work database gives."""
     copy = tmp_path / "scratch.duckdb"
@@ -55,10 +68,10 @@ def _assert_same_as_scratch(home: Home, tmp_path: Path) -> None:
         con.close()
 
 
-def test_only_changed_files_are_scored_again_with_the_same_result(tmp_path: Path) -> None:
-    home = _home(tmp_path / "home")
-    first = _run(home)
-    assert first["files_scored"] == 4
+def test_only_changed_files_are_scored_again_with_the_same_result(tmp_path: Path,
+                                                                  first_run: tuple[Home, dict]) -> None:
+    home = _scored(first_run, tmp_path / "home")
+    assert first_run[1]["files_scored"] == 4
     raw = home.raw_year(YEAR)
 
     # a later corrected resubmission of 33.02: its new file and its superseded one are scored again
@@ -158,9 +171,9 @@ def test_verification_decisions_score_their_region_again_and_year_wide_changes_e
     _assert_same_as_scratch(home, tmp_path)
 
 
-def test_an_interrupted_scoring_is_rebuilt_from_scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    home = _home(tmp_path / "home")
-    _run(home)
+def test_an_interrupted_scoring_is_rebuilt_from_scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       first_run: tuple[Home, dict]) -> None:
+    home = _scored(first_run, tmp_path / "home")
     (home.raw_year(YEAR) / "e.json").write_text(json.dumps(submission("33.05", spd_total=25)))
     import transforms.runner as runner
 
@@ -190,11 +203,10 @@ def _unaccounted(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
 
 @pytest.mark.parametrize("kind", ["submission", "spd_answer", "sid_answer", "innovation"])
 def test_a_record_missing_from_the_scored_tables_is_unaccounted_for_with_its_evidence(
-        tmp_path: Path, kind: str) -> None:
+        tmp_path: Path, kind: str, first_run: tuple[Home, dict]) -> None:
     """Each kind of record is looked up among the outputs of its own kind; a piece of evidence counts as
     scored with the answer it belongs to, so an answer that went missing takes its evidence with it."""
-    home = _home(tmp_path / "home")
-    _run(home)
+    home = _scored(first_run, tmp_path / "home")
     con = duckdb.connect(str(home.work_db(YEAR)))
     try:
         before = _unaccounted(con)
@@ -223,15 +235,14 @@ def test_a_record_missing_from_the_scored_tables_is_unaccounted_for_with_its_evi
 
 
 def test_replaced_rows_stay_deleted_until_a_share_of_a_table_then_everything_is_built_again(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first_run: tuple[Home, dict]) -> None:
     """An incremental run leaves the rows it replaces deleted in place, without DuckDB's compaction when
     the database closes, and counts them per table; once they reach the share (and the minimum) of a
     table, the next run builds everything from scratch, which resets the count. The tables are those of a
     build from scratch throughout."""
     import transforms.runner as runner
 
-    home = _home(tmp_path / "home")
-    _run(home)
+    home = _scored(first_run, tmp_path / "home")
 
     def work() -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(home.work_db(YEAR)))
@@ -313,14 +324,14 @@ def test_stages_built_from_scratch_allow_the_compaction(tmp_path: Path, monkeypa
     assert len(allowed) == 5
 
 
-def test_ephemeral_models_are_views_of_the_run_and_replace_a_table_of_an_earlier_layout(tmp_path: Path) -> None:
+def test_ephemeral_models_are_views_of_the_run_and_replace_a_table_of_an_earlier_layout(
+        tmp_path: Path, first_run: tuple[Home, dict]) -> None:
     """``stg_sid_answers`` and ``stg_evidence`` are not materialised: the work database holds no table of
     theirs after a run, a table of that name left by a layout that materialised them goes, and the
     scores are those of a build that materialises them. A model that binds values cannot be one."""
     from transforms.runner import define_ephemeral, materialise
 
-    home = _home(tmp_path / "home")
-    _run(home)
+    home = _scored(first_run, tmp_path / "home")
     ephemeral = [m for m in MODELS
                  if model_config((TRANSFORMS / f"{m}.sql").read_text(encoding="utf-8"))[0] == "ephemeral"]
     assert sorted(Path(m).stem for m in ephemeral) == ["stg_evidence", "stg_sid_answers"]
