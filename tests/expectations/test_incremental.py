@@ -65,6 +65,21 @@ def home(tmp_path: Path) -> Home:
     return write_home(tmp_path / "home", YEAR, _files())
 
 
+@pytest.fixture(scope="module")
+def first_validation(tmp_path_factory: pytest.TempPathFactory) -> tuple[Home, dict[str, Any]]:
+    """``_files()`` ingested and validated once, from scratch, with what validate returned: never changed;
+    the tests that start there take a copy (``validated``)."""
+    home = write_home(tmp_path_factory.mktemp("first") / "home", YEAR, _files())
+    return home, _stages(home)
+
+
+@pytest.fixture()
+def validated(first_validation: tuple[Home, dict[str, Any]], tmp_path: Path) -> Home:
+    """A copy of the home of ``first_validation``, as if ``_files()`` had been written and validated there."""
+    shutil.copytree(first_validation[0].root, tmp_path / "validated", symlinks=True)
+    return Home.resolve(tmp_path / "validated")
+
+
 def _full_validation_of(home: Home, tmp_path: Path) -> dict[str, list[tuple[Any, ...]]]:
     """The same drop zone validated from scratch in another home."""
     fresh = Home.resolve(tmp_path / "fresh")
@@ -73,9 +88,10 @@ def _full_validation_of(home: Home, tmp_path: Path) -> dict[str, list[tuple[Any,
     return _outcome(fresh)
 
 
-def test_a_new_file_is_validated_alone_and_the_outcome_equals_a_full_validation(home: Home, tmp_path: Path) -> None:
-    first = _stages(home)
-    assert first["files_validated"] == 4
+def test_a_new_file_is_validated_alone_and_the_outcome_equals_a_full_validation(
+        first_validation: tuple[Home, dict[str, Any]], validated: Home, tmp_path: Path) -> None:
+    home = validated
+    assert first_validation[1]["files_validated"] == 4
     changed = submission("35.78", spd_total=10, innovations=[innovation("35.78-1", 20)],
                          submitted_at="2024-07-20T10:00:00+07:00")
     changed["innovations"][0]["sid"][0]["level"] = 9  # a new failure in the new file
@@ -85,8 +101,8 @@ def test_a_new_file_is_validated_alone_and_the_outcome_equals_a_full_validation(
     assert _outcome(home) == _full_validation_of(home, tmp_path)
 
 
-def test_a_changed_or_removed_file_takes_its_old_failures_with_it(home: Home, tmp_path: Path) -> None:
-    _stages(home)
+def test_a_changed_or_removed_file_takes_its_old_failures_with_it(validated: Home, tmp_path: Path) -> None:
+    home = validated
     (home.raw_year(YEAR) / "broken.json").unlink()
     fixed = submission("35.01", spd_total=20, innovations=[innovation("35.01-1", 40)])
     (home.raw_year(YEAR) / "35.01.json").write_text(json.dumps(fixed), encoding="utf-8")
@@ -124,8 +140,8 @@ def test_a_file_replaced_in_place_costs_only_the_chunks_it_sat_in(home: Home, tm
     assert _outcome(home) == _full_validation_of(home, tmp_path / "removed")
 
 
-def test_kept_results_of_an_earlier_layout_are_dropped_and_every_file_validated(home: Home) -> None:
-    _stages(home)
+def test_kept_results_of_an_earlier_layout_are_dropped_and_every_file_validated(validated: Home) -> None:
+    home = validated
     con = duckdb.connect(str(home.work_db(YEAR)))
     try:  # the layout before chunk coverage: no files per chunk, no chunk per failure
         con.execute("alter table validation_results drop column files")
@@ -137,15 +153,17 @@ def test_kept_results_of_an_earlier_layout_are_dropped_and_every_file_validated(
     assert _stages(home)["files_validated"] == 5
 
 
-def test_removing_a_file_added_later_validates_nothing_again(home: Home, tmp_path: Path) -> None:
-    _stages(home)
+def test_removing_a_file_added_later_validates_nothing_again(
+        first_validation: tuple[Home, dict[str, Any]], validated: Home) -> None:
+    home = validated
     extra = home.raw_year(YEAR) / "11-correction.json"
     extra.write_text(json.dumps(submission("11", spd_total=45, submitted_at="2024-07-20T10:00:00+07:00")),
                      encoding="utf-8")
     assert _stages(home)["files_validated"] == 1
     extra.unlink()
     assert _stages(home)["files_validated"] == 0
-    assert _outcome(home) == _full_validation_of(home, tmp_path)
+    # the drop zone is _files() again: first_validation is its full validation
+    assert _outcome(home) == _outcome(first_validation[0])
 
 
 def test_a_submission_from_the_future_is_validated_again_when_the_clock_moves(home: Home) -> None:
@@ -158,18 +176,18 @@ def test_a_submission_from_the_future_is_validated_again_when_the_clock_moves(ho
     assert "SUB006" not in _quarantine_rules(home)
 
 
-def test_force_and_a_changed_method_or_code_validate_every_file(home: Home,
+def test_force_and_a_changed_method_or_code_validate_every_file(validated: Home,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    _stages(home)
+    home = validated
     assert _stages(home, force=True)["files_validated"] == 4
     monkeypatch.setattr(pipeline, "validation_key", lambda year: "another method or code")
     monkeypatch.setattr(pipeline, "inputs_key", lambda con, year: "another method or code")
     assert _stages(home)["files_validated"] == 4
 
 
-def test_the_gx_import_is_started_early_only_when_validation_is_expected(home: Home) -> None:
-    assert pipeline.validation_expected(home, YEAR)
-    _stages(home)
+def test_the_gx_import_is_started_early_only_when_validation_is_expected(home: Home, validated: Home) -> None:
+    assert pipeline.validation_expected(home, YEAR)  # the same files, not yet ingested or validated
+    home = validated  # ... and once they are
     assert not pipeline.validation_expected(home, YEAR)
     (home.raw_year(YEAR) / "11.json").write_text(json.dumps(submission("11", spd_total=41)), encoding="utf-8")
     assert pipeline.validation_expected(home, YEAR)
@@ -198,8 +216,8 @@ def test_gx_is_imported_early_only_beside_a_temporary_server(home: Home, monkeyp
     assert calls == [{"hide_optional": False}]  # Prefect's own temporary server imports SQLAlchemy meanwhile
 
 
-def test_rows_of_a_batch_cut_short_by_a_crash_are_dropped(home: Home, tmp_path: Path) -> None:
-    _stages(home)
+def test_rows_of_a_batch_cut_short_by_a_crash_are_dropped(validated: Home, tmp_path: Path) -> None:
+    home = validated
     con = duckdb.connect(str(home.work_db(YEAR)))
     try:  # what a run killed in the middle of validating a new batch leaves behind
         con.execute("insert into validation_results select batch_id + 1, suite, chunk, rows, result, files "
@@ -214,9 +232,9 @@ def test_rows_of_a_batch_cut_short_by_a_crash_are_dropped(home: Home, tmp_path: 
     assert _outcome(home) == _full_validation_of(home, tmp_path)
 
 
-def test_frames_are_not_fingerprinted_by_gx(home: Home) -> None:
+def test_frames_are_not_fingerprinted_by_gx(validated: Home) -> None:
     """GX's per-frame fingerprint (a hash of every cell, a fifth of validation) is switched off."""
-    _stages(home)
+    home = validated
     con = duckdb.connect(str(home.work_db(YEAR)), read_only=True)
     try:
         results = [json.loads(r) for (r,) in con.execute("select result from validation_results").fetchall()]
