@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,22 @@ def scored(tmp_path_factory: pytest.TempPathFactory) -> Home:
     return home
 
 
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The drop zone of a small JSON-only year (seed 5), generated once: the tests that change a copy of it
+    take one (``_copy_of``)."""
+    home = Home.resolve(tmp_path_factory.mktemp("generated"))
+    generate_year(home, YEAR, seed=5, scale=0.02, formats=("json",))
+    return home.raw_year(YEAR)
+
+
+def _copy_of(generated: Path, root: Path) -> Home:
+    """A home at ``root`` whose drop zone is a copy of ``generated``, as if the year had been generated there."""
+    home = Home.resolve(root)
+    shutil.copytree(generated, home.raw_year(YEAR), symlinks=True)
+    return home
+
+
 def test_baseline_and_pipeline_agree_on_every_region(scored: Home, tmp_path: Path) -> None:
     ours, floor = _pipeline_scores(scored), _baseline_scores(scored, tmp_path / "baseline.parquet")
     assert len(ours) == 546
@@ -85,7 +102,7 @@ def test_a_file_corrected_in_place_moves_one_region_in_both(scored: Home, tmp_pa
     assert [row[0] for row in ours if before[row[0]][1] != row[1]] == [code]
 
 
-def test_the_baseline_reads_the_files_the_pipeline_reads(tmp_path: Path) -> None:
+def test_the_baseline_reads_the_files_the_pipeline_reads(generated: Path, tmp_path: Path) -> None:
     """Files and folders starting with . or _ are ignored by the pipeline at any depth, and files in
     subfolders are read (flows.dropzone); the baseline's glob raw/<year>/*.json read the first and
     missed the second, and verification/*.csv read macOS's ._ twin."""
@@ -93,8 +110,7 @@ def test_the_baseline_reads_the_files_the_pipeline_reads(tmp_path: Path) -> None
 
     from flows.dropzone import ignored
 
-    home = Home.resolve(tmp_path)
-    generate_year(home, YEAR, seed=5, scale=0.02, formats=("json",))
+    home = _copy_of(generated, tmp_path)
     raw = home.raw_year(YEAR)
     first, second = sorted(p for p in raw.glob("*.json") if not ignored(p.name))[:2]
     backup = json.loads(first.read_text(encoding="utf-8"))  # a later, better-scored copy: counts if read
@@ -114,7 +130,7 @@ def test_the_baseline_reads_the_files_the_pipeline_reads(tmp_path: Path) -> None
         encoding="utf-8"))["region_code"] in submitted
 
 
-def test_the_baseline_reads_files_whose_names_are_glob_patterns(tmp_path: Path) -> None:
+def test_the_baseline_reads_files_whose_names_are_glob_patterns(generated: Path, tmp_path: Path) -> None:
     """DuckDB takes every path it is given as a glob pattern: the baseline read ``aceh1.json`` (an earlier
     submission of the region) for ``aceh[1].json``, the symbolic link ``bx.json`` (rejected by the
     pipeline) beside ``b?.json``, and ``verification1.csv`` (one of the decisions) for ``verification[1].csv``."""
@@ -123,8 +139,7 @@ def test_the_baseline_reads_files_whose_names_are_glob_patterns(tmp_path: Path) 
 
     from flows.dropzone import ignored
 
-    home = Home.resolve(tmp_path / "home")
-    generate_year(home, YEAR, seed=5, scale=0.02, formats=("json",))
+    home = _copy_of(generated, tmp_path / "home")
     raw = home.raw_year(YEAR)
     first, second = sorted(p for p in raw.glob("*.json") if not ignored(p.name))[:2]
     earlier = json.loads(first.read_text(encoding="utf-8"))
@@ -149,11 +164,10 @@ def test_the_baseline_reads_files_whose_names_are_glob_patterns(tmp_path: Path) 
     assert {earlier["region_code"], better["region_code"]} <= {row[0] for row in ours if row[5]}
 
 
-def test_the_baseline_reads_every_verification_csv_in_the_pipelines_dialect(tmp_path: Path) -> None:
+def test_the_baseline_reads_every_verification_csv_in_the_pipelines_dialect(generated: Path, tmp_path: Path) -> None:
     """DuckDB sniffed the CSV dialect from the first verification file only: a first file holding just the header
     (no quoted field) made a later file's quoted note with a comma fail ("Expected Number of Columns: 6 Found: 7")."""
-    home = Home.resolve(tmp_path / "home")
-    generate_year(home, YEAR, seed=5, scale=0.02, formats=("json",))
+    home = _copy_of(generated, tmp_path / "home")
     verification = home.raw_year(YEAR) / "verification"
     lines = (verification / "verification.csv").read_text(encoding="utf-8").splitlines()
     assert any('"' in line and "," in line.split('"')[1] for line in lines[1:]), "a quoted note with a comma"
