@@ -207,3 +207,24 @@ def both_engines(data: bytes) -> list[Any]:
         except FileRejected as exc:
             out.append((exc.rule, exc.detail))
     return out
+
+
+def defective_sample(generated: Home, year: int, target: Home, every: int = 8) -> None:
+    """Into ``target``'s drop zone: the verification CSV of a generated year and the files of one region in
+    ``every`` (by code) and of each region holding the first file with a defect of each kind in the
+    generator's ledger, so every kind injected is there; ``every=1`` copies every file."""
+    import shutil
+
+    from flows.generator import LEDGER_FILE, VERIFICATION_FILE
+
+    raw, out = generated.raw_year(year), target.raw_year(year)
+    defects = json.loads((raw / LEDGER_FILE).read_text(encoding="utf-8"))["defects"]
+    first_of_kind = {d["kind"]: d["file"] for d in reversed(defects)}
+    files = sorted(p.name for p in raw.iterdir() if p.is_file())
+    regions = sorted({name.rsplit("-", 1)[0] for name in files})
+    kept = set(regions[::every]) | {name.rsplit("-", 1)[0] for name in first_of_kind.values()}
+    (out / VERIFICATION_FILE).parent.mkdir(parents=True)
+    shutil.copy(raw / VERIFICATION_FILE, out / VERIFICATION_FILE)
+    for name in files:
+        if name.rsplit("-", 1)[0] in kept:
+            shutil.copy(raw / name, out / name)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from factory import defective_sample
 
 from flows.generator import generate_year
 from flows.settings import Home
@@ -39,9 +39,10 @@ print(json.dumps({"failures": failures, "suites": summary["suites"], "modules": 
 """
 
 
-def _validate(raw: Path, root: Path, how: str) -> dict[str, Any]:
+def _validate(source: Home, root: Path, how: str) -> dict[str, Any]:
+    """``how`` GX validates a sample of ``source``'s defective year (each defect kind in it) in a new process."""
     home = Home.resolve(root)
-    shutil.copytree(raw, home.raw_year(YEAR))
+    defective_sample(source, YEAR, home)
     out = subprocess.run([sys.executable, "-c", VALIDATE, str(root), how], capture_output=True, text=True,
                          check=True, cwd=ROOT)
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
@@ -51,8 +52,8 @@ def _validate(raw: Path, root: Path, how: str) -> dict[str, Any]:
 def test_gx_without_its_unused_modules_validates_a_defective_year_the_same(tmp_path: Path) -> None:
     source = Home.resolve(tmp_path / "source")
     generate_year(source, YEAR, seed=1, scale=0.02, defect_rate=0.3)
-    plain = _validate(source.raw_year(YEAR), tmp_path / "plain", "plain")
-    slim = _validate(source.raw_year(YEAR), tmp_path / "slim", "slim")
+    plain = _validate(source, tmp_path / "plain", "plain")
+    slim = _validate(source, tmp_path / "slim", "slim")
     assert plain["modules"] == {"scipy.stats": "module", "altair": "module", "sqlalchemy": "module"}
     assert slim["modules"] == {"scipy.stats": "DeferredModule", "altair": "DeferredModule", "sqlalchemy": None}
     assert len(plain["failures"]) > 100 and len({f[2] for f in plain["failures"]}) > 10

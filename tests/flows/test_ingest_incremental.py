@@ -168,28 +168,18 @@ def test_landing_is_the_same_whatever_the_chunks(tmp_path: Path) -> None:
     """Record ids (and the ids answers and evidence point to) do not depend on how files are chunked
     and committed: one file per chunk, with the ids carried from chunk to chunk, or all in one.
 
-    The drop zone is a defective generated year's verification CSV and the files of one region in eight,
-    and of each region holding a file with a defect of a kind not among those yet: every defect kind, and
-    file chunks that land nothing, are still carried over, at ~130 commits instead of ~620 (~55 ms each)."""
-    import shutil
+    The drop zone is a defective generated year's verification CSV and the files of one region in eight
+    and of a region for each defect kind (factory.defective_sample): every defect kind, and file chunks
+    that land nothing, are still carried over, at ~130 commits instead of ~620 (~55 ms each)."""
+    from factory import defective_sample
 
-    from flows.generator import LEDGER_FILE, VERIFICATION_FILE, generate_year
+    from flows.generator import generate_year
     from flows.ingest import ingest_year
 
     generated = Home.resolve(tmp_path / "generated")
     generate_year(generated, 2024, seed=4, scale=0.02, defect_rate=0.3)
-    raw = generated.raw_year(2024)
-    defects = json.loads((raw / LEDGER_FILE).read_text(encoding="utf-8"))["defects"]
-    with_kind = {d["kind"]: d["file"] for d in defects}
-    files = sorted(p.name for p in raw.iterdir() if p.is_file())
-    regions = sorted({name.rsplit("-", 1)[0] for name in files})
-    kept = set(regions[::8]) | {name.rsplit("-", 1)[0] for name in with_kind.values()}
     source = Home.resolve(tmp_path / "source")
-    (source.raw_year(2024) / VERIFICATION_FILE).parent.mkdir(parents=True)
-    shutil.copy(raw / VERIFICATION_FILE, source.raw_year(2024) / VERIFICATION_FILE)
-    for name in files:
-        if name.rsplit("-", 1)[0] in kept:
-            shutil.copy(raw / name, source.raw_year(2024) / name)
+    defective_sample(generated, 2024, source)
     landings = []
     for chunk_files in (1, 10_000):
         con = duckdb.connect(str(tmp_path / f"{chunk_files}.duckdb"))
