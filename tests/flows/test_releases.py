@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import shutil
@@ -15,6 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from factory import innovation, submission, write_home, year_locked_elsewhere
+from homecopy import copy_home
 
 from flows import pipeline
 from flows.diff import diff_releases
@@ -44,6 +46,26 @@ def home(tmp_path: Path) -> Home:
     return write_home(tmp_path, YEAR, _files())
 
 
+@pytest.fixture(scope="module")
+def released(tmp_path_factory: pytest.TempPathFactory) -> tuple[Home, dict]:
+    """A home of ``_files()`` after its first run (release 1), built once for the module, and that run's
+    results. Tests read it as it is, or change a copy (``published_once``)."""
+    home = write_home(tmp_path_factory.mktemp("released"), YEAR, _files())
+    return home, _run(home)
+
+
+@pytest.fixture()
+def published_once(released: tuple[Home, dict], tmp_path: Path) -> Home:
+    """A copy of ``released``'s home: what ``_run(home)`` leaves in a fresh home."""
+    return copy_home(released[0].root, tmp_path / "home")
+
+
+@pytest.fixture()
+def first_run(released: tuple[Home, dict]) -> dict:
+    """The results of the run that published ``published_once``'s release 1."""
+    return copy.deepcopy(released[1])
+
+
 def test_identical_rerun_publishes_nothing_and_skips_work(home: Home) -> None:
     first = _run(home)
     second = _run(home)
@@ -54,8 +76,8 @@ def test_identical_rerun_publishes_nothing_and_skips_work(home: Home) -> None:
     assert [r.number for r in release_dirs(home, YEAR)] == [1]
 
 
-def test_resubmission_publishes_next_release_and_diff_names_the_region(home: Home) -> None:
-    _run(home)
+def test_resubmission_publishes_next_release_and_diff_names_the_region(published_once: Home) -> None:
+    home = published_once
     changed = submission("35.15", spd_total=45, innovations=[innovation("35.15-1", 80), innovation("35.15-2", 70)],
                          submitted_at="2024-07-20T10:00:00+07:00")
     (home.raw_year(YEAR) / "35.15-correction.json").write_text(json.dumps(changed), encoding="utf-8")
@@ -93,11 +115,11 @@ def test_diff_to_the_first_release_says_there_is_none_before_it(tmp_path: Path) 
 
 
 def test_an_edited_methodology_file_is_a_new_release_even_with_the_same_scores(
-        home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        published_once: Home, first_run: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A methodology file changed where no score moves (here a row's English name) is a new release that
     names the file in force, and shows its text; before, 'nothing changed since release 1' kept the old
     file's sha256 as the latest release's methodology."""
-    first = _run(home)
+    home = published_once
     reference = tmp_path / "reference"
     shutil.copytree(reference_dir(), reference)
     method_file = reference / "methodology" / "iid-2023.json"
@@ -116,11 +138,11 @@ def test_an_edited_methodology_file_is_a_new_release_even_with_the_same_scores(
     assert diff_releases(home, YEAR).rows == []
     third = _run(home)  # the same file again: nothing new
     assert not third["publish"]["published"] and "nothing changed since release 2" in third["publish"]["message"]
-    assert first["publish"]["release"] == 1
+    assert first_run["publish"]["release"] == 1
 
 
 def test_a_publish_names_the_methodology_its_tables_were_scored_under(
-        home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        published_once: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """'iid run --from-stage publish' after the methodology file changed publishes the tables transform left,
     scored under the file before: the manifest named the file in force (the new one) as theirs, the report
     built at publish showed the new file's text under the old file's sha256, and the run's rows (in the release
@@ -129,7 +151,7 @@ def test_a_publish_names_the_methodology_its_tables_were_scored_under(
     from flows.methodology import MethodologyError
     from flows.runs import final_row
 
-    _run(home)
+    home = published_once
     (home.raw_year(YEAR) / "35.01.json").write_text(json.dumps(submission("35.01", spd_total=60)), encoding="utf-8")
     for stage in (pipeline.ingest, pipeline.validate, pipeline.transform):
         stage(home, YEAR)  # scored under the file in the repository
@@ -166,13 +188,13 @@ def test_a_publish_names_the_methodology_its_tables_were_scored_under(
     assert "Vision and mission of" in (release / "report" / "index.html").read_text(encoding="utf-8")
 
 
-def test_a_release_whose_manifest_cannot_be_read_is_never_overwritten(home: Home) -> None:
+def test_a_release_whose_manifest_cannot_be_read_is_never_overwritten(published_once: Home) -> None:
     """Release 2's manifest damaged (a bad restore, a disk fault): the next publish said 'Directory not empty'
     renaming its staging folder onto release=2 (the number of the last release it could read + 1), again at
     every run. Now it stops before writing, naming the folder and what to do, and leaves it as it is."""
     from flows.publish import PublishError
 
-    _run(home)
+    home = published_once
     (home.raw_year(YEAR) / "35.01.json").write_text(json.dumps(submission("35.01", spd_total=60)), encoding="utf-8")
     assert _run(home)["publish"]["release"] == 2
     manifest = home.published_year(YEAR) / "release=2" / "manifest.json"
@@ -188,12 +210,12 @@ def test_a_release_whose_manifest_cannot_be_read_is_never_overwritten(home: Home
     assert manifest.read_text(encoding="utf-8") == "{ damaged"
 
 
-def test_a_release_that_lost_its_manifest_is_never_removed(home: Home) -> None:
+def test_a_release_that_lost_its_manifest_is_never_removed(published_once: Home) -> None:
     """A release=N folder without manifest.json (deleted by mistake, a restore not finished) was removed with
     all its files by the next publish, which then reused its number. Now publish stops and names it."""
     from flows.publish import PublishError
 
-    _run(home)
+    home = published_once
     (home.published_year(YEAR) / "release=1" / "manifest.json").unlink()
     (home.raw_year(YEAR) / "35.01.json").write_text(json.dumps(submission("35.01", spd_total=60)), encoding="utf-8")
     for stage in (pipeline.ingest, pipeline.validate, pipeline.transform):
@@ -211,12 +233,13 @@ def _coached(release: Path) -> dict[str, dict[str, str]]:
         return {row["region_code"]: row for row in csv.DictReader(handle)}
 
 
-def test_a_year_published_later_is_read_by_the_next_release(home: Home) -> None:
+def test_a_year_published_later_is_read_by_the_next_release(published_once: Home, first_run: dict) -> None:
     """'iid run --year 2024' then '--year 2023': 2024's coaching list had no previous_predicate, and running
     2024 again said 'nothing changed' (its tables had not), so no release of 2024 ever showed 2023. Now a
     manifest names the earlier years' releases its report read (year -> release and manifest sha256), and a
     change there is a new release, as a changed table is."""
-    assert _run(home)["publish"]["release"] == 1
+    home = published_once
+    assert first_run["publish"]["release"] == 1
     first = home.published_year(YEAR) / "release=1"
     assert _coached(first)["35.15"]["previous_predicate"] == ""
     best = [innovation(f"35.15-{i}", 100, year=2023) for i in range(10)]
@@ -286,17 +309,18 @@ def test_report_of_a_release_reads_the_earlier_releases_it_recorded(home: Home, 
         report_command(YEAR, 1, tmp_path / "gone", home)
 
 
-def test_a_deleted_release_keeps_its_number(home: Home) -> None:
+def test_a_deleted_release_keeps_its_number(published_once: Home, first_run: dict) -> None:
     """Release 2 deleted whole (folder and all): the next publish was release 2 again, so two different
     releases had had the same number. Now the number is one past the highest of the folders and of the run
     log (warehouse/runs/, where the run that published release 2 is), and the message says why."""
     from flows.runs import final_row, record_run
 
+    home = published_once
     for n, spd in ((1, None), (2, 60)):
         if spd is not None:
             (home.raw_year(YEAR) / "35.01.json").write_text(json.dumps(submission("35.01", spd_total=spd)),
                                                             encoding="utf-8")
-        out = _run(home)
+        out = _run(home) if spd is not None else first_run
         assert out["publish"]["release"] == n
         record_run(home, final_row({"run_id": f"run-{n}", "year": YEAR}, out))  # as the flow records its run
     second = home.published_year(YEAR) / "release=2"
@@ -314,12 +338,13 @@ def test_a_deleted_release_keeps_its_number(home: Home) -> None:
     assert _run(home)["publish"]["message"] == f"published release 4 of {YEAR}"  # one past the folders: no note
 
 
-def test_manifests_are_parsed_once_and_again_when_they_change(home: Home, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_manifests_are_parsed_once_and_again_when_they_change(published_once: Home,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """A publish scans the releases several times; each manifest is parsed once while its file is
     unchanged, and again after it changed (or is gone)."""
     import flows.releases as releases
 
-    _run(home)
+    home = published_once
     parsed: list[str] = []
     loads = json.loads
 
@@ -344,8 +369,8 @@ def test_manifests_are_parsed_once_and_again_when_they_change(home: Home, monkey
     assert release_dirs(home, YEAR) == []
 
 
-def test_removed_file_is_dropped_from_landing(home: Home) -> None:
-    _run(home)
+def test_removed_file_is_dropped_from_landing(published_once: Home) -> None:
+    home = published_once
     (home.raw_year(YEAR) / "35.01.json").unlink()
     again = _run(home)
     assert again["ingest"]["files_dropped"] == 1 and again["publish"]["release"] == 2
@@ -353,16 +378,16 @@ def test_removed_file_is_dropped_from_landing(home: Home) -> None:
     assert con.execute("select submitted from region_scores where region_code = '35.01'").fetchall() == [(False,)]
 
 
-def test_force_redoes_every_stage(home: Home) -> None:
-    _run(home)
+def test_force_redoes_every_stage(published_once: Home) -> None:
+    home = published_once
     forced = _run(home, force=True)
     assert forced["ingest"]["files_parsed"] == 4
     assert not forced["validate"]["skipped"] and not forced["transform"]["skipped"]
     assert not forced["publish"]["published"]
 
 
-def test_published_files_are_read_only(home: Home) -> None:
-    _run(home)
+def test_published_files_are_read_only(released: tuple[Home, dict]) -> None:
+    home = released[0]  # read, not changed: the files as the publish left them
     release = home.published_year(YEAR) / "release=1"
     for path in release.rglob("*"):
         if path.is_file():
@@ -388,14 +413,21 @@ def _kill_at(home: Home, point: str, tmp_path: Path) -> None:
     child.wait()
 
 
-@pytest.mark.parametrize("point", ["publish:staging-created", "publish:before-rename", "catalog:before-replace"])
-def test_crash_during_publish_leaves_previous_release_and_next_run_succeeds(home: Home, tmp_path: Path,
-                                                                             point: str) -> None:
-    _run(home)
+@pytest.fixture(scope="module")
+def rescored(released: tuple[Home, dict], tmp_path_factory: pytest.TempPathFactory) -> Home:
+    """Release 1, then 35.78 resubmitted and scored (ingest, validate, transform), not yet published."""
+    home = copy_home(released[0].root, tmp_path_factory.mktemp("rescored") / "home")
     (home.raw_year(YEAR) / "35.78.json").write_text(json.dumps(submission("35.78", spd_total=50)), encoding="utf-8")
     pipeline.ingest(home, YEAR)
     pipeline.validate(home, YEAR)
     pipeline.transform(home, YEAR)
+    return home
+
+
+@pytest.mark.parametrize("point", ["publish:staging-created", "publish:before-rename", "catalog:before-replace"])
+def test_crash_during_publish_leaves_previous_release_and_next_run_succeeds(rescored: Home, tmp_path: Path,
+                                                                             point: str) -> None:
+    home = copy_home(rescored.root, tmp_path / "home")
     _kill_at(home, point, tmp_path)
     visible = [r.number for r in release_dirs(home, YEAR)]
     con = duckdb.connect(str(home.catalog), read_only=True)
@@ -488,8 +520,8 @@ def test_a_second_cli_run_started_while_the_first_starts_up_is_refused(home: Hom
     assert [r.number for r in release_dirs(home, YEAR)] == [1]
 
 
-def test_reader_keeps_working_while_a_release_is_published(home: Home) -> None:
-    _run(home)
+def test_reader_keeps_working_while_a_release_is_published(published_once: Home) -> None:
+    home = published_once
     reader = duckdb.connect(str(home.catalog), read_only=True)
     before = reader.execute("select count(*) from region_scores").fetchall()
     (home.raw_year(YEAR) / "35.01.json").write_text(json.dumps(submission("35.01", spd_total=60)), encoding="utf-8")
