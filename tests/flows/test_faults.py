@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from factory import innovation, submission, write_home
+from homecopy import copy_home
 
 from flows import pipeline
 from flows.publish import PublishError
@@ -72,11 +73,32 @@ def _kill_run_at(home: Home, point: str, tmp_path: Path, extra_env: dict[str, st
     child.wait()
 
 
-@pytest.fixture()
-def published(tmp_path: Path) -> Home:
-    home = write_home(tmp_path / "home", YEAR, _files())
+@pytest.fixture(scope="module")
+def first_release(tmp_path_factory: pytest.TempPathFactory) -> Home:
+    """A home of ``_files()`` with release 1 published, built once for the module; tests change copies."""
+    home = write_home(tmp_path_factory.mktemp("published"), YEAR, _files())
     assert _full_run(home)["release"] == 1
     return home
+
+
+@pytest.fixture()
+def published(first_release: Home, tmp_path: Path) -> Home:
+    """A copy of ``first_release``: release 1 published, the catalog reading it."""
+    return copy_home(first_release.root, tmp_path / "home")
+
+
+@pytest.fixture(scope="module")
+def next_scored(first_release: Home, tmp_path_factory: pytest.TempPathFactory) -> Home:
+    """``first_release`` with a new file ingested, validated and scored (``_next_content``), not yet published."""
+    home = copy_home(first_release.root, tmp_path_factory.mktemp("next") / "home")
+    _next_content(home)
+    return home
+
+
+@pytest.fixture()
+def to_publish(next_scored: Home, tmp_path: Path) -> Home:
+    """A copy of ``next_scored``."""
+    return copy_home(next_scored.root, tmp_path / "home")
 
 
 def _changed_files() -> dict[str, dict]:
@@ -157,10 +179,9 @@ def test_full_disk_gives_a_clear_error_and_no_partial_release(tmp_path: Path) ->
     assert _full_run(home)["release"] == 1
 
 
-def test_read_only_output_gives_a_clear_error(published: Home, tmp_path: Path) -> None:
-    home = published
+def test_read_only_output_gives_a_clear_error(to_publish: Home, tmp_path: Path) -> None:
+    home = to_publish  # release 1, then a new file scored (_next_content)
     before = _scores(home)
-    _next_content(home)
     year_dir = home.published_year(YEAR)
     with _mounted(year_dir, ["--bind", str(year_dir)]):
         subprocess.run(["mount", "-o", "remount,bind,ro", str(year_dir)], check=True)
@@ -200,11 +221,10 @@ def _cli_run_stopped(home: Home, tmp_path: Path, sig: signal.Signals) -> None:
         raise AssertionError(f"the run did not end 120 s after {sig.name}; its output:\n{log.read_text()}") from None
 
 
-def test_a_run_that_never_ended_is_not_left_running_in_the_runs_view(published: Home, tmp_path: Path) -> None:
+def test_a_run_that_never_ended_is_not_left_running_in_the_runs_view(to_publish: Home, tmp_path: Path) -> None:
     """A run killed (kill -9) is recorded as interrupted by the next run of its year, which names itself; one
     stopped with Ctrl-C records itself as interrupted. Before, both stayed 'running' in the runs view forever."""
-    home = published
-    _next_content(home)
+    home = to_publish  # release 1, then a new file scored (_next_content)
     _cli_run_stopped(home, tmp_path, signal.SIGKILL)
     _cli_run_stopped(home, tmp_path, signal.SIGINT)
     env = {k: v for k, v in os.environ.items() if k != "IID_EARLY_SERVER"}
