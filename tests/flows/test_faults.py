@@ -21,8 +21,10 @@ import duckdb
 import pytest
 from factory import innovation, submission, write_home
 from homecopy import copy_home
+from typer.testing import CliRunner
 
 from flows import pipeline
+from flows.cli import app
 from flows.publish import PublishError
 from flows.releases import release_dirs
 from flows.settings import Home
@@ -221,17 +223,17 @@ def _cli_run_stopped(home: Home, tmp_path: Path, sig: signal.Signals) -> None:
         raise AssertionError(f"the run did not end 120 s after {sig.name}; its output:\n{log.read_text()}") from None
 
 
-def test_a_run_that_never_ended_is_not_left_running_in_the_runs_view(to_publish: Home, tmp_path: Path) -> None:
+def test_a_run_that_never_ended_is_not_left_running_in_the_runs_view(to_publish: Home, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """A run killed (kill -9) is recorded as interrupted by the next run of its year, which names itself; one
     stopped with Ctrl-C records itself as interrupted. Before, both stayed 'running' in the runs view forever."""
     home = to_publish  # release 1, then a new file scored (_next_content)
     _cli_run_stopped(home, tmp_path, signal.SIGKILL)
     _cli_run_stopped(home, tmp_path, signal.SIGINT)
-    env = {k: v for k, v in os.environ.items() if k != "IID_EARLY_SERVER"}
-    done = subprocess.run([sys.executable, "-c", "from flows.cli import main; main()", "run", "--year", str(YEAR),
-                           "--home", str(home.root)], env={**env, "PYTHONPATH": str(ROOT)}, cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stdout + done.stderr
+    # the next run in this process, on its Prefect server (started once per test process), not a third one
+    monkeypatch.setenv("IID_EARLY_SERVER", "0")
+    done = CliRunner().invoke(app, ["run", "--year", str(YEAR), "--home", str(home.root)])
+    assert done.exit_code == 0, done.output
     con = duckdb.connect()
     rows = con.execute("select run_id, status, message, release from read_parquet(?) order by started_at",
                        [str(home.warehouse / "runs" / "*.parquet")]).fetchall()
