@@ -24,7 +24,8 @@ from flows.cli import app
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_backfill_keeps_going_after_a_failing_year(tmp_path: Path) -> None:
+def test_backfill_keeps_going_after_a_failing_year(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IID_EARLY_SERVER", "0")  # the test process's Prefect server, not one more per run
     home = write_home(tmp_path, 2024, {"a.json": submission("35.78", spd_total=30)})
     write_home(tmp_path, 2023, {"a.json": submission("35.78", year=2023, spd_total=20)})
     result = CliRunner().invoke(app, ["backfill", "--years", "2022-2024", "--home", str(tmp_path)],
@@ -105,7 +106,7 @@ def _wait(check: object, seconds: float, what: str) -> object:
                 return last
         except httpx.HTTPError:
             pass
-        time.sleep(1)
+        time.sleep(0.25)
     raise TimeoutError(f"{what} not ready after {seconds} s (last: {last})")
 
 
@@ -166,10 +167,11 @@ def test_served_flow_runs_on_a_real_prefect_server(tmp_path: Path) -> None:
         shutil.rmtree(tmp_path / "prefect", ignore_errors=True)
 
 
-def test_a_year_whose_folder_holds_no_submission_is_refused(tmp_path: Path) -> None:
+def test_a_year_whose_folder_holds_no_submission_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An empty drop zone (a wrong --home or --year, or a folder emptied by mistake) published release 1 with
     every region Tidak Dapat Dinilai and exit 0; a year whose files were all removed after a release published
     the same over it. Now the run ends in one line naming the folder, and nothing is published."""
+    monkeypatch.setenv("IID_EARLY_SERVER", "0")  # the test process's Prefect server, not one more per run
     home = write_home(tmp_path, 2024, {})
     (home.raw_year(2024) / "verification").mkdir()
     (home.raw_year(2024) / "verification" / "v.csv").write_text(
