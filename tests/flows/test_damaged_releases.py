@@ -167,16 +167,24 @@ def test_the_next_publish_of_a_damaged_year_is_a_new_release(pristine: Path, tmp
     assert [r.number for r in release_dirs(home, 2024)] == [1, 2]
 
 
-@pytest.mark.parametrize("kind", ["manifest only", "missing", "cut short", "written over"])
-def test_a_year_whose_history_is_damaged_publishes_nothing(pristine: Path, tmp_path: Path, kind: str) -> None:
-    """2024's report read a damaged 2023 release as history: a manifest alone or a missing file was skipped (no
-    history, no word), a file cut short failed in DuckDB; now 2024 publishes nothing and says which and why."""
-    home = _home(pristine, tmp_path)
-    damage(home.published_year(2023) / "release=1", kind)
+@pytest.fixture(scope="module")
+def rescored(pristine: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``pristine`` with 35.15's 2024 file changed and 2024 scored again (ingest, validate and transform read no
+    release), not yet published."""
+    home = _home(pristine, tmp_path_factory.mktemp("rescored"))
     (home.raw_year(2024) / "35.15-2024.json").write_text(json.dumps(submission("35.15", spd_total=40)), "utf-8")
     pipeline.ingest(home, 2024)
     pipeline.validate(home, 2024)
     pipeline.transform(home, 2024)
+    return home.root
+
+
+@pytest.mark.parametrize("kind", ["manifest only", "missing", "cut short", "written over"])
+def test_a_year_whose_history_is_damaged_publishes_nothing(rescored: Path, tmp_path: Path, kind: str) -> None:
+    """2024's report read a damaged 2023 release as history: a manifest alone or a missing file was skipped (no
+    history, no word), a file cut short failed in DuckDB; now 2024 publishes nothing and says which and why."""
+    home = _home(rescored, tmp_path)  # 2024 scored again after a change, not yet published
+    damage(home.published_year(2023) / "release=1", kind)
     with pytest.raises(DamagedRelease, match=r"2024: nothing was published: .* release 1 of 2023 .*release=1\)"):
         pipeline.publish(home, 2024, {"run_id": "history"})
     assert [r.number for r in release_dirs(home, 2024)] == [1]
