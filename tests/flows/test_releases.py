@@ -66,6 +66,16 @@ def first_run(released: tuple[Home, dict]) -> dict:
     return copy.deepcopy(released[1])
 
 
+@pytest.fixture(scope="module")
+def rescored_35_01(released: tuple[Home, dict], tmp_path_factory: pytest.TempPathFactory) -> Home:
+    """Release 1, then 35.01 resubmitted (spd 60) and scored (ingest, validate, transform), not yet published."""
+    home = copy_home(released[0].root, tmp_path_factory.mktemp("rescored-35.01") / "home")
+    (home.raw_year(YEAR) / "35.01.json").write_text(json.dumps(submission("35.01", spd_total=60)), encoding="utf-8")
+    for stage in (pipeline.ingest, pipeline.validate, pipeline.transform):
+        stage(home, YEAR)  # scored under the file in the repository
+    return home
+
+
 def test_identical_rerun_publishes_nothing_and_skips_work(home: Home) -> None:
     first = _run(home)
     second = _run(home)
@@ -142,7 +152,7 @@ def test_an_edited_methodology_file_is_a_new_release_even_with_the_same_scores(
 
 
 def test_a_publish_names_the_methodology_its_tables_were_scored_under(
-        published_once: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        rescored_35_01: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """'iid run --from-stage publish' after the methodology file changed publishes the tables transform left,
     scored under the file before: the manifest named the file in force (the new one) as theirs, the report
     built at publish showed the new file's text under the old file's sha256, and the run's rows (in the release
@@ -151,10 +161,7 @@ def test_a_publish_names_the_methodology_its_tables_were_scored_under(
     from flows.methodology import MethodologyError
     from flows.runs import final_row
 
-    home = published_once
-    (home.raw_year(YEAR) / "35.01.json").write_text(json.dumps(submission("35.01", spd_total=60)), encoding="utf-8")
-    for stage in (pipeline.ingest, pipeline.validate, pipeline.transform):
-        stage(home, YEAR)  # scored under the file in the repository
+    home = copy_home(rescored_35_01.root, tmp_path / "home")  # release 1, then 35.01 changed and scored
     scored_under = for_year(YEAR).sha256
     reference = tmp_path / "reference"
     shutil.copytree(reference_dir(), reference)
@@ -188,14 +195,13 @@ def test_a_publish_names_the_methodology_its_tables_were_scored_under(
     assert "Vision and mission of" in (release / "report" / "index.html").read_text(encoding="utf-8")
 
 
-def test_a_release_whose_manifest_cannot_be_read_is_never_overwritten(published_once: Home) -> None:
+def test_a_release_whose_manifest_cannot_be_read_is_never_overwritten(rescored_35_01: Home, tmp_path: Path) -> None:
     """Release 2's manifest damaged (a bad restore, a disk fault): the next publish said 'Directory not empty'
     renaming its staging folder onto release=2 (the number of the last release it could read + 1), again at
     every run. Now it stops before writing, naming the folder and what to do, and leaves it as it is."""
     from flows.publish import PublishError
 
-    home = published_once
-    (home.raw_year(YEAR) / "35.01.json").write_text(json.dumps(submission("35.01", spd_total=60)), encoding="utf-8")
+    home = copy_home(rescored_35_01.root, tmp_path / "home")  # release 1, then 35.01 changed and scored
     assert _run(home)["publish"]["release"] == 2
     manifest = home.published_year(YEAR) / "release=2" / "manifest.json"
     manifest.chmod(0o644)
@@ -210,16 +216,13 @@ def test_a_release_whose_manifest_cannot_be_read_is_never_overwritten(published_
     assert manifest.read_text(encoding="utf-8") == "{ damaged"
 
 
-def test_a_release_that_lost_its_manifest_is_never_removed(published_once: Home) -> None:
+def test_a_release_that_lost_its_manifest_is_never_removed(rescored_35_01: Home, tmp_path: Path) -> None:
     """A release=N folder without manifest.json (deleted by mistake, a restore not finished) was removed with
     all its files by the next publish, which then reused its number. Now publish stops and names it."""
     from flows.publish import PublishError
 
-    home = published_once
-    (home.published_year(YEAR) / "release=1" / "manifest.json").unlink()
-    (home.raw_year(YEAR) / "35.01.json").write_text(json.dumps(submission("35.01", spd_total=60)), encoding="utf-8")
-    for stage in (pipeline.ingest, pipeline.validate, pipeline.transform):
-        stage(home, YEAR)
+    home = copy_home(rescored_35_01.root, tmp_path / "home")  # release 1, then 35.01 changed and scored
+    (home.published_year(YEAR) / "release=1" / "manifest.json").unlink()  # scoring reads no release: after it
     with pytest.raises(PublishError, match=r"release=1: its manifest.json is missing or cannot be read"):
         pipeline.publish(home, YEAR, {"run_id": "test"})
     assert sorted(p.name for p in home.published_year(YEAR).iterdir()) == ["release=1"]
@@ -309,20 +312,18 @@ def test_report_of_a_release_reads_the_earlier_releases_it_recorded(home: Home, 
         report_command(YEAR, 1, tmp_path / "gone", home)
 
 
-def test_a_deleted_release_keeps_its_number(published_once: Home, first_run: dict) -> None:
+def test_a_deleted_release_keeps_its_number(rescored_35_01: Home, first_run: dict, tmp_path: Path) -> None:
     """Release 2 deleted whole (folder and all): the next publish was release 2 again, so two different
     releases had had the same number. Now the number is one past the highest of the folders and of the run
     log (warehouse/runs/, where the run that published release 2 is), and the message says why."""
     from flows.runs import final_row, record_run
 
-    home = published_once
-    for n, spd in ((1, None), (2, 60)):
-        if spd is not None:
-            (home.raw_year(YEAR) / "35.01.json").write_text(json.dumps(submission("35.01", spd_total=spd)),
-                                                            encoding="utf-8")
-        out = _run(home) if spd is not None else first_run
-        assert out["publish"]["release"] == n
-        record_run(home, final_row({"run_id": f"run-{n}", "year": YEAR}, out))  # as the flow records its run
+    home = copy_home(rescored_35_01.root, tmp_path / "home")  # release 1, then 35.01 changed and scored
+    assert first_run["publish"]["release"] == 1
+    record_run(home, final_row({"run_id": "run-1", "year": YEAR}, first_run))  # as the flow records its run
+    out = _run(home)
+    assert out["publish"]["release"] == 2
+    record_run(home, final_row({"run_id": "run-2", "year": YEAR}, out))
     second = home.published_year(YEAR) / "release=2"
     for path in [second, *second.rglob("*")]:
         if path.is_dir():
@@ -414,9 +415,9 @@ def _kill_at(home: Home, point: str, tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def rescored(released: tuple[Home, dict], tmp_path_factory: pytest.TempPathFactory) -> Home:
-    """Release 1, then 35.78 resubmitted and scored (ingest, validate, transform), not yet published."""
-    home = copy_home(released[0].root, tmp_path_factory.mktemp("rescored") / "home")
+def rescored_35_78(released: tuple[Home, dict], tmp_path_factory: pytest.TempPathFactory) -> Home:
+    """Release 1, then 35.78 resubmitted (spd 50) and scored (ingest, validate, transform), not yet published."""
+    home = copy_home(released[0].root, tmp_path_factory.mktemp("rescored-35.78") / "home")
     (home.raw_year(YEAR) / "35.78.json").write_text(json.dumps(submission("35.78", spd_total=50)), encoding="utf-8")
     pipeline.ingest(home, YEAR)
     pipeline.validate(home, YEAR)
@@ -425,9 +426,9 @@ def rescored(released: tuple[Home, dict], tmp_path_factory: pytest.TempPathFacto
 
 
 @pytest.mark.parametrize("point", ["publish:staging-created", "publish:before-rename", "catalog:before-replace"])
-def test_crash_during_publish_leaves_previous_release_and_next_run_succeeds(rescored: Home, tmp_path: Path,
+def test_crash_during_publish_leaves_previous_release_and_next_run_succeeds(rescored_35_78: Home, tmp_path: Path,
                                                                              point: str) -> None:
-    home = copy_home(rescored.root, tmp_path / "home")
+    home = copy_home(rescored_35_78.root, tmp_path / "home")
     _kill_at(home, point, tmp_path)
     visible = [r.number for r in release_dirs(home, YEAR)]
     con = duckdb.connect(str(home.catalog), read_only=True)
@@ -520,11 +521,10 @@ def test_a_second_cli_run_started_while_the_first_starts_up_is_refused(home: Hom
     assert [r.number for r in release_dirs(home, YEAR)] == [1]
 
 
-def test_reader_keeps_working_while_a_release_is_published(published_once: Home) -> None:
-    home = published_once
+def test_reader_keeps_working_while_a_release_is_published(rescored_35_01: Home, tmp_path: Path) -> None:
+    home = copy_home(rescored_35_01.root, tmp_path / "home")  # release 1, then 35.01 changed and scored
     reader = duckdb.connect(str(home.catalog), read_only=True)
     before = reader.execute("select count(*) from region_scores").fetchall()
-    (home.raw_year(YEAR) / "35.01.json").write_text(json.dumps(submission("35.01", spd_total=60)), encoding="utf-8")
     assert _run(home)["publish"]["release"] == 2
     assert reader.execute("select count(*) from region_scores").fetchall() == before
     assert reader.execute("select max(release) from releases").fetchall() == [(1,)]
