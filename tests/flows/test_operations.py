@@ -41,7 +41,7 @@ def test_backfill_keeps_going_after_a_failing_year(tmp_path: Path, monkeypatch: 
 def test_backfill_runs_the_years_oldest_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """'--years 2024 2023' ran 2024 first: its release was built before 2023 had one, so its coaching list had
     no previous predicate, and no later run could add it (the tables are unchanged: nothing is published)."""
-    monkeypatch.setenv("IID_EARLY_SERVER", "0")  # an early server would leave PREFECT_API_URL set for later tests
+    monkeypatch.setenv("IID_EARLY_SERVER", "0")  # the test process's Prefect server, not a second one
     home = write_home(tmp_path, 2024, {"a.json": submission("35.78", spd_total=30)})
     write_home(tmp_path, 2023, {"a.json": submission("35.78", year=2023, spd_total=20)})
     result = CliRunner().invoke(app, ["backfill", "--years", "2024", "2023", "--home", str(tmp_path)],

@@ -253,13 +253,15 @@ def test_the_cli_leaves_the_environment_as_it_found_it(tmp_path: Path) -> None:
             "    before = dict(os.environ)\n"
             "    result = CliRunner().invoke(app, ['run', '--year', '2024', *args])\n"
             "    changed = sorted(k for k in {*before, *os.environ} if before.get(k) != os.environ.get(k))\n"
-            "    out.append([result.exit_code, changed])\n"
+            "    out.append([result.exit_code, changed, 'has not been scored yet' in result.output])\n"
             "print(json.dumps(out))\n")
     env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "IID_EARLY_SERVER", "DO_NOT_TRACK",
                                                               "PREFECT_UI_ENABLED", "PREFECT_SERVER_ANALYTICS_ENABLED")}
     env.update(PREFECT_HOME=str(tmp_path / "prefect"), PYTHONPATH=str(ROOT))
     done = subprocess.run([sys.executable, "-c", code, "--home", str(home.root), "--from-stage", "ingest",
-                           "--home", str(new.root), "--from-stage", "publish"],
+                           "--home", str(new.root), "--from-stage", "publish", "--force"],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.strip().splitlines()[-1] == "[[0, []], [1, []]]", done.stdout[-3000:]
+    # the second run fails inside the flow: with --force the command leaves the check to it (a damaged work
+    # database is set aside first), so the run's environment was set and had to be restored
+    assert done.stdout.strip().splitlines()[-1] == "[[0, [], false], [1, [], true]]", done.stdout[-3000:]
