@@ -375,11 +375,13 @@ def serve(home: HomeOpt = None,
     configure_prefect_defaults()
     import os
 
-    from prefect.settings import get_current_settings
+    # the environment's (as it is now: Prefect reads its settings once, as it is first imported, so it is not
+    # imported for this), else the active profile's (prefect config set PREFECT_API_URL=…) or prefect.toml's
+    url = os.environ.get("PREFECT_API_URL")
+    if not url:
+        from prefect.settings import get_current_settings
 
-    # the environment's (as it is now: Prefect's settings are read once, when it is first imported), else the
-    # active profile's (prefect config set PREFECT_API_URL=…) or prefect.toml's
-    url = os.environ.get("PREFECT_API_URL") or get_current_settings().api.url
+        url = get_current_settings().api.url
     if not url:
         fail("set PREFECT_API_URL to a running Prefect server (prefect server start), e.g. "
               "export PREFECT_API_URL=http://127.0.0.1:4200/api, or prefect config set PREFECT_API_URL=…", 2)

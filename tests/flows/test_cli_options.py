@@ -130,6 +130,19 @@ def test_serve_without_a_server_that_answers_is_one_line(tmp_path: Path, monkeyp
     assert "prefect server start" in line and "PREFECT_API_URL" in line
 
 
+def test_serve_refused_leaves_prefect_unimported(tmp_path: Path) -> None:
+    """Prefect reads its settings once, as it is first imported: 'iid serve' refused (no server answering at
+    PREFECT_API_URL) had imported it to read that URL, so a process that went on (a test worker) kept the dead
+    address for every later flow ('Failed to reach API at http://127.0.0.1:9/api/')."""
+    code = ("import sys\nfrom typer.testing import CliRunner\nfrom flows.cli import app\n"
+            "result = CliRunner().invoke(app, ['serve', '--home', sys.argv[1]])\n"
+            "print(result.exit_code, 'prefect' in sys.modules)\n")
+    env = {**os.environ, "PREFECT_API_URL": "http://127.0.0.1:9/api"}
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], env=env, capture_output=True, text=True,
+                          timeout=120, cwd=Path(__file__).resolve().parents[2])
+    assert done.stdout.split() == ["1", "False"], done.stdout + done.stderr
+
+
 def test_serve_finds_the_server_of_the_active_prefect_profile(tmp_path: Path) -> None:
     """A server set with 'prefect config set PREFECT_API_URL=…' (the active profile) is Prefect's usual way;
     'iid serve' read only the environment and asked to set PREFECT_API_URL."""
