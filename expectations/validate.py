@@ -297,35 +297,37 @@ def _add_offline_listing(index: Path, statistics: dict[str, dict[str, Any]]) -> 
     index.write_text(text[:position] + block + text[position:], encoding="utf-8")
 
 
-def _value_texts(frame: pd.DataFrame, ids: list[Any], columns: list[str]) -> pa.Array:
-    """The offending values of failing rows as short text (``a / b`` for a pair of columns), each column
-    as written where the frame carries its raw text (``level_raw`` for ``level``): a level ``tiga`` or a
-    date ``01/03/2022`` that did not convert is shown, not the empty value it converted to."""
-    columns = [f"{c}_raw" if f"{c}_raw" in frame.columns else c for c in columns]
-    parts = [frame.loc[ids, c].astype("string") for c in columns if c in frame.columns and c != "record_id"]
-    if not parts:
-        return pa.nulls(len(ids), pa.string())
-    text = parts[0]
-    for part in parts[1:]:
-        text = text.str.cat(part, sep=" / ", na_rep="")
-    return pa.array(text.str.slice(0, VALUE_CHARS), pa.string(), from_pandas=True)
-
-
-def _templated(frame: pd.DataFrame, ids: list[Any], template: str) -> pa.Array:
-    """Failing rows' values written by an expectation's ``meta.value_format``: its ``{column}`` fields as
-    written (``level_raw`` for ``level``), empty where missing, so that a pair of numbers says which is
-    which (``level (tingkat) 4; value (nilai) 12.5 gives level 3``, not ``4 / 3``)."""
+def _value_texts(frame: pd.DataFrame, ids: list[Any], template: str) -> pa.Array:
+    """The offending values of failing rows as short text, written by ``template``: its ``{column}`` fields,
+    each as written where the frame carries its raw text (``level_raw`` for ``level``: a level ``tiga`` or a
+    date ``01/03/2022`` that did not convert is shown, not the empty value it converted to), empty where
+    missing; a template of one field alone keeps a missing value missing. An expectation's
+    ``meta.value_format`` names each number of a pair (``level 3; value 1 gives level 2``); without one, the
+    columns it checks are joined by ``/`` (:func:`_default_template`)."""
     import string
 
     import pandas as pd
 
+    parts = list(string.Formatter().parse(template))
+    fields = [f"{f}_raw" if f"{f}_raw" in frame.columns else f for _, f, _, _ in parts if f]
+    if not fields:
+        return pa.nulls(len(ids), pa.string())
+    if len(parts) == 1 and not parts[0][0]:  # one field, nothing around it
+        return pa.array(frame.loc[ids, fields[0]].astype("string").str.slice(0, VALUE_CHARS), pa.string(),
+                        from_pandas=True)
     text = pd.Series([""] * len(ids), index=pd.Index(ids), dtype="string")
-    for literal, field, _, _ in string.Formatter().parse(template):
+    columns = iter(fields)
+    for literal, field, _, _ in parts:
         text = text + literal
         if field:
-            column = f"{field}_raw" if f"{field}_raw" in frame.columns else field
-            text = text + frame.loc[ids, column].astype("string").fillna("")
+            text = text + frame.loc[ids, next(columns)].astype("string").fillna("")
     return pa.array(text.str.slice(0, VALUE_CHARS), pa.string(), from_pandas=True)
+
+
+def _default_template(frame: pd.DataFrame, columns: list[str]) -> str:
+    """The columns an expectation checks that the frame has (the record id aside), as ``{a} / {b}``."""
+    present = [c for c in columns if c != "record_id" and (c in frame.columns or f"{c}_raw" in frame.columns)]
+    return " / ".join(f"{{{c}}}" for c in present)
 
 
 @cache
@@ -366,8 +368,8 @@ def failures_of(name: str, result: Any, frame: pd.DataFrame) -> pa.Table:
             "rule": pa.array([meta["rule"]] * count, pa.string()),
             "severity": pa.array([meta["severity"]] * count, pa.string()),
             "reason": pa.array([meta["reason"]] * count, pa.string()),
-            "value": _templated(frame, ids, meta["value_format"]) if "value_format" in meta
-            else _value_texts(frame, ids, [shown] if shown else _columns(item.expectation_config.kwargs)),
+            "value": _value_texts(frame, ids, meta.get("value_format") or _default_template(
+                frame, [shown] if shown else _columns(item.expectation_config.kwargs))),
         }, schema=FAILURE_SCHEMA))
     return pa.concat_tables(tables) if tables else FAILURE_SCHEMA.empty_table()
 
