@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 import pytest
 from factory import innovation, submission, write_home
+from homecopy import copy_home
 
 from flows import pipeline
 from flows.settings import Home
@@ -76,8 +77,7 @@ def first_validation(tmp_path_factory: pytest.TempPathFactory) -> tuple[Home, di
 @pytest.fixture()
 def validated(first_validation: tuple[Home, dict[str, Any]], tmp_path: Path) -> Home:
     """A copy of the home of ``first_validation``, as if ``_files()`` had been written and validated there."""
-    shutil.copytree(first_validation[0].root, tmp_path / "validated", symlinks=True)
-    return Home.resolve(tmp_path / "validated")
+    return copy_home(first_validation[0].root, tmp_path / "validated")
 
 
 def _full_validation_of(home: Home, tmp_path: Path) -> dict[str, list[tuple[Any, ...]]]:

@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 import pytest
 from factory import innovation, submission, write_home
+from homecopy import copy_home
 
 from flows import pipeline
 from flows.settings import Home
@@ -45,8 +46,7 @@ def first_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Home, dict]:
 
 def _scored(first_run: tuple[Home, dict], root: Path) -> Home:
     """A copy of the home of ``first_run`` at ``root``, as if it had been made and run there."""
-    shutil.copytree(first_run[0].root, root, symlinks=True)
-    return Home.resolve(root)
+    return copy_home(first_run[0].root, root)
 
 
 def _assert_same_as_scratch(home: Home, tmp_path: Path) -> None:
