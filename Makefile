@@ -43,7 +43,9 @@ chromium:
 		|| (sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null) \
 		|| echo "warning: could not install chromium; the browser test will not run"; }
 
-test: lint chromium
+# lint and Chromium's install side by side: on a fresh machine apt (network and disk) goes on while mypy checks
+test: $(STAMP)
+	$(MAKE) -j2 lint chromium
 	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 bench: $(STAMP)
