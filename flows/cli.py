@@ -125,6 +125,10 @@ def _check_runner(task_runner: str, dask_address: str | None) -> None:
         fail("--dask-address needs --task-runner dask", 2)
 
 
+# the order of submission statuses in the summary
+SUBMISSION_ORDER = {"counting": 0, "superseded": 1, "late": 2, "rejected": 3}
+
+
 def _print_run(result: dict[str, Any]) -> None:
     ing, val, tra, pub = result["ingest"], result["validate"], result["transform"], result["publish"]
     if result.get("set_aside"):
@@ -135,7 +139,9 @@ def _print_run(result: dict[str, Any]) -> None:
                       f"{ing['files_parsed']} read now, {ing['files'] - ing['files_parsed']} unchanged)")
     if val:
         console.print(f"validation{' (unchanged)' if val['skipped'] else ''}: {val['quarantined']:,} records "
-                      f"quarantined, {val['warnings']:,} warnings; submissions {val['submissions']}")
+                      f"quarantined, {val['warnings']:,} warnings; submissions: "
+                      + ", ".join(f"{n:,} {status}" for status, n in sorted(
+                          val["submissions"].items(), key=lambda item: SUBMISSION_ORDER.get(item[0], 9))))
     if not tra["skipped"] and "files_scored" in tra:
         rebuilt = tra.get("rebuilt_for_deleted_rows")
         console.print(f"scoring: {tra['files_scored']} file(s) scored "

@@ -50,8 +50,18 @@ def usage_failed(exc: UsageError) -> NoReturn:
 
 app = typer.Typer(help="Indeks Inovasi Daerah: ingest, validate, score and publish regional innovation data.",
                   cls=OneLineUsage, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-console = Console()
-err = Console(stderr=True)
+
+
+def _console(stderr: bool = False) -> Console:
+    """A console whose lines of text are never broken where its output is not a terminal (a log file, a
+    pipe): rich breaks them at 80 columns there. Tables keep their layout."""
+    made = Console(stderr=stderr)
+    made.soft_wrap = not made.is_terminal
+    return made
+
+
+console = _console()
+err = _console(stderr=True)
 
 HomeOpt = Annotated[str | None, typer.Option("--home", help="IID home (default $IID_HOME, else ./data)")]
 RunnerOpt = Annotated[str, typer.Option("--task-runner", help="default (this process) or dask (parse and validate "

@@ -341,3 +341,29 @@ def test_progress_leaves_no_blank_line_where_output_is_not_a_terminal(published:
         assert result.exit_code == 0, result.output
         assert result.output.splitlines()[0].strip(), result.output
     assert copied.output.startswith("copied to ") and generated.output.startswith("generated 2024: ")
+
+
+def test_a_long_line_stays_one_line_where_output_is_not_a_terminal(tmp_path: Path) -> None:
+    """Rich broke a line at 80 columns where output was not a terminal: 'generated …' and the run's summary
+    came out in two lines in a log. A table still keeps its layout."""
+    generated = runner.invoke(app, ["generate", "--year", "2024", "--scale", "0.002", "--home", str(tmp_path)])
+    assert generated.exit_code == 0, generated.output
+    first = generated.output.splitlines()[0]
+    assert first.startswith("generated 2024: ") and len(first) > 80 and first.endswith(str(tmp_path / "raw" / "2024"))
+
+
+def test_the_run_summary_names_each_submission_status_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    """The validation line showed a Python dict ({'counting': 525, 'superseded': 20, 'late': 5}) and broke it
+    at 80 columns in a log."""
+    from flows.cli import _print_run
+
+    _print_run({"year": 2024, "ingest": {"files": 1550, "rejected_files": 2, "files_parsed": 1550},
+                "validate": {"skipped": False, "quarantined": 12345, "warnings": 45599,
+                             "submissions": {"late": 5, "superseded": 1020, "counting": 525}},
+                "transform": {"skipped": True, "predicates": {"Inovatif": 382}},
+                "publish": {"message": "published release 1 of 2024", "path": "/x/" + "y" * 90}})
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1] == ("validation: 12,345 records quarantined, 45,599 warnings; submissions: 525 counting, "
+                        "1,020 superseded, 5 late")
+    assert lines[2] == "predicates: Sangat Inovatif 0, Inovatif 382, Kurang Inovatif 0, Tidak Dapat Dinilai 0"
+    assert lines[3] == "published release 1 of 2024 → /x/" + "y" * 90 and len(lines) == 4
