@@ -3,6 +3,7 @@ command fails (one line, no traceback)."""
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -52,11 +53,18 @@ app = typer.Typer(help="Indeks Inovasi Daerah: ingest, validate, score and publi
                   cls=OneLineUsage, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
 
+UNBOUNDED_WIDTH = 10_000  # a table as wide as its content, where output is not a terminal
+
+
 def _console(stderr: bool = False) -> Console:
-    """A console whose lines of text are never broken where its output is not a terminal (a log file, a
-    pipe): rich breaks them at 80 columns there. Tables keep their layout."""
+    """A console for a terminal, or, where output is not one (a log file, a pipe), one that neither breaks a
+    line of text nor squeezes a table into 80 columns: rich's default there broke a summary line in two and
+    cut a table's dates and hashes to ``2026-12-0…``. ``$COLUMNS`` still sets the width if given."""
     made = Console(stderr=stderr)
-    made.soft_wrap = not made.is_terminal
+    if not made.is_terminal:
+        made.soft_wrap = True
+        if not os.environ.get("COLUMNS"):
+            made.width = UNBOUNDED_WIDTH
     return made
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -350,6 +351,16 @@ def test_a_long_line_stays_one_line_where_output_is_not_a_terminal(tmp_path: Pat
     assert generated.exit_code == 0, generated.output
     first = generated.output.splitlines()[0]
     assert first.startswith("generated 2024: ") and len(first) > 80 and first.endswith(str(tmp_path / "raw" / "2024"))
+
+
+def test_a_table_is_not_cut_to_80_columns_where_output_is_not_a_terminal(published: Path) -> None:
+    """'iid snapshots' in a log cut its columns to fit 80: 'published' showed '2026-12-0…' and the content
+    hash was cut too."""
+    listed = runner.invoke(app, ["snapshots", "--home", str(published)])
+    assert listed.exit_code == 0, listed.output
+    manifest = json.loads((published / "published" / "year=2024" / "release=1" / "manifest.json").read_text())
+    row = next(line for line in listed.output.splitlines() if "2024" in line and "│" in line)
+    assert "…" not in row and manifest["published_at"] in row and len(row) > 80, listed.output
 
 
 def test_the_run_summary_names_each_submission_status_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
