@@ -15,7 +15,9 @@ from random import Random
 from typing import Any, Literal
 
 from flows.generator import vocab
+from flows.generator.submission import timestamp
 from flows.generator.writers import sid_row_number
+from flows.values import WIB
 
 Doc = dict[str, Any]
 
@@ -30,6 +32,7 @@ class Target:
     row_codes: frozenset[str]
     numeric_codes: frozenset[str]
     administrative: tuple[tuple[str, str], ...]  # (code, name) of non-autonomous units
+    counts: bool  # the region's last on-time version: its counting submission unless a defect rejects it
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,9 @@ class Injection:
     transform: Callable[[bytes], bytes] | None = None  # applied to the rendered bytes
     omit_sheets: tuple[str, ...] = ()
     as_copy: bool = False  # written as an extra file; the original is written clean
+    # with as_copy: the copy is written just before the original, which then sorts last, counts and carries
+    # the finding (SUB009 names the file that counts)
+    copy_first: bool = False
     region_code: str | None = None  # the code the defective file claims, when not the region's own
 
 
@@ -177,6 +183,38 @@ def _empty_evidence(answer: Doc, rng: Random, t: Target) -> None:
     answer["evidence"] = []
 
 
+def _no_time_zone(t: Target, rng: Random) -> Injection:
+    """submitted_at as WIB wall-clock time without a zone (the same instant): text in JSON, a date-time cell
+    (which has no zone) in XLSX."""
+    local = datetime.fromisoformat(t.doc["submitted_at"]).astimezone(WIB).replace(tzinfo=None)
+    t.doc["submitted_at"] = timestamp(local) if t.format == "json" else local
+    return Injection(_header(t))
+
+
+def _thousands(answer: Doc) -> bool:
+    value = answer.get("value")
+    return type(value) is int and 1000 <= abs(value) < 1_000_000
+
+
+def _thousands_text(answer: Doc, rng: Random, t: Target) -> None:
+    """1234 written ``"1.234"`` or ``"1,234"``: the pipeline reads 1.234 (ANS010)."""
+    answer["value"] = f"{answer['value']:,}".replace(",", rng.choice(".,"))
+
+
+def _same_instant(t: Target, rng: Random) -> Injection | None:
+    """A second file of the counting submission with the same submitted_at and a few lower levels (a draft
+    uploaded again, say), written just before it: the original's name sorts last, so it still counts."""
+    if not t.counts:
+        return None
+    lowerable = [a for a in t.doc["spd"] + [a for inv in t.doc["innovations"] for a in inv["sid"]]
+                 if "value" not in a and a["level"] > 0]  # without a value, no ANS007 in the draft
+    if not lowerable:
+        return None
+    for answer in rng.sample(lowerable, min(len(lowerable), rng.randint(1, 5))):
+        answer["level"] -= 1
+    return Injection(_header(t), as_copy=True, copy_first=True)
+
+
 def _truncate(data: bytes) -> bytes:
     cut = max(1, len(data) * 2 // 3)
     while cut > 1 and data[cut] >= 0x80:  # never inside a UTF-8 sequence (that would be FIL002)
@@ -213,6 +251,10 @@ CATALOGUE: tuple[DefectKind, ...] = (
                _answer_defect(_text_value, lambda a, t: a["indicator"] in t.numeric_codes)),
     DefectKind("empty_evidence", "ANS008", "warn", "record", BOTH,
                _answer_defect(_empty_evidence, lambda a, t: bool(a["evidence"]) and a["level"] > 0)),
+    DefectKind("thousands_separator", "ANS010", "warn", "record", BOTH,
+               _answer_defect(_thousands_text, lambda a, t: a["indicator"] in t.numeric_codes and _thousands(a))),
+    DefectKind("no_time_zone", "SUB008", "warn", "submission", BOTH, _no_time_zone),
+    DefectKind("same_instant_tie", "SUB009", "warn", "submission", BOTH, _same_instant),
     DefectKind("truncated_json", "FIL004", "reject", "file", JSON, _file(_truncate)),
     DefectKind("not_json", "FIL004", "reject", "file", JSON, _file(lambda b: vocab.NOT_JSON_PAGE.encode())),
     DefectKind("xlsx_missing_sheet", "FIL006", "reject", "file", ("xlsx",),

@@ -86,14 +86,15 @@ def _versions(options: RunOptions, region_plan: RegionPlan) -> list[_Version]:
     return versions
 
 
-def _inject(options: RunOptions, version: _Version, fmt: str, rng: Random, forced: str | None) -> None:
+def _inject(options: RunOptions, version: _Version, fmt: str, rng: Random, forced: str | None,
+            counts: bool) -> None:
     kinds = [defects.BY_NAME[forced]] if forced else defects.applicable(fmt)
     order = list(kinds)
     rng.shuffle(order)
     for kind in order:
         doc = copy.deepcopy(version.doc)
         target = defects.Target(doc, fmt, options.spec.deadline, options.row_codes, options.numeric_codes,
-                                options.administrative)
+                                options.administrative, counts)
         injection = kind.inject(target, rng)
         if injection is not None:
             version.kind, version.injection, version.injected_doc = kind, injection, doc
@@ -122,13 +123,14 @@ def write_region(options: RunOptions, region: Region, out: Path, *, force_defect
     versions = _versions(options, region_plan)
     defect_rng = region_rng(options.seed, options.spec.year, region.code, "defects")
     on_time = [v for v in versions if v.on_time]
-    forced_version = on_time[-1] if on_time else versions[-1]
+    last_on_time = on_time[-1] if on_time else None
+    forced_version = last_on_time or versions[-1]
     for version in versions:
         drawn = defect_rng.random() < options.defect_rate
         if force_defect is None and drawn:
-            _inject(options, version, fmt, defect_rng, None)
+            _inject(options, version, fmt, defect_rng, None, version is last_on_time)
         elif force_defect is not None and version is forced_version:
-            _inject(options, version, fmt, defect_rng, force_defect)
+            _inject(options, version, fmt, defect_rng, force_defect, version is last_on_time)
 
     def emit(doc: dict[str, Any], injection: defects.Injection | None) -> str:
         name = f"{region.code}-{len(result.files) + 1}.{fmt}"
@@ -145,6 +147,9 @@ def write_region(options: RunOptions, region: Region, out: Path, *, force_defect
         kind, injection = version.kind, version.injection
         if kind is None or injection is None or version.injected_doc is None:
             emit(version.doc, None)
+        elif injection.copy_first:
+            emit(version.injected_doc, injection)
+            name = emit(version.doc, None)
         elif injection.as_copy:
             emit(version.doc, None)
             name = emit(version.injected_doc, injection)
