@@ -138,7 +138,7 @@ class SuiteRunner:
         GX's ``suites.add`` dumps each suite to JSON text for the context's store (marshmallow, ~0.06 s for
         the eight) and loads it back. The first context's store keeps that text; a later context's
         in-memory store is given the same text (:data:`SUITES_AS_STORED`), which it loads the same way
-        whenever a suite is read: the same pages (``tests/expectations/test_gxpatch.py`` compares them).
+        whenever a suite is read: the same pages (``tests/expectations/test_suite_runner_docs.py`` compares them).
         The suites' ids, which GX draws anew for each ``add``, are then those of the first context: no
         page shows them. Any other store gets GX's own path.
         """
@@ -242,7 +242,7 @@ def keep_result(store: Any, key: Any, result: dict[str, Any]) -> None:
     GX's ``store.set`` loads the dict into a result object and dumps it back to JSON text (marshmallow
     both ways, ~0.07 s a build at scale 1), which the docs then load again. Its in-memory store keeps
     any value and loads a dict the way it loads that text (``ValidationResultsStore.deserialize``), so
-    the dict goes in as it is: the same pages (``tests/expectations/test_gxpatch.py`` compares them).
+    the dict goes in as it is: the same pages (``tests/expectations/test_suite_runner_docs.py`` compares them).
     Any other store gets GX's own path.
     """
     from great_expectations.core.expectation_validation_result import expectationSuiteValidationResultSchema
