@@ -28,4 +28,5 @@ os.environ.pop("IID_COPY_TO", None)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-pytest_plugins = ["releasefixtures"]  # the release tests' fixtures (test_releases, test_release_concurrency)
+# the release tests' fixtures (test_releases, test_release_concurrency); the generator tests' small_reference
+pytest_plugins = ["releasefixtures", "generatedfiles"]

@@ -15,7 +15,7 @@ from random import Random
 from flows.reference import Region
 
 # The constants here and in submission.py were tuned together by simulating many seeds and scoring
-# with iid-2023 (tests/flows/test_generator.py::test_calibrated_to_published_figures checks seed 1).
+# with iid-2023 (tests/flows/test_generator_calibration.py::test_calibrated_to_published_figures checks seed 1).
 LEVEL_CAPACITY = {"provinsi": 0.55, "kota": 0.5, "kabupaten": 0.0}
 CAPACITY_SPREAD_LOW = 1.3
 CAPACITY_SPREAD_HIGH = 0.42
