@@ -1,30 +1,21 @@
 """Every rule code fires on a bad record, and the good records of the same file are still scored.
 
-One year holds one region per case; the pipeline runs once (ingest → validate → transform).
-"""
+One year holds one region per case; the pipeline runs once (ingest → validate → transform)."""
 
 from __future__ import annotations
 
 import json
 import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
-from factory import innovation, score, submission, write_home, xlsx_bytes, xlsx_patched
+from factory import score, write_home, xlsx_bytes, xlsx_patched
+from submissionparts import sid_answer, spd_answer, two_innovations
 
 YEAR = 2024
 Mutation = Callable[[dict[str, Any]], Any]
-
-
-def _spd(sub: dict[str, Any], code: str) -> dict[str, Any]:
-    return next(a for a in sub["spd"] if a["indicator"] == code)
-
-
-def _sid(sub: dict[str, Any], inv: int, code: str) -> dict[str, Any]:
-    return next(a for a in sub["innovations"][inv]["sid"] if a["indicator"] == code)
 
 
 def _set(target: Callable[[dict[str, Any]], dict[str, Any]], **changes: Any) -> Mutation:
@@ -120,25 +111,26 @@ CASES: dict[str, tuple[str, Any, str, str, str, bool]] = {
     # read as WIB and scored, but said: a WITA or WIT submission near the deadline may be judged off
     "no_time_zone": ("36.73", _set(lambda s: s, submitted_at="2024-07-30T09:12:00"), "SUB008", "warn", "$", False),
     "name_differs": ("35.15", _set(lambda s: s, region_name="Kab. Sidoarjo"), "SUB007", "warn", "$", False),
-    "unknown_indicator": ("35.16", _set(lambda s: _spd(s, "3"), indicator="36x"), "ANS001", "reject", "$.spd[3]",
+    "unknown_indicator": ("35.16", _set(lambda s: spd_answer(s, "3"), indicator="36x"), "ANS001", "reject", "$.spd[3]",
                           False),
-    "sid_row_in_spd": ("35.17", _set(lambda s: _spd(s, "3"), indicator="16"), "ANS001", "reject", "$.spd[3]", False),
-    "level_text": ("35.18", _set(lambda s: _sid(s, 0, "18"), level="tiga"), "ANS002", "reject",
+    "sid_row_in_spd": ("35.17", _set(lambda s: spd_answer(s, "3"), indicator="16"), "ANS001", "reject", "$.spd[3]",
+                       False),
+    "level_text": ("35.18", _set(lambda s: sid_answer(s, 0, "18"), level="tiga"), "ANS002", "reject",
                    "$.innovations[0].sid[2]", False),
-    "level_fraction": ("35.19", _set(lambda s: _spd(s, "1"), level=2.5), "ANS002", "reject", "$.spd[0]", False),
-    "level_4": ("35.20", _set(lambda s: _spd(s, "1"), level=4), "ANS003", "reject", "$.spd[0]", False),
+    "level_fraction": ("35.19", _set(lambda s: spd_answer(s, "1"), level=2.5), "ANS002", "reject", "$.spd[0]", False),
+    "level_4": ("35.20", _set(lambda s: spd_answer(s, "1"), level=4), "ANS003", "reject", "$.spd[0]", False),
     "duplicate_answer": ("35.21", _append_spd({"indicator": "1", "level": 3, "evidence": ["a.pdf"]}), "ANS004",
                          "reject", "$.spd[20]", False),
-    "text_in_number": ("35.22", _set(lambda s: _sid(s, 0, "17"), value="dua belas"), "ANS005", "reject",
+    "text_in_number": ("35.22", _set(lambda s: sid_answer(s, 0, "17"), value="dua belas"), "ANS005", "reject",
                        "$.innovations[0].sid[1]", False),
     # valid JSON, but more digits than int() converts: the ValueError stopped the year's ingest before
-    "huge_integer_value": ("32.01", _raw_number(lambda s: _spd(s, "7"), "value", "1" + "0" * 5000), "ANS005",
+    "huge_integer_value": ("32.01", _raw_number(lambda s: spd_answer(s, "7"), "value", "1" + "0" * 5000), "ANS005",
                            "reject", "$.spd[8]", False),
-    "out_of_range": ("35.23", _set(lambda s: _sid(s, 0, "29"), value=150), "ANS006", "reject",
+    "out_of_range": ("35.23", _set(lambda s: sid_answer(s, 0, "29"), value=150), "ANS006", "reject",
                      "$.innovations[0].sid[13]", False),
-    "value_contradicts": ("35.24", _set(lambda s: _spd(s, "7"), level=3, value=1.0), "ANS007", "warn", "$.spd[8]",
+    "value_contradicts": ("35.24", _set(lambda s: spd_answer(s, "7"), level=3, value=1.0), "ANS007", "warn", "$.spd[8]",
                           False),
-    "no_evidence": ("35.25", _set(lambda s: _spd(s, "12"), level=2, evidence=[]), "ANS008", "warn", "$.spd[15]",
+    "no_evidence": ("35.25", _set(lambda s: spd_answer(s, "12"), level=2, evidence=[]), "ANS008", "warn", "$.spd[15]",
                     False),
     # two rows naming two unknown ids, for one indicator: the second was ANS004 (a second answer of "no innovation")
     "xlsx_orphan_sid": ("35.26", lambda s: xlsx_bytes(s, extra_sid=[["NOPE-1", "16", 2, None, "x.pdf"],
@@ -156,7 +148,7 @@ CASES: dict[str, tuple[str, Any, str, str, str, bool]] = {
     "after_deadline": ("35.76", _set(_inv0, implementation_date="2024-12-01"), "INO009", "reject",
                        "$.innovations[0]", False),
     "bad_date": ("35.77", _set(_inv0, trial_date="2023-02-30"), "INO010", "reject", "$.innovations[0]", False),
-    "bad_evidence": ("35.78", _set(lambda s: _spd(s, "1"), evidence=["../../etc/passwd"]), "EVD001", "reject",
+    "bad_evidence": ("35.78", _set(lambda s: spd_answer(s, "1"), evidence=["../../etc/passwd"]), "EVD001", "reject",
                      "$.spd[0].evidence[0]", False),
     "symlink": ("35.79", "symlink", "FIL010", "reject", "(file)", True),
     # an object or a text where the list of SID answers goes: its answers were dropped without a word
@@ -167,15 +159,17 @@ CASES: dict[str, tuple[str, Any, str, str, str, bool]] = {
     "innovation_not_object": ("36.74", lambda s: {**s, "innovations": [42, "x", *s["innovations"]]}, "INO001",
                               "reject", "$.innovations[1]", False),
     "name_too_long": ("36.01", _set(_inv0, name="Inovasi " * 100), "INO012", "reject", "$.innovations[0]", False),
-    "evidence_too_long": ("36.02", _set(lambda s: _spd(s, "1"), evidence=["a" * 3000 + ".pdf"]), "EVD002", "reject",
-                          "$.spd[0].evidence[0]", False),
+    "evidence_too_long": ("36.02", _set(lambda s: spd_answer(s, "1"), evidence=["a" * 3000 + ".pdf"]), "EVD002",
+                          "reject", "$.spd[0].evidence[0]", False),
     # read as 1.5 beneficiaries (level 1) where 1,500 (level 3) was likely meant: said, not guessed
-    "ambiguous_thousands": ("32.04", _set(lambda s: _sid(s, 0, "33"), level=1, value="1.500"), "ANS010", "warn",
+    "ambiguous_thousands": ("32.04", _set(lambda s: sid_answer(s, 0, "33"), level=1, value="1.500"), "ANS010", "warn",
                             "$.innovations[0].sid[17]", False),
-    "xlsx_ambiguous_thousands": ("32.05", lambda s: xlsx_bytes(_set(lambda t: _spd(t, "13a"), level=1,
+    "xlsx_ambiguous_thousands": ("32.05", lambda s: xlsx_bytes(_set(lambda t: spd_answer(t, "13a"), level=1,
                                                                     value="1,500")(s)),
                                  "ANS010", "warn", "spd!18", False),
 }
+
+
 VERIFICATION_CASES: dict[str, tuple[dict[str, Any], str]] = {
     "unknown_decision": ({"region_code": "33.01", "innovation_id": "33.01-A", "indicator": "16", "decision": "tolak",
                           "verified_level": "", "note": ""}, "VER001"),
@@ -194,16 +188,12 @@ VERIFICATION_CASES: dict[str, tuple[dict[str, Any], str]] = {
 }
 
 
-def _base(code: str) -> dict[str, Any]:
-    return submission(code, spd_total=30, innovations=[innovation(f"{code}-A", 60), innovation(f"{code}-B", 40)])
-
-
 @pytest.fixture(scope="module")
 def year_db(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
     root = tmp_path_factory.mktemp("rules")
     files: dict[str, Any] = {}
     for case, (code, change, *_rest) in CASES.items():
-        sub = _base(code)
+        sub = two_innovations(code)
         suffix = ".json"
         if isinstance(change, bytes):
             content: Any = change
@@ -217,7 +207,7 @@ def year_db(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnecti
         if case.startswith("xlsx"):
             suffix = ".xlsx"
         files[f"{case}{suffix}"] = content
-    v0 = _base("33.01")
+    v0 = two_innovations("33.01")
     for a in v0["innovations"][0]["sid"]:
         a["level"] = min(a["level"], 2)
     files["verification_target.json"] = v0
@@ -340,111 +330,3 @@ def test_an_innovation_that_is_not_an_object_is_one_failure_saying_what_is_there
     assert all(row[3].startswith("the innovation is not an object") for row in failures)
     assert year_db.execute("select n_innovations, sid_maturity_score from region_scores where region_code = '36.74'"
                            ).fetchall() == [(2, 10)]
-
-
-def test_narratives_are_checked_by_their_length_in_characters(tmp_path: Path) -> None:
-    """The narratives land as their length (``<field>_chars``), not their text: 50,000 characters with spaces
-    around them are accepted, 50,001 are INO012 with the length as the value. (A workbook cannot hold more:
-    a cell holds at most 32,767 characters.)"""
-    at_limit = innovation("L-1", 50, goal=" " + "é" * 50_000 + "\n", design=" dua  kata ")
-    over = innovation("L-2", 50, benefit="m" * 50_001, result="   ")
-    home = write_home(tmp_path, 2024, {"l.json": submission("35.01", spd_total=20, innovations=[at_limit, over])})
-    con = score(home, 2024)
-    assert con.execute("select innovation_id, design_chars, goal_chars, benefit_chars, result_chars, design_words "
-                       "from landing_innovations order by 1").fetchall() == [
-        ("L-1", 9, 50_000, 7, 5, 2), ("L-2", 2399, 6, 50_001, None, 320)]
-    assert con.execute("select locator, rule, value, reason from quarantine where record_type = 'innovation'"
-                       ).fetchall() == [
-        ("$.innovations[1]", "INO012", "50001", "benefit (manfaat) is longer than 50000 characters")]
-    assert con.execute("select innovation_id from innovation_scores order by 1").fetchall() == [("L-1",)]
-
-
-def test_design_shorter_than_minimum_is_rejected_under_iid_2026(tmp_path: Path) -> None:
-    short = innovation("P-1", 50, year=2026, trial="2024-01-01", implemented="2025-01-01", design="terlalu pendek")
-    long = innovation("P-2", 50, year=2026, trial="2024-01-01", implemented="2025-01-01")
-    home = write_home(tmp_path, 2026, {"p.json": submission("35.01", year=2026, spd_total=20,
-                                                            innovations=[short, long])})
-    con = score(home, 2026)
-    assert con.execute("select locator, rule from quarantine where record_type = 'innovation'").fetchall() == [
-        ("$.innovations[0]", "INO011")]
-    assert con.execute("select n_innovations from region_scores where region_code = '35.01'").fetchall() == [(1,)]
-
-
-def test_differing_decisions_on_one_answer_are_flagged_and_the_lowest_applies(tmp_path: Path) -> None:
-    """Two rows deciding one answer differently are both kept and both warned of (VER006), and the lowest
-    cap applies; the same decision written twice, or decisions on different answers, raise nothing."""
-    sub = _base("33.01")
-    claimed = {a["indicator"]: a["level"] for a in sub["innovations"][0]["sid"]}
-    code = next(c for c, level in claimed.items() if level >= 2)  # an answer a cap of 1 lowers
-    other = next(c for c in claimed if c != code)
-
-    def row(indicator: str, decision: str, level: Any = "") -> dict[str, Any]:
-        return {"region_code": "33.01", "innovation_id": "33.01-A", "indicator": indicator, "decision": decision,
-                "verified_level": level, "note": ""}
-
-    rows = [row(code, "accept"), row(code, "adjust", 1), row(other, "accept"), row(other, " Accept ")]
-    con = score(write_home(tmp_path, YEAR, {"33.01.json": sub}, rows), YEAR)
-    warned = con.execute("select locator, rule, region_code, value from data_quality "
-                         "where source_file = 'verification/verification.csv'").fetchall()
-    assert warned == [("line 2", "VER006", "33.01", f"33.01-A / {code} / accept"),
-                      ("line 3", "VER006", "33.01", f"33.01-A / {code} / adjust / 1")]
-    assert con.execute("select count(*) from quarantine where source_file like 'verification/%'").fetchall() == [(0,)]
-    credited = con.execute("select indicator, credited_level from indicator_scores where region_code = '33.01' "
-                           "and innovation_id = '33.01-A' and indicator in (?, ?) order by indicator <> ?",
-                           [code, other, code]).fetchall()
-    assert credited == [(code, 1), (other, claimed[other])]
-
-
-def test_a_level_beside_accept_or_reject_is_flagged_and_ignored(tmp_path: Path) -> None:
-    """A verified_level written beside accept or reject (the verifier may have meant adjust) is warned of
-    (VER007) and ignored: accept keeps the claimed level, reject sets 0. An adjust with its level, or an
-    accept without one, raises nothing."""
-    sub = _base("33.01")
-    claimed = {a["indicator"]: a["level"] for a in sub["innovations"][0]["sid"]}
-    high = [c for c, level in claimed.items() if level >= 2]
-    kept, zeroed, capped = high[0], high[1], high[2]
-    quiet = next(c for c in claimed if c not in high[:3])
-
-    def row(indicator: str, decision: str, level: Any = "") -> dict[str, Any]:
-        return {"region_code": "33.01", "innovation_id": "33.01-A", "indicator": indicator, "decision": decision,
-                "verified_level": level, "note": ""}
-
-    rows = [row(kept, "accept", 1), row(zeroed, "Reject", " 2 "), row(capped, "adjust", 1), row(quiet, "accept")]
-    con = score(write_home(tmp_path, YEAR, {"33.01.json": sub}, rows), YEAR)
-    assert con.execute("select locator, rule, region_code, value from data_quality "
-                       "where source_file = 'verification/verification.csv' order by locator").fetchall() == [
-        ("line 2", "VER007", "33.01", f"33.01-A / {kept} / accept / 1"),
-        ("line 3", "VER007", "33.01", f"33.01-A / {zeroed} / reject / 2")]
-    assert con.execute("select count(*) from quarantine where source_file like 'verification/%'").fetchall() == [(0,)]
-    credited = dict(con.execute("select indicator, credited_level from indicator_scores where region_code = '33.01' "
-                                "and innovation_id = '33.01-A'").fetchall())
-    assert (credited[kept], credited[zeroed], credited[capped], credited[quiet]) == (
-        claimed[kept], 0, 1, claimed[quiet])
-
-
-def test_an_adjust_is_weighed_against_the_level_a_value_gives(tmp_path: Path) -> None:
-    """On a numeric row the value's level replaces the claim (IID.md §6), and an adjust caps that level: a
-    claim of 1 whose value gives 3, adjusted to 2, is credited 2 (before, the adjust was VER003 against
-    the claim of 1 and dropped, so the answer kept 3: verifying 1 gave 1, verifying 2 gave 3). An adjust
-    above the level the value gives is VER003 and caps nothing."""
-    sub = _base("33.01")
-    staff, trainings = _sid(sub, 0, "17"), _sid(sub, 0, "20")
-    staff.update(level=1, value=31)      # 31 people: level 3 by the cut-points 1, 11, 31
-    trainings.update(level=3, value=1)   # one training: level 1 by the cut-points 1, 2, 3
-    spd = _spd(sub, "2a")
-    spd.update(level=1, value=3)         # three years on time: level 3
-
-    def row(innovation_id: str, indicator: str, level: int) -> dict[str, Any]:
-        return {"region_code": "33.01", "innovation_id": innovation_id, "indicator": indicator, "decision": "adjust",
-                "verified_level": level, "note": ""}
-
-    rows = [row("33.01-A", "17", 2), row("", "2a", 2), row("33.01-A", "20", 2)]
-    con = score(write_home(tmp_path, YEAR, {"33.01.json": sub}, rows), YEAR)
-    assert con.execute("select locator, rule, value from quarantine "
-                       "where source_file = 'verification/verification.csv'").fetchall() == [
-        ("line 4", "VER003", "33.01-A / 20 / adjust / 2")]
-    credited = con.execute("select part, indicator, value_level, level_cap, credited_level from indicator_scores "
-                           "where region_code = '33.01' and (innovation_id = '33.01-A' or part = 'spd') "
-                           "and indicator in ('17', '20', '2a') order by part, indicator").fetchall()
-    assert credited == [("sid", "17", 3, 2, 2), ("sid", "20", 1, None, 1), ("spd", "2a", 3, 2, 2)]
-
