@@ -56,7 +56,7 @@ app = typer.Typer(help="Indeks Inovasi Daerah: ingest, validate, score and publi
 UNBOUNDED_WIDTH = 10_000  # a table as wide as its content, where output is not a terminal
 
 
-def _console(stderr: bool = False) -> Console:
+def make_console(stderr: bool = False) -> Console:
     """A console for a terminal, or, where output is not one (a log file, a pipe), one that neither breaks a
     line of text nor squeezes a table into 80 columns: rich's default there broke a summary line in two and
     cut a table's dates and hashes to ``2026-12-0…``. ``$COLUMNS`` still sets the width if given."""
@@ -68,8 +68,8 @@ def _console(stderr: bool = False) -> Console:
     return made
 
 
-console = _console()
-err = _console(stderr=True)
+console = make_console()
+err = make_console(stderr=True)
 
 HomeOpt = Annotated[str | None, typer.Option("--home", help="IID home (default $IID_HOME, else ./data)")]
 RunnerOpt = Annotated[str, typer.Option("--task-runner", help="default (this process) or dask (parse and validate "

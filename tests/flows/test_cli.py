@@ -353,10 +353,22 @@ def test_a_long_line_stays_one_line_where_output_is_not_a_terminal(tmp_path: Pat
     assert first.startswith("generated 2024: ") and len(first) > 80 and first.endswith(str(tmp_path / "raw" / "2024"))
 
 
-def test_a_table_is_not_cut_to_80_columns_where_output_is_not_a_terminal(published: Path) -> None:
+@pytest.mark.parametrize("columns", [None, "80"])
+def test_a_table_is_not_cut_to_80_columns_where_output_is_not_a_terminal(published: Path, columns: str | None,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """'iid snapshots' in a log cut its columns to fit 80: 'published' showed '2026-12-0…' and the content
-    hash was cut too."""
+    hash was cut too. $COLUMNS, if set, still sets the width (pytest-xdist's workers set COLUMNS=80)."""
+    from flows import cli_base, cli_results
+
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    monkeypatch.setattr(cli_results, "console", cli_base.make_console())  # made as the command starts
     listed = runner.invoke(app, ["snapshots", "--home", str(published)])
+    if columns is not None:
+        assert all(len(line) <= 80 for line in listed.output.splitlines()) and "…" in listed.output
+        return
     assert listed.exit_code == 0, listed.output
     manifest = json.loads((published / "published" / "year=2024" / "release=1" / "manifest.json").read_text())
     row = next(line for line in listed.output.splitlines() if "2024" in line and "│" in line)
