@@ -356,7 +356,7 @@ def _run(root: str, year: str) -> dict[str, Any]:
     from flows import pipeline
 
     home = Home.resolve(root)
-    tempserver.start_early(lambda: pipeline.will_validate(home, int(year)))  # as `iid run` does
+    tempserver.start_early(lambda: pipeline.will_validate(home, int(year)), pipeline.STAGE_MODULES)  # as `iid run` does
     import duckdb
 
     from flows.annual import run_annual

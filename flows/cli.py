@@ -110,7 +110,7 @@ def _run_one(year: int, home: Home, from_stage: str = "ingest", force: bool = Fa
         from flows import pipeline, tempserver
 
         # Prefect's temporary server boots while the flow's code (and GX, if needed) is imported.
-        tempserver.start_early(lambda: pipeline.will_validate(home, year, from_stage, force))
+        tempserver.start_early(lambda: pipeline.will_validate(home, year, from_stage, force), pipeline.STAGE_MODULES)
         from flows.annual import console_without_tracebacks, run_annual
 
         console_without_tracebacks()  # a failing step ends in one line here, not a traceback

@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from flows.ingest import ChunkParser
 
 STAGES = ("ingest", "validate", "transform", "publish")
+# what the stages import as they start (pyarrow among them, ~0.2 s), which a run imports while it waits for
+# Prefect's temporary server instead (flows.tempserver.start_early)
+STAGE_MODULES = ("flows.ingest", "expectations.stage", "transforms.runner", "flows.publish")
 
 
 class ReconciliationError(RuntimeError):

@@ -137,7 +137,9 @@ def test_files_changed_just_before_an_ingest_are_hashed_again(tmp_path: Path,
 
 def test_a_run_with_nothing_changed_imports_neither_pandas_nor_great_expectations(tmp_path: Path) -> None:
     """A no-change re-run reads stamps and states only: pandas (~0.3 s to import, once pulled in by
-    pyarrow building the stamps table from Python values) and GX (~2 s) stay out of its process."""
+    pyarrow building the stamps table from Python values) and GX (~2 s) stay out of its process. The
+    modules a run imports while it waits for its server (``pipeline.STAGE_MODULES``) are those its stages
+    import."""
     import subprocess
     import sys
 
@@ -154,9 +156,10 @@ def test_a_run_with_nothing_changed_imports_neither_pandas_nor_great_expectation
             f"        pipeline.transform(home, {YEAR})['skipped'],\n"
             f"        pipeline.publish(home, {YEAR}, {{'run_id': 'again'}})['published']]\n"
             "heavy = [m for m in ('pandas', 'great_expectations', 'openpyxl') if m in sys.modules]\n"
-            "print(json.dumps([done, heavy]))\n")
+            "unused = [m for m in pipeline.STAGE_MODULES if m not in sys.modules]\n"
+            "print(json.dumps([done, heavy, unused]))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[2])
-    done, heavy = json.loads(out.stdout.strip().splitlines()[-1])
+    done, heavy, unused = json.loads(out.stdout.strip().splitlines()[-1])
     assert done == [True, True, True, False]  # nothing was redone, nothing published
-    assert heavy == []
+    assert heavy == [] and unused == []

@@ -111,17 +111,17 @@ def test_great_expectations_starts_importing_when_the_run_waits_for_the_server(
 
     calls: list[str] = []
     monkeypatch.setattr(prefetch, "start", lambda: _record(calls, "start"))
-    monkeypatch.setattr(tempserver, "_import_flow_call", lambda: _record(calls, "flow call"))
+    monkeypatch.setattr(tempserver, "_import_flow_call", lambda preload: _record(calls, f"flow call {preload}"))
     monkeypatch.setenv("PREFECT_API_URL", "")  # recorded, so that what start_early sets is undone
     monkeypatch.delenv("PREFECT_API_URL")
-    for validates, expected in ((True, ["start", "flow call"]), (False, ["flow call"])):
+    for validates, expected in ((True, ["start", "flow call ('m',)"]), (False, ["flow call ('m',)"])):
         calls.clear()
         early = tempserver.EarlyServer(4299, _Launched())  # type: ignore[arg-type]
         monkeypatch.setattr(early, "verdict", lambda timeout: tempserver.SERVING)
         monkeypatch.setattr(early, "healthy", lambda timeout: True)
         monkeypatch.setattr(tempserver, "_EARLY", None)
         monkeypatch.setattr(tempserver, "spawn", functools.partial(_same, early))
-        assert tempserver.start_early(functools.partial(bool, validates)) is True
+        assert tempserver.start_early(functools.partial(bool, validates), ["m"]) is True
         assert os.environ["PREFECT_API_URL"] == "http://127.0.0.1:4299/api"
         assert calls == []  # not while the run imports Prefect and the flow
         monkeypatch.setattr(tempserver, "_EARLY", early)
@@ -134,7 +134,9 @@ def test_great_expectations_starts_importing_when_the_run_waits_for_the_server(
 def test_what_calling_a_flow_imports_is_imported_while_the_server_boots() -> None:
     """Prefect imports FastAPI's encoder as a flow run with parameters is created, and its flow engine
     and visualisation helpers as a flow is called; ``ready`` imports them while the server boots
-    instead. Fails when Prefect stops importing them there: then the imports are no longer worth making."""
+    instead, and the run's stage modules (``pipeline.STAGE_MODULES``), which bring neither pandas nor GX nor
+    openpyxl (a no-change run needs none of them). Fails when Prefect stops importing them there: then the
+    imports are no longer worth making."""
     import inspect
 
     from prefect.flows import Flow
@@ -144,9 +146,11 @@ def test_what_calling_a_flow_imports_is_imported_while_the_server_boots() -> Non
     assert "from prefect.flow_engine import" in called and "from prefect.utilities.visualization import" in called
     probe = ("import sys\nfrom flows import tempserver\nassert 'fastapi' not in sys.modules\n"
              "assert 'prefect.flow_engine' not in sys.modules\n"
-             "tempserver._import_flow_call()\n"
-             "assert {'fastapi.encoders', 'prefect.flow_engine', 'prefect.utilities.visualization'} "
-             "<= set(sys.modules)\n")
+             "from flows.pipeline import STAGE_MODULES\n"
+             "tempserver._import_flow_call(STAGE_MODULES)\n"
+             "assert {'fastapi.encoders', 'prefect.flow_engine', 'prefect.utilities.visualization', *STAGE_MODULES} "
+             "<= set(sys.modules)\n"
+             "assert not {'pandas', 'great_expectations', 'openpyxl'} & set(sys.modules)\n")
     subprocess.run([sys.executable, "-c", probe], check=True, cwd=PROJECT_ROOT)
 
 
