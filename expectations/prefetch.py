@@ -4,8 +4,9 @@ GX takes ~6 s of CPU to import as installed here. A run that will validate start
 thread before the flow starts, while Prefect's server starts up in its own process (or while the
 ingest workers parse), so the validate stage finds it done. Validation waits for the thread before
 it uses GX. The thread then imports openpyxl (~0.3 s), which the publish stage needs for the
-coaching workbook, makes the suite runner and the context of the Data Docs (~0.1 s of the validate
-stage), and freezes what the process holds out of Python's cyclic collector (``gc.freeze``).
+coaching workbook, makes the suite runner, the context of the Data Docs and the suites' batch
+definitions (~0.25 s of the validate stage), and freezes what the process holds out of Python's
+cyclic collector (``gc.freeze``).
 
 Every import of GX goes through :func:`import_gx`, which leaves out what GX loads but never uses
 here (:mod:`flows.imports`), ~3 s of the 6:
@@ -61,7 +62,9 @@ def _import(hide_optional: bool) -> None:
     with contextlib.suppress(Exception):  # the validate stage makes them itself, and reports any error
         from expectations.validate import suite_runner
 
-        suite_runner().prepare_docs()  # GX contexts holding the suites, ~0.1 s the validate stage would pay
+        runner = suite_runner()
+        runner.prepare_docs()  # GX contexts holding the suites, ~0.1 s the validate stage would pay
+        runner.prepare_batches()  # and the suites' batch definitions, ~0.15 s
     # what the process holds now, mostly what the imports made (~200,000 objects with GX), lives as long
     # as it does: out of Python's full collections, which walked it all (0.1-0.14 s each, once in a
     # national year's ingest); objects frozen are still freed when nothing refers to them

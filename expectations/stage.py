@@ -30,7 +30,7 @@ from expectations.validate import (
     validate_chunk,
 )
 from flows.methodology import Methodology
-from flows.privacy import register_redaction
+from flows.privacy import remembered_quotes
 from transforms.runner import allow_compaction, bind, load_reference, materialise
 
 if TYPE_CHECKING:
@@ -373,9 +373,9 @@ def validate_year(con: duckdb.DuckDBPyConnection, year: int, method: Methodology
     for name in YEAR_WIDE_SUITES:
         outcome, results[name] = merge_outcomes(name, chunks[name])
         outcomes.append(outcome)
-    register_redaction(con)  # iid_redact: what the two quote of the input is published
-    quarantined = materialise(con, SQL / "quarantine.sql", sql_params)
-    warnings = materialise(con, SQL / "data_quality.sql", sql_params)
+    with remembered_quotes(con, key):  # iid_quote: what the two quote of the input is published, masked
+        quarantined = materialise(con, SQL / "quarantine.sql", sql_params)
+        warnings = materialise(con, SQL / "data_quality.sql", sql_params)
     if docs_dir is not None:
         build_docs(docs_dir, f"annual-{year}", results)
     status = dict(con.execute("select status, count(*) from submission_status group by all").fetchall())

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from flows.methodology import LoadedMethodology, for_year, methodology_named
+from flows.privacy import QUOTES_TABLE
 from flows.reference import regions_path, regions_sha256
 from flows.releases import Release, history_record, whole_history
 from flows.settings import Home
@@ -95,8 +96,8 @@ def validation_key(year: int) -> str:
 
 
 def forget_validation(con: duckdb.DuckDBPyConnection) -> None:
-    """Drop the kept per-file validation results: every file is validated again."""
-    for table in ("validation_batches", "validation_results", "validation_failures"):
+    """Drop the kept per-file validation results and quotes: every file is validated again."""
+    for table in ("validation_batches", "validation_results", "validation_failures", QUOTES_TABLE):
         con.execute(f"drop table if exists {table}")
 
 

@@ -11,15 +11,18 @@ contact typed where it does not belong (an e-mail address as evidence, a phone n
 operator's name as a region name) is quoted as ``[e-mail]``, ``[phone]`` or ``[name]``. Besides the
 patterns of :func:`redact`, it masks the file's own operator's name, e-mail and phone as the header gives
 them, ignoring case, and the phone's digits however they are written (a number cell drops the leading 0).
+The validate stage keeps each distinct quote in the work database (:func:`remembered_quotes`), so a re-run
+works out only the quotes of rows it has not quoted before.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     import duckdb
@@ -68,19 +71,51 @@ def redact_contact(text: str | None, name: str | None = None, email: str | None 
     return redact(text)
 
 
-def register_redaction(con: duckdb.DuckDBPyConnection) -> None:
+# The quotes worked out by earlier runs, kept in the work database (private, as the operators' contacts it
+# copies from landing_operators): (text, name, email, phone) -> quote, under the key they were worked out with
+QUOTES_TABLE = "contact_quotes"
+QuoteKey = tuple[str | None, str | None, str | None, str | None]
+
+
+class Quotes:
+    """:func:`redact_contact` over rows, remembering each row's quote: those of earlier runs (``known``) are
+    looked up, not worked out again. A national year quotes ~33,000 values in ~19,000 distinct rows, ~0.4 s
+    of Python in a new process; a re-run after one region's correction quotes the same rows but that
+    region's. ``used``: the rows quoted through this object, with their quotes."""
+
+    def __init__(self, known: dict[QuoteKey, str | None] | None = None) -> None:
+        self.known = dict(known or {})
+        self.used: dict[QuoteKey, str | None] = {}
+        self.worked_out = 0
+
+    def quote(self, row: QuoteKey) -> str | None:
+        quoted = self.known.get(row, _UNKNOWN)
+        if quoted is _UNKNOWN:
+            quoted = self.known[row] = redact_contact(*row)
+            self.worked_out += 1
+        self.used[row] = cast("str | None", quoted)
+        return cast("str | None", quoted)
+
+
+_UNKNOWN = object()
+
+
+def register_redaction(con: duckdb.DuckDBPyConnection, quotes: Quotes | None = None) -> Quotes:
     """:func:`redact_contact` as the SQL function ``iid_redact(text, name, email, phone)`` on ``con`` (row by
-    row, a repeated row from a cache), and the macro ``iid_quote`` with the same arguments that the quarantine
-    and data_quality models call: ``iid_redact`` where the text can hold a contact (a character other than
-    digits and ``.,/+-`` and spaces, or seven digits), the text itself where it cannot (most warnings quote
-    numbers, ``12.5 / 3``: a national year's data_quality has ~100,000 rows)."""
+    row, through ``quotes``: a row quoted before is looked up), and the macro ``iid_quote`` with the same
+    arguments that the quarantine and data_quality models call: ``iid_redact`` where the text can hold a
+    contact (a character other than digits and ``.,/+-`` and spaces, or seven digits), the text itself where
+    it cannot (most warnings quote numbers, ``12.5 / 3``: a national year's data_quality has ~100,000 rows).
+    Returns ``quotes`` (a new one by default)."""
     import pyarrow as pa
     from duckdb import func
+
+    memo = quotes if quotes is not None else Quotes()
 
     # DuckDB reads the signature: four parameters, annotated with names it can resolve
     def vectorised(text: Any, name: Any, email: Any, phone: Any) -> Any:
         rows = zip(text.to_pylist(), name.to_pylist(), email.to_pylist(), phone.to_pylist(), strict=True)
-        return pa.array([redact_contact(*row) for row in rows], pa.string())
+        return pa.array([memo.quote(row) for row in rows], pa.string())
 
     with suppress(Exception):  # not registered on this connection yet
         con.remove_function("iid_redact")
@@ -90,6 +125,32 @@ def register_redaction(con: duckdb.DuckDBPyConnection) -> None:
                 "when text is null then null "
                 "when regexp_matches(text, '[^0-9 .,/+-]') or length(regexp_replace(text, '[^0-9]', '', 'g')) >= 7 "
                 "then iid_redact(text, name, email, phone) else text end")
+    return memo
+
+
+@contextmanager
+def remembered_quotes(con: duckdb.DuckDBPyConnection, key: str) -> Iterator[Quotes]:
+    """``iid_quote`` on ``con`` (:func:`register_redaction`) with the quotes the work database kept under
+    ``key`` (what the code is: quotes worked out by other code are not used); once the block has run, the
+    rows it quoted are kept, and no others (a run quotes what the next one will mostly quote again). A block
+    cut short by an error keeps what was there."""
+    import pyarrow as pa
+
+    con.execute(f"create table if not exists {QUOTES_TABLE} (key varchar, text varchar, name varchar, "
+                "email varchar, phone varchar, quoted varchar)")
+    rows = con.execute(f"select text, name, email, phone, quoted from {QUOTES_TABLE} "  # noqa: S608
+                       "where key = ?", [key]).fetchall()
+    quotes = register_redaction(con, Quotes({(t, n, e, p): q for t, n, e, p, q in rows}))
+    yield quotes
+    if quotes.worked_out == 0 and len(quotes.used) == len(rows):
+        return  # the same rows as kept
+    used = list(quotes.used.items())
+    kept = pa.table({"key": pa.array([key] * len(used), pa.string()),  # noqa: F841 - read by DuckDB
+                     **{column: pa.array([row[i] for row, _ in used], pa.string())
+                        for i, column in enumerate(("text", "name", "email", "phone"))},
+                     "quoted": pa.array([quoted for _, quoted in used], pa.string())})
+    con.execute(f"delete from {QUOTES_TABLE}")  # noqa: S608
+    con.execute(f"insert into {QUOTES_TABLE} select * from kept")  # noqa: S608
 
 
 def redact_log_records() -> None:

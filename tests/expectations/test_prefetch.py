@@ -72,14 +72,16 @@ def test_the_background_import_brings_gx_and_openpyxl_and_deferred_modules_work_
             "loaded.append(gc.get_freeze_count() > 100_000)\n"
             "from expectations import validate\n"
             "loaded.append(validate._RUNNER is not None and validate._RUNNER._docs_context is not None)\n"
+            "loaded.append(sorted(validate._RUNNER.definitions) == sorted(validate.SUITE_ORDER))\n"
             "from great_expectations.compatibility import sqlalchemy as compat\n"
             "assert type(compat.sqlite).__name__ == 'NotImported' and 'sqlalchemy' not in sys.modules\n"
             "from great_expectations.expectations.core import expect_column_kl_divergence_to_be_less_than as kl\n"
             "print(json.dumps([loaded, kl.stats.entropy([0.5, 0.5], [0.25, 0.75]), kl.alt.Chart.__name__]))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     loaded, entropy, chart = json.loads(out.stdout.strip().splitlines()[-1])
-    # what they made is frozen out of full collections; the suite runner and a docs context are made
-    assert loaded == [True, True, True, True]
+    # what they made is frozen out of full collections; the suite runner, a docs context and every
+    # suite's batch definition are made
+    assert loaded == [True, True, True, True, True]
     assert entropy == pytest.approx(0.1438410362258904)
     assert chart == "Chart"
 

@@ -174,3 +174,21 @@ def test_docs_contexts_hold_the_suites_as_the_first_context_stored_them(tmp_path
     found = pages(tmp_path / "stored")
     assert {p.parts[0] for p in found} >= {"expectations", "validations", "index.html"}
     assert found == pages(tmp_path / "gx")
+
+
+def test_batch_definitions_made_ahead_are_those_validation_uses() -> None:
+    """``prepare_batches`` (called by the background import) makes each suite's asset once; validating a
+    frame then adds none."""
+    import pandas as pd
+
+    from expectations.validate import SuiteRunner
+
+    runner = SuiteRunner()
+    runner.prepare_batches()
+    made = dict(runner.definitions)
+    assert sorted(made) == sorted(SUITE_ORDER) and len(runner.source.assets) == len(SUITE_ORDER)
+    runner.prepare_batches()
+    result = runner.validate("files", pd.DataFrame({"file_id": [1]}), {})
+    assert result.statistics["evaluated_expectations"] > 0
+    assert all(runner.definitions[name] is made[name] for name in SUITE_ORDER)
+    assert len(runner.source.assets) == len(SUITE_ORDER)

@@ -90,3 +90,38 @@ def test_quoted_values_mask_an_operators_contact(tmp_path: Path) -> None:
     assert values["11-1.json", "(file)", "FIL009"] == "key '[e-mail]' appears twice in one JSON object"
     assert "[e-mail]" in values["35.78-1.json", "$", "SUB007"]  # the region name, kept but flagged
     assert "[phone]" in next(v for (f, _, rule), v in values.items() if f.startswith("verification/"))
+
+
+def test_quotes_are_remembered_between_runs_under_their_key(tmp_path: Path) -> None:
+    """A re-run looks up the quotes an earlier run worked out (a national year's are ~0.4 s of Python)
+    and works out only new ones; quotes kept under another key (other code) are not used."""
+    import duckdb
+
+    from flows.privacy import QUOTES_TABLE, remembered_quotes
+
+    email = "siti.rahasia@example.go.id"
+    con = duckdb.connect(str(tmp_path / "work.duckdb"))
+    con.execute("create table v (text varchar, name varchar, email varchar, phone varchar)")
+    con.execute("insert into v values (?, 'Siti Operator', ?, '081299990000'), ('12.5 / 3', null, null, null), "
+                "('level 3; value 2', 'Siti Operator', ?, '081299990000'), (null, null, null, null)",
+                [f"mailto:{email}", email, email])
+    quoted = "select iid_quote(text, name, email, phone) from v order by rowid"
+
+    def run(key: str, extra: str | None = None) -> tuple[list[str | None], int]:
+        if extra is not None:
+            con.execute("insert into v values (?, 'Siti Operator', ?, null)", [extra, email])
+        with remembered_quotes(con, key) as quotes:
+            values = [v for (v,) in con.execute(quoted).fetchall()]
+        return values, quotes.worked_out
+
+    first, worked = run("k1")
+    assert first == ["mailto:[e-mail]", "12.5 / 3", "level 3; value 2", None]
+    assert worked == 2  # the number is not quoted through Python, nor the null
+    assert run("k1") == (first, 0)
+    again, worked = run("k1", extra="wa 0812 9999 0000")
+    assert again == [*first, "wa [phone]"] and worked == 1
+    assert run("k2") == (again, 3)  # another key: worked out again, and kept under it alone
+    assert con.execute(f"select distinct key from {QUOTES_TABLE}").fetchall() == [("k2",)]
+    con.execute("delete from v where text like 'wa %'")
+    assert run("k2") == (first, 0)
+    assert con.execute(f"select count(*) from {QUOTES_TABLE}").fetchall()[0][0] == 2  # only rows still quoted
