@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import duckdb
@@ -75,82 +75,78 @@ def redact_contact(text: str | None, name: str | None = None, email: str | None 
 # copies from landing_operators): (text, name, email, phone) -> quote, under the key they were worked out with
 QUOTES_TABLE = "contact_quotes"
 QuoteKey = tuple[str | None, str | None, str | None, str | None]
+_QUOTABLE = ("regexp_matches(text, '[^0-9 .,/+-]') or length(regexp_replace(text, '[^0-9]', '', 'g')) >= 7")
 
 
 class Quotes:
-    """:func:`redact_contact` over rows, remembering each row's quote: those of earlier runs (``known``) are
-    looked up, not worked out again. A national year quotes ~33,000 values in ~19,000 distinct rows, ~0.4 s
-    of Python in a new process; a re-run after one region's correction quotes the same rows but that
-    region's. ``used``: the rows quoted through this object, with their quotes."""
+    """:func:`redact_contact` over rows, each distinct row worked out once; ``worked_out``: those rows, with
+    their quotes."""
 
-    def __init__(self, known: dict[QuoteKey, str | None] | None = None) -> None:
-        self.known = dict(known or {})
-        self.used: dict[QuoteKey, str | None] = {}
-        self.worked_out = 0
+    def __init__(self) -> None:
+        self.worked_out: dict[QuoteKey, str | None] = {}
 
     def quote(self, row: QuoteKey) -> str | None:
-        quoted = self.known.get(row, _UNKNOWN)
-        if quoted is _UNKNOWN:
-            quoted = self.known[row] = redact_contact(*row)
-            self.worked_out += 1
-        self.used[row] = cast("str | None", quoted)
-        return cast("str | None", quoted)
+        if row in self.worked_out:
+            return self.worked_out[row]
+        quoted = self.worked_out[row] = redact_contact(*row)
+        return quoted
 
 
-_UNKNOWN = object()
-
-
-def register_redaction(con: duckdb.DuckDBPyConnection, quotes: Quotes | None = None) -> Quotes:
-    """:func:`redact_contact` as the SQL function ``iid_redact(text, name, email, phone)`` on ``con`` (row by
-    row, through ``quotes``: a row quoted before is looked up), and the macro ``iid_quote`` with the same
-    arguments that the quarantine and data_quality models call: ``iid_redact`` where the text can hold a
-    contact (a character other than digits and ``.,/+-`` and spaces, or seven digits), the text itself where
-    it cannot (most warnings quote numbers, ``12.5 / 3``: a national year's data_quality has ~100,000 rows).
-    Returns ``quotes`` (a new one by default)."""
+def register_redaction(con: duckdb.DuckDBPyConnection, known: str | None = None) -> Quotes:
+    """:func:`redact_contact` as the SQL function ``iid_redact(text, name, email, phone)`` on ``con``, and the
+    macro ``iid_quote`` with the same arguments that the quarantine and data_quality models call:
+    ``iid_redact`` where the text can hold a contact (a character other than digits and ``.,/+-`` and
+    spaces, or seven digits), the text itself where it cannot (most warnings quote numbers, ``12.5 / 3``: a
+    national year's data_quality has ~100,000 rows). ``known``: a table of quotes worked out before (as
+    :data:`QUOTES_TABLE`: the text quoted, the operator's name, e-mail and phone, the quote), looked up
+    first. Returns the rows ``iid_redact`` worked out."""
     import pyarrow as pa
     from duckdb import func
 
-    memo = quotes if quotes is not None else Quotes()
+    quotes = Quotes()
 
     # DuckDB reads the signature: four parameters, annotated with names it can resolve
     def vectorised(text: Any, name: Any, email: Any, phone: Any) -> Any:
         rows = zip(text.to_pylist(), name.to_pylist(), email.to_pylist(), phone.to_pylist(), strict=True)
-        return pa.array([memo.quote(row) for row in rows], pa.string())
+        return pa.array([quotes.quote(row) for row in rows], pa.string())
 
     with suppress(Exception):  # not registered on this connection yet
         con.remove_function("iid_redact")
     con.create_function("iid_redact", vectorised, ["VARCHAR"] * 4, "VARCHAR", type=func.PythonUDFType.ARROW,
                         null_handling=func.FunctionNullHandling.SPECIAL, side_effects=False)
+    redacted = "iid_redact(text, name, email, phone)"
+    if known is not None:  # a table name of this module's, never user data
+        redacted = (f"coalesce((select k.quoted from {known} k where k.quoted_text = text "  # noqa: S608
+                    "and k.operator_name is not distinct from name and k.operator_email is not distinct from email "
+                    f"and k.operator_phone is not distinct from phone), {redacted})")
     con.execute("create or replace temp macro iid_quote(text, name, email, phone) as case "
-                "when text is null then null "
-                "when regexp_matches(text, '[^0-9 .,/+-]') or length(regexp_replace(text, '[^0-9]', '', 'g')) >= 7 "
-                "then iid_redact(text, name, email, phone) else text end")
-    return memo
+                f"when text is null then null when {_QUOTABLE} then {redacted} else text end")
+    return quotes
 
 
 @contextmanager
 def remembered_quotes(con: duckdb.DuckDBPyConnection, key: str) -> Iterator[Quotes]:
-    """``iid_quote`` on ``con`` (:func:`register_redaction`) with the quotes the work database kept under
-    ``key`` (what the code is: quotes worked out by other code are not used); once the block has run, the
-    rows it quoted are kept, and no others (a run quotes what the next one will mostly quote again). A block
-    cut short by an error keeps what was there."""
+    """``iid_quote`` on ``con`` (:func:`register_redaction`) looking up the quotes the work database kept under
+    ``key`` (what the code is: quotes worked out by other code are dropped), so a re-run works out only the
+    rows it has not quoted before (a national year quotes ~33,000 values in ~19,000 distinct rows: ~0.4 s of
+    Python in a new process, and the lookup keeps the models in DuckDB). The rows worked out in the block are
+    kept once it has run; a block cut short by an error keeps none of them."""
     import pyarrow as pa
 
-    con.execute(f"create table if not exists {QUOTES_TABLE} (key varchar, text varchar, name varchar, "
-                "email varchar, phone varchar, quoted varchar)")
-    rows = con.execute(f"select text, name, email, phone, quoted from {QUOTES_TABLE} "  # noqa: S608
-                       "where key = ?", [key]).fetchall()
-    quotes = register_redaction(con, Quotes({(t, n, e, p): q for t, n, e, p, q in rows}))
+    con.execute(f"create table if not exists {QUOTES_TABLE} (key varchar, quoted_text varchar, "
+                "operator_name varchar, operator_email varchar, operator_phone varchar, quoted varchar)")
+    con.execute(f"delete from {QUOTES_TABLE} where key is distinct from ?", [key])  # noqa: S608
+    quotes = register_redaction(con, known=QUOTES_TABLE)
     yield quotes
-    if quotes.worked_out == 0 and len(quotes.used) == len(rows):
-        return  # the same rows as kept
-    used = list(quotes.used.items())
-    kept = pa.table({"key": pa.array([key] * len(used), pa.string()),  # noqa: F841 - read by DuckDB
-                     **{column: pa.array([row[i] for row, _ in used], pa.string())
-                        for i, column in enumerate(("text", "name", "email", "phone"))},
-                     "quoted": pa.array([quoted for _, quoted in used], pa.string())})
-    con.execute(f"delete from {QUOTES_TABLE}")  # noqa: S608
-    con.execute(f"insert into {QUOTES_TABLE} select * from kept")  # noqa: S608
+    if not quotes.worked_out:
+        return
+    rows = list(quotes.worked_out.items())
+    new = pa.table({"key": pa.array([key] * len(rows), pa.string()),  # noqa: F841 - read by DuckDB
+                    **{column: pa.array([row[i] for row, _ in rows], pa.string())
+                       for i, column in enumerate(("quoted_text", "operator_name", "operator_email",
+                                                   "operator_phone"))},
+                    "quoted": pa.array([quoted for _, quoted in rows], pa.string())})
+    con.execute(f"insert into {QUOTES_TABLE} select * from new")  # noqa: S608
 
 
 def redact_log_records() -> None:

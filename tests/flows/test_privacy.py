@@ -94,7 +94,7 @@ def test_quoted_values_mask_an_operators_contact(tmp_path: Path) -> None:
 
 def test_quotes_are_remembered_between_runs_under_their_key(tmp_path: Path) -> None:
     """A re-run looks up the quotes an earlier run worked out (a national year's are ~0.4 s of Python)
-    and works out only new ones; quotes kept under another key (other code) are not used."""
+    and works out only new ones; quotes kept under another key (other code) are dropped."""
     import duckdb
 
     from flows.privacy import QUOTES_TABLE, remembered_quotes
@@ -103,8 +103,9 @@ def test_quotes_are_remembered_between_runs_under_their_key(tmp_path: Path) -> N
     con = duckdb.connect(str(tmp_path / "work.duckdb"))
     con.execute("create table v (text varchar, name varchar, email varchar, phone varchar)")
     con.execute("insert into v values (?, 'Siti Operator', ?, '081299990000'), ('12.5 / 3', null, null, null), "
-                "('level 3; value 2', 'Siti Operator', ?, '081299990000'), (null, null, null, null)",
-                [f"mailto:{email}", email, email])
+                "('level 3; value 2', 'Siti Operator', ?, '081299990000'), (null, null, null, null), "
+                "('level 3; value 2', 'Siti Operator', ?, '081299990000'), ('Siti  operator', 'Siti Operator', ?, "
+                "null)", [f"mailto:{email}", email, email, email, email])
     quoted = "select iid_quote(text, name, email, phone) from v order by rowid"
 
     def run(key: str, extra: str | None = None) -> tuple[list[str | None], int]:
@@ -112,16 +113,25 @@ def test_quotes_are_remembered_between_runs_under_their_key(tmp_path: Path) -> N
             con.execute("insert into v values (?, 'Siti Operator', ?, null)", [extra, email])
         with remembered_quotes(con, key) as quotes:
             values = [v for (v,) in con.execute(quoted).fetchall()]
-        return values, quotes.worked_out
+        return values, len(quotes.worked_out)
 
     first, worked = run("k1")
-    assert first == ["mailto:[e-mail]", "12.5 / 3", "level 3; value 2", None]
-    assert worked == 2  # the number is not quoted through Python, nor the null
+    assert first == ["mailto:[e-mail]", "12.5 / 3", "level 3; value 2", None, "level 3; value 2", "[name]"]
+    assert worked == 3  # each distinct row once; the number is not quoted through Python, nor the null
     assert run("k1") == (first, 0)
     again, worked = run("k1", extra="wa 0812 9999 0000")
     assert again == [*first, "wa [phone]"] and worked == 1
-    assert run("k2") == (again, 3)  # another key: worked out again, and kept under it alone
-    assert con.execute(f"select distinct key from {QUOTES_TABLE}").fetchall() == [("k2",)]
-    con.execute("delete from v where text like 'wa %'")
-    assert run("k2") == (first, 0)
-    assert con.execute(f"select count(*) from {QUOTES_TABLE}").fetchall()[0][0] == 2  # only rows still quoted
+    assert con.execute(f"select count(*) from {QUOTES_TABLE}").fetchall()[0][0] == 4
+    assert run("k2") == (again, 4)  # another key: worked out again, and kept under it alone
+    assert con.execute(f"select key, count(*) from {QUOTES_TABLE} group by key").fetchall() == [("k2", 4)]
+    con.execute("delete from v where rowid = 0")
+    assert run("k2") == (again[1:], 0)
+
+    try:  # a run cut short keeps nothing it worked out
+        with remembered_quotes(con, "k2"):
+            con.execute("insert into v values ('x@y.org', null, null, null)")
+            con.execute(quoted).fetchall()
+            raise RuntimeError("stop")
+    except RuntimeError:
+        pass
+    assert con.execute(f"select count(*) from {QUOTES_TABLE}").fetchall()[0][0] == 4
