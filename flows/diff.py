@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import duckdb
-
 from flows.releases import DamagedRelease, Release, check_release, lost_manifest, release_dirs
+from flows.scratch import scratch
 from flows.settings import Home
 
 DIFF_SQL = """
@@ -64,7 +63,11 @@ def diff_releases(home: Home, year: int, old: int | None = None, new: int | None
             check_release(releases[number], ("region_scores.parquet",))
         except DamagedRelease as exc:
             raise DiffError(str(exc)) from None
-    cur = duckdb.connect().execute(DIFF_SQL, {"old": str(releases[old].path / "region_scores.parquet"),
-                                              "new": str(releases[new].path / "region_scores.parquet")})
-    columns = [d[0] for d in cur.description or []]
-    return ReleaseDiff(year, old, new, columns, cur.fetchall())
+    cur = scratch()
+    try:
+        cur.execute(DIFF_SQL, {"old": str(releases[old].path / "region_scores.parquet"),
+                               "new": str(releases[new].path / "region_scores.parquet")})
+        columns = [d[0] for d in cur.description or []]
+        return ReleaseDiff(year, old, new, columns, cur.fetchall())
+    finally:
+        cur.close()

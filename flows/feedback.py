@@ -10,9 +10,8 @@ import re
 from pathlib import Path
 from typing import NamedTuple
 
-import duckdb
-
 from flows.releases import Release
+from flows.scratch import scratch
 
 _PART = re.compile(r"\.?(spd|innovations|sid|evidence)\[(\d+)\]")
 _NAMES = {"spd": "SPD answer", "innovations": "innovation", "sid": "SID answer", "evidence": "evidence item"}
@@ -68,9 +67,12 @@ def findings_params(release_dir: Path, region_code: str | None = None) -> dict[s
 
 def findings(release: Release, region_code: str | None = None) -> dict[str, list[Finding]]:
     """Findings per region code (rejections first, then warnings), from a release's Parquet files."""
-    con = duckdb.connect()
-    rows = con.execute(f"{FINDINGS} order by region_code, {FINDINGS_ORDER}",
-                       findings_params(release.path, region_code)).fetchall()
+    con = scratch()
+    try:
+        rows = con.execute(f"{FINDINGS} order by region_code, {FINDINGS_ORDER}",
+                           findings_params(release.path, region_code)).fetchall()
+    finally:
+        con.close()
     out: dict[str, list[Finding]] = {}
     make = Finding._make
     for row in rows:

@@ -16,6 +16,7 @@ import duckdb
 
 from flows.errors import first_line
 from flows.privacy import redact
+from flows.scratch import scratch
 from flows.settings import Home
 
 RUN_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -45,9 +46,9 @@ def write_runs(path: Path, rows: list[dict[str, Any]]) -> Path:
     from Python values would import pandas (~1 s), which a run that changes nothing does not need."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    con = duckdb.connect()
+    con = scratch()
     try:
-        con.execute(f"create table runs ({', '.join(f'{name} {kind}' for name, kind in RUN_COLUMNS)})")
+        con.execute(f"create temp table runs ({', '.join(f'{name} {kind}' for name, kind in RUN_COLUMNS)})")
         marks = ", ".join("?" for _ in RUN_COLUMNS)
         for row in rows:
             con.execute(f"insert into runs values ({marks})", [row.get(name) for name, _ in RUN_COLUMNS])  # noqa: S608
@@ -97,7 +98,7 @@ def logged_release(home: Home, year: int) -> int | None:
     files = sorted(str(p) for p in (home.warehouse / "runs").glob(f"{year}-*.parquet"))
     if not files:
         return None
-    con = duckdb.connect()
+    con = scratch()
 
     def highest(listing: list[str]) -> int | None:
         row = con.execute("select max(release) from read_parquet($f, union_by_name = true) where year = $y",
@@ -135,7 +136,7 @@ def begin_run(home: Home, row: dict[str, Any]) -> list[str]:
         earlier = ""
     closed = []
     if earlier and earlier != row["run_id"] and _run_file(home, year, earlier).is_file():
-        con = duckdb.connect()
+        con = scratch()
         try:
             cursor = con.execute("select * from read_parquet(?) where status = 'running'",
                                  [str(_run_file(home, year, earlier))])

@@ -19,6 +19,7 @@ import duckdb
 from flows.feedback import FINDINGS, FINDINGS_ORDER, Finding, findings_params
 from flows.methodology import Methodology
 from flows.releases import Release
+from flows.scratch import scratch
 from flows.settings import Home
 
 LEVELS = ("provinsi", "kabupaten", "kota")
@@ -172,7 +173,7 @@ def innovation_digests(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, 
 
 def load_innovations(path: Path, codes: Iterable[str]) -> dict[str, list[Innovation]]:
     """The innovations of the regions ``codes``, in a profile's order (a region without any is left out)."""
-    con = duckdb.connect()
+    con = scratch()
     try:
         fields = ", ".join(Innovation._fields)
         rows = con.execute(f"select region_code, {fields} from ({_INNOVATION_ROWS}) "  # noqa: S608
@@ -240,7 +241,7 @@ def _findings(con: duckdb.DuckDBPyConnection, release_dir: Path) -> dict[str, Re
 
 def load_release(release_dir: Path, year: int, release: int, method: Methodology) -> ReleaseData:
     """Read one release folder (a staging folder without a manifest is fine)."""
-    con = duckdb.connect()
+    con = scratch()
     try:
         regions = _regions(con, release_dir / "region_scores.parquet")
         level_sums: dict[str, dict[str, float]] = defaultdict(dict)
@@ -267,7 +268,7 @@ def load_history(home: Home, year: int, releases: Mapping[int, Release] | None =
     from flows.releases import history_releases
 
     history: dict[int, list[RegionScore]] = {}
-    con = duckdb.connect()
+    con = scratch()
     try:
         for earlier, found in sorted((history_releases(home, year) if releases is None else releases).items()):
             if (found.path / "region_scores.parquet").is_file():
