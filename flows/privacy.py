@@ -21,7 +21,6 @@ import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -50,7 +49,6 @@ def _digits(phone: str) -> str:
     return digits[2:] if digits.startswith("62") else digits[1:] if digits.startswith("0") else digits
 
 
-@lru_cache(maxsize=65536)
 def redact_contact(text: str | None, name: str | None = None, email: str | None = None,
                    phone: str | None = None) -> str | None:
     """``text`` with the given operator contact (a file's header: name, e-mail, phone) masked wherever it

@@ -12,9 +12,12 @@ import pytest
 from expectations import stage
 
 
-def _slow_docs(made: list[str], fail: bool = False) -> Any:
+def _slow_docs(made: list[str], fail: bool = False, block_ran: threading.Event | None = None) -> Any:
     def build(docs_dir: Path, run_name: str, results: dict[str, Any]) -> Path:
-        time.sleep(0.2)
+        if block_ran is not None:  # still rendering when the block has run: built beside it, not before
+            made.append(f"beside the block: {block_ran.wait(timeout=30)}")
+        else:
+            time.sleep(0.2)
         if fail:
             raise OSError("disk full")
         made.append(f"{threading.current_thread().name}:{run_name}")
@@ -24,13 +27,15 @@ def _slow_docs(made: list[str], fail: bool = False) -> Any:
 
 def test_the_docs_are_built_on_a_thread_and_waited_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     made: list[str] = []
-    monkeypatch.setattr(stage, "build_docs", _slow_docs(made))
+    block_ran = threading.Event()
+    monkeypatch.setattr(stage, "build_docs", _slow_docs(made, block_ran=block_ran))
     with stage._docs_beside(tmp_path, "annual-2024", {}):
-        assert made == []  # still rendering while the block runs
-    assert len(made) == 1 and made[0].startswith("data-docs") and made[0].endswith(":annual-2024")
+        block_ran.set()
+    assert made[0] == "beside the block: True"
+    assert len(made) == 2 and made[1].startswith("data-docs") and made[1].endswith(":annual-2024")
     with stage._docs_beside(None, "annual-2024", {}):
         pass
-    assert len(made) == 1
+    assert len(made) == 2
 
 
 def test_an_error_of_the_block_goes_first_and_the_docs_error_is_raised(tmp_path: Path,
