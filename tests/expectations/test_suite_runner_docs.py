@@ -192,3 +192,24 @@ def test_batch_definitions_made_ahead_are_those_validation_uses() -> None:
     assert result.statistics["evaluated_expectations"] > 0
     assert all(runner.definitions[name] is made[name] for name in SUITE_ORDER)
     assert len(runner.source.assets) == len(SUITE_ORDER)
+
+
+def test_a_validated_frame_is_not_kept_by_gx() -> None:
+    """GX's execution engine lives as long as the runner and would keep the last frame of every suite (at ten
+    times a national year ~250 MB, through scoring and publishing): once validated, nothing of GX holds it."""
+    import gc
+    import weakref
+
+    import pandas as pd
+
+    from expectations.validate import SuiteRunner
+
+    runner = SuiteRunner()
+    for ids in ([1, 2], [3]):  # the second frame replaces the first in GX's caches, and goes too
+        frame = pd.DataFrame({"file_id": ids})
+        kept = weakref.ref(frame)
+        result = runner.validate("files", frame, {})
+        assert result.statistics["evaluated_expectations"] > 0
+        del frame
+        gc.collect()
+        assert kept() is None
