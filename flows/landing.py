@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from flows.arrow_columns import as_arrow, each_distinct, evidence_column, indicator_column, level_columns, value_columns
+from flows.arrow_columns import each_distinct, evidence_column, indicator_column, level_columns, value_columns
 from flows.readers import Answers, ParsedFile, evidence_items
 from flows.values import (
     code_text,
@@ -91,6 +91,14 @@ INNOVATION_ENUMS = ("form", "kind", "initiator", "affair", "stage")
 # (``<field>_chars``, of the text as :func:`text` gives it; None when empty) and the design's word count:
 # the suites check those (INO011, INO012) and nothing else reads them. The texts stay in the raw files.
 INNOVATION_NARRATIVES = ("design", "goal", "benefit", "result")
+
+
+# A JSON answer's fields as Arrow takes a file's answers at once (:meth:`LandingBatch._answers_in_bulk`),
+# and the kinds of Python value each may hold for that (None: absent or null)
+ANSWER_TYPE = pa.struct([("indicator", pa.string()), ("level", pa.int64()), ("value", pa.float64()),
+                         ("evidence", pa.list_(pa.string()))])
+_BULK_KINDS: dict[str, set[type]] = {"level": {int, type(None)}, "value": {int, float, type(None)},
+                                     "evidence": {list, type(None)}}
 
 
 def text_chars(value: Any) -> int | None:
@@ -304,14 +312,21 @@ class LandingBatch:
         n = len(raws)
         if n == 0:
             return True
-        arr = as_arrow(raws)
-        if arr is None or not pa.types.is_struct(arr.type) or arr.null_count:
+        if set(map(type, raws)) != {dict}:  # an answer that is no object: no fields
             return False
-        fields = {arr.type.field(i).name: arr.field(i) for i in range(arr.type.num_fields)}
-        # Arrow takes a bool among floats for 1.0 or 0.0 (Python: no number, text 'true'); every answer is an
-        # object here
-        if any(bool in set(map(type, map(dict.get, raws, repeat(key)))) for key in ("level", "value") if key in fields):
+        # Arrow is given the answer's type rather than left to infer it (half the time): what it would
+        # convert differently from Python (a level 2.5 cut to 2, a bool as 1.0, one string as a list
+        # of evidence) is kept out by the kinds each field holds; other kinds (a level as text, an
+        # indicator as a number, evidence items that are not texts, integers past 2**53 as values)
+        # Arrow refuses
+        for key, allowed in _BULK_KINDS.items():
+            if not set(map(type, map(dict.get, raws, repeat(key)))) <= allowed:
+                return False
+        try:
+            arr = pa.array(raws, ANSWER_TYPE)
+        except (pa.ArrowException, OverflowError, ValueError, TypeError):
             return False
+        fields = {name: arr.field(name) for name in ANSWER_TYPE.names}
         columns = [indicator_column(fields.get("indicator"), n), *level_columns(fields.get("level"), n),
                    *value_columns(fields.get("value"), n)]
         evidence = evidence_column(fields.get("evidence"), n)

@@ -172,7 +172,11 @@ def test_answers_arrow_cannot_type_go_one_by_one(monkeypatch: pytest.MonkeyPatch
     odd: list[list[Any]] = [[{"level": "3"}], [{"level": True}], [{"value": 2**53}], [{"value": 1e15}],
                             [{"evidence": "satu"}], [3], [None], [{"level": 2**62}], [{"value": 2**64}],
                             [{"evidence": [["x"]]}], [{"indicator": 3}], [{"level": 1.5}],
-                            [{"value": 2.5}, {"value": True}], [{"value": 1}, {"value": 2.5}, {"value": False}]]
+                            [{"value": 2.5}, {"value": True}], [{"value": 1}, {"value": 2.5}, {"value": False}],
+                            # Arrow, told a level is an integer, would cut 2.5 to 2 and take 3.0 for 3
+                            [{"level": 2}, {"level": 3.0}], [{"level": 2.5}, {"level": 1}],
+                            [{"value": 10**15}], [{"evidence": ["a", 3]}], [{"evidence": {"url": "x"}}],
+                            [{"level": 1, "evidence": ["a"]}, []]]
     for answers in odd:
         doc = _submission(answers, [])
         batch = LandingBatch(dict.fromkeys(RECORD_TABLES, 0))
