@@ -19,8 +19,8 @@ import duckdb
 
 from flows.settings import Home
 
-# DuckDB's memory per stage: ingest runs beside parse workers, so it gets less; validation beside pandas
-# frames; scoring and publishing are DuckDB alone. 768MB scores and publishes a year at ten times the
+# DuckDB's memory per stage: ingest and validation run beside parse workers and pandas frames, so they
+# get less; scoring and publishing are DuckDB alone. 768MB scores and publishes a year at ten times the
 # national size as fast as 1GB did (scoring 9.5 s and 10.0 s, publishing 8.7 s and 8.4 s), with the run
 # process's peak ~230 MB lower (1.06-1.11 GB against 1.29-1.33 GB); 512MB took scoring to 14.4 s.
 # Ingest gets 256MB. Until its one checkpoint at the end, DuckDB holds the rows of tables that get too few
@@ -29,11 +29,7 @@ from flows.settings import Home
 # landing as text (1.1 GB), 512MB sat at the limit and spilled ~600 MB; the run process peaked at 0.90 GB
 # with 512MB and 0.63-0.65 GB with 256MB, as fast (53.5-58.9 s and 54.5-54.6 s). Without them (lengths
 # only), 0.79 GB and 0.61 GB (52.8 s and 56.0 s, one run each, within this machine's noise).
-# Validation got 512MB while GX kept the last frame of every suite (~250 MB at ten times a national year)
-# through the rest of the run; without them (expectations/validate.py), 768MB validates that year ~1.5 s
-# faster (15.0 and 15.9 s against 16.6 and 17.6 s, alternating), the stage's peak 1.31-1.35 GB against
-# 1.08-1.10 GB, under the scoring stage's.
-STAGE_MEMORY = {"ingest": "256MB", "validate": "768MB", "transform": "768MB", "publish": "768MB"}
+STAGE_MEMORY = {"ingest": "256MB", "validate": "512MB", "transform": "768MB", "publish": "768MB"}
 
 # What DuckDB (2.0) says of a database file it cannot read, and what that means in plain words. The first
 # two name the file, so they are damage only when they name this one (a truncated Parquet file read in a
