@@ -1,6 +1,7 @@
 """Whole Arrow columns of parsed answers converted as ``flows.values`` converts one value: indicator
-codes, levels and values with their text, evidence items; each converter returns None when a column
-is not all of the plain type it handles (the caller then converts value by value)."""
+codes, levels and values with their text, evidence items. The columns come typed
+(:data:`flows.landing.ANSWER_TYPE`); a converter returns None where its result could not be exact (the
+caller then converts value by value)."""
 
 from __future__ import annotations
 
@@ -23,52 +24,34 @@ def per_distinct(texts: pa.Array, convert: Callable[[Any], Any], kind: pa.DataTy
     return pa.array([convert(v) for v in encoded.dictionary.to_pylist()], kind).take(encoded.indices)
 
 
-def indicator_column(column: pa.Array | None, n: int) -> pa.Array | None:
-    """Indicator codes as :func:`code_text` gives them (None: not all text)."""
-    if column is None or pa.types.is_null(column.type):
-        return pa.nulls(n, pa.string())
-    if not pa.types.is_string(column.type):
-        return None
+def indicator_column(column: pa.Array) -> pa.Array:
+    """Indicator codes (a string column) as :func:`code_text` gives them."""
     return per_distinct(column, code_text, pa.string())
 
 
-def level_columns(column: pa.Array | None, n: int) -> tuple[pa.Array | None, pa.Array | None]:
-    """Levels and their text as :func:`whole_number` and :func:`text` give them (None: not all plain integers)."""
-    if column is None or pa.types.is_null(column.type):
-        return pa.nulls(n, pa.int64()), pa.nulls(n, pa.string())
-    if not pa.types.is_int64(column.type):
-        return None, None
+def level_columns(column: pa.Array) -> tuple[pa.Array, pa.Array] | None:
+    """Levels (an int64 column) and their text as :func:`whole_number` and :func:`text` give them; None
+    where a level is past 2**62 (no level, :func:`whole_number` says)."""
     low, high = (v.as_py() for v in pc.min_max(column).values())
     if low is not None and (low <= -(2**62) or high >= 2**62):
-        return None, None
+        return None
     return column, pc.cast(column, pa.string())
 
 
-Columns = tuple[pa.Array, pa.Array, pa.Array] | tuple[None, None, None]
-
-
-def value_columns(column: pa.Array | None, n: int) -> Columns:
-    """Values, their text and whether they were written as text, as :func:`number`, :func:`text` and the
-    landing's ``value_is_text`` give them: whole numbers written as integers, other numbers with Python's
-    ``repr`` (Arrow writes some differently), none as text (a column holding text is not converted here);
-    Nones where that cannot be exact (integers past 2**53, whole numbers from 10**15 on, infinities and NaN)."""
+def value_columns(column: pa.Array, n: int) -> tuple[pa.Array, pa.Array, pa.Array] | None:
+    """Values (a float64 column, integers among them as Arrow converted them exactly), their text and
+    whether they were written as text, as :func:`number`, :func:`text` and the landing's ``value_is_text``
+    give them: whole numbers written as integers, other numbers with Python's ``repr`` (Arrow writes some
+    differently), none as text (a file with a value as text is not converted here); None where that
+    cannot be exact (whole numbers from 10**15 on, infinities and NaN)."""
     not_text = pa.repeat(pa.scalar(False), n)
-    if column is None or pa.types.is_null(column.type):
-        return pa.nulls(n, pa.float64()), pa.nulls(n, pa.string()), not_text
-    if pa.types.is_int64(column.type):
-        low, high = (v.as_py() for v in pc.min_max(column).values())
-        if low is not None and (low <= -(2**53) or high >= 2**53):
-            return None, None, None
-        return pc.cast(column, pa.float64()), pc.cast(column, pa.string()), not_text
-    if not pa.types.is_float64(column.type):
-        return None, None, None
     values = column.to_numpy(zero_copy_only=False)  # nulls as NaN
     valid = column.is_valid().to_numpy(zero_copy_only=False)
     if not np.isfinite(values[valid]).all():
-        return None, None, None
+        return None
     whole = valid & (values == np.floor(values))
     if (np.abs(values[whole]) >= 1e15).any():
-        return None, None, None
+        return None
     fraction = valid & ~whole
     written = pc.cast(pc.cast(pc.if_else(pa.array(fraction), 0.0, column), pa.int64()), pa.string())
     if fraction.any():
@@ -77,16 +60,11 @@ def value_columns(column: pa.Array | None, n: int) -> Columns:
     return column, written, not_text
 
 
-def evidence_column(column: pa.Array | None, n: int) -> tuple[pa.Array, np.ndarray, np.ndarray] | None:
-    """Every answer's evidence items as one array (as :func:`text` gives them: stripped, empty as None), the
-    answer each belongs to, and the count per answer; None unless every evidence is a list of texts or null."""
-    if column is None or pa.types.is_null(column.type):
-        return pa.array([], pa.string()), np.zeros(0, np.int64), np.zeros(n, np.int64)
-    if not pa.types.is_list(column.type) or not (pa.types.is_string(column.type.value_type)
-                                                  or pa.types.is_null(column.type.value_type)):
-        return None
+def evidence_column(column: pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+    """Every answer's evidence items (a list<string> column) as one array (as :func:`text` gives them:
+    stripped, empty as None), the answer each belongs to, and the count per answer."""
     counts = pc.list_value_length(column).fill_null(0).to_numpy().astype(np.int64)
-    items = pc.cast(pc.list_flatten(column), pa.string())
+    items = pc.list_flatten(column)
     parents = pc.list_parent_indices(column).to_numpy().astype(np.int64)
     return per_distinct(items, text, pa.string()), parents, counts
 

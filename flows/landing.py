@@ -293,7 +293,7 @@ class LandingBatch:
         instead of one by one (with the innovations by :func:`innovation_rows`: ingest alone at scale 10,
         the parse workers' CPU 122-128 s -> 81-84 s).
 
-        Arrow reads the answer objects into a typed struct array; the conversions then run on columns,
+        Arrow reads the answer objects into a struct array of :data:`ANSWER_TYPE`; the conversions then run on columns,
         and Python works out only values Arrow would write differently: non-integral numbers (Python
         writes them with ``repr``), and indicators and evidence items, once per distinct text. Answers
         Arrow cannot type this way (a level as text, a value as bool, evidence as one string, an answer
@@ -326,14 +326,12 @@ class LandingBatch:
             arr = pa.array(raws, ANSWER_TYPE)
         except (pa.ArrowException, OverflowError, ValueError, TypeError):
             return False
-        fields = {name: arr.field(name) for name in ANSWER_TYPE.names}
-        columns = [indicator_column(fields.get("indicator"), n), *level_columns(fields.get("level"), n),
-                   *value_columns(fields.get("value"), n)]
-        evidence = evidence_column(fields.get("evidence"), n)
-        if any(c is None for c in columns) or evidence is None:
+        levels, values = level_columns(arr.field("level")), value_columns(arr.field("value"), n)
+        if levels is None or values is None:
             return False
-        indicator, level, level_raw, value, value_raw, value_is_text = columns
-        items, parents, counts = evidence
+        indicator = indicator_column(arr.field("indicator"))
+        (level, level_raw), (value, value_raw, value_is_text) = levels, values
+        items, parents, counts = evidence_column(arr.field("evidence"))
         n_spd = lengths[0]
         first = {t: self.next_ids[t] for t in ("spd_answers", "sid_answers", "evidence")}
         n_sid, n_ev = n - n_spd, len(items)

@@ -90,7 +90,7 @@ class Quotes:
         return quoted
 
 
-def register_redaction(con: duckdb.DuckDBPyConnection, known: str | None = None) -> Quotes:
+def register_redaction(con: duckdb.DuckDBPyConnection, known: str) -> Quotes:
     """:func:`redact_contact` as the SQL function ``iid_redact(text, name, email, phone)`` on ``con``, and the
     macro ``iid_quote`` with the same arguments that the quarantine and data_quality models call:
     ``iid_redact`` where the text can hold a contact (a character other than digits and ``.,/+-`` and
@@ -112,11 +112,10 @@ def register_redaction(con: duckdb.DuckDBPyConnection, known: str | None = None)
         con.remove_function("iid_redact")
     con.create_function("iid_redact", vectorised, ["VARCHAR"] * 4, "VARCHAR", type=func.PythonUDFType.ARROW,
                         null_handling=func.FunctionNullHandling.SPECIAL, side_effects=False)
-    redacted = "iid_redact(text, name, email, phone)"
-    if known is not None:  # a table name of this module's, never user data
-        redacted = (f"coalesce((select k.quoted from {known} k where k.quoted_text = text "  # noqa: S608
-                    "and k.operator_name is not distinct from name and k.operator_email is not distinct from email "
-                    f"and k.operator_phone is not distinct from phone), {redacted})")
+    # ``known`` is a table name of this module's, never user data
+    redacted = (f"coalesce((select k.quoted from {known} k where k.quoted_text = text "  # noqa: S608
+                "and k.operator_name is not distinct from name and k.operator_email is not distinct from email "
+                "and k.operator_phone is not distinct from phone), iid_redact(text, name, email, phone))")
     con.execute("create or replace temp macro iid_quote(text, name, email, phone) as case "
                 f"when text is null then null when {_QUOTABLE} then {redacted} else text end")
     return quotes
