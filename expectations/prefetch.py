@@ -5,8 +5,8 @@ thread before the flow starts, while Prefect's server starts up in its own proce
 ingest workers parse), so the validate stage finds it done. Validation waits for the thread before
 it uses GX. The thread then imports openpyxl (~0.3 s), which the publish stage needs for the
 coaching workbook, makes the suite runner, the context of the Data Docs and the suites' batch
-definitions (~0.25 s of the validate stage), and freezes what the process holds out of Python's
-cyclic collector (``gc.freeze``).
+definitions (~0.25 s of the validate stage), all with Python's cyclic collector off, and freezes what
+the process then holds out of its later collections (``flows.imports.collection_paused``).
 
 Every import of GX goes through :func:`import_gx`, which leaves out what GX loads but never uses
 here (:mod:`flows.imports`), ~3 s of the 6:
@@ -25,12 +25,11 @@ here (:mod:`flows.imports`), ~3 s of the 6:
 from __future__ import annotations
 
 import contextlib
-import gc
 import sys
 import threading
 from typing import Any
 
-from flows.imports import defer, hidden
+from flows.imports import collection_paused, defer, hidden
 
 DEFERRED = ("scipy.stats", "altair")
 HIDDEN = ("sqlalchemy",)
@@ -55,20 +54,20 @@ def import_gx(hide_optional: bool = True) -> Any:
 
 
 def _import(hide_optional: bool) -> None:
-    with contextlib.suppress(Exception):  # the validate stage imports it again and reports any error itself
-        import_gx(hide_optional)
-    with contextlib.suppress(Exception):  # ~0.3 s the publish stage would pay for the coaching workbook
-        import openpyxl  # noqa: F401
-    with contextlib.suppress(Exception):  # the validate stage makes them itself, and reports any error
-        from expectations.validate import suite_runner
+    # what the imports make (~200,000 objects with GX) lives as long as the process: the collector stays
+    # off meanwhile, and then leaves it all out of its full collections, which walked it (0.1-0.14 s each,
+    # once in a national year's ingest); objects frozen are still freed when nothing refers to them
+    with collection_paused():
+        with contextlib.suppress(Exception):  # the validate stage imports it again and reports any error itself
+            import_gx(hide_optional)
+        with contextlib.suppress(Exception):  # ~0.3 s the publish stage would pay for the coaching workbook
+            import openpyxl  # noqa: F401
+        with contextlib.suppress(Exception):  # the validate stage makes them itself, and reports any error
+            from expectations.validate import suite_runner
 
-        runner = suite_runner()
-        runner.prepare_docs()  # GX contexts holding the suites, ~0.1 s the validate stage would pay
-        runner.prepare_batches()  # and the suites' batch definitions, ~0.15 s
-    # what the process holds now, mostly what the imports made (~200,000 objects with GX), lives as long
-    # as it does: out of Python's full collections, which walked it all (0.1-0.14 s each, once in a
-    # national year's ingest); objects frozen are still freed when nothing refers to them
-    gc.freeze()
+            runner = suite_runner()
+            runner.prepare_docs()  # GX contexts holding the suites, ~0.1 s the validate stage would pay
+            runner.prepare_batches()  # and the suites' batch definitions, ~0.15 s
 
 
 def start(hide_optional: bool = True) -> bool:

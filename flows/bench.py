@@ -46,6 +46,7 @@ from typing import Any
 from flows.bench_inputs import DropZone, correct_in_place, fresh_home, resubmit_one_region
 from flows.bench_targets import targets
 from flows.dropzone import drop_zone_files, file_name, verification_files
+from flows.imports import collection_paused
 from flows.settings import PROJECT_ROOT, Home
 
 BASELINE_SQL = PROJECT_ROOT / "bench" / "baseline.sql"
@@ -332,10 +333,11 @@ def _empty() -> dict[str, Any]:
     from flows.settings import configure_prefect_defaults
 
     configure_prefect_defaults()
-    tempserver.start_early()  # as `iid run` does
-    from prefect import flow
+    with collection_paused():  # as `iid run` does
+        tempserver.start_early()  # as `iid run` does
+        from prefect import flow
 
-    from flows.annual import no_heartbeats_on_a_temporary_server  # and the imports a real run pays
+        from flows.annual import no_heartbeats_on_a_temporary_server  # and the imports a real run pays
 
     tempserver.ready()
 
@@ -353,13 +355,14 @@ def _run(root: str, year: str) -> dict[str, Any]:
     from flows.settings import configure_prefect_defaults
 
     configure_prefect_defaults()
-    from flows import pipeline
-
     home = Home.resolve(root)
-    tempserver.start_early(lambda: pipeline.will_validate(home, int(year)), pipeline.STAGE_MODULES)  # as `iid run` does
-    import duckdb
+    with collection_paused():  # as `iid run` does
+        from flows import pipeline
 
-    from flows.annual import run_annual
+        tempserver.start_early(lambda: pipeline.will_validate(home, int(year)), pipeline.STAGE_MODULES)  # as `iid run`
+        import duckdb
+
+        from flows.annual import run_annual
 
     with TreeMemory() as memory:
         result = run_annual(year=int(year), home=str(home.root))  # as `iid run` does

@@ -32,6 +32,7 @@ from flows.cli_base import (
     writable_home,
 )
 from flows.errors import first_line
+from flows.imports import collection_paused
 from flows.settings import Home, configure_prefect_defaults, environment_restored
 
 
@@ -107,11 +108,13 @@ def _run_one(year: int, home: Home, from_stage: str = "ingest", force: bool = Fa
              dask_address: str | None = None, copy_to: str | None = None) -> dict[str, Any]:
     with environment_restored():  # PREFECT_API_URL and Prefect's defaults end with the run
         configure_prefect_defaults()
-        from flows import pipeline, tempserver
+        with collection_paused():  # the start-up's imports, without the cyclic collector (flows.imports)
+            from flows import pipeline, tempserver
 
-        # Prefect's temporary server boots while the flow's code (and GX, if needed) is imported.
-        tempserver.start_early(lambda: pipeline.will_validate(home, year, from_stage, force), pipeline.STAGE_MODULES)
-        from flows.annual import console_without_tracebacks, run_annual
+            # Prefect's temporary server boots while the flow's code (and GX, if needed) is imported.
+            tempserver.start_early(lambda: pipeline.will_validate(home, year, from_stage, force),
+                                   pipeline.STAGE_MODULES)
+            from flows.annual import console_without_tracebacks, run_annual
 
         console_without_tracebacks()  # a failing step ends in one line here, not a traceback
         return run_annual(task_runner, dask_address, year=year, home=str(home.root), from_stage=from_stage,

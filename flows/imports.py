@@ -1,4 +1,4 @@
-"""Two import tools that keep heavy modules a process does not use out of it.
+"""Import tools: two keep heavy modules a process does not use out of it, one makes imports cheaper.
 
 - :func:`hidden` makes packages look uninstalled to the imports one thread makes while a block runs.
   A library that treats them as optional then does without them; outside the block, and on other
@@ -6,13 +6,17 @@
 - :func:`defer` puts a stand-in for a module in ``sys.modules``; the module itself runs the first
   time anything is read from it. ``import x`` of a deferred module costs nothing, and code that uses
   it still works.
+- :func:`collection_paused` keeps Python's cyclic collector off while a block imports, and freezes
+  what the imports made (see there).
 
-Where they are used, and what each saves, is said there: parse workers (``flows.ingest``) and the
-import of Great Expectations (``expectations.prefetch``).
+Where they are used, and what each saves, is said there: parse workers (``flows.ingest``), the
+import of Great Expectations (``expectations.prefetch``) and a run's start-up (``flows.cli``,
+``flows.tempserver``).
 """
 
 from __future__ import annotations
 
+import gc
 import importlib
 import importlib.abc
 import importlib.util
@@ -82,3 +86,44 @@ def defer(name: str) -> bool:
         return False
     sys.modules[name] = DeferredModule(name, spec)
     return True
+
+
+class _Pause:
+    """Who holds the collector off (threads may overlap), and whether it was on before the first."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.holders = 0
+        self.was_enabled = False
+
+
+_PAUSE = _Pause()
+
+
+@contextmanager
+def collection_paused() -> Iterator[None]:
+    """Python's cyclic collector off, for the whole process, while the block runs (blocks may overlap,
+    on several threads); when the last one ends, what the process holds is frozen (``gc.freeze``: left
+    out of every later collection, still freed when nothing refers to it) and the collector is back on
+    if it was on before.
+
+    Imports make hundreds of thousands of objects that live as long as the process and almost no
+    garbage: the collector, started every 700 allocations, walked them again and again. In a run's
+    start-up (Prefect, the stages' modules, Great Expectations on a thread) it ran ~720 times for
+    0.56-0.64 s, 0.42-0.49 s of it in five full collections, on the interpreter the imports need;
+    off, the same imports left ~2,600 objects of cyclic garbage (frozen with the rest, a few hundred
+    KB)."""
+    with _PAUSE.lock:
+        if _PAUSE.holders == 0:
+            _PAUSE.was_enabled = gc.isenabled()
+            gc.disable()
+        _PAUSE.holders += 1
+    try:
+        yield
+    finally:
+        with _PAUSE.lock:
+            _PAUSE.holders -= 1
+            if _PAUSE.holders == 0:
+                gc.freeze()
+                if _PAUSE.was_enabled:
+                    gc.enable()

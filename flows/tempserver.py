@@ -13,7 +13,8 @@ and ephemeral settings) and this process points ``PREFECT_API_URL`` at it, so th
 core while this process imports Prefect, the flow and Great Expectations on the other.
 :func:`ready` waits until it answers; at exit it is stopped like Prefect's own.
 
-Only the standard library is imported here (what :func:`ready` imports, as it waits, it imports then).
+Only the standard library is imported here (and :mod:`flows.imports`, which imports nothing else; what
+:func:`ready` imports, as it waits, it imports then, with Python's cyclic collector off).
 ``IID_EARLY_SERVER=0`` turns this off.
 """
 
@@ -33,12 +34,35 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from flows.imports import collection_paused
+
 SERVING = "serving"  # the launcher's verdict when it becomes the server ("configured" otherwise)
 
-# Runs in the launched process: the verdict on one line, then Prefect's temporary server. A watchdog
-# stops it when the process that launched it is gone without stopping it (killed, or aborted: atexit
-# never ran), rather than leaving it to hold the port and the caller's output open.
+# In the launched process: once the server answers (or after ``timeout`` seconds), freeze what it holds
+# and turn Python's cyclic collector back on. The server boots with it off, as this process's own imports
+# do (flows.imports.collection_paused): ~3.4 s instead of ~4.4 s here, medians of eight alternating starts.
+_COLLECT_ONCE_UP = """
+def collect_once_up(port, timeout=120.0):
+    import gc, time, urllib.request
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        time.sleep(0.05)
+    gc.freeze()
+    gc.enable()
+"""
+# Runs in the launched process: the verdict on one line, then Prefect's temporary server, booted without
+# the cyclic collector (above). A watchdog stops it when the process that launched it is gone without
+# stopping it (killed, or aborted: atexit never ran), rather than leaving it to hold the port and the
+# caller's output open.
 _LAUNCHER = """
+import gc
+gc.disable()
 import os, runpy, signal, sys, threading, time
 port, app_dir = sys.argv[1], sys.argv[2]
 launcher = os.getppid()
@@ -49,11 +73,13 @@ def watch():
     time.sleep(10)
     os._exit(1)
 threading.Thread(target=watch, name="launcher-watch", daemon=True).start()
+""" + _COLLECT_ONCE_UP + """
 from prefect.settings import get_current_settings
 if get_current_settings().api.url:
     print("configured", flush=True)
     raise SystemExit(0)
 print("serving", flush=True)
+threading.Thread(target=collect_once_up, args=(port,), name="launcher-collect", daemon=True).start()
 sys.stdout = open(os.devnull, "w")
 sys.argv = ["uvicorn", "--app-dir", app_dir, "--factory", "prefect.server.api.server:create_app",
             "--host", "127.0.0.1", "--port", port, "--log-level", "error", "--lifespan", "on"]
@@ -206,15 +232,17 @@ def ready() -> None:
     early = _EARLY
     if early is None or not early.serving:
         return
-    if early.prefetch:  # the run's imports are done: this process only waits for the server from here
-        from expectations import prefetch
+    with collection_paused():  # imports from here on, on this thread and GX's (flows.imports)
+        if early.prefetch:  # the run's imports are done: this process only waits for the server from here
+            from expectations import prefetch
 
-        prefetch.start()
-        early.prefetch = False
-    if not early.announced:
-        _import_flow_call(early.preload)
+            prefetch.start()
+            early.prefetch = False
+        if not early.announced:
+            _import_flow_call(early.preload)
+        healthy = early.healthy(startup_timeout())
     logger = logging.getLogger("prefect")
-    if not early.healthy(startup_timeout()):
+    if not healthy:
         code = early.process.poll()
         early.stop()
         raise EarlyServerError(

@@ -1,7 +1,9 @@
-"""flows.imports: a deferred module runs on first use only; a hidden package is absent for one thread."""
+"""flows.imports: a deferred module runs on first use only; a hidden package is absent for one thread;
+the cyclic collector is off while imports run, then what they made is frozen."""
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 from collections.abc import Iterator
@@ -9,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.imports import DeferredModule, defer, hidden
+from flows.imports import DeferredModule, collection_paused, defer, hidden
 
 
 @pytest.fixture
@@ -71,3 +73,52 @@ def test_a_hidden_package_is_absent_for_this_thread_only_and_only_in_the_block(p
     import iid_probe_mod  # after the block, importable again
 
     assert iid_probe_mod.VALUE == 42
+
+
+@pytest.fixture
+def collector_on() -> Iterator[None]:
+    was = gc.isenabled()
+    gc.enable()
+    yield
+    if not was:
+        gc.disable()
+
+
+def test_the_collector_is_off_until_the_last_overlapping_block_ends_then_what_was_made_is_frozen(
+        collector_on: None) -> None:
+    """A run's start-up pauses the collector on its main thread and on GX's import thread; the blocks
+    overlap, and the collector comes back (with the imports' objects frozen) only after both."""
+    inside, go_on, done = threading.Event(), threading.Event(), threading.Event()
+    seen: list[bool] = []
+
+    def other_thread() -> None:
+        with collection_paused():
+            inside.set()
+            go_on.wait(10)
+            seen.append(gc.isenabled())
+        done.set()
+
+    thread = threading.Thread(target=other_thread)
+    with collection_paused():
+        assert not gc.isenabled()
+        thread.start()
+        assert inside.wait(10)
+    assert not gc.isenabled()  # the other thread still holds it off
+    made = [[i] for i in range(5_000)]  # objects made meanwhile, tracked by the collector
+    before = gc.get_freeze_count()
+    go_on.set()
+    assert done.wait(10)
+    thread.join()
+    assert seen == [False]
+    assert gc.isenabled()
+    assert gc.get_freeze_count() >= before + len(made)  # frozen: left out of later collections
+
+
+def test_a_paused_collector_comes_back_after_an_error_and_one_that_was_off_stays_off(collector_on: None) -> None:
+    with pytest.raises(RuntimeError), collection_paused():
+        raise RuntimeError("import failed")
+    assert gc.isenabled()
+    gc.disable()
+    with collection_paused():
+        assert not gc.isenabled()
+    assert not gc.isenabled()  # as it was found

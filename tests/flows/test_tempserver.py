@@ -269,3 +269,50 @@ def test_the_cli_leaves_the_environment_as_it_found_it(tmp_path: Path) -> None:
     # the second run fails inside the flow: with --force the command leaves the check to it (a damaged work
     # database is set aside first), so the run's environment was set and had to be restored
     assert done.stdout.strip().splitlines()[-1] == "[[0, [], false], [1, [], true]]", done.stdout[-3000:]
+
+
+def test_the_launched_server_boots_without_the_cyclic_collector_and_turns_it_on_once_it_answers() -> None:
+    """The launcher turns the collector off before anything is imported; the server's own thread turns it
+    back on (what booting made frozen) once the server answers its health check, or after the time given
+    for an answer. Here that thread's function runs against a stand-in server: 503, then 200."""
+    import gc
+    import http.server
+    import threading
+    import time
+    from collections.abc import Callable
+    from typing import cast
+
+    assert tempserver._LAUNCHER.lstrip().startswith("import gc\ngc.disable()\n")
+    answer = [503]
+
+    class Health(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # the standard library's name
+            self.send_response(answer[0] if self.path == "/api/health" else 404)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    namespace: dict[str, object] = {}
+    exec(tempserver._COLLECT_ONCE_UP, namespace)  # the launcher's own code
+    collect_once_up = cast(Callable[..., None], namespace["collect_once_up"])
+    was = gc.isenabled()
+    with http.server.HTTPServer(("127.0.0.1", 0), Health) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            gc.disable()
+            waiting = threading.Thread(target=collect_once_up, args=(server.server_address[1],))
+            waiting.start()
+            time.sleep(0.3)
+            assert waiting.is_alive() and not gc.isenabled()  # booting: not answering yet
+            before = gc.get_freeze_count()
+            answer[0] = 200
+            waiting.join(10)
+            assert not waiting.is_alive() and gc.isenabled()
+            assert gc.get_freeze_count() > before
+            gc.disable()
+            collect_once_up(1, 0.2)  # nothing answers on port 1: on after the wait anyway
+            assert gc.isenabled()
+        finally:
+            server.shutdown()
+            (gc.enable if was else gc.disable)()
