@@ -334,10 +334,12 @@ def _empty() -> dict[str, Any]:
 
     configure_prefect_defaults()
     with collection_paused():  # as `iid run` does
-        tempserver.start_early()  # as `iid run` does
+        tempserver.launch()  # as `iid run` does
         from prefect import flow
 
         from flows.annual import no_heartbeats_on_a_temporary_server  # and the imports a real run pays
+
+        tempserver.adopt()
 
     tempserver.ready()
 
@@ -359,10 +361,12 @@ def _run(root: str, year: str) -> dict[str, Any]:
     with collection_paused():  # as `iid run` does
         from flows import pipeline
 
-        tempserver.start_early(lambda: pipeline.will_validate(home, int(year)), pipeline.STAGE_MODULES)  # as `iid run`
+        tempserver.launch(lambda: pipeline.will_validate(home, int(year)), pipeline.STAGE_MODULES)  # as `iid run`
         import duckdb
 
         from flows.annual import run_annual
+
+        tempserver.adopt()
 
     with TreeMemory() as memory:
         result = run_annual(year=int(year), home=str(home.root))  # as `iid run` does

@@ -112,9 +112,10 @@ def _run_one(year: int, home: Home, from_stage: str = "ingest", force: bool = Fa
             from flows import pipeline, tempserver
 
             # Prefect's temporary server boots while the flow's code (and GX, if needed) is imported.
-            tempserver.start_early(lambda: pipeline.will_validate(home, year, from_stage, force),
-                                   pipeline.STAGE_MODULES)
+            tempserver.launch(lambda: pipeline.will_validate(home, year, from_stage, force), pipeline.STAGE_MODULES)
             from flows.annual import console_without_tracebacks, run_annual
+
+            tempserver.adopt()
 
         console_without_tracebacks()  # a failing step ends in one line here, not a traceback
         return run_annual(task_runner, dask_address, year=year, home=str(home.root), from_stage=from_stage,

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 STAGES = ("ingest", "validate", "transform", "publish")
 # what the stages import as they start (pyarrow among them, ~0.2 s), which a run imports while it waits for
-# Prefect's temporary server instead (flows.tempserver.start_early)
+# Prefect's temporary server instead (flows.tempserver.launch)
 STAGE_MODULES = ("flows.ingest", "expectations.stage", "transforms.runner", "flows.publish")
 
 

@@ -6,6 +6,7 @@ Nothing here imports Prefect or Great Expectations, so the CLI starts fast.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -97,12 +98,18 @@ def environment_restored() -> Iterator[None]:
     """``os.environ`` as it was before the block, however the block ends: a run sets Prefect's defaults
     (:func:`configure_prefect_defaults`) and ``PREFECT_API_URL`` (the early server of
     :mod:`flows.tempserver`), which must not outlive the command in a process that goes on (a test, a
-    notebook): its later flows would be sent to that server. The server itself runs until the process
-    exits, so what the run's log and event workers still hold reaches it."""
+    notebook): its later flows would be sent to that server. Prefect, when loaded, then reads its
+    settings again (it read them as it was imported, or as :func:`flows.tempserver.adopt` set the URL).
+    The server itself runs until the process exits, so what the run's log and event workers still hold
+    reaches it."""
     saved = dict(os.environ)
     try:
         yield
     finally:
+        changed = dict(os.environ) != saved
         for key in [k for k in os.environ if k not in saved]:
             del os.environ[key]
         os.environ.update({k: v for k, v in saved.items() if os.environ.get(k) != v})
+        context = sys.modules.get("prefect.context")
+        if changed and context is not None:
+            context.refresh_global_settings_context()

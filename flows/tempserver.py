@@ -5,13 +5,15 @@ first needed: after importing Prefect (~2 s), the flow engine and the server's o
 whatever the run imports on the way (Great Expectations, ~6 s of CPU). The server then takes another
 ~8–10 s to boot, while this process waits.
 
-:func:`start_early` instead launches, before Prefect is imported, a process that reads Prefect's
-settings exactly as this one would (same environment, profile, ``prefect.toml``) and says whether an
-API URL is configured. If one is, it exits and nothing changes: the flow uses the configured server.
-If not, it becomes the temporary server Prefect would have started (the same uvicorn app, command
-and ephemeral settings) and this process points ``PREFECT_API_URL`` at it, so the server boots on one
-core while this process imports Prefect, the flow and Great Expectations on the other.
-:func:`ready` waits until it answers; at exit it is stopped like Prefect's own.
+:func:`launch` instead starts, before Prefect is imported, a process that reads Prefect's settings
+exactly as this one would (same environment, profile, ``prefect.toml``) and says whether an API URL
+is configured; this process imports Prefect and the flow meanwhile. :func:`adopt` then takes the
+verdict. If a server is configured, the launched process exits and nothing changes: the flow uses
+that server. If not, it becomes the temporary server Prefect would have started (the same uvicorn
+app, command and ephemeral settings) and this process points ``PREFECT_API_URL`` at it (Prefect reads
+its settings again), so the server boots on one core while this process imports the rest of the run
+and Great Expectations on the other. :func:`ready` waits until it answers; at exit it is stopped like
+Prefect's own.
 
 Only the standard library is imported here (and :mod:`flows.imports`, which imports nothing else; what
 :func:`ready` imports, as it waits, it imports then, with Python's cyclic collector off).
@@ -180,37 +182,62 @@ def spawn() -> EarlyServer | None:
     return _EARLY
 
 
-def start_early(will_validate: Callable[[], bool] | None = None, preload: Sequence[str] = ()) -> bool:
-    """Call before Prefect is imported (after :func:`flows.settings.configure_prefect_defaults`).
+def launch(will_validate: Callable[[], bool] | None = None, preload: Sequence[str] = ()) -> bool:
+    """Call before Prefect is imported (after :func:`flows.settings.configure_prefect_defaults`); then
+    import what the run needs, Prefect among it, and call :func:`adopt`.
 
-    True when the run will use a temporary server started now: ``PREFECT_API_URL`` then points at it.
-    If ``will_validate()`` says the run will validate, Great Expectations starts importing on a thread
-    (:mod:`expectations.prefetch`) when :func:`ready` is called, once this process has imported what
-    the run needs: started here, beside those imports, the import took the interpreter from them and
-    a core from the booting server (a one-region re-run began its flow 0.15 and 0.29 s later in two of
-    three pairs, 0.06 s sooner in the third). False when a server is configured (validation then
-    imports GX when it needs it) or this is off. ``preload``: modules the run's stages will import, imported
-    by :func:`ready` while it waits for the server instead of by the stages on the way (a run with nothing to
-    do imported ~0.2 s of them, pyarrow among them, after the server had answered).
+    Launches the process that reads Prefect's settings and, with no server configured, becomes the
+    temporary server (:func:`spawn`); False when none was launched. It takes ~0.9 s to read the
+    settings: this process imports Prefect and the flow meanwhile, instead of waiting (they used to be
+    imported after its verdict, so that ``PREFECT_API_URL`` was set before Prefect read it; :func:`adopt`
+    now makes Prefect read its settings again). If ``will_validate()`` says the run will validate, Great
+    Expectations starts importing on a thread (:mod:`expectations.prefetch`) when :func:`ready` is
+    called, once this process has imported what the run needs: started here, beside those imports, the
+    import took the interpreter from them and a core from the booting server (a one-region re-run began
+    its flow 0.15 and 0.29 s later in two of three pairs, 0.06 s sooner in the third). ``preload``: modules
+    the run's stages will import, imported by :func:`ready` while it waits for the server instead of by
+    the stages on the way (a run with nothing to do imported ~0.2 s of them, pyarrow among them, after the
+    server had answered).
     """
     global _EARLY
-    early = spawn()
+    early = _EARLY = spawn()
     if early is None:
         return False
-    validates = will_validate is not None and will_validate()  # while the launched process reads the settings
+    early.prefetch = will_validate is not None and will_validate()  # while the launched process reads the settings
+    early.preload = tuple(preload)
+    return True
+
+
+def adopt() -> bool:
+    """Wait for the verdict of the process :func:`launch` started: True when the run will use the temporary
+    server it became (``PREFECT_API_URL`` then points at it, and Prefect, if imported, reads its settings
+    again: ``prefect.context.refresh_global_settings_context``, as Prefect does after its plugins set
+    variables); False when a server is configured (validation then imports GX when it needs it, and the
+    launched process has exited) or none was launched."""
+    global _EARLY
+    early = _EARLY
+    if early is None or early.serving:
+        return early is not None
     if early.verdict(startup_timeout()) != SERVING:
         early.stop()
         _EARLY = None
         return False  # a configured server (or a broken install: Prefect then reports it itself)
     early.serving = True
-    early.prefetch = validates
-    early.preload = tuple(preload)
     os.environ["PREFECT_API_URL"] = early.api_url
+    context = sys.modules.get("prefect.context")
+    if context is not None:
+        context.refresh_global_settings_context()  # read at Prefect's import, before the variable was set
     return True
 
 
+def start_early(will_validate: Callable[[], bool] | None = None, preload: Sequence[str] = ()) -> bool:
+    """:func:`launch`, then :func:`adopt` at once (nothing imported between them)."""
+    launch(will_validate, preload)
+    return adopt()
+
+
 def serving() -> bool:
-    """Whether this process started the temporary server the run uses (:func:`start_early`)."""
+    """Whether this process started the temporary server the run uses (:func:`launch`, :func:`adopt`)."""
     return _EARLY is not None and _EARLY.serving
 
 
@@ -228,7 +255,7 @@ def _import_flow_call(preload: Sequence[str] = ()) -> None:
 
 
 def ready() -> None:
-    """Wait until a server from :func:`start_early` answers (no-op without one)."""
+    """Wait until a server from :func:`launch` answers (no-op without one, or before :func:`adopt`)."""
     early = _EARLY
     if early is None or not early.serving:
         return

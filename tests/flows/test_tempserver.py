@@ -107,8 +107,13 @@ def test_great_expectations_starts_importing_when_the_run_waits_for_the_server(
     """A run that will validate imports GX on a thread from ``ready`` on, once its own imports are done:
     not beside them in ``start_early`` (it took the interpreter from them, and a core from the server).
     Every run imports what calling its flow imports while it waits there (after starting GX's thread)."""
+    import prefect.context
+    from prefect.settings import get_current_settings
+
     from expectations import prefetch
 
+    # Prefect's settings as they are, back after the test (adopt makes Prefect read them again)
+    monkeypatch.setattr(prefect.context, "GLOBAL_SETTINGS_CONTEXT", prefect.context.GLOBAL_SETTINGS_CONTEXT)
     calls: list[str] = []
     monkeypatch.setattr(prefetch, "start", lambda: _record(calls, "start"))
     monkeypatch.setattr(tempserver, "_import_flow_call", lambda preload: _record(calls, f"flow call {preload}"))
@@ -123,6 +128,7 @@ def test_great_expectations_starts_importing_when_the_run_waits_for_the_server(
         monkeypatch.setattr(tempserver, "spawn", functools.partial(_same, early))
         assert tempserver.start_early(functools.partial(bool, validates), ["m"]) is True
         assert os.environ["PREFECT_API_URL"] == "http://127.0.0.1:4299/api"
+        assert get_current_settings().api.url == "http://127.0.0.1:4299/api"  # Prefect, loaded, read it again
         assert calls == []  # not while the run imports Prefect and the flow
         monkeypatch.setattr(tempserver, "_EARLY", early)
         tempserver.ready()
@@ -246,7 +252,8 @@ def test_the_server_stops_when_the_process_that_launched_it_is_killed(tmp_path: 
 def test_the_cli_leaves_the_environment_as_it_found_it(tmp_path: Path) -> None:
     """`iid run` called in a process that goes on (a test, a notebook): the early server's PREFECT_API_URL
     and the Prefect defaults it set are gone from os.environ when the command returns, whether the run
-    published or failed. Before, PREFECT_API_URL stayed set, pointing the process's later flows at that server."""
+    published or failed, and Prefect's settings say so. Before, PREFECT_API_URL stayed set, pointing the process's
+    later flows at that server."""
     home = write_home(tmp_path / "home", 2024, {"a.json": submission("35.78", spd_total=30)})
     new = write_home(tmp_path / "new", 2024, {"a.json": submission("35.78", spd_total=30)})
     code = ("import json, os, sys\n"
@@ -257,7 +264,9 @@ def test_the_cli_leaves_the_environment_as_it_found_it(tmp_path: Path) -> None:
             "    before = dict(os.environ)\n"
             "    result = CliRunner().invoke(app, ['run', '--year', '2024', *args])\n"
             "    changed = sorted(k for k in {*before, *os.environ} if before.get(k) != os.environ.get(k))\n"
-            "    out.append([result.exit_code, changed, 'has not been scored yet' in result.output])\n"
+            "    from prefect.settings import get_current_settings\n"
+            "    url = get_current_settings().api.url\n"
+            "    out.append([result.exit_code, changed, 'has not been scored yet' in result.output, url])\n"
             "print(json.dumps(out))\n")
     env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "IID_EARLY_SERVER", "DO_NOT_TRACK",
                                                               "PREFECT_UI_ENABLED", "PREFECT_SERVER_ANALYTICS_ENABLED")}
@@ -268,7 +277,8 @@ def test_the_cli_leaves_the_environment_as_it_found_it(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     # the second run fails inside the flow: with --force the command leaves the check to it (a damaged work
     # database is set aside first), so the run's environment was set and had to be restored
-    assert done.stdout.strip().splitlines()[-1] == "[[0, [], false], [1, [], true]]", done.stdout[-3000:]
+    # and Prefect's own settings no longer name the early server (null: a temporary server of its own)
+    assert done.stdout.strip().splitlines()[-1] == "[[0, [], false, null], [1, [], true, null]]", done.stdout[-3000:]
 
 
 def test_the_launched_server_boots_without_the_cyclic_collector_and_turns_it_on_once_it_answers() -> None:
