@@ -98,11 +98,14 @@ def environment_restored() -> Iterator[None]:
     """``os.environ`` as it was before the block, however the block ends: a run sets Prefect's defaults
     (:func:`configure_prefect_defaults`) and ``PREFECT_API_URL`` (the early server of
     :mod:`flows.tempserver`), which must not outlive the command in a process that goes on (a test, a
-    notebook): its later flows would be sent to that server. Prefect, when loaded, then reads its
-    settings again (it read them as it was imported, or as :func:`flows.tempserver.adopt` set the URL).
-    The server itself runs until the process exits, so what the run's log and event workers still hold
-    reaches it."""
+    notebook): its later flows would be sent to that server. So must Prefect's settings, which it read
+    as it was imported, or again as :func:`flows.tempserver.adopt` set the URL: those it had before the
+    block are put back, and if it was imported in the block, it reads them again from the restored
+    environment. The server itself runs until the process exits, so what the run's log and event
+    workers still hold reaches it."""
     saved = dict(os.environ)
+    context = sys.modules.get("prefect.context")
+    settings = getattr(context, "GLOBAL_SETTINGS_CONTEXT", None)
     try:
         yield
     finally:
@@ -110,6 +113,7 @@ def environment_restored() -> Iterator[None]:
         for key in [k for k in os.environ if k not in saved]:
             del os.environ[key]
         os.environ.update({k: v for k, v in saved.items() if os.environ.get(k) != v})
-        context = sys.modules.get("prefect.context")
-        if changed and context is not None:
-            context.refresh_global_settings_context()
+        if context is not None and settings is not None:
+            vars(context)["GLOBAL_SETTINGS_CONTEXT"] = settings
+        elif changed and (loaded := sys.modules.get("prefect.context")) is not None:
+            loaded.refresh_global_settings_context()
