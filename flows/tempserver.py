@@ -199,8 +199,9 @@ def launch(will_validate: Callable[[], bool] | None = None, preload: Sequence[st
     the stages on the way (a run with nothing to do imported ~0.2 s of them, pyarrow among them, after the
     server had answered).
     """
-    global _EARLY
-    early = _EARLY = spawn()
+    if _EARLY is not None and _EARLY.serving:  # started for an earlier run of this process (backfill's years)
+        return True
+    early = spawn()
     if early is None:
         return False
     early.prefetch = will_validate is not None and will_validate()  # while the launched process reads the settings
@@ -213,16 +214,19 @@ def adopt() -> bool:
     server it became (``PREFECT_API_URL`` then points at it, and Prefect, if imported, reads its settings
     again: ``prefect.context.refresh_global_settings_context``, as Prefect does after its plugins set
     variables); False when a server is configured (validation then imports GX when it needs it, and the
-    launched process has exited) or none was launched."""
+    launched process has exited) or none was launched. A server adopted by an earlier run of this process
+    (``iid backfill``'s years; each run's settings end with it, ``flows.settings.environment_restored``) is
+    adopted again: it runs until the process exits."""
     global _EARLY
     early = _EARLY
-    if early is None or early.serving:
-        return early is not None
-    if early.verdict(startup_timeout()) != SERVING:
-        early.stop()
-        _EARLY = None
-        return False  # a configured server (or a broken install: Prefect then reports it itself)
-    early.serving = True
+    if early is None:
+        return False
+    if not early.serving:
+        if early.verdict(startup_timeout()) != SERVING:
+            early.stop()
+            _EARLY = None
+            return False  # a configured server (or a broken install: Prefect then reports it itself)
+        early.serving = True
     os.environ["PREFECT_API_URL"] = early.api_url
     context = sys.modules.get("prefect.context")
     if context is not None:

@@ -92,6 +92,7 @@ def _record(calls: list[str], call: str) -> bool:
 
 
 def _same(early: tempserver.EarlyServer) -> tempserver.EarlyServer:
+    tempserver._EARLY = early  # as spawn does
     return early
 
 
@@ -326,3 +327,21 @@ def test_the_launched_server_boots_without_the_cyclic_collector_and_turns_it_on_
         finally:
             server.shutdown()
             (gc.enable if was else gc.disable)()
+
+
+def test_backfill_runs_every_year_on_the_one_early_server(tmp_path: Path) -> None:
+    """`iid backfill` runs its years in one process: the server started early for the first year is adopted
+    again for the next ones (each year's settings end with it), rather than Prefect starting a second
+    temporary server of its own."""
+    home = write_home(tmp_path / "home", 2023, {"a.json": submission("35.78", year=2023, spd_total=30)})
+    write_home(tmp_path / "home", 2024, {"a.json": submission("35.78", spd_total=30)})
+    env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "IID_EARLY_SERVER")}
+    env.update(PREFECT_HOME=str(tmp_path / "prefect"), PREFECT_LOGGING_LEVEL="INFO", COLUMNS="200")
+    done = subprocess.run([sys.executable, "-m", "flows.cli", "backfill", "--years", "2023", "2024",
+                           "--home", str(home.root)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-3000:]
+    assert "published release 1 of 2023" in output and "published release 1 of 2024" in output, output[-3000:]
+    assert output.count("Temporary server on http://127.0.0.1:") == 1, output[-3000:]
+    assert "Starting temporary server" not in output, output[-3000:]  # Prefect did not start one of its own
+    assert output.count("Stopping temporary server on") == 1
