@@ -234,12 +234,6 @@ def adopt() -> bool:
     return True
 
 
-def start_early(will_validate: Callable[[], bool] | None = None, preload: Sequence[str] = ()) -> bool:
-    """:func:`launch`, then :func:`adopt` at once (nothing imported between them)."""
-    launch(will_validate, preload)
-    return adopt()
-
-
 def serving() -> bool:
     """Whether this process started the temporary server the run uses (:func:`launch`, :func:`adopt`)."""
     return _EARLY is not None and _EARLY.serving

@@ -63,7 +63,8 @@ def test_no_early_server_when_one_is_configured_or_prefect_is_loaded(monkeypatch
     assert tempserver.spawn() is None
     monkeypatch.delitem(sys.modules, "prefect")  # as in a fresh `iid run`
     monkeypatch.setenv("IID_EARLY_SERVER", "0")
-    assert tempserver.start_early() is False
+    assert tempserver.launch() is False
+    assert tempserver.adopt() is False
     assert "PREFECT_API_URL" not in os.environ
 
 
@@ -81,7 +82,8 @@ def test_a_server_in_the_profile_is_used_and_the_launcher_exits(monkeypatch: pyt
 
     calls: list[str] = []  # with a running server there is no idle core: validation imports GX itself
     monkeypatch.setattr(prefetch, "start", lambda: _record(calls, "start"))
-    assert tempserver.start_early(lambda: True) is False
+    assert tempserver.launch(lambda: True) is True  # launched: its verdict is not known yet
+    assert tempserver.adopt() is False
     assert calls == []
     assert "PREFECT_API_URL" not in os.environ and tempserver._EARLY is None
 
@@ -106,7 +108,7 @@ class _Launched:
 def test_great_expectations_starts_importing_when_the_run_waits_for_the_server(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """A run that will validate imports GX on a thread from ``ready`` on, once its own imports are done:
-    not beside them in ``start_early`` (it took the interpreter from them, and a core from the server).
+    not beside them in ``launch`` (it took the interpreter from them, and a core from the server).
     Every run imports what calling its flow imports while it waits there (after starting GX's thread)."""
     import prefect.context
     from prefect.settings import get_current_settings
@@ -118,7 +120,7 @@ def test_great_expectations_starts_importing_when_the_run_waits_for_the_server(
     calls: list[str] = []
     monkeypatch.setattr(prefetch, "start", lambda: _record(calls, "start"))
     monkeypatch.setattr(tempserver, "_import_flow_call", lambda preload: _record(calls, f"flow call {preload}"))
-    monkeypatch.setenv("PREFECT_API_URL", "")  # recorded, so that what start_early sets is undone
+    monkeypatch.setenv("PREFECT_API_URL", "")  # recorded, so that what adopt sets is undone
     monkeypatch.delenv("PREFECT_API_URL")
     for validates, expected in ((True, ["start", "flow call ('m',)"]), (False, ["flow call ('m',)"])):
         calls.clear()
@@ -127,7 +129,10 @@ def test_great_expectations_starts_importing_when_the_run_waits_for_the_server(
         monkeypatch.setattr(early, "healthy", lambda timeout: True)
         monkeypatch.setattr(tempserver, "_EARLY", None)
         monkeypatch.setattr(tempserver, "spawn", functools.partial(_same, early))
-        assert tempserver.start_early(functools.partial(bool, validates), ["m"]) is True
+        assert tempserver.launch(functools.partial(bool, validates), ["m"]) is True
+        tempserver.ready()  # before adopt: nothing (the run is importing Prefect and the flow)
+        assert calls == [] and "PREFECT_API_URL" not in os.environ
+        assert tempserver.adopt() is True
         assert os.environ["PREFECT_API_URL"] == "http://127.0.0.1:4299/api"
         assert get_current_settings().api.url == "http://127.0.0.1:4299/api"  # Prefect, loaded, read it again
         assert calls == []  # not while the run imports Prefect and the flow
