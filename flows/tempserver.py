@@ -58,10 +58,29 @@ def collect_once_up(port, timeout=120.0):
     gc.freeze()
     gc.enable()
 """
+# The API routers a run asks something of (``iid run``'s requests, its logs and events), in the launched
+# process put first among Prefect's routers, the others after them in their order. FastAPI (0.137 on) builds
+# an included router's routes the first time a request is matched against it, and matches the routers in
+# order: a run's first request (``/admin/version``, next to last) built all thirty of them, ~0.3-0.4 s of
+# every run's start-up that the run waited for. Their prefixes differ, so no route of one can match a
+# path of another (checked by a test over every route), and each request finds the same route; a router
+# no run uses is built if something ever asks it. Left as it is if Prefect's list is not as expected.
+RUN_ROUTERS = ("/admin", "/csrf-token", "/flows", "/flow_runs", "/logs", "/events")
+_ROUTERS_FIRST = """
+def routers_first(prefixes):
+    try:
+        from prefect.server.api import server
+        routers = list(server.API_ROUTERS)
+        ahead = [r for prefix in prefixes for r in routers if getattr(r, "prefix", None) == prefix]
+        if len(ahead) == len(prefixes):
+            server.API_ROUTERS = type(server.API_ROUTERS)([*ahead, *(r for r in routers if r not in ahead)])
+    except Exception:
+        pass
+"""
 # Runs in the launched process: the verdict on one line, then Prefect's temporary server, booted without
-# the cyclic collector (above). A watchdog stops it when the process that launched it is gone without
-# stopping it (killed, or aborted: atexit never ran), rather than leaving it to hold the port and the
-# caller's output open.
+# the cyclic collector and with the routers a run uses first (both above). A watchdog stops it when the
+# process that launched it is gone without stopping it (killed, or aborted: atexit never ran), rather than
+# leaving it to hold the port and the caller's output open.
 _LAUNCHER = """
 import gc
 gc.disable()
@@ -75,13 +94,14 @@ def watch():
     time.sleep(10)
     os._exit(1)
 threading.Thread(target=watch, name="launcher-watch", daemon=True).start()
-""" + _COLLECT_ONCE_UP + """
+""" + _COLLECT_ONCE_UP + _ROUTERS_FIRST + """
 from prefect.settings import get_current_settings
 if get_current_settings().api.url:
     print("configured", flush=True)
     raise SystemExit(0)
 print("serving", flush=True)
 threading.Thread(target=collect_once_up, args=(port,), name="launcher-collect", daemon=True).start()
+routers_first(""" + repr(RUN_ROUTERS) + """)
 sys.stdout = open(os.devnull, "w")
 sys.argv = ["uvicorn", "--app-dir", app_dir, "--factory", "prefect.server.api.server:create_app",
             "--host", "127.0.0.1", "--port", port, "--log-level", "error", "--lifespan", "on"]

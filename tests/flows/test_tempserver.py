@@ -334,6 +334,54 @@ def test_the_launched_server_boots_without_the_cyclic_collector_and_turns_it_on_
             (gc.enable if was else gc.disable)()
 
 
+def test_the_launched_server_matches_a_run_s_routers_first_and_every_route_as_before() -> None:
+    """The launched server puts the routers a run uses first among Prefect's (FastAPI builds a router's
+    routes when a request is first matched against it). Checked against the installed Prefect: the six are
+    there, they come first and the rest keep their order, and no route of a router moved ahead can match a
+    path of one it passed, or the other way round, for a method both take: every request finds the route
+    it found before. A list that is not as expected is left alone."""
+    import re
+    from collections.abc import Callable
+    from typing import cast
+
+    from prefect.server.api import server
+    from starlette.routing import compile_path
+
+    namespace: dict[str, object] = {}
+    exec(tempserver._ROUTERS_FIRST, namespace)  # the launcher's own code
+    routers_first = cast(Callable[[tuple[str, ...]], None], namespace["routers_first"])
+    original = server.API_ROUTERS
+    try:
+        before = list(original)
+        routers_first(tempserver.RUN_ROUTERS)
+        after = list(server.API_ROUTERS)
+        assert type(server.API_ROUTERS) is type(original)
+        assert [r.prefix for r in after[:len(tempserver.RUN_ROUTERS)]] == list(tempserver.RUN_ROUTERS)
+        assert after[len(tempserver.RUN_ROUTERS):] == [r for r in before if r.prefix not in tempserver.RUN_ROUTERS]
+        assert sorted(map(id, after)) == sorted(map(id, before))
+
+        def routes(router: object, at: int) -> list[tuple[int, str, set[str]]]:
+            return [(at, f"{getattr(router, 'prefix', '')}{getattr(route, 'path', '')}",
+                     set(getattr(route, "methods", None) or {"WEBSOCKET"})) for route in getattr(router, "routes", [])]
+        every = [route for at, router in enumerate(before) for route in routes(router, at)]
+        position = {id(router): at for at, router in enumerate(after)}
+        flipped = [(a, b) for a in every for b in every if a[0] < b[0]  # matched in the other order now
+                   and position[id(before[a[0]])] > position[id(before[b[0]])]]
+        assert len(flipped) > 1000
+
+        def matches(pattern: str, path: str) -> bool:
+            return compile_path(pattern)[0].match(re.sub(r"\{[^}]*\}", "x1", path)) is not None
+        clashes = [(a, b) for a, b in flipped if a[2] & b[2] and (matches(a[1], b[1]) or matches(b[1], a[1]))]
+        assert clashes == []
+
+        unexpected = tuple(r for r in before if r.prefix != "/logs")  # not the list it was written for
+        setattr(server, "API_ROUTERS", unexpected)  # noqa: B010 - a stand-in of another type than Prefect's
+        routers_first(tempserver.RUN_ROUTERS)
+        assert server.API_ROUTERS is unexpected
+    finally:
+        server.API_ROUTERS = original
+
+
 def test_backfill_runs_every_year_on_the_one_early_server(tmp_path: Path) -> None:
     """`iid backfill` runs its years in one process: the server started early for the first year is adopted
     again for the next ones (each year's settings end with it), rather than Prefect starting a second
