@@ -101,8 +101,8 @@ if get_current_settings().api.url:
     raise SystemExit(0)
 print("serving", flush=True)
 threading.Thread(target=collect_once_up, args=(port,), name="launcher-collect", daemon=True).start()
-routers_first(""" + repr(RUN_ROUTERS) + """)
 sys.stdout = open(os.devnull, "w")
+routers_first(""" + repr(RUN_ROUTERS) + """)  # imports the server, as uvicorn's factory would after
 sys.argv = ["uvicorn", "--app-dir", app_dir, "--factory", "prefect.server.api.server:create_app",
             "--host", "127.0.0.1", "--port", port, "--log-level", "error", "--lifespan", "on"]
 runpy.run_module("uvicorn", run_name="__main__", alter_sys=True)
