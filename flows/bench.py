@@ -25,6 +25,10 @@ process and its workers together, sampled every 0.1 s (Prefect's temporary serve
 server replaces, is a child too and counts); the run process's own maximum and its largest child's
 are reported beside it, and the target is checked against the largest peak of all full runs. The
 generator's memory is never counted.
+
+Stopped by Ctrl-C or SIGTERM (``kill``, a CI job's time limit), the benchmark stops the step running
+(SIGTERM, then SIGKILL after :data:`STEP_GRACE_SECONDS`) and removes its temporary home, which holds the
+generated year (~2 GB of JSON at scale 10) and its releases (:class:`Terminated`).
 """
 
 from __future__ import annotations
@@ -34,11 +38,14 @@ import os
 import re
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -152,15 +159,59 @@ def run_baseline(home: Home, year: int, target: Path) -> dict[str, float]:
     return {"wall_seconds": round(time.perf_counter() - started, 3), "cpu_seconds": round(time.process_time() - cpu, 3)}
 
 
+STEP_GRACE_SECONDS = 20.0  # a stopped step's time to end as a stopped `iid run` does, before SIGKILL
+
+
+class Terminated(KeyboardInterrupt):
+    """The benchmark was sent SIGTERM: raised in its main thread, so that it ends as on Ctrl-C (the step
+    running stopped, the temporary home removed) instead of dying at once and leaving both behind."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"stopped by {signal.Signals(signum).name}")
+        self.signum = signum
+
+
+@contextmanager
+def terminated_as_interrupt() -> Iterator[None]:
+    """SIGTERM raises :class:`Terminated` in the main thread while the block runs (elsewhere, a thread
+    cannot take signals: nothing changes)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, _frame: object) -> None:
+        raise Terminated(signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _child(args: list[str], env: dict[str, str] | None = None) -> tuple[float, dict[str, Any]]:
-    """Run ``python -m flows.bench ARGS`` in a fresh process; its wall seconds and the JSON it printed."""
+    """Run ``python -m flows.bench ARGS`` in a fresh process; its wall seconds and the JSON it printed.
+
+    Interrupted meanwhile (Ctrl-C, :class:`Terminated`), the child is sent SIGTERM and given
+    :data:`STEP_GRACE_SECONDS` to end (a run stops as a stopped ``iid run`` does: its flow run marked
+    crashed, its temporary server stopped), then killed; the interruption goes on up."""
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "flows.bench", *args], capture_output=True, text=True,
-                          cwd=PROJECT_ROOT, env=env or dict(os.environ))
+    with subprocess.Popen([sys.executable, "-m", "flows.bench", *args], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, cwd=PROJECT_ROOT, env=env or dict(os.environ)) as child:
+        try:
+            out, errors = child.communicate()
+        except BaseException:
+            child.terminate()
+            try:
+                child.communicate(timeout=STEP_GRACE_SECONDS)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.communicate()
+            raise
     wall = round(time.perf_counter() - started, 3)
-    if done.returncode != 0:
-        raise RuntimeError(f"bench step {args[0]} failed: {done.stderr.strip()[-2000:]}")
-    return wall, json.loads(done.stdout.strip().splitlines()[-1])
+    if child.returncode != 0:
+        raise RuntimeError(f"bench step {args[0]} failed: {errors.strip()[-2000:]}")
+    return wall, json.loads(out.strip().splitlines()[-1])
 
 
 def _run_record(wall: float, fixed: float, out: dict[str, Any], full_work: float | None = None) -> dict[str, Any]:
@@ -277,24 +328,26 @@ def run_bench(year: int, scale: float, seed: int = 1, workdir: Path | None = Non
     fixed start-up before each run (see :func:`measure`)."""
     if repeat < 1 or (full_repeat is not None and full_repeat < 1):
         raise ValueError("repeat must be at least 1")
-    root = workdir or Path(tempfile.mkdtemp(prefix="iid-bench-"))
-    home = Home.resolve(root)
-    try:
-        progress(f"generating {year} at scale {scale:g} (JSON only) into {home.root}")
-        gen_wall, data = _child(["generate", str(home.root), str(year), str(scale), str(seed)])
-        drop = DropZone(home.raw_year(year))
+    with terminated_as_interrupt():  # SIGTERM, too, stops the step running and removes the temporary home
+        root = workdir or Path(tempfile.mkdtemp(prefix="iid-bench-"))
+        home = Home.resolve(root)
+        try:
+            progress(f"generating {year} at scale {scale:g} (JSON only) into {home.root}")
+            gen_wall, data = _child(["generate", str(home.root), str(year), str(scale), str(seed)])
+            drop = DropZone(home.raw_year(year))
 
-        def reset() -> None:  # the home and its drop zone as generated
-            fresh_home(home)
-            drop.restore()
+            def reset() -> None:  # the home and its drop zone as generated
+                fresh_home(home)
+                drop.restore()
 
-        timings = measure(repeat, lambda: _child(["empty"])[0], lambda: _child(["run", str(home.root), str(year)]),
-                          lambda: resubmit_one_region(home, year), progress,
-                          lambda: correct_in_place(home, year, drop.keep),
-                          lambda: _child(["baseline", str(home.root), str(year)])[1], reset, full_repeat)
-    finally:
-        if workdir is None:
-            shutil.rmtree(root, ignore_errors=True)
+            timings = measure(repeat, lambda: _child(["empty"])[0],
+                              lambda: _child(["run", str(home.root), str(year)]),
+                              lambda: resubmit_one_region(home, year), progress,
+                              lambda: correct_in_place(home, year, drop.keep),
+                              lambda: _child(["baseline", str(home.root), str(year)])[1], reset, full_repeat)
+        finally:
+            if workdir is None:
+                shutil.rmtree(root, ignore_errors=True)
     fixed = timings.fixed
     full_record = _median_of(timings.full_runs, fixed)
     full_wall, full_work = full_record["wall_seconds"], full_record["work_seconds"]
@@ -390,6 +443,8 @@ def _baseline(root: str, year: str) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
+    if sys.argv[1] in ("generate", "baseline"):  # stopped by the benchmark: its temporary files go (runs: Prefect's)
+        signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
     steps: dict[str, Callable[..., dict[str, Any]]] = {"generate": _generate, "empty": _empty, "run": _run,
                                                         "baseline": _baseline}
     print(json.dumps(steps[sys.argv[1]](*sys.argv[2:])))

@@ -345,10 +345,11 @@ def bench(year: Annotated[int, typer.Option(help="measurement year")] = 2024,
                                                               "removed afterwards)")] = None) -> None:
     """Benchmark: generate a year, run it (full, no change, one region resubmitted), time the baseline SQL."""
     import json
+    import signal
 
     from rich.table import Table
 
-    from flows.bench import run_bench
+    from flows.bench import Terminated, run_bench
     from flows.bench_targets import default_results_path, summary_rows
 
     _check_scale(scale)
@@ -357,8 +358,14 @@ def bench(year: Annotated[int, typer.Option(help="measurement year")] = 2024,
     writable_folder(target.parent, "give --out a file in a folder you can write to")  # before the bench, not after
     if workdir is not None:
         writable_folder(workdir, "give --workdir a folder you can write to, or leave it out (a temporary one)")
-    results = run_bench(year, scale, seed=seed, workdir=workdir, repeat=repeat, full_repeat=full_repeat,
-                        progress=lambda m: err.print(f"[dim]{m}[/]"))
+    try:
+        results = run_bench(year, scale, seed=seed, workdir=workdir, repeat=repeat, full_repeat=full_repeat,
+                            progress=lambda m: err.print(f"[dim]{m}[/]"))
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (Terminated): the step running was stopped
+        how = str(stop) if isinstance(stop, Terminated) else "interrupted"
+        kept = f"{workdir} is kept" if workdir is not None else "its temporary home is removed"
+        fail(f"bench {how}; {kept}; nothing is written to {target}",
+             128 + (stop.signum if isinstance(stop, Terminated) else signal.SIGINT))
     try:
         target.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     except OSError as exc:

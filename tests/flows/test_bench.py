@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from flows.generator import generate_year
 from flows.settings import Home
 
 YEAR = 2024
+ROOT = Path(__file__).resolve().parents[2]
 COLUMNS = "region_code, iid, predicate, rank_in_level, n_innovations, submitted"
 
 
@@ -387,3 +389,82 @@ def test_the_summary_says_which_targets_are_met() -> None:
                         ("one-region re-run ÷ full run's work", "30.0%", "≤ 25.0%", "NOT met"),
                         ("full run's work ÷ baseline", "8.0 ×", "≤ 6.0 ×", "NOT met"),
                         ("full run, wall", "14.0 s", "≤ 45.0 s", "met")]
+
+
+def _descendants(pid: int) -> set[int]:
+    """The processes below ``pid`` (children, their children, …), from /proc."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, todo = set(), [pid]
+    while todo:
+        above = todo.pop()
+        below = [child for child, parent in parents.items() if parent == above]
+        found.update(below)
+        todo.extend(below)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.parametrize(("sent", "to_group", "said"), [
+    ("SIGTERM", False, "bench stopped by SIGTERM"),  # `kill`, a CI job's time limit: the benchmark's process alone
+    ("SIGINT", True, "bench interrupted"),  # Ctrl-C: every process of the terminal's foreground group
+])
+def test_a_stopped_benchmark_stops_its_step_and_removes_its_temporary_home(tmp_path: Path, sent: str, to_group: bool,
+                                                                          said: str) -> None:
+    """SIGTERM used to end `iid bench` at once, leaving its temporary home (a generated year: ~2 GB at scale 10)
+    and the step it had started running. Stopped either way, it now stops the step (and the temporary
+    Prefect server below it), removes the home, writes no results and says so in one line. Sent once the
+    year is generated and a measured step runs with its server (a fresh Prefect home's server takes ~20 s
+    to come up; the step is stopped before that)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    signum = getattr(signal, sent)
+    temp, out = tmp_path / "tmp", tmp_path / "results.json"
+    temp.mkdir()
+    env = {**os.environ, "TMPDIR": str(temp)}
+    bench = subprocess.Popen([sys.executable, "-m", "flows.cli", "bench", "--scale", "0.01", "--year", str(YEAR),
+                              "--out", str(out)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, start_new_session=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as a terminal has it
+    try:
+        below: set[int] = set()
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # a step after the generator's (a child, with its server below it)
+            homes = list(temp.glob("iid-bench-*"))
+            below = _descendants(bench.pid)
+            if homes and (homes[0] / "raw").is_dir() and len(below) >= 2:
+                break
+            time.sleep(0.05)
+        assert homes and len(below) >= 2, "the benchmark did not reach a measured step"
+        if to_group:
+            os.killpg(bench.pid, signum)
+        else:
+            bench.send_signal(signum)
+        _, errors = bench.communicate(timeout=60)
+    finally:
+        if bench.poll() is None:
+            os.killpg(bench.pid, signal.SIGKILL)
+    assert bench.returncode == 128 + signum, errors
+    lines = [line for line in errors.splitlines() if line.startswith("error:")]
+    assert lines == [f"error: {said}; its temporary home is removed; nothing is written to {out}"], errors
+    assert "Traceback" not in errors
+    assert not list(temp.glob("iid-bench-*")) and not out.exists()
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in below) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in below if _alive(pid)], "a process the benchmark started outlived it"
