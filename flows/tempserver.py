@@ -195,8 +195,12 @@ def spawn() -> EarlyServer | None:
         return None
     app_dir = os.path.dirname(next(iter(spec.submodule_search_locations)))
     port = _free_port()
+    # its own session: Ctrl-C in a terminal (SIGINT to the foreground process group) stops the run, not the
+    # server the run then reports its end to; the run stops the server as it exits (``stop``), the
+    # watchdog when the run is gone without that
     process = subprocess.Popen([sys.executable, "-c", _LAUNCHER, str(port), app_dir],
-                               env={**os.environ, **_SERVER_ENV}, stdout=subprocess.PIPE, text=True)
+                               env={**os.environ, **_SERVER_ENV}, stdout=subprocess.PIPE, text=True,
+                               start_new_session=True)
     _EARLY = EarlyServer(port, process)
     atexit.register(_EARLY.stop)
     return _EARLY

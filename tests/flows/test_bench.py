@@ -9,6 +9,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from processes import alive, descendants
 
 from flows import pipeline
 from flows.bench import run_baseline
@@ -391,31 +392,6 @@ def test_the_summary_says_which_targets_are_met() -> None:
                         ("full run, wall", "14.0 s", "≤ 45.0 s", "met")]
 
 
-def _descendants(pid: int) -> set[int]:
-    """The processes below ``pid`` (children, their children, …), from /proc."""
-    parents: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parents[int(stat.parent.name)] = int(fields[1])
-    found, todo = set(), [pid]
-    while todo:
-        above = todo.pop()
-        below = [child for child, parent in parents.items() if parent == above]
-        found.update(below)
-        todo.extend(below)
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
 
 @pytest.mark.parametrize(("sent", "to_group", "said"), [
     ("SIGTERM", False, "bench stopped by SIGTERM"),  # `kill`, a CI job's time limit: the benchmark's process alone
@@ -446,7 +422,7 @@ def test_a_stopped_benchmark_stops_its_step_and_removes_its_temporary_home(tmp_p
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:  # a step after the generator's (a child, with its server below it)
             homes = list(temp.glob("iid-bench-*"))
-            below = _descendants(bench.pid)
+            below = descendants(bench.pid)
             if homes and (homes[0] / "raw").is_dir() and len(below) >= 2:
                 break
             time.sleep(0.05)
@@ -465,6 +441,6 @@ def test_a_stopped_benchmark_stops_its_step_and_removes_its_temporary_home(tmp_p
     assert "Traceback" not in errors
     assert not list(temp.glob("iid-bench-*")) and not out.exists()
     deadline = time.monotonic() + 30
-    while any(_alive(pid) for pid in below) and time.monotonic() < deadline:
+    while any(alive(pid) for pid in below) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not [pid for pid in below if _alive(pid)], "a process the benchmark started outlived it"
+    assert not [pid for pid in below if alive(pid)], "a process the benchmark started outlived it"

@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from factory import submission, write_home
+from processes import alive, descendants
 
 from flows import tempserver
 from flows.settings import PROJECT_ROOT
@@ -238,18 +239,10 @@ def test_the_server_stops_when_the_process_that_launched_it_is_killed(tmp_path: 
                          cwd=Path(__file__).resolve().parents[2])
     assert run.returncode == -signal.SIGKILL, run.stderr
     pid = int(run.stdout.split()[0])
-
-    def alive() -> bool:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (FileNotFoundError, IndexError):
-            return False
-        return state not in ("Z", "X")  # a zombie has stopped; only its parent (now init) may reap it
-
     deadline = time.monotonic() + 30
-    while alive() and time.monotonic() < deadline:
+    while alive(pid) and time.monotonic() < deadline:
         time.sleep(0.2)
-    stopped = not alive()
+    stopped = not alive(pid)
     if not stopped:
         os.kill(pid, signal.SIGKILL)
     assert stopped, "the temporary server outlived the process that launched it"
@@ -398,3 +391,52 @@ def test_backfill_runs_every_year_on_the_one_early_server(tmp_path: Path) -> Non
     assert output.count("Temporary server on http://127.0.0.1:") == 1, output[-3000:]
     assert "Starting temporary server" not in output, output[-3000:]  # Prefect did not start one of its own
     assert output.count("Stopping temporary server on") == 1
+
+
+def test_ctrl_c_stops_a_run_at_once_and_its_server_after_it(tmp_path: Path) -> None:
+    """Ctrl-C in a terminal sends SIGINT to every process of the foreground group. The early server was one of
+    them: it stopped first, and the interrupted run then tried to report its end to it for ~75 s ("Error
+    logging to API", "Connection refused") before giving up. Now the server has a session of its own: the run
+    reports its end, stops the server and exits at once, and nothing it started outlives it."""
+    import signal
+    import threading
+    import time
+
+    from flows.generator import generate_year
+    from flows.settings import Home
+
+    home = Home.resolve(tmp_path / "home")
+    generate_year(home, 2024, seed=3, scale=0.05, formats=("json",))
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env.update(PREFECT_HOME=str(tmp_path / "prefect"), PREFECT_LOGGING_LEVEL="INFO", COLUMNS="200")
+    run = subprocess.Popen([sys.executable, "-m", "flows.cli", "run", "--year", "2024", "--home", str(home.root)],
+                           cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           start_new_session=True,  # its own group, as a terminal's foreground job
+                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(run.stdout.readline, "")), daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    try:
+        deadline = time.monotonic() + 180
+        while not any("Beginning flow run" in line for line in lines) and time.monotonic() < deadline:
+            assert run.poll() is None, "".join(lines)[-3000:]
+            time.sleep(0.02)
+        below = descendants(run.pid)
+        assert below, "".join(lines)[-3000:]
+        os.killpg(run.pid, signal.SIGINT)  # Ctrl-C
+        sent = time.monotonic()
+        run.wait(timeout=60)
+        took = time.monotonic() - sent
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+    reader.join(10)
+    output = "".join(lines)
+    assert run.returncode != 0 and took < 20, (took, output[-3000:])
+    assert "Error logging to API" not in output and "Connection refused" not in output, output[-3000:]
+    assert "Stopping temporary server" in output
+    deadline = time.monotonic() + 30
+    while [pid for pid in below if alive(pid)] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in below if alive(pid)], "a process the run started outlived it"
+
