@@ -31,7 +31,7 @@ from flows.cli_base import (
     writable_folder,
     writable_home,
 )
-from flows.errors import first_line
+from flows.errors import first_line, interrupted
 from flows.imports import collection_paused
 from flows.settings import Home, configure_prefect_defaults, environment_restored
 
@@ -129,6 +129,11 @@ def _check_runner(task_runner: str, dask_address: str | None) -> None:
         fail("--dask-address needs --task-runner dask", 2)
 
 
+# a run stopped by Ctrl-C or SIGTERM while DuckDB worked (flows.errors.interrupted): Prefect records the stage
+# as failed, but the year is not at fault; the work the run committed is kept and the next run goes on from it
+INTERRUPTED = "interrupted (Ctrl-C or SIGTERM); run the same command again to finish: it goes on from what was kept"
+
+
 # the order of submission statuses in the summary
 SUBMISSION_ORDER = {"counting": 0, "superseded": 1, "late": 2, "rejected": 3}
 
@@ -220,6 +225,8 @@ def run(year: Annotated[int, typer.Option(help="measurement year")], home: HomeO
         try:
             result = _run_one(year, target, from_stage, force, task_runner, dask_address, copy_to)
         except Exception as exc:  # a one-line reason, not a traceback
+            if interrupted(exc):  # stopped in a DuckDB query: not a failure of the year
+                fail(f"{year}: {INTERRUPTED}", 130)
             reason = first_line(exc)
             fail(reason if reason.startswith(str(year)) else f"{year}: {reason}")
     _print_run(result)
@@ -273,6 +280,10 @@ def backfill(ctx: typer.Context,
                 _print_run(_run_one(year, target, task_runner=task_runner, dask_address=dask_address,
                                     copy_to=copy_to))
             except Exception as exc:  # YearNotLockable included
+                if interrupted(exc):  # stopped in a DuckDB query: the backfill stops, as on Ctrl-C anywhere else
+                    done = [y for y in runnable if y < year and y not in failed and y not in locked]
+                    fail(f"backfill stopped at {year}: {INTERRUPTED}; done before it: {done}, failed: "
+                         f"{sorted(failed)}, not begun: {[y for y in runnable if y > year]}", 130)
                 failed[year] = first_line(exc)
                 err.print(f"[red]{year} failed:[/] {escape(failed[year])}", soft_wrap=True)
     ok = [y for y in chosen if y not in failed and y not in locked]

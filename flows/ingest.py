@@ -16,7 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -167,11 +167,15 @@ def insert_chunk(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], of
 
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """The block's statements in one transaction: committed when it ends, rolled back when it raises. The
+    block's own error is the one raised: a rollback that fails (DuckDB has ended the transaction already, as
+    when a signal interrupted a query or the block's commit) does not replace it."""
     con.execute("begin transaction")
     try:
         yield
     except BaseException:
-        con.execute("rollback")
+        with suppress(duckdb.Error):
+            con.execute("rollback")
         raise
     con.execute("commit")
 

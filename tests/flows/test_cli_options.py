@@ -281,3 +281,36 @@ def test_run_from_a_later_stage_on_a_new_home_is_one_line(tmp_path: Path, monkey
     assert errors == [f"error: 2024 has not been scored yet in {tmp_path}: run 'iid run --year 2024' (from ingest) "
                       "first: --from-stage publish starts from what transform left"], result.output
 
+
+
+def test_a_run_stopped_in_a_duckdb_query_says_interrupted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C (or SIGTERM) while DuckDB runs a query reaches the run as DuckDB's error ('Query interrupted'), not as
+    KeyboardInterrupt: it was reported as the year's failure ('error: 2024: Query interrupted', exit 1). It is
+    told as an interruption, with what to do, and exit code 130."""
+    from interrupts import interrupted_query
+
+    monkeypatch.setattr(cli, "_run_one", lambda *args, **kwargs: interrupted_query())
+    result = runner.invoke(app, ["run", "--year", "2024", "--home", str(tmp_path)], env={"COLUMNS": "500"})
+    assert result.exit_code == 130
+    assert one_line_error(result) == ("error: 2024: interrupted (Ctrl-C or SIGTERM); run the same command again to "
+                                      "finish: it goes on from what was kept")
+
+
+def test_a_backfill_stopped_in_a_duckdb_query_stops(years_run: list[int], tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same interruption in a backfill counted as that year's failure, and the backfill went on with the next
+    years: Ctrl-C did not stop it. It stops there, saying which years were done and which not begun."""
+    from interrupts import interrupted_query
+
+    def run_one(year: int, home: object, **_: object) -> dict[str, object]:
+        years_run.append(year)
+        if year == 2023:
+            interrupted_query()
+        return {"year": year}
+
+    monkeypatch.setattr(cli, "_run_one", run_one)
+    result = runner.invoke(app, ["backfill", "--years", "2022-2024", "--home", str(tmp_path)], env={"COLUMNS": "500"})
+    assert result.exit_code == 130 and years_run == [2022, 2023]
+    assert result.output.splitlines()[-1] == (
+        "error: backfill stopped at 2023: interrupted (Ctrl-C or SIGTERM); run the same command again to finish: it "
+        "goes on from what was kept; done before it: [2022], failed: [], not begun: [2024]")

@@ -125,3 +125,33 @@ def test_names_starting_with_an_underscore_or_a_dot_are_ignored_at_any_depth(tmp
             ("verification/verification.csv",)]
     finally:
         con.close()
+
+
+def test_a_transaction_raises_its_blocks_error_when_duckdb_has_ended_it(tmp_path: Path) -> None:
+    """Ingest commits as it goes (a commit, then a new transaction): a Ctrl-C between the two, or one DuckDB
+    turns into its own error mid-query, left no transaction to roll back, and the failed rollback ('cannot
+    rollback - no transaction is active') replaced the real error in the run's one line. Now the block's own
+    error comes out, told as an interruption, and the committed rows stay."""
+    import pytest
+    from interrupts import interrupted_query
+
+    from flows.errors import interrupted
+    from flows.ingest import transaction
+
+    con = duckdb.connect(str(tmp_path / "work.duckdb"))
+    con.execute("create table t (i integer)")
+    with pytest.raises(RuntimeError) as stopped, transaction(con):
+        con.execute("insert into t values (1)")
+        con.execute("commit")  # as ingest does every 64 MB, then 'begin transaction'
+        interrupted_query(con)
+    assert interrupted(stopped.value), stopped.value
+    with pytest.raises(ValueError, match="the block's own"), transaction(con):
+        con.execute("insert into t values (2)")
+        con.execute("commit")
+        raise ValueError("the block's own error")
+    assert con.execute("select list(i order by i) from t").fetchall() == [([1, 2],)]
+    with pytest.raises(ValueError), transaction(con):  # an open transaction is still rolled back
+        con.execute("insert into t values (3)")
+        raise ValueError("rolled back")
+    assert con.execute("select count(*) from t").fetchall() == [(2,)]
+    assert not interrupted(ValueError("Query interrupted")) and interrupted(KeyboardInterrupt())
