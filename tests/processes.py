@@ -1,8 +1,38 @@
-"""Helpers of the tests that stop processes: what a process started, and whether a process still runs (/proc)."""
+"""Helpers of the tests that stop processes: Ctrl-C as a terminal has it, a DuckDB query it ends, what a process
+started, and whether a process still runs (/proc)."""
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
 from pathlib import Path
+
+import duckdb
+import pytest
+
+
+def interruptible() -> None:
+    """In a child, before it starts (``preexec_fn``): Ctrl-C as in a terminal. A suite run as a background job of a
+    shell without job control (``make test &`` in a script) has SIGINT ignored, and a child inherits that: Python
+    then installs no KeyboardInterrupt, and a child sent SIGINT goes on."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def interrupted_query(con: duckdb.DuckDBPyConnection | None = None) -> None:
+    """Run a query of minutes on ``con`` (default: a new database) and send this process SIGINT 0.3 s in, with
+    Python's Ctrl-C handler in place: DuckDB ends the query and raises its own error, which this lets out (what a
+    run's stage meets, :func:`flows.errors.interrupted`)."""
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signals reach the main thread only")
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+    try:
+        timer.start()
+        (con or duckdb.connect()).execute("select sum(i * i) from range(10000000000) t(i)").fetchall()
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGINT, previous)
 
 
 def descendants(pid: int) -> set[int]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from processes import alive, descendants
+from processes import alive, descendants, interruptible
 
 from flows import pipeline
 from flows.bench import run_baseline
@@ -416,7 +416,7 @@ def test_a_stopped_benchmark_stops_its_step_and_removes_its_temporary_home(tmp_p
     bench = subprocess.Popen([sys.executable, "-m", "flows.cli", "bench", "--scale", "0.01", "--year", str(YEAR),
                               "--out", str(out)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True, start_new_session=True,
-                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as a terminal has it
+                             preexec_fn=interruptible)  # Ctrl-C as a terminal has it
     try:
         below: set[int] = set()
         deadline = time.monotonic() + 120

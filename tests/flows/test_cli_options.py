@@ -287,7 +287,7 @@ def test_a_run_stopped_in_a_duckdb_query_says_interrupted(tmp_path: Path, monkey
     """Ctrl-C (or SIGTERM) while DuckDB runs a query reaches the run as DuckDB's error ('Query interrupted'), not as
     KeyboardInterrupt: it was reported as the year's failure ('error: 2024: Query interrupted', exit 1). It is
     told as an interruption, with what to do, and exit code 130."""
-    from interrupts import interrupted_query
+    from processes import interrupted_query
 
     monkeypatch.setattr(cli, "_run_one", lambda *args, **kwargs: interrupted_query())
     result = runner.invoke(app, ["run", "--year", "2024", "--home", str(tmp_path)], env={"COLUMNS": "500"})
@@ -300,7 +300,7 @@ def test_a_backfill_stopped_in_a_duckdb_query_stops(years_run: list[int], tmp_pa
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """The same interruption in a backfill counted as that year's failure, and the backfill went on with the next
     years: Ctrl-C did not stop it. It stops there, saying which years were done and which not begun."""
-    from interrupts import interrupted_query
+    from processes import interrupted_query
 
     def run_one(year: int, home: object, **_: object) -> dict[str, object]:
         years_run.append(year)

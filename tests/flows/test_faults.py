@@ -21,6 +21,7 @@ import duckdb
 import pytest
 from factory import innovation, submission, write_home
 from homecopy import copy_home
+from processes import interruptible
 from typer.testing import CliRunner
 
 from flows import pipeline
@@ -194,13 +195,6 @@ def test_read_only_output_gives_a_clear_error(to_publish: Home, tmp_path: Path) 
     shutil.rmtree(tmp_path / "unused", ignore_errors=True)
 
 
-def _interruptible() -> None:
-    """In the child, before it starts: Ctrl-C as in a terminal. A suite run as a background job of a shell
-    without job control (``make test &`` in a script) has SIGINT ignored, and a child inherits that: Python
-    then installs no KeyboardInterrupt, and the run sent SIGINT went on (the test waited 120 s and failed)."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def _cli_run_stopped(home: Home, tmp_path: Path, sig: signal.Signals) -> None:
     """``iid run`` in a child process, sent ``sig`` when it is about to rename its release into place."""
     marker = tmp_path / f"paused-{sig.name}.pid"
@@ -209,7 +203,7 @@ def _cli_run_stopped(home: Home, tmp_path: Path, sig: signal.Signals) -> None:
     log = tmp_path / f"paused-{sig.name}.log"
     child = subprocess.Popen([sys.executable, "-c", "from flows.cli import main; main()", "run", "--year", str(YEAR),
                               "--home", str(home.root)], env=env, cwd=ROOT, stdout=log.open("w"),
-                             stderr=subprocess.STDOUT, preexec_fn=_interruptible)
+                             stderr=subprocess.STDOUT, preexec_fn=interruptible)
     deadline = time.monotonic() + 180
     while not marker.exists():
         assert child.poll() is None, "the run ended before reaching publish:before-rename"

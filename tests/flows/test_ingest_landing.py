@@ -133,7 +133,7 @@ def test_a_transaction_raises_its_blocks_error_when_duckdb_has_ended_it(tmp_path
     rollback - no transaction is active') replaced the real error in the run's one line. Now the block's own
     error comes out, told as an interruption, and the committed rows stay."""
     import pytest
-    from interrupts import interrupted_query
+    from processes import interrupted_query
 
     from flows.errors import interrupted
     from flows.ingest import transaction

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from factory import submission, write_home
-from processes import alive, descendants
+from processes import alive, descendants, interruptible
 
 from flows import tempserver
 from flows.settings import PROJECT_ROOT
@@ -412,7 +412,7 @@ def test_ctrl_c_stops_a_run_at_once_and_its_server_after_it(tmp_path: Path) -> N
     run = subprocess.Popen([sys.executable, "-m", "flows.cli", "run", "--year", "2024", "--home", str(home.root)],
                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                            start_new_session=True,  # its own group, as a terminal's foreground job
-                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                           preexec_fn=interruptible)  # Ctrl-C as a terminal has it
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(iter(run.stdout.readline, "")), daemon=True)  # type: ignore[union-attr]
     reader.start()
@@ -439,4 +439,3 @@ def test_ctrl_c_stops_a_run_at_once_and_its_server_after_it(tmp_path: Path) -> N
     while [pid for pid in below if alive(pid)] and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not [pid for pid in below if alive(pid)], "a process the run started outlived it"
-
