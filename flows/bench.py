@@ -28,7 +28,7 @@ generator's memory is never counted.
 
 Stopped by Ctrl-C or SIGTERM (``kill``, a CI job's time limit), the benchmark stops the step running
 (SIGTERM, then SIGKILL after :data:`STEP_GRACE_SECONDS`) and removes its temporary home, which holds the
-generated year (~2 GB of JSON at scale 10) and its releases (:class:`Terminated`).
+generated year (~2 GB of JSON at scale 10) and its releases (:class:`flows.process.Terminated`).
 """
 
 from __future__ import annotations
@@ -42,10 +42,8 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +52,7 @@ from flows.bench_inputs import DropZone, correct_in_place, fresh_home, resubmit_
 from flows.bench_targets import targets
 from flows.dropzone import drop_zone_files, file_name, verification_files
 from flows.imports import collection_paused
+from flows.process import terminated_as_interrupt
 from flows.settings import PROJECT_ROOT, Home
 
 BASELINE_SQL = PROJECT_ROOT / "bench" / "baseline.sql"
@@ -162,37 +161,10 @@ def run_baseline(home: Home, year: int, target: Path) -> dict[str, float]:
 STEP_GRACE_SECONDS = 20.0  # a stopped step's time to end as a stopped `iid run` does, before SIGKILL
 
 
-class Terminated(KeyboardInterrupt):
-    """The benchmark was sent SIGTERM: raised in its main thread, so that it ends as on Ctrl-C (the step
-    running stopped, the temporary home removed) instead of dying at once and leaving both behind."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(f"stopped by {signal.Signals(signum).name}")
-        self.signum = signum
-
-
-@contextmanager
-def terminated_as_interrupt() -> Iterator[None]:
-    """SIGTERM raises :class:`Terminated` in the main thread while the block runs (elsewhere, a thread
-    cannot take signals: nothing changes)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def stop(signum: int, _frame: object) -> None:
-        raise Terminated(signum)
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def _child(args: list[str], env: dict[str, str] | None = None) -> tuple[float, dict[str, Any]]:
     """Run ``python -m flows.bench ARGS`` in a fresh process; its wall seconds and the JSON it printed.
 
-    Interrupted meanwhile (Ctrl-C, :class:`Terminated`), the child is sent SIGTERM and given
+    Interrupted meanwhile (Ctrl-C, :class:`flows.process.Terminated`), the child is sent SIGTERM and given
     :data:`STEP_GRACE_SECONDS` to end (a run stops as a stopped ``iid run`` does: its flow run marked
     crashed, its temporary server stopped), then killed; the interruption goes on up."""
     started = time.perf_counter()

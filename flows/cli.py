@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import signal
 import sys
 from contextlib import ExitStack
 from pathlib import Path
@@ -31,8 +32,9 @@ from flows.cli_base import (
     writable_folder,
     writable_home,
 )
-from flows.errors import first_line, interrupted
+from flows.errors import first_line, interrupted, stop_reason, stop_signal
 from flows.imports import collection_paused
+from flows.process import terminated_as_interrupt
 from flows.settings import Home, configure_prefect_defaults, environment_restored
 
 
@@ -129,9 +131,13 @@ def _check_runner(task_runner: str, dask_address: str | None) -> None:
         fail("--dask-address needs --task-runner dask", 2)
 
 
-# a run stopped by Ctrl-C or SIGTERM while DuckDB worked (flows.errors.interrupted): Prefect records the stage
-# as failed, but the year is not at fault; the work the run committed is kept and the next run goes on from it
-INTERRUPTED = "interrupted (Ctrl-C or SIGTERM); run the same command again to finish: it goes on from what was kept"
+def _stopped(exc: BaseException) -> tuple[str, int]:
+    """How a run stopped by Ctrl-C or SIGTERM (:func:`flows.errors.interrupted`) is told, and its exit code
+    (128 + the signal). Prefect records the stage as failed or crashed, but the year is not at fault: the
+    work the run committed is kept and the next run goes on from it. The signal is not known when only
+    DuckDB's error tells of it (a query the signal ended)."""
+    again = "run the same command again to finish: it goes on from what was kept"
+    return f"{stop_reason(exc)}; {again}", 128 + (stop_signal(exc) or signal.SIGINT)
 
 
 # the order of submission statuses in the summary
@@ -215,6 +221,7 @@ def run(year: Annotated[int, typer.Option(help="measurement year")], home: HomeO
     from flows.locks import RunLocked
 
     with ExitStack() as held:
+        held.enter_context(terminated_as_interrupt())  # SIGTERM (kill, a scheduler) stops the run as Ctrl-C does
         try:
             _hold_year(held, target, year)
         except RunLocked as exc:
@@ -224,9 +231,10 @@ def run(year: Annotated[int, typer.Option(help="measurement year")], home: HomeO
         _check_ready(target, year, from_stage, force)
         try:
             result = _run_one(year, target, from_stage, force, task_runner, dask_address, copy_to)
-        except Exception as exc:  # a one-line reason, not a traceback
-            if interrupted(exc):  # stopped in a DuckDB query: not a failure of the year
-                fail(f"{year}: {INTERRUPTED}", 130)
+        except (KeyboardInterrupt, Exception) as exc:  # a one-line reason, not a traceback
+            if interrupted(exc):  # Ctrl-C or SIGTERM, also in a DuckDB query: not a failure of the year
+                how, code = _stopped(exc)
+                fail(f"{year}: {how}", code)
             reason = first_line(exc)
             fail(reason if reason.startswith(str(year)) else f"{year}: {reason}")
     _print_run(result)
@@ -268,24 +276,26 @@ def backfill(ctx: typer.Context,
     if runnable:
         target = writable_home(home, lambda h: h.work_db(runnable[0]).parent)
     locked: list[int] = []
-    for year in runnable:
-        with ExitStack() as held:  # each year's lock, as iid run takes it: before Prefect starts, to the run's end
-            try:
+    with terminated_as_interrupt():  # SIGTERM (kill, a scheduler) stops the backfill as Ctrl-C does
+        for year in runnable:
+            with ExitStack() as held:  # each year's lock, as iid run takes it: before Prefect starts, to the run's end
                 try:
-                    _hold_year(held, target, year)
-                except RunLocked as exc:  # its flow is not started: the other run is left to finish
-                    locked.append(year)
-                    err.print(f"[yellow]{year} locked:[/] {escape(str(exc))}", soft_wrap=True)
-                    continue
-                _print_run(_run_one(year, target, task_runner=task_runner, dask_address=dask_address,
-                                    copy_to=copy_to))
-            except Exception as exc:  # YearNotLockable included
-                if interrupted(exc):  # stopped in a DuckDB query: the backfill stops, as on Ctrl-C anywhere else
-                    done = [y for y in runnable if y < year and y not in failed and y not in locked]
-                    fail(f"backfill stopped at {year}: {INTERRUPTED}; done before it: {done}, failed: "
-                         f"{sorted(failed)}, not begun: {[y for y in runnable if y > year]}", 130)
-                failed[year] = first_line(exc)
-                err.print(f"[red]{year} failed:[/] {escape(failed[year])}", soft_wrap=True)
+                    try:
+                        _hold_year(held, target, year)
+                    except RunLocked as exc:  # its flow is not started: the other run is left to finish
+                        locked.append(year)
+                        err.print(f"[yellow]{year} locked:[/] {escape(str(exc))}", soft_wrap=True)
+                        continue
+                    _print_run(_run_one(year, target, task_runner=task_runner, dask_address=dask_address,
+                                        copy_to=copy_to))
+                except (KeyboardInterrupt, Exception) as exc:  # YearNotLockable included
+                    if interrupted(exc):  # Ctrl-C or SIGTERM, also in a DuckDB query: the backfill stops there
+                        how, code = _stopped(exc)
+                        done = [y for y in runnable if y < year and y not in failed and y not in locked]
+                        fail(f"backfill stopped at {year}: {how}; done before it: {done}, failed: "
+                             f"{sorted(failed)}, not begun: {[y for y in runnable if y > year]}", code)
+                    failed[year] = first_line(exc)
+                    err.print(f"[red]{year} failed:[/] {escape(failed[year])}", soft_wrap=True)
     ok = [y for y in chosen if y not in failed and y not in locked]
     console.print(f"backfill: {len(ok)} succeeded {ok}, {len(failed)} failed {sorted(failed)}"
                   + (f", {len(locked)} locked by a run in progress {locked}" if locked else ""))
@@ -356,11 +366,10 @@ def bench(year: Annotated[int, typer.Option(help="measurement year")] = 2024,
                                                               "removed afterwards)")] = None) -> None:
     """Benchmark: generate a year, run it (full, no change, one region resubmitted), time the baseline SQL."""
     import json
-    import signal
 
     from rich.table import Table
 
-    from flows.bench import Terminated, run_bench
+    from flows.bench import run_bench
     from flows.bench_targets import default_results_path, summary_rows
 
     _check_scale(scale)
@@ -373,10 +382,9 @@ def bench(year: Annotated[int, typer.Option(help="measurement year")] = 2024,
         results = run_bench(year, scale, seed=seed, workdir=workdir, repeat=repeat, full_repeat=full_repeat,
                             progress=lambda m: err.print(f"[dim]{m}[/]"))
     except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (Terminated): the step running was stopped
-        how = str(stop) if isinstance(stop, Terminated) else "interrupted"
+        how = "stopped by SIGTERM" if stop_signal(stop) == signal.SIGTERM else "interrupted"
         kept = f"{workdir} is kept" if workdir is not None else "its temporary home is removed"
-        fail(f"bench {how}; {kept}; nothing is written to {target}",
-             128 + (stop.signum if isinstance(stop, Terminated) else signal.SIGINT))
+        fail(f"bench {how}; {kept}; nothing is written to {target}", 128 + (stop_signal(stop) or signal.SIGINT))
     try:
         target.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     except OSError as exc:

@@ -23,16 +23,57 @@ def os_reason(exc: BaseException) -> str:
 DUCKDB_INTERRUPTED = "Query interrupted"
 
 
-def interrupted(exc: BaseException) -> bool:
-    """Whether ``exc`` ends work the user (or a scheduler) stopped: KeyboardInterrupt, or DuckDB's error for a
-    query a signal ended (:data:`DUCKDB_INTERRUPTED`), anywhere in its chain of causes. Such a run is not a
-    failure of its year: it is stopped, and what follows it (a backfill's next year) is not begun."""
-    seen: set[int] = set()
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and its chain of causes (explicit or implicit), each once."""
+    chain: list[BaseException] = []
     current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, KeyboardInterrupt) or (isinstance(current, RuntimeError)
-                                                      and str(current) == DUCKDB_INTERRUPTED):
-            return True
+    while current is not None and all(current is not seen for seen in chain):
+        chain.append(current)
         current = current.__cause__ or current.__context__
-    return False
+    return chain
+
+
+def _signal_raised(e: BaseException) -> int | None:
+    """The signal ``e`` stands for: :class:`flows.process.Terminated`'s, SIGINT for another KeyboardInterrupt,
+    and that of Prefect's ``TerminationSignal`` (raised in the flow while it runs, told by its ``signal``
+    attribute, so as not to import Prefect here); None for anything else."""
+    import signal
+
+    from flows.process import Terminated
+
+    if isinstance(e, Terminated):
+        return e.signum
+    if isinstance(e, KeyboardInterrupt):
+        return signal.SIGINT
+    signum = getattr(e, "signal", None)
+    if not isinstance(e, Exception) and type(e).__name__ == "TerminationSignal" and isinstance(signum, int):
+        return signum
+    return None
+
+
+def interrupted(exc: BaseException) -> bool:
+    """Whether ``exc`` ends work the user (or a scheduler) stopped: KeyboardInterrupt (SIGTERM as
+    :class:`flows.process.Terminated` included), Prefect's TerminationSignal, or DuckDB's error for a query
+    a signal ended (:data:`DUCKDB_INTERRUPTED`), anywhere in its chain of causes. Such a run is not a failure
+    of its year: it is stopped, and what follows it (a backfill's next year) is not begun."""
+    return any(_signal_raised(e) is not None or (isinstance(e, RuntimeError) and str(e) == DUCKDB_INTERRUPTED)
+               for e in _causes(exc))
+
+
+def stop_signal(exc: BaseException) -> int | None:
+    """The signal that stopped the work ``exc`` ends (:func:`interrupted`), the first its chain of causes
+    tells; None when only DuckDB's error tells of it (either signal)."""
+    return next((signum for signum in map(_signal_raised, _causes(exc)) if signum is not None), None)
+
+
+def stop_reason(exc: BaseException) -> str:
+    """How work ``exc`` stopped is told (:func:`interrupted`): ``stopped by SIGTERM``, ``interrupted (Ctrl-C)``,
+    or ``interrupted (Ctrl-C or SIGTERM)`` when only DuckDB's error tells of it."""
+    import signal
+
+    signum = stop_signal(exc)
+    if signum == signal.SIGINT:
+        return "interrupted (Ctrl-C)"
+    if signum is not None:
+        return f"stopped by {signal.Signals(signum).name}"
+    return "interrupted (Ctrl-C or SIGTERM)"

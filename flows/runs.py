@@ -14,7 +14,7 @@ from typing import Any
 
 import duckdb
 
-from flows.errors import first_line
+from flows.errors import first_line, interrupted, stop_reason
 from flows.privacy import redact
 from flows.scratch import scratch
 from flows.settings import Home
@@ -64,9 +64,11 @@ def _now() -> str:
 
 
 def failed_row(run: dict[str, Any], exc: BaseException) -> dict[str, Any]:
-    """The row of a run that raised ``exc`` (interrupted: Ctrl-C, a signal that Python raises)."""
-    return run_row(run, status="failed" if isinstance(exc, Exception) else "interrupted", message=first_line(exc),
-                   finished_at=_now())
+    """The row of a run that raised ``exc``: ``interrupted`` when Ctrl-C or SIGTERM stopped it, also in a
+    DuckDB query (:func:`flows.errors.interrupted`), with how; ``failed`` otherwise, with why."""
+    if interrupted(exc):
+        return run_row(run, status="interrupted", message=stop_reason(exc), finished_at=_now())
+    return run_row(run, status="failed", message=first_line(exc), finished_at=_now())
 
 
 def final_row(run: dict[str, Any], results: dict[str, Any]) -> dict[str, Any]:

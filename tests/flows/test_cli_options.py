@@ -314,3 +314,71 @@ def test_a_backfill_stopped_in_a_duckdb_query_stops(years_run: list[int], tmp_pa
     assert result.output.splitlines()[-1] == (
         "error: backfill stopped at 2023: interrupted (Ctrl-C or SIGTERM); run the same command again to finish: it "
         "goes on from what was kept; done before it: [2022], failed: [], not begun: [2024]")
+
+
+def test_a_backfill_sent_sigterm_stops_as_on_ctrl_c(years_run: list[int], tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIGTERM (a scheduler stopping the job, `kill`) ended the process there and then, by the signal: no line of
+    ours, no word of which years were done. It now stops the backfill as Ctrl-C does, exit code 143, and the
+    handler the command found is put back after."""
+    import signal
+    import time
+
+    def run_one(year: int, home: object, **_: object) -> dict[str, object]:
+        years_run.append(year)
+        if year == 2023:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # the handler raises here, in the main thread
+        return {"year": year}
+
+    def not_ours(signum: int, _frame: object) -> None:  # without the command's own handler: fail, not die
+        raise AssertionError("SIGTERM reached the handler the command found")
+
+    monkeypatch.setattr(cli, "_run_one", run_one)
+    before = signal.signal(signal.SIGTERM, not_ours)
+    try:
+        result = runner.invoke(app, ["backfill", "--years", "2022-2024", "--home", str(tmp_path)],
+                               env={"COLUMNS": "500"})
+        assert signal.getsignal(signal.SIGTERM) is not_ours
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    assert result.exit_code == 143 and years_run == [2022, 2023], result.output
+    assert result.output.splitlines()[-1] == (
+        "error: backfill stopped at 2023: stopped by SIGTERM; run the same command again to finish: it goes on from "
+        "what was kept; done before it: [2022], failed: [], not begun: [2024]")
+
+
+def test_how_a_stop_is_told() -> None:
+    """Each way a run is stopped, as the CLI and the runs view tell it: Ctrl-C (KeyboardInterrupt), SIGTERM as this
+    process raises it (flows.process.Terminated) or as Prefect does while its flow runs (TerminationSignal, which
+    the runs view named by its type), DuckDB's error for a query either ended (the signal unknown), anywhere in
+    the chain of causes; any other error is a failure."""
+    import signal
+
+    from prefect.exceptions import TerminationSignal
+
+    from flows.errors import interrupted, stop_reason, stop_signal
+    from flows.process import Terminated
+    from flows.runs import failed_row
+
+    def raised(exc: BaseException, cause: BaseException | None = None) -> BaseException:
+        try:
+            raise exc from cause
+        except BaseException as caught:
+            return caught
+
+    cases: list[tuple[BaseException, int | None, str]] = [
+        (KeyboardInterrupt(), signal.SIGINT, "interrupted (Ctrl-C)"),
+        (Terminated(signal.SIGTERM), signal.SIGTERM, "stopped by SIGTERM"),
+        (TerminationSignal(signal.SIGTERM), signal.SIGTERM, "stopped by SIGTERM"),
+        (RuntimeError("Query interrupted"), None, "interrupted (Ctrl-C or SIGTERM)"),
+        (raised(ValueError("stage failed"), Terminated(signal.SIGTERM)), signal.SIGTERM, "stopped by SIGTERM"),
+    ]
+    for exc, signum, told in cases:
+        assert interrupted(exc) and stop_signal(exc) == signum and stop_reason(exc) == told, exc
+        row = failed_row({"run_id": "r", "year": 2024}, exc)
+        assert (row["status"], row["message"]) == ("interrupted", told), row
+    for exc in (ValueError("Query interrupted"), RuntimeError("Query interrupted: no"), SystemExit(1)):
+        assert not interrupted(exc) and stop_signal(exc) is None, exc
+    row = failed_row({"run_id": "r", "year": 2024}, RuntimeError("disk full"))
+    assert (row["status"], row["message"]) == ("failed", "disk full")

@@ -195,8 +195,9 @@ def test_read_only_output_gives_a_clear_error(to_publish: Home, tmp_path: Path) 
     shutil.rmtree(tmp_path / "unused", ignore_errors=True)
 
 
-def _cli_run_stopped(home: Home, tmp_path: Path, sig: signal.Signals) -> None:
-    """``iid run`` in a child process, sent ``sig`` when it is about to rename its release into place."""
+def _cli_run_stopped(home: Home, tmp_path: Path, sig: signal.Signals) -> tuple[int, str]:
+    """``iid run`` in a child process, sent ``sig`` when it is about to rename its release into place: its
+    exit code and output."""
     marker = tmp_path / f"paused-{sig.name}.pid"
     env = {k: v for k, v in os.environ.items() if k != "IID_EARLY_SERVER"}  # its server stops with the child
     env.update(IID_PAUSE_AT="publish:before-rename", IID_PAUSE_FILE=str(marker), PYTHONPATH=str(ROOT))
@@ -215,15 +216,22 @@ def _cli_run_stopped(home: Home, tmp_path: Path, sig: signal.Signals) -> None:
     except subprocess.TimeoutExpired:
         child.kill()
         raise AssertionError(f"the run did not end 120 s after {sig.name}; its output:\n{log.read_text()}") from None
+    return child.returncode, log.read_text()
 
 
 def test_a_run_that_never_ended_is_not_left_running_in_the_runs_view(to_publish: Home, tmp_path: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """A run killed (kill -9) is recorded as interrupted by the next run of its year, which names itself; one
-    stopped with Ctrl-C records itself as interrupted. Before, both stayed 'running' in the runs view forever."""
+    stopped with Ctrl-C or SIGTERM records itself as interrupted, and says so in one line with what to do.
+    Before, the first two stayed 'running' in the runs view forever; SIGTERM (a scheduler stopping the job)
+    ended the process there and then, by the signal, with Prefect's 'Crashed' line and no word of ours."""
     home = to_publish  # release 1, then a new file scored (_next_content)
     _cli_run_stopped(home, tmp_path, signal.SIGKILL)
-    _cli_run_stopped(home, tmp_path, signal.SIGINT)
+    again = "run the same command again to finish: it goes on from what was kept"
+    for sig, code, told in ((signal.SIGINT, 130, "interrupted (Ctrl-C)"), (signal.SIGTERM, 143, "stopped by SIGTERM")):
+        returncode, output = _cli_run_stopped(home, tmp_path, sig)
+        assert returncode == code and f"error: {YEAR}: {told}; {again}" in output, output
+        assert "Traceback" not in output, output
     # the next run in this process, on its Prefect server (started once per test process), not a third one
     monkeypatch.setenv("IID_EARLY_SERVER", "0")
     done = CliRunner().invoke(app, ["run", "--year", str(YEAR), "--home", str(home.root)])
@@ -231,9 +239,9 @@ def test_a_run_that_never_ended_is_not_left_running_in_the_runs_view(to_publish:
     con = duckdb.connect()
     rows = con.execute("select run_id, status, message, release from read_parquet(?) order by started_at",
                        [str(home.warehouse / "runs" / "*.parquet")]).fetchall()
-    assert [r[1] for r in rows] == ["interrupted", "interrupted", "published"], rows
-    killed, stopped, last = rows
+    assert [r[1] for r in rows] == ["interrupted", "interrupted", "interrupted", "published"], rows
+    killed, stopped, terminated, last = rows
     assert killed[2] == f"did not finish: its process ended (killed, crashed or the machine stopped); found by run " \
                         f"{stopped[0]}"
-    assert stopped[2] == "KeyboardInterrupt" and last[3] == 2
+    assert stopped[2] == "interrupted (Ctrl-C)" and terminated[2] == "stopped by SIGTERM" and last[3] == 2
     assert not home.work_db(YEAR).with_name(f"{YEAR}.run").exists()  # no run of the year in progress
