@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
+from rich.table import Column, Table
+from rich.text import Text
 
 from flows.cli_base import HomeOpt, console, err, existing_home, fail
 from flows.errors import first_line
@@ -65,9 +66,10 @@ def query(sql: Annotated[str, typer.Argument(help="one statement that reads (SEL
         fail(f"query failed: {first_line(exc)}")
     finally:
         con.close()
-    table = Table(*columns)
+    # values and names as they are, not as Rich markup: a quote '[phone]' or a file '[e-mail] (sha256 …)' was blank
+    table = Table(*(Column(Text(c)) for c in columns))
     for row in rows[:1000]:
-        table.add_row(*("" if v is None else str(v) for v in row))
+        table.add_row(*(Text("" if v is None else str(v)) for v in row))
     console.print(table)
     if len(rows) > 1000:
         console.print(f"… {len(rows) - 1000} more rows")
@@ -151,7 +153,7 @@ def _print_summary(con: duckdb.DuckDBPyConnection, year: int, top: int) -> None:
         for row in con.execute("select rank_in_level, region_code, region_name, iid, predicate from region_scores "
                                "where year = ? and level = ? order by rank_in_level, region_code limit ?",
                                [year, level, top]).fetchall():
-            best.add_row(*(str(v) for v in row))
+            best.add_row(*(Text(str(v)) for v in row))
         console.print(best)
 
 
@@ -210,7 +212,7 @@ def diff(year: Annotated[int, typer.Option(help="measurement year")],
     for row in result.rows[:200]:
         def pair(a: str, b: str, r: tuple[Any, ...] = row) -> str:
             return str(r[i(a)]) if r[i(a)] == r[i(b)] else f"{r[i(a)]} → {r[i(b)]}"
-        table.add_row(str(row[i("region_code")]), str(row[i("region_name")]), str(row[i("level")]),
+        table.add_row(str(row[i("region_code")]), Text(str(row[i("region_name")])), str(row[i("level")]),
                       pair("old_iid", "new_iid"), pair("old_predicate", "new_predicate"),
                       pair("old_rank", "new_rank"), pair("old_innovations", "new_innovations"))
     console.print(table)

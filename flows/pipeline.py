@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from flows.methodology import LoadedMethodology, for_year, methodology_named
-from flows.privacy import QUOTES_TABLE
+from flows.privacy import QUOTES_TABLE, register_shown_files
 from flows.reference import regions_path, regions_sha256
 from flows.releases import Release, history_record, whole_history
 from flows.settings import Home
@@ -367,9 +367,10 @@ def publish(home: Home, year: int, run: dict[str, Any]) -> dict[str, Any]:
         method = methodology_named(year, references["methodology"], f"the last transform of {year}",
                                    f"then run again; or score them under the file in force: iid run --year {year}")
         validation = json.loads(con.execute("select summary from validation_summary").fetchall()[0][0])
-        inputs = con.execute("select source_file, sha256, bytes from landing_files union all "
-                             "select source_file, sha256, bytes from landing_verification_files "
-                             "order by source_file").fetchall()
+        register_shown_files(con)  # a file named with a contact is listed by its shown name, as in the tables
+        inputs = con.execute("select iid_shown(source_file), sha256, bytes from (select source_file, sha256, bytes "
+                             "from landing_files union all select source_file, sha256, bytes "
+                             "from landing_verification_files) order by source_file").fetchall()
         totals = con.execute("select sum(records_read), sum(records_scored), sum(records_quarantined), "
                              "sum(records_superseded), sum(records_late) from reconciliation").fetchall()[0]
         counts = con.execute("select count(*), count(*) filter (where submitted), sum(n_innovations) "

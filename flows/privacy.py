@@ -69,6 +69,50 @@ def redact_contact(text: str | None, name: str | None = None, email: str | None 
     return redact(text)
 
 
+# A mobile number in a file name: as :data:`_PHONE`, but an underscore or a dot around it is a separator
+# (``Inovasi_siti_081298765432_x.xlsx``, ``budi.081298765432.json``), unless the dot belongs to a decimal number
+_FILE_PHONE = re.compile(r"(?<![^\W_])(?<!\d\.)(?:\+?62[\s-]?|0[\s-]?)8(?:[\s.-]?\d){7,11}(?![^\W_])(?!\.\d)")
+
+
+def shown_file(name: str, sha256: str | None = None, operator_name: str | None = None,
+               operator_email: str | None = None, operator_phone: str | None = None) -> str:
+    """How a raw file is named where it is published (``source_file``, ``submission_file``, the manifest's
+    inputs, and the report and feedback built from them): ``name`` itself, or, when it holds a contact (its own
+    operator's name, e-mail or phone as its header gives them, or any e-mail address or mobile number:
+    :func:`redact_contact` and :data:`_FILE_PHONE`, underscores read as spaces), the name so masked and the
+    first 12 hex digits of the file's sha256, so that two files whose names mask alike (``budi@…json``,
+    ``siti@…json``) stay apart and each can be found by its bytes. File names carry no meaning (CONTRACT §2),
+    but an operator may name a file after himself."""
+    # an underscore separates words in a file name (Budi_Santoso_35.78.json); numbers first, as they are written
+    spaced = _FILE_PHONE.sub("[phone]", name).replace("_", " ")
+    shown = redact_contact(spaced, operator_name, operator_email, operator_phone) or spaced
+    if shown == name.replace("_", " "):
+        return name
+    return f"{shown} (sha256 {sha256[:12]})" if sha256 else shown
+
+
+SHOWN_FILES_TABLE = "shown_files"
+
+
+def register_shown_files(con: duckdb.DuckDBPyConnection) -> int:
+    """The temporary table :data:`SHOWN_FILES_TABLE` (``source_file``, ``shown``) on ``con``: every file of the
+    work database (submissions, with their operators' contacts, and verification decisions) whose name is
+    published otherwise (:func:`shown_file`), most years none; and the macro ``iid_shown(source_file)``, the
+    name as published. Returns how many files are shown otherwise."""
+    rows = con.execute(
+        "select f.source_file, f.sha256, o.name, o.email, o.phone from landing_files f "
+        "left join landing_operators o using (file_id) "
+        "union all select source_file, sha256, null, null, null from landing_verification_files").fetchall()
+    shown = [(row[0], shown_file(*row)) for row in rows]
+    con.execute(f"create or replace temp table {SHOWN_FILES_TABLE} (source_file varchar, shown varchar)")
+    changed = [(name, masked) for name, masked in shown if masked != name]
+    if changed:
+        con.executemany(f"insert into {SHOWN_FILES_TABLE} values (?, ?)", changed)  # noqa: S608
+    con.execute("create or replace temp macro iid_shown(f) as coalesce((select s.shown "  # noqa: S608 - ours
+                f"from {SHOWN_FILES_TABLE} s where s.source_file = f), f)")
+    return len(changed)
+
+
 # The quotes worked out by earlier runs, kept in the work database (private, as the operators' contacts it
 # copies from landing_operators): (text, name, email, phone) -> quote, under the key they were worked out with
 QUOTES_TABLE = "contact_quotes"

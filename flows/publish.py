@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import stat
 import uuid
@@ -42,6 +43,30 @@ TABLES: dict[str, str] = {
     "submissions": "select $year::integer as year, * exclude (file_id, submission_record_id) from stg_submissions",
     "reconciliation": "select * from reconciliation",
 }
+
+# The column of each table that names a raw file, published under its shown name (published_selects)
+FILE_COLUMNS: dict[str, str] = {name: "submission_file" if name == "region_scores" else "source_file"
+                                for name in TABLES}
+
+
+def shown_names(con: duckdb.DuckDBPyConnection) -> Callable[[str, str], str]:
+    """How a table's select in :data:`TABLES` (by name) is written so that a raw file whose name holds a contact
+    is named by its shown name (:func:`flows.privacy.shown_file`) in :data:`FILE_COLUMNS`: its star replaces
+    that column, in the same select, so its order (:func:`_published`) is unchanged. In most years no file is
+    named so, and the select is left as it is."""
+    from flows.privacy import register_shown_files
+
+    if not register_shown_files(con):
+        return lambda _name, select: select
+
+    def shown(name: str, select: str) -> str:
+        column = FILE_COLUMNS[name]
+        return _STAR.sub(lambda star: f"{star.group(0)} replace (iid_shown({column}) as {column})", select, count=1)
+    return shown
+
+
+_STAR = re.compile(r"\*(?: exclude \([^)]*\))?")  # a select's star, and what it leaves out
+
 
 # Tables of incremental models have no row order in the work database: their files are written in
 # the order their model gives (transforms/runner.py), whatever files the last runs scored again.
@@ -83,10 +108,11 @@ def content_hashes(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, str]:
     hash, not a signature; the files' sha256 in the manifest are what proves integrity).
     """
     hashes = {}
+    shown = shown_names(con)
     for name, select in TABLES.items():
         params = {"year": year} if "$year" in select else {}
         row = con.execute(f"select md5(count(*) || ':' || coalesce(sum(hash(t)), 0)) "  # noqa: S608
-                          f"from ({select}) t", params).fetchall()
+                          f"from ({shown(name, select)}) t", params).fetchall()
         hashes[name] = str(row[0][0])
     return hashes
 
@@ -172,10 +198,11 @@ def _write_staging(con: duckdb.DuckDBPyConnection, staging: Path, year: int, num
     staging.mkdir()
     pause_point("publish:staging-created")
     files: dict[str, Any] = {}
+    shown = shown_names(con)
     for name, select in TABLES.items():
         target = staging / f"{name}.parquet"
         params: dict[str, Any] = {"release": number, "year": year, "target": str(target)}
-        sql = f"copy ({_published(name, select)}) to $target (format parquet)"
+        sql = f"copy ({_published(name, shown(name, select))}) to $target (format parquet)"
         con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
         rows = con.execute("select count(*) from read_parquet(?)", [str(target)]).fetchall()[0][0]
         files[f"{name}.parquet"] = {"rows": int(rows), "sha256": sha256_file(target), "bytes": target.stat().st_size,

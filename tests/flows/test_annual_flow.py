@@ -37,6 +37,32 @@ def _raw_digests(home: Home) -> dict[str, str]:
     return {p.relative_to(home.raw).as_posix(): sha256_file(p) for p in sorted(home.raw.rglob("*")) if p.is_file()}
 
 
+OTHER_PHONE = "0812-7777-6666"  # in a file's name, not its operator's: a mobile number all the same
+NAMED_AFTER: dict[str, str] = {}  # a raw file named after a person (below) -> its name as published, but the sha256
+
+
+def _name_files_after_operators(home: Home) -> None:
+    """File names carry no meaning (CONTRACT §2), and an operator may put a contact in one: three files of regions
+    that submitted once are renamed, one after its operator's name (words joined by underscores) and phone, one
+    after its operator's e-mail address, and an XLSX after a mobile number that is no operator's."""
+    import re
+
+    raw = home.raw_year(2024)
+    once = sorted(p for p in raw.iterdir() if p.is_file() and re.fullmatch(r"[\d.]+-1\.(json|xlsx)", p.name)
+                  and not list(raw.glob(p.name.split("-")[0] + "-2.*")))
+    jsons, xlsx = [p for p in once if p.suffix == ".json"], [p for p in once if p.suffix == ".xlsx"]
+    operators = [json.loads(p.read_text(encoding="utf-8")).get("operator") for p in jsons[:2]]
+    assert all(isinstance(o, dict) and o.get("name") and o.get("email") and o.get("phone") for o in operators)
+    renames = {  # path -> (its new name, that name as published before its sha256)
+        jsons[0]: (f"{operators[0]['name'].replace(' ', '_')}_{operators[0]['phone']}_{jsons[0].name}",
+                   f"[name] [phone] {jsons[0].name}"),
+        jsons[1]: (f"{operators[1]['email']} {jsons[1].name}", f"[e-mail] {jsons[1].name}"),
+        xlsx[0]: (f"Inovasi_{OTHER_PHONE}_{xlsx[0].name}", f"Inovasi [phone] {xlsx[0].name}")}
+    for path, (name, shown) in renames.items():
+        path.rename(raw / name)
+        NAMED_AFTER[name] = shown
+
+
 @pytest.fixture(scope="module")
 def flow_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Home, dict[str, Any], dict[str, Any]]:
     configure_prefect_defaults()
@@ -44,6 +70,7 @@ def flow_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Home, dict[str,
 
     home = Home.resolve(tmp_path_factory.mktemp("flow"))
     generate_year(home, 2024, seed=7, scale=0.05, defect_rate=0.05)
+    _name_files_after_operators(home)
     RAW_BEFORE.update(_raw_digests(home))
     collect = _Collect()
     loggers = [logging.getLogger(), logging.getLogger("prefect")]
@@ -80,7 +107,18 @@ def test_release_folder_and_manifest(flow_home: tuple[Home, dict[str, Any], dict
     assert recon["read"] == recon["scored"] + recon["quarantined"] + recon["superseded"] + recon["late"]
     raw_files = sorted(p.relative_to(home.raw_year(2024)).as_posix() for p in home.raw_year(2024).rglob("*")
                        if p.is_file() and not p.relative_to(home.raw_year(2024)).parts[0].startswith("_"))
-    assert sorted(i["file"] for i in manifest["inputs"]) == raw_files
+    # a file named after a person is listed by its shown name: the contact masked, the start of its sha256
+    assert len(NAMED_AFTER) == 3 and set(NAMED_AFTER) <= set(raw_files)
+    shown = {name: f"{masked} (sha256 {RAW_BEFORE[f'2024/{name}'][:12]})" for name, masked in NAMED_AFTER.items()}
+    assert sorted(i["file"] for i in manifest["inputs"]) == sorted(shown.get(f, f) for f in raw_files)
+    con = duckdb.connect()  # and so in every table that names a file
+    for table in (*TABLES, "data_quality", "reconciliation"):
+        column = "submission_file" if table == "region_scores" else "source_file"
+        named = {r[0] for r in con.execute(f"select distinct {column} from read_parquet(?)",
+                                           [str(release / f"{table}.parquet")]).fetchall()}
+        assert not named & set(NAMED_AFTER), table
+        if table in ("region_scores", "submissions", "reconciliation"):
+            assert set(shown.values()) <= named, table
     for name, entry in manifest["files"].items():
         from flows.versioning import sha256_file
 
@@ -123,9 +161,12 @@ def test_published_files_hold_no_personal_data(flow_home: tuple[Home, dict[str, 
     assert [oct(p.stat().st_mode & 0o777) for p in (private.parent, private, private / "operators.parquet",
                                                      home.work_db(2024).parent)] == ["0o700", "0o700", "0o600", "0o700"]
     reader = duckdb.connect()
-    blob = b"".join(  # Parquet is decoded (its strings may be compressed); every other file read as bytes
+    blob = b"".join(  # Parquet and XLSX are decoded (their strings may be compressed); every other file read as bytes
         str(reader.execute("select * from read_parquet(?)", [str(p)]).fetchall()).encode() if p.suffix == ".parquet"
+        else _unzipped(p) if p.suffix == ".xlsx"
         else p.read_bytes() for p in [*home.published.rglob("*"), *COPY_TO[0].rglob("*")] if p.is_file())
+    # the raw files named after a person (_name_files_after_operators) and the mobile number in one's name
+    secrets |= {*NAMED_AFTER, OTHER_PHONE, OTHER_PHONE.replace("-", "")}
     con = duckdb.connect(str(home.catalog), read_only=True)
     views = " ".join(str(con.execute(f"select * from {v}").fetchall()) for (v,) in con.execute(
         "select table_name from information_schema.tables").fetchall())
@@ -134,6 +175,14 @@ def test_published_files_hold_no_personal_data(flow_home: tuple[Home, dict[str, 
     assert _found(secrets, blob + views.encode() + logs.encode()) == set()
     assert _found(secrets, b"x " + sorted(secrets)[0].encode() + b" y") == {sorted(secrets)[0]}  # the search finds
     assert list((home.published_year(2024) / "release=1" / "report" / "region").glob("*.html"))
+
+
+def _unzipped(path: Path) -> bytes:
+    """Every member of a zip file (an XLSX workbook), uncompressed."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        return b"".join(archive.read(member) for member in archive.namelist())
 
 
 def _found(secrets: set[str], blob: bytes) -> set[str]:

@@ -48,6 +48,16 @@ def test_query_reads_the_catalog(published: Path) -> None:
     assert "35.78" in result.output and "Kurang Inovatif" in result.output
 
 
+def test_query_prints_values_as_they_are(published: Path) -> None:
+    """Values and column names are printed as text, not as Rich markup: a masked quote '[phone]', or a file
+    published as '[e-mail] (sha256 …)', printed as nothing."""
+    result = runner.invoke(app, ["query", "select '[phone]' as \"[value]\", '[e-mail] (sha256 0123456789ab)' as f, "
+                                 "'[bold]x[/]' as m", "--home", str(published)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    for shown in ("[value]", "[phone]", "[e-mail] (sha256 0123456789ab)", "[bold]x[/]"):
+        assert shown in result.output, result.output
+
+
 def test_query_is_read_only(published: Path) -> None:
     result = runner.invoke(app, ["query", "create table x as select 1", "--home", str(published)])
     assert result.exit_code == 1

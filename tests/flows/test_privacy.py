@@ -30,6 +30,28 @@ def test_redact(text: str, shown: str | None) -> None:
     assert redact(text) == (text if shown is None else shown)
 
 
+@pytest.mark.parametrize(("name", "contacts", "shown"), [
+    ("35.78-1.json", (), None),  # most names: as they are, underscores and all
+    ("kab_bogor_2024_final.xlsx", (), None),
+    ("scan_20240801123456.xlsx", (), None),  # a long number that is no mobile number
+    (f"{SECRET}.json", (), "[e-mail]"),  # an address eats the rest of the name: the sha256 tells files apart
+    ("Inovasi_siti_081298765432_35.78-1.xlsx", (), "Inovasi siti [phone] 35.78-1.xlsx"),
+    ("budi.0812-3456-7890.json", (), "budi.[phone].json"),
+    ("2024-08-01_0812-3456-7890.json", (), "2024-08-01 [phone].json"),
+    ("v0.8123456789.json", (), None),  # a decimal number
+    # the file's own operator, as its header names him: by name (underscores read as spaces), e-mail, phone
+    ("Budi_Santoso_35.78.json", ("Budi Santoso", None, None), "[name] 35.78.json"),
+    ("ani-35.78.json", ("Ani", None, None), None),  # a contact under 4 characters is not looked for
+    ("kirim 85212345678.json", (None, None, "+62 852-1234-5678"), "kirim [phone].json"),
+])
+def test_a_file_named_after_a_person_is_published_under_a_masked_name(
+        name: str, contacts: tuple[str | None, ...], shown: str | None) -> None:
+    from flows.privacy import shown_file
+
+    sha = "0123456789abcdef" * 4
+    assert shown_file(name, sha, *contacts) == (name if shown is None else f"{shown} (sha256 0123456789ab)")
+
+
 def test_log_records_are_redacted_whatever_handler_writes_them() -> None:
     redact_log_records()
     stream = io.StringIO()
