@@ -162,20 +162,20 @@ def feedback(year: Annotated[int, typer.Option(help="measurement year")],
              out: Annotated[Path | None, typer.Option(help="write one file per region into this folder")] = None,
              home: HomeOpt = None) -> None:
     """What was rejected or warned in a region's submissions and why, for the region's operator."""
-    from flows.feedback import FINDINGS_FILES, findings, render, write_letters
+    from flows.feedback import FINDINGS_FILES, findings, render, submission_files, write_letters
     from flows.reference import pemda
 
     target = existing_home(home)
-    release = _latest_whole(target, year, FINDINGS_FILES)
+    release = _latest_whole(target, year, (*FINDINGS_FILES, "submissions.parquet"))
     names = {r.code: r.name for r in pemda(year)}
     region = region.strip() if region is not None else None  # as pasted: ' 35.78'
     if region is not None and region not in names:
         fail(f"--region {region!r} is not a pemda of {year} in the region master")
     if region is None and out is None:
         fail("give --region CODE to print one region, or --out DIR to write a file per region")
-    found = findings(release, region)
-    codes = [region] if region else sorted(c for c in found if c in names)
-    letters = {c: render(year, c, names[c], found.get(c, [])) for c in codes}
+    found, files = findings(release, region), submission_files(release, region)
+    codes = [region] if region else sorted(names)  # a letter to every pemda: one that sent nothing is told so
+    letters = {c: render(year, c, names[c], found.get(c, []), files.get(c, [])) for c in codes}
     if out is not None:
         paths = write_letters(year, letters, out)
         console.print(f"wrote {len(paths)} feedback file(s) to {out}")

@@ -1,12 +1,15 @@
 """Feedback to regions: what was rejected or warned in a region's submissions, and why.
 
-Built from the latest release of a year (``quarantine`` and ``data_quality``), in the words a
-regional operator understands: which file, where in it, what rule, what to correct.
+Built from the latest release of a year (``submissions``, ``quarantine`` and ``data_quality``), in the
+words a regional operator understands: which of its files counts and why the others do not, then for the
+files that count or were rejected which record, where in it, what rule, what to correct.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import NamedTuple
 
@@ -46,6 +49,41 @@ class Finding(NamedTuple):
     value: str | None
 
 
+class SubmissionFile(NamedTuple):
+    """One of a region's files as ``submissions`` has it: whether it counts, and when it was submitted."""
+
+    source_file: str
+    status: str  # counting, superseded, late or rejected
+    submitted_at: datetime | None
+
+
+# What each status means to the region; a finding in a file that does not count changes nothing
+STATUS_WORDS = {
+    "counting": "counts (dihitung): this is the submission scored",
+    "superseded": "superseded (digantikan) by a later submission: not scored",
+    "late": "late (terlambat): received after the deadline, not scored",
+    "rejected": "rejected (ditolak) as a whole: not scored (see below)",
+}
+NOT_COUNTING = ("superseded", "late")  # files whose findings are not listed: they change nothing
+WIB = timezone(timedelta(hours=7), "WIB")
+
+
+def submission_files(release: Release, region_code: str | None = None) -> dict[str, list[SubmissionFile]]:
+    """Each region's files in a release's ``submissions``, in the order they were submitted."""
+    con = scratch()
+    try:
+        rows = con.execute("select region_code, source_file, status, submitted_at from read_parquet($p) "
+                           "where region_code is not null and ($code is null or region_code = $code) "
+                           "order by region_code, submitted_at nulls first, source_file",
+                           {"p": str(release.path / "submissions.parquet"), "code": region_code}).fetchall()
+    finally:
+        con.close()
+    out: dict[str, list[SubmissionFile]] = {}
+    for code, *row in rows:
+        out.setdefault(str(code), []).append(SubmissionFile(*row))
+    return out
+
+
 # A release's findings (region_code, source_file, locator, rule, severity, reason, value): the records
 # rejected on their own (not those rejected with their file or innovation) and the warnings
 FINDINGS = """
@@ -81,18 +119,39 @@ def findings(release: Release, region_code: str | None = None) -> dict[str, list
     return out
 
 
-def render(year: int, code: str, name: str, items: list[Finding]) -> str:
-    """A plain-text (Markdown) letter for one region."""
+def render(year: int, code: str, name: str, items: list[Finding], files: Sequence[SubmissionFile] = ()) -> str:
+    """A plain-text (Markdown) letter for one region: its files (``files``, from ``submissions``) and what each
+    is, then the findings (``items``) of the files that count or were rejected; those of a superseded or late
+    file are counted, not listed, as they change nothing."""
     lines = [f"# Umpan balik IID {year} — {name} ({code})", "",
              f"Feedback on the submissions of {name} for the Regional Innovation Index {year}.", ""]
-    if not items:
-        lines.append("Nothing was rejected or flagged: thank you. / Tidak ada temuan.")
+    if files:
+        lines += ["## Submissions (penyampaian)", ""]
+        for sent in files:
+            at = f", submitted {sent.submitted_at.astimezone(WIB):%Y-%m-%d %H:%M} WIB" if sent.submitted_at else ""
+            lines.append(f"- `{sent.source_file}`{at}: {STATUS_WORDS.get(sent.status, sent.status)}")
+        lines.append("")
+        if not any(sent.status == "counting" for sent in files):
+            lines += [f"None of these submissions counts, so {name} has no score for {year} (Tidak Dapat Dinilai).",
+                      ""]
+    elif not items:
+        lines.append(f"No submission of {name} for {year} was received. / Tidak ada penyampaian.")
         return "\n".join(lines) + "\n"
+    aside = {sent.source_file for sent in files if sent.status in NOT_COUNTING}
+    unlisted = sum(1 for f in items if f.source_file in aside)
+    items = [f for f in items if f.source_file not in aside]
     rejected = [f for f in items if f.severity == "rejected"]
     warned = [f for f in items if f.severity == "warning"]
-    lines.append(f"{len(rejected)} item(s) were rejected (ditolak) and do not count; "
-                 f"{len(warned)} item(s) were accepted with a warning (peringatan).")
-    lines.append("Please correct them and submit the whole submission again before the deadline.")
+    if not items:
+        if not files or any(sent.status == "counting" for sent in files):
+            lines.append("Nothing was rejected or flagged: thank you. / Tidak ada temuan.")
+    else:
+        lines.append(f"{len(rejected)} item(s) were rejected (ditolak) and do not count; "
+                     f"{len(warned)} item(s) were accepted with a warning (peringatan).")
+        lines.append("Please correct them and submit the whole submission again before the deadline.")
+    if unlisted:
+        lines.append(f"{unlisted} finding(s) in the files that are superseded or late are not listed: those files "
+                     "are not scored.")
     for title, group in (("Rejected (ditolak)", rejected), ("Warnings (peringatan)", warned)):
         if not group:
             continue

@@ -33,8 +33,15 @@ def home_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     bad["spd"][2]["evidence"] = []
     broken = json.dumps(submission("35.15", spd_total=10))[:200]
     no_sid = xlsx_bytes(submission("61.04", spd_total=10), drop_sheet="sid")
+    # Kota Malang: a first file with a rejected answer, superseded by a clean one; Kota Batu: only a late file
+    first = submission("35.73", spd_total=10, submitted_at="2024-07-01T10:00:00+07:00")
+    first["spd"][0]["level"] = 9
+    then = submission("35.73", spd_total=12, submitted_at="2024-07-20T10:00:00+07:00")
+    late = submission("35.79", spd_total=12, submitted_at="2024-08-05T10:00:00+07:00")
+    late["spd"][0]["level"] = 9
     home = write_home(root, 2024, {"sby.json": bad, "sda.json": broken, "ok.json": submission("35.01", spd_total=5),
-                                   "sintang.xlsx": no_sid})
+                                   "sintang.xlsx": no_sid, "malang-1.json": first, "malang-2.json": then,
+                                   "batu.json": late})
     score(home, 2024).close()
     pipeline.publish(home, 2024, {})
     return root
@@ -55,8 +62,11 @@ def test_unreadable_file_is_routed_to_its_region(home_root: Path, tmp_path: Path
                                       str(home_root)])
     assert result.exit_code == 0, result.output
     letters = {p.name: p.read_text() for p in tmp_path.iterdir()}
-    assert set(letters) == {"feedback-2024-35.78.md", "feedback-2024-35.15.md", "feedback-2024-61.04.md"}
+    assert len(letters) == 546 and "wrote 546 feedback file(s)" in result.output  # a letter to every pemda
     assert "FIL004" in letters["feedback-2024-35.15.md"] and "the whole file" in letters["feedback-2024-35.15.md"]
+    assert "Nothing was rejected or flagged" in letters["feedback-2024-35.01.md"]  # ok.json counts, no finding
+    assert "`ok.json`, submitted 2024-07-01 10:00 WIB: counts" in letters["feedback-2024-35.01.md"]
+    assert "No submission of Kota Kediri for 2024 was received" in letters["feedback-2024-35.71.md"]
 
 
 def test_a_rejected_workbook_is_routed_to_the_region_its_profil_names(home_root: Path) -> None:
@@ -64,6 +74,31 @@ def test_a_rejected_workbook_is_routed_to_the_region_its_profil_names(home_root:
     result = CliRunner().invoke(app, ["feedback", "--year", "2024", "--region", "61.04", "--home", str(home_root)])
     assert result.exit_code == 0, result.output
     assert "FIL006" in result.output and "sintang.xlsx" in result.output and "the whole file" in result.output
+
+
+def test_a_letter_says_which_files_count_and_lists_only_their_findings(home_root: Path) -> None:
+    """A region's letter listed the findings of every file it sent, a superseded or late one's too, and told a
+    region whose only file came late '0 rejected; N accepted with a warning', never that nothing of it was
+    scored. It now names each file with what it is, and lists the findings of those that count or were
+    rejected; those of a superseded or late file are counted, as they change nothing."""
+    def letter(code: str) -> str:
+        result = CliRunner().invoke(app, ["feedback", "--year", "2024", "--region", code, "--home", str(home_root)],
+                                    env={"COLUMNS": "300"})
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    malang = letter("35.73")
+    assert "- `malang-1.json`, submitted 2024-07-01 10:00 WIB: superseded (digantikan) by a later submission: " \
+           "not scored" in malang
+    assert "- `malang-2.json`, submitted 2024-07-20 10:00 WIB: counts (dihitung)" in malang
+    assert "ANS003" not in malang and "1 finding(s) in the files that are superseded or late are not listed" in malang
+    assert "Nothing was rejected or flagged" in malang
+    batu = letter("35.79")
+    assert "- `batu.json`, submitted 2024-08-05 10:00 WIB: late (terlambat): received after the deadline" in batu
+    assert "None of these submissions counts, so Kota Batu has no score for 2024 (Tidak Dapat Dinilai)" in batu
+    assert "ANS003" not in batu and "accepted with a warning" not in batu and "thank you" not in batu
+    surabaya = letter("35.78")  # one file, that counts: its findings listed as before
+    assert "`sby.json`, submitted 2024-07-01 10:00 WIB: counts" in surabaya and "ANS003" in surabaya
 
 
 def test_unknown_region_is_a_clear_error(home_root: Path) -> None:
@@ -84,5 +119,8 @@ def test_letters_go_to_pemda_only_whatever_code_a_file_claims(tmp_path: Path) ->
     result = CliRunner().invoke(app, ["feedback", "--year", "2024", "--out", str(out), "--home", str(home.root)],
                                 env={"COLUMNS": "400"})
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["feedback-2024-35.78.md"]
+    letters = sorted(p.name for p in out.iterdir())  # one per pemda of the year, none for a code that is none
+    assert len(letters) == 546 and "feedback-2024-35.78.md" in letters and all("/" not in n for n in letters)
+    assert not {"feedback-2024-99.95.md", "feedback-2024-a"} & set(letters)
+    assert "FIL004" in (out / "feedback-2024-35.78.md").read_text(encoding="utf-8")
     assert "2 region code(s) that are not pemda of 2024 ('99.95', 'a/b') have no letter" in result.output
