@@ -65,6 +65,8 @@ STATUS_WORDS = {
     "rejected": "rejected (ditolak) as a whole: not scored (see below)",
 }
 NOT_COUNTING = ("superseded", "late")  # files whose findings are not listed: they change nothing
+# those files of a release (parameter $s: its submissions.parquet)
+NOT_COUNTING_FILES = "select source_file from read_parquet($s) where status in ('superseded', 'late')"
 WIB = timezone(timedelta(hours=7), "WIB")
 
 

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 import duckdb
 
-from flows.feedback import FINDINGS, FINDINGS_ORDER, Finding, findings_params
+from flows.feedback import FINDINGS, FINDINGS_ORDER, NOT_COUNTING_FILES, Finding, findings_params
 from flows.methodology import Methodology
 from flows.releases import Release
 from flows.scratch import scratch
@@ -75,6 +75,7 @@ class RegionFindings:
     total: int
     rejected: int
     warnings: int
+    aside: int = 0  # in superseded or late files, not shown
 
 
 @dataclass
@@ -211,33 +212,37 @@ def _not_counting(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, list[
     return dict(out)
 
 
-# the findings of flows.feedback.findings, numbered per region in its order
+# the findings of flows.feedback.findings, numbered per region in its order, with whether their file counts: as in
+# a region's letter, a superseded or late file's are counted apart (aside), not shown, as they change nothing
 _FINDINGS = (  # built from flows.feedback's constants, no data
-    "create or replace temp table region_findings as select *, row_number() over (partition by region_code "  # noqa: S608
-    f"order by {FINDINGS_ORDER}) as i from ({FINDINGS}) where region_code is not null and region_code <> ''"
+    "create or replace temp table region_findings as select *, row_number() over (partition by region_code, aside "  # noqa: S608
+    f"order by {FINDINGS_ORDER}) as i from (select *, source_file in ({NOT_COUNTING_FILES}) as aside "
+    f"from ({FINDINGS})) where region_code is not null and region_code <> ''"
 )
 
 
 def _findings(con: duckdb.DuckDBPyConnection, release_dir: Path) -> dict[str, RegionFindings]:
     """Each region's findings as a profile shows them, counted and cut in SQL: a year can have
     hundreds of thousands of warnings, of which a profile lists 40."""
-    con.execute(_FINDINGS, findings_params(release_dir))
+    con.execute(_FINDINGS, {**findings_params(release_dir), "s": str(release_dir / "submissions.parquet")})
     summary: dict[str, list[tuple[str, str, str, int]]] = defaultdict(list)
     for code, severity, rule, reason, n in con.execute(
-            "select region_code, severity, rule, reason, count(*) from region_findings "
+            "select region_code, severity, rule, reason, count(*) from region_findings where not aside "
             "group by region_code, severity, rule, reason "
             "order by region_code, severity <> 'rejected', rule, min(i)").fetchall():
         summary[code].append((severity, rule, reason, int(n)))
     listed: dict[str, list[Finding]] = defaultdict(list)
     make = Finding._make
     for row in con.execute("select region_code, source_file, locator, rule, severity, reason, value "
-                           "from region_findings where i <= $n order by region_code, i",
+                           "from region_findings where not aside and i <= $n order by region_code, i",
                            {"n": FINDINGS_LISTED}).fetchall():
         listed[row[0]].append(make(row[1:]))
-    return {str(code): RegionFindings(summary[code], listed[code], int(total), int(rejected), int(warnings))
-            for code, total, rejected, warnings in con.execute(
-                "select region_code, count(*), count(*) filter (where severity = 'rejected'), "
-                "count(*) filter (where severity = 'warning') from region_findings group by all").fetchall()}
+    return {str(code): RegionFindings(summary[code], listed[code], int(total), int(rejected), int(warnings), int(aside))
+            for code, total, rejected, warnings, aside in con.execute(
+                "select region_code, count(*) filter (where not aside), "
+                "count(*) filter (where severity = 'rejected' and not aside), "
+                "count(*) filter (where severity = 'warning' and not aside), count(*) filter (where aside) "
+                "from region_findings group by all").fetchall()}
 
 
 def load_release(release_dir: Path, year: int, release: int, method: Methodology) -> ReleaseData:

@@ -115,7 +115,7 @@ def _findings(found: RegionFindings | None) -> dict[str, Any]:
     listed = [{"severity": f.severity, "rule": f.rule, "file": f.source_file, "where": describe_locator(f.locator),
                "reason": f.reason, "value": f.value} for f in found.listed]
     return {"summary": summary, "listed": listed, "more": max(found.total - FINDINGS_LISTED, 0),
-            "rejected": found.rejected, "warnings": found.warnings}
+            "rejected": found.rejected, "warnings": found.warnings, "aside": found.aside}
 
 
 def _lift(lift: Lift, method: Methodology) -> dict[str, Any]:

@@ -28,10 +28,11 @@ def test_the_fast_html_escape_equals_markupsafe(text: str) -> None:
 def test_profile_findings_counted_in_sql_equal_the_feedback_list(tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """A profile's findings (counted and cut to the first few in SQL) are what the full list of
-    flows.feedback.findings gives, on a year with many defects of every kind."""
+    flows.feedback.findings gives, on a year with many defects of every kind; as in a region's letter, those of a
+    superseded or late file are counted apart, not shown."""
     from collections import Counter
 
-    from flows.feedback import findings
+    from flows.feedback import NOT_COUNTING, findings, submission_files
     from flows.generator import generate_year
     from flows.releases import latest_release
     from flows.report import data
@@ -48,12 +49,17 @@ def test_profile_findings_counted_in_sql_equal_the_feedback_list(tmp_path: Path,
     pipeline.publish(home, 2024, {"run_id": "findings-test"})
     release = latest_release(home, 2024)
     assert release is not None
-    full = findings(release)
+    full, files = findings(release), submission_files(release)
     counted = load_release(release.path, 2024, release.number, for_year(2024).method).findings
     assert set(counted) == set(full)
     assert any(len(items) > listed for items in full.values())
     assert any(f.severity == "rejected" for items in full.values() for f in items)
-    for code, items in full.items():
+    asides = 0
+    for code, everything in full.items():
+        aside = {f.source_file for f in files.get(code, []) if f.status in NOT_COUNTING}
+        items = [f for f in everything if f.source_file not in aside]
+        assert counted[code].aside == len(everything) - len(items), code
+        asides += counted[code].aside
         grouped = Counter((f.severity, f.rule, f.reason) for f in items)
         expected = [(s, rule, reason, n) for (s, rule, reason), n in
                     sorted(grouped.items(), key=lambda kv: (kv[0][0] != "rejected", kv[0][1]))]
@@ -62,6 +68,7 @@ def test_profile_findings_counted_in_sql_equal_the_feedback_list(tmp_path: Path,
         assert got.listed == items[:listed], code
         assert (got.total, got.rejected, got.warnings) == (
             len(items), sum(f.severity == "rejected" for f in items), sum(f.severity == "warning" for f in items))
+    assert asides > 0  # the year has findings in superseded or late files
 
 
 def _reference_rows(items: list[Innovation], sid_max: float) -> str:
