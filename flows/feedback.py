@@ -66,7 +66,7 @@ STATUS_WORDS = {
 }
 NOT_COUNTING = ("superseded", "late")  # files whose findings are not listed: they change nothing
 # those files of a release (parameter $s: its submissions.parquet)
-NOT_COUNTING_FILES = "select source_file from read_parquet($s) where status in ('superseded', 'late')"
+NOT_COUNTING_FILES = f"select source_file from read_parquet($s) where status in {NOT_COUNTING}"  # noqa: S608 - ours
 WIB = timezone(timedelta(hours=7), "WIB")
 
 

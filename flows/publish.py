@@ -44,7 +44,7 @@ TABLES: dict[str, str] = {
     "reconciliation": "select * from reconciliation",
 }
 
-# The column of each table that names a raw file, published under its shown name (published_selects)
+# The column of each table that names a raw file, published under its shown name (shown_names)
 FILE_COLUMNS: dict[str, str] = {name: "submission_file" if name == "region_scores" else "source_file"
                                 for name in TABLES}
 
