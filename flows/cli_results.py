@@ -163,6 +163,7 @@ def feedback(year: Annotated[int, typer.Option(help="measurement year")],
              home: HomeOpt = None) -> None:
     """What was rejected or warned in a region's submissions and why, for the region's operator."""
     from flows.feedback import FINDINGS_FILES, findings, render, submission_files, write_letters
+    from flows.methodology import for_year
     from flows.reference import pemda
 
     target = existing_home(home)
@@ -175,7 +176,8 @@ def feedback(year: Annotated[int, typer.Option(help="measurement year")],
         fail("give --region CODE to print one region, or --out DIR to write a file per region")
     found, files = findings(release, region), submission_files(release, region)
     codes = [region] if region else sorted(names)  # a letter to every pemda: one that sent nothing is told so
-    letters = {c: render(year, c, names[c], found.get(c, []), files.get(c, [])) for c in codes}
+    deadline = for_year(year).method.deadline_for(year)  # by when to submit again, or that it has passed
+    letters = {c: render(year, c, names[c], found.get(c, []), files.get(c, []), deadline) for c in codes}
     if out is not None:
         paths = write_letters(year, letters, out)
         console.print(f"wrote {len(paths)} feedback file(s) to {out}")

@@ -121,10 +121,12 @@ def findings(release: Release, region_code: str | None = None) -> dict[str, list
     return out
 
 
-def render(year: int, code: str, name: str, items: list[Finding], files: Sequence[SubmissionFile] = ()) -> str:
+def render(year: int, code: str, name: str, items: list[Finding], files: Sequence[SubmissionFile] = (),
+           deadline: datetime | None = None, now: datetime | None = None) -> str:
     """A plain-text (Markdown) letter for one region: its files (``files``, from ``submissions``) and what each
     is, then the findings (``items``) of the files that count or were rejected; those of a superseded or late
-    file are counted, not listed, as they change nothing."""
+    file are counted, not listed, as they change nothing. With the year's ``deadline``, the letter says by when
+    to submit again or, written after it (``now``, default the present), that this year's scores stand."""
     lines = [f"# Umpan balik IID {year} — {name} ({code})", "",
              f"Feedback on the submissions of {name} for the Regional Innovation Index {year}.", ""]
     if files:
@@ -150,7 +152,7 @@ def render(year: int, code: str, name: str, items: list[Finding], files: Sequenc
     else:
         lines.append(f"{len(rejected)} item(s) were rejected (ditolak) and do not count; "
                      f"{len(warned)} item(s) were accepted with a warning (peringatan).")
-        lines.append("Please correct them and submit the whole submission again before the deadline.")
+        lines.append(_what_to_do(year, deadline, now))
     if unlisted:
         lines.append(f"{unlisted} finding(s) in the files that are superseded or late are not listed: those files "
                      "are not scored.")
@@ -162,6 +164,16 @@ def render(year: int, code: str, name: str, items: list[Finding], files: Sequenc
             value = f" — value: `{f.value}`" if f.value else ""
             lines.append(f"- **{f.rule}** in `{f.source_file}`, {describe_locator(f.locator)}: {f.reason}{value}")
     return "\n".join(lines) + "\n"
+
+
+def _what_to_do(year: int, deadline: datetime | None, now: datetime | None) -> str:
+    if deadline is None:
+        return "Please correct them and submit the whole submission again before the deadline."
+    day = f"{deadline:%Y-%m-%d %H:%M} UTC{deadline.isoformat()[-6:]}"  # 2024-08-02 23:59 UTC+07:00
+    if (now or datetime.now(deadline.tzinfo)) <= deadline:
+        return f"Please correct them and submit the whole submission again before the deadline, {day}."
+    return (f"The deadline for {year}, {day}, has passed, so these stay as scored this year; please correct them "
+            "in your next submission.")
 
 
 def write_letters(year: int, letters: dict[str, str], out: Path) -> list[Path]:

@@ -124,3 +124,25 @@ def test_letters_go_to_pemda_only_whatever_code_a_file_claims(tmp_path: Path) ->
     assert not {"feedback-2024-99.95.md", "feedback-2024-a"} & set(letters)
     assert "FIL004" in (out / "feedback-2024-35.78.md").read_text(encoding="utf-8")
     assert "2 region code(s) that are not pemda of 2024 ('99.95', 'a/b') have no letter" in result.output
+
+
+def test_a_letter_says_by_when_to_submit_again_or_that_the_deadline_has_passed() -> None:
+    """Every letter asked to 'submit again before the deadline', also when written after it (as a release
+    usually is): it names the deadline before it, and says the year's scores stand after it."""
+    from datetime import datetime, timedelta
+
+    from flows.feedback import Finding, SubmissionFile, render
+    from flows.methodology import for_year
+
+    deadline = for_year(2024).method.deadline_for(2024)
+    items = [Finding("a.json", "$.spd[0]", "ANS008", "warning", "answer has no evidence", "0")]
+    files = [SubmissionFile("a.json", "counting", deadline - timedelta(days=3))]
+
+    def letter(now: datetime) -> str:
+        return render(2024, "35.78", "Kota Surabaya", items, files, deadline, now)
+
+    before = letter(deadline - timedelta(hours=1))
+    assert "submit the whole submission again before the deadline, 2024-08-02 23:59 UTC+07:00." in before
+    after = letter(deadline + timedelta(seconds=1))
+    assert "The deadline for 2024, 2024-08-02 23:59 UTC+07:00, has passed, so these stay as scored this year" in after
+    assert "before the deadline" not in after and "**ANS008** in `a.json`" in after
