@@ -95,20 +95,21 @@ SHOWN_FILES_TABLE = "shown_files"
 
 
 def register_shown_files(con: duckdb.DuckDBPyConnection) -> int:
-    """The temporary table :data:`SHOWN_FILES_TABLE` (``source_file``, ``shown``) on ``con``: every file of the
-    work database (submissions, with their operators' contacts, and verification decisions) whose name is
-    published otherwise (:func:`shown_file`), most years none; and the macro ``iid_shown(source_file)``, the
-    name as published. Returns how many files are shown otherwise."""
+    """The table :data:`SHOWN_FILES_TABLE` (``source_file``, ``shown``) in the work database of ``con``: every file
+    of it (submissions, with their operators' contacts, and verification decisions) whose name is published
+    otherwise (:func:`shown_file`), most years none; and the macro ``iid_shown(source_file)``, the name as
+    published. Both are the database's, not the connection's, so that a cursor (the frames' reader) sees them.
+    Returns how many files are shown otherwise."""
     rows = con.execute(
         "select f.source_file, f.sha256, o.name, o.email, o.phone from landing_files f "
         "left join landing_operators o using (file_id) "
         "union all select source_file, sha256, null, null, null from landing_verification_files").fetchall()
     shown = [(row[0], shown_file(*row)) for row in rows]
-    con.execute(f"create or replace temp table {SHOWN_FILES_TABLE} (source_file varchar, shown varchar)")
+    con.execute(f"create or replace table {SHOWN_FILES_TABLE} (source_file varchar, shown varchar)")
     changed = [(name, masked) for name, masked in shown if masked != name]
     if changed:
         con.executemany(f"insert into {SHOWN_FILES_TABLE} values (?, ?)", changed)  # noqa: S608
-    con.execute("create or replace temp macro iid_shown(f) as coalesce((select s.shown "  # noqa: S608 - ours
+    con.execute("create or replace macro iid_shown(f) as coalesce((select s.shown "  # noqa: S608 - ours
                 f"from {SHOWN_FILES_TABLE} s where s.source_file = f), f)")
     return len(changed)
 

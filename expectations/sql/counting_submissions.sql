@@ -4,7 +4,8 @@
 -- tied_with (SUB009): the other accepted on-time submissions of the region with the same submitted_at (the
 -- same instant: submitted_at is a timestamptz, so 10:00:00+07:00 and 03:00:00Z tie) whose bytes differ; the
 -- counting one won only by its file name (submission_status.sql). A byte-identical copy is left out:
--- whichever of the two counts, the scores are the same.
+-- whichever of the two counts, the scores are the same. A file is named as it is published (iid_shown,
+-- flows/privacy.py: a name that holds a contact is masked).
 with counting as (
     select s.record_id, s.region_code, s.submitted_at, f.sha256
     from submission_status s
@@ -12,7 +13,7 @@ with counting as (
     where s.status = 'counting'
 ),
 tied as (
-    select c.record_id, string_agg(o.source_file, ', ' order by o.source_file) as tied_with
+    select c.record_id, string_agg(iid_shown(o.source_file), ', ' order by o.source_file) as tied_with
     from counting c
     join submission_status o on o.status = 'superseded' and o.region_code = c.region_code
                             and o.submitted_at = c.submitted_at

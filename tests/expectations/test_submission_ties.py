@@ -216,3 +216,19 @@ def test_adding_removing_and_renaming_a_tied_file_gives_what_a_rebuild_gives(tmp
     run_stages(home, YEAR)
     assert published_ties() == []
     assert_same_as_rebuild(home, YEAR, tmp_path / "removed")
+
+
+def test_a_tied_file_named_after_a_person_is_named_as_it_is_published(tmp_path: Path) -> None:
+    """SUB009's value names the other tied files: a name that holds a contact was quoted with only what every value
+    has masked (e-mail addresses, mobile numbers, the counting file's operator: here 'Budi_Santoso [phone] a.json',
+    the other file's operator named), and not as the file is published. It is named as in ``submissions``
+    (flows.privacy.shown_file)."""
+    other, first = "Budi_Santoso 0812-3456-7890 a.json", _sub("35.78", 30)
+    first["operator"]["name"] = "Budi Santoso"  # its own operator; the counting file's is another
+    home = write_home(tmp_path, YEAR, {other: first, "b.json": _sub("35.78", 50)})
+    con = score(home, YEAR)
+    try:
+        sha = con.execute("select sha256 from landing_files where source_file = ?", [other]).fetchall()[0][0]
+        assert _ties(con, ["b.json"]) == [("b.json", "$", "35.78", f"[name] [phone] a.json (sha256 {sha[:12]})")]
+    finally:
+        con.close()
