@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 from markupsafe import Markup
 
-from flows.feedback import describe_locator
+from flows.feedback import WIB, describe_locator
 from flows.methodology import Methodology
 from flows.report import charts
 from flows.report.data import (
@@ -179,7 +179,9 @@ def region_context(inputs: RegionInputs, method: Methodology, lift: Lift) -> dic
     region, year = inputs.region, inputs.year
     before = next((r for y, r, _ in inputs.history if y == year - 1), None)
     sid_max = method.maxima.sid_maturity
-    others = [{"status": STATUS_LABEL.get(status, status), "at": at} for status, at in inputs.not_counting]
+    # when each was submitted, in WIB as the region's letter says it (DuckDB gives the instant in UTC here)
+    others = [{"status": STATUS_LABEL.get(status, status), "at": at.astimezone(WIB) if at else None}
+              for status, at in inputs.not_counting]
     return {
         "year": year, "r": region, "cls": predicate_class(region.predicate),
         "level_label": LEVEL_LABEL[region.level], "province": inputs.province,

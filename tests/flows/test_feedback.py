@@ -146,3 +146,15 @@ def test_a_letter_says_by_when_to_submit_again_or_that_the_deadline_has_passed()
     after = letter(deadline + timedelta(seconds=1))
     assert "The deadline for 2024, 2024-08-02 23:59 UTC+07:00, has passed, so these stay as scored this year" in after
     assert "before the deadline" not in after and "**ANS008** in `a.json`" in after
+
+
+def test_the_region_page_gives_a_late_submission_s_time_in_wib(home_root: Path) -> None:
+    """The page of a region none of whose files counts lists them with their times: in UTC, unlabelled (15:24 WIB
+    read 08:24), where its letter gives WIB. Both give WIB now."""
+    from flows.releases import latest_release
+    from flows.settings import Home
+
+    release = latest_release(Home.resolve(home_root), 2024)
+    assert release is not None
+    page = (release.path / "report" / "region" / "35.79.html").read_text(encoding="utf-8")
+    assert "Penyampaian yang tidak dihitung (not counting): terlambat (late) 2024-08-05 10:00 WIB." in page
