@@ -32,7 +32,7 @@ from flows.cli_base import (
     writable_folder,
     writable_home,
 )
-from flows.errors import first_line, interrupted, stop_reason, stop_signal
+from flows.errors import first_line, interrupted, stop_exit_code, stop_reason, stop_signal
 from flows.imports import collection_paused
 from flows.process import terminated_as_interrupt
 from flows.settings import Home, configure_prefect_defaults, environment_restored
@@ -137,7 +137,7 @@ def _stopped(exc: BaseException) -> tuple[str, int]:
     work the run committed is kept and the next run goes on from it. The signal is not known when only
     DuckDB's error tells of it (a query the signal ended)."""
     again = "run the same command again to finish: it goes on from what was kept"
-    return f"{stop_reason(exc)}; {again}", 128 + (stop_signal(exc) or signal.SIGINT)
+    return f"{stop_reason(exc)}; {again}", stop_exit_code(exc)
 
 
 # the order of submission statuses in the summary
@@ -384,7 +384,7 @@ def bench(year: Annotated[int, typer.Option(help="measurement year")] = 2024,
     except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (Terminated): the step running was stopped
         how = "stopped by SIGTERM" if stop_signal(stop) == signal.SIGTERM else "interrupted"
         kept = f"{workdir} is kept" if workdir is not None else "its temporary home is removed"
-        fail(f"bench {how}; {kept}; nothing is written to {target}", 128 + (stop_signal(stop) or signal.SIGINT))
+        fail(f"bench {how}; {kept}; nothing is written to {target}", stop_exit_code(stop))
     try:
         target.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     except OSError as exc:

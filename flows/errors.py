@@ -66,6 +66,14 @@ def stop_signal(exc: BaseException) -> int | None:
     return next((signum for signum in map(_signal_raised, _causes(exc)) if signum is not None), None)
 
 
+def stop_exit_code(exc: BaseException) -> int:
+    """The exit code of a command that work ``exc`` ends was stopped (:func:`interrupted`): 128 + the signal,
+    SIGINT's when only DuckDB's error tells of it."""
+    import signal
+
+    return 128 + (stop_signal(exc) or signal.SIGINT)
+
+
 def stop_reason(exc: BaseException) -> str:
     """How work ``exc`` stopped is told (:func:`interrupted`): ``stopped by SIGTERM``, ``interrupted (Ctrl-C)``,
     or ``interrupted (Ctrl-C or SIGTERM)`` when only DuckDB's error tells of it."""

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
 from flows.releases import Release
 from flows.scratch import scratch
+from flows.values import WIB
 
 _PART = re.compile(r"\.?(spd|innovations|sid|evidence)\[(\d+)\]")
 _NAMES = {"spd": "SPD answer", "innovations": "innovation", "sid": "SID answer", "evidence": "evidence item"}
@@ -67,7 +68,6 @@ STATUS_WORDS = {
 NOT_COUNTING = ("superseded", "late")  # files whose findings are not listed: they change nothing
 # those files of a release (parameter $s: its submissions.parquet)
 NOT_COUNTING_FILES = f"select source_file from read_parquet($s) where status in {NOT_COUNTING}"  # noqa: S608 - ours
-WIB = timezone(timedelta(hours=7), "WIB")
 
 
 def submission_files(release: Release, region_code: str | None = None) -> dict[str, list[SubmissionFile]]:

@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 from markupsafe import Markup
 
-from flows.feedback import WIB, describe_locator
+from flows.feedback import describe_locator
 from flows.methodology import Methodology
 from flows.report import charts
 from flows.report.data import (
@@ -24,6 +24,7 @@ from flows.report.data import (
 )
 from flows.report.fmt import FORM_LABEL, LEVEL_LABEL, STATUS_LABEL, predicate_class, sentence_case, short
 from flows.report.lift import Lift, next_step
+from flows.values import WIB
 
 
 @dataclass(frozen=True)

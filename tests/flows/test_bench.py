@@ -392,7 +392,6 @@ def test_the_summary_says_which_targets_are_met() -> None:
                         ("full run, wall", "14.0 s", "≤ 45.0 s", "met")]
 
 
-
 @pytest.mark.parametrize(("sent", "to_group", "said"), [
     ("SIGTERM", False, "bench stopped by SIGTERM"),  # `kill`, a CI job's time limit: the benchmark's process alone
     ("SIGINT", True, "bench interrupted"),  # Ctrl-C: every process of the terminal's foreground group

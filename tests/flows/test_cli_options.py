@@ -282,7 +282,6 @@ def test_run_from_a_later_stage_on_a_new_home_is_one_line(tmp_path: Path, monkey
                       "first: --from-stage publish starts from what transform left"], result.output
 
 
-
 def test_a_run_stopped_in_a_duckdb_query_says_interrupted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Ctrl-C (or SIGTERM) while DuckDB runs a query reaches the run as DuckDB's error ('Query interrupted'), not as
     KeyboardInterrupt: it was reported as the year's failure ('error: 2024: Query interrupted', exit 1). It is
@@ -357,7 +356,7 @@ def test_how_a_stop_is_told() -> None:
 
     from prefect.exceptions import TerminationSignal
 
-    from flows.errors import interrupted, stop_reason, stop_signal
+    from flows.errors import interrupted, stop_exit_code, stop_reason, stop_signal
     from flows.process import Terminated
     from flows.runs import failed_row
 
@@ -376,6 +375,7 @@ def test_how_a_stop_is_told() -> None:
     ]
     for exc, signum, told in cases:
         assert interrupted(exc) and stop_signal(exc) == signum and stop_reason(exc) == told, exc
+        assert stop_exit_code(exc) == {signal.SIGTERM: 143, signal.SIGINT: 130, None: 130}[signum], exc
         row = failed_row({"run_id": "r", "year": 2024}, exc)
         assert (row["status"], row["message"]) == ("interrupted", told), row
     for exc in (ValueError("Query interrupted"), RuntimeError("Query interrupted: no"), SystemExit(1)):
