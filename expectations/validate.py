@@ -111,6 +111,9 @@ class SuiteRunner:
         logging.getLogger("great_expectations").setLevel(logging.WARNING)
         prefetch.wait()  # a background import of GX, if one was started, finishes first
         self.gx = prefetch.import_gx()
+        # this module sets its own level to INFO as it is imported, and tells of every context made
+        # ("Created temporary directory '/tmp/…' for ephemeral docs site", twice a run, and on each worker)
+        logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
         # GX fingerprints every frame it is given (a pandas hash of every cell, twice per suite and chunk)
         # only to show it among the batch markers of a result: 20-25 % of validation. A chunk's
         # fingerprint says nothing the release's input sha256s do not, so frames of any size are not hashed.

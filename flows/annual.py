@@ -277,9 +277,14 @@ def annual_flow(task_runner: str = "default", dask_address: str | None = None) -
         raise ValueError(f"task runner must be one of {TASK_RUNNERS}, not {task_runner!r}")
     from prefect_dask import DaskTaskRunner
 
+    # distributed logs its cluster's every step at INFO (~35 lines a run, through Prefect's handler):
+    # its warnings and errors are kept
+    logging.getLogger("distributed").setLevel(logging.WARNING)
+    # a local cluster: its workers leave Ctrl-C to this process (flows.daskworker); its scheduler's HTTP
+    # server (the dashboard, with bokeh) on a free port, so that two runs at once do not contend for 8787
     runner = (DaskTaskRunner(address=dask_address) if dask_address else DaskTaskRunner(cluster_kwargs={
-        "n_workers": 2, "processes": True, "threads_per_worker": 1, "dashboard_address": None,
-        "silence_logs": logging.ERROR}))
+        "n_workers": 2, "processes": True, "threads_per_worker": 1, "dashboard_address": "127.0.0.1:0",
+        "silence_logs": logging.ERROR, "preload": ["flows.daskworker"]}))
     return annual.with_options(task_runner=cast(Any, runner))
 
 

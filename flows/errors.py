@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 def first_line(exc: BaseException) -> str:
     """The first line of an error's text (DuckDB's go on with the SQL around the fault), or its type's
@@ -21,6 +23,15 @@ def os_reason(exc: BaseException) -> str:
 # SIGTERM Prefect turns into an exception during a flow) arrives while a query runs: it checks for signals as
 # the query goes, ends it, and raises this. To the code around it, it is an ordinary error.
 DUCKDB_INTERRUPTED = "Query interrupted"
+
+
+# A signal that arrives while DuckDB runs one of our Python functions in a query (a UDF: flows.privacy's
+# iid_redact) is raised in that function; DuckDB ends the query with an error of its own that names only the
+# exception's type and text: "Invalid Input Error: Python exception occurred while executing the UDF:
+# KeyboardInterrupt: " (Ctrl-C), "...: Terminated: stopped by SIGTERM" (flows.process.Terminated) or
+# "...: TerminationSignal: " (Prefect's, for SIGTERM during a flow).
+_UDF_STOPPED = re.compile(r"Python exception occurred while executing the UDF: "
+                          r"(KeyboardInterrupt|Terminated|TerminationSignal): ?(?:stopped by (SIG[A-Z0-9]+))?")
 
 
 def _causes(exc: BaseException) -> list[BaseException]:
@@ -48,13 +59,18 @@ def _signal_raised(e: BaseException) -> int | None:
     signum = getattr(e, "signal", None)
     if not isinstance(e, Exception) and type(e).__name__ == "TerminationSignal" and isinstance(signum, int):
         return signum
+    udf = _UDF_STOPPED.search(str(e)) if type(e).__module__.lstrip("_") == "duckdb" else None
+    if udf is not None:
+        name = udf[2] or ("SIGINT" if udf[1] == "KeyboardInterrupt" else "SIGTERM")
+        return signal.Signals[name] if name in signal.Signals.__members__ else signal.SIGTERM
     return None
 
 
 def interrupted(exc: BaseException) -> bool:
     """Whether ``exc`` ends work the user (or a scheduler) stopped: KeyboardInterrupt (SIGTERM as
     :class:`flows.process.Terminated` included), Prefect's TerminationSignal, or DuckDB's error for a query
-    a signal ended (:data:`DUCKDB_INTERRUPTED`), anywhere in its chain of causes. Such a run is not a failure
+    a signal ended (:data:`DUCKDB_INTERRUPTED`, or one raised in a Python function the query ran), anywhere in
+    its chain of causes. Such a run is not a failure
     of its year: it is stopped, and what follows it (a backfill's next year) is not begun."""
     return any(_signal_raised(e) is not None or (isinstance(e, RuntimeError) and str(e) == DUCKDB_INTERRUPTED)
                for e in _causes(exc))

@@ -350,8 +350,9 @@ def test_a_backfill_sent_sigterm_stops_as_on_ctrl_c(years_run: list[int], tmp_pa
 def test_how_a_stop_is_told() -> None:
     """Each way a run is stopped, as the CLI and the runs view tell it: Ctrl-C (KeyboardInterrupt), SIGTERM as this
     process raises it (flows.process.Terminated) or as Prefect does while its flow runs (TerminationSignal, which
-    the runs view named by its type), DuckDB's error for a query either ended (the signal unknown), anywhere in
-    the chain of causes; any other error is a failure."""
+    the runs view named by its type), DuckDB's error for a query either ended (the signal unknown) or for one in
+    which a Python function it ran raised one of these (the signal known), anywhere in the chain of causes; any
+    other error is a failure."""
     import signal
 
     from prefect.exceptions import TerminationSignal
@@ -373,12 +374,34 @@ def test_how_a_stop_is_told() -> None:
         (RuntimeError("Query interrupted"), None, "interrupted (Ctrl-C or SIGTERM)"),
         (raised(ValueError("stage failed"), Terminated(signal.SIGTERM)), signal.SIGTERM, "stopped by SIGTERM"),
     ]
+    import duckdb
+    from duckdb import func
+
+    def udf_raising(exc: BaseException) -> BaseException:
+        """DuckDB's error for a query whose Python function (a UDF, as flows.privacy's iid_redact) raised exc."""
+        con = duckdb.connect()
+
+        def udf(value: Any) -> Any:
+            raise exc
+
+        con.create_function("f", udf, ["VARCHAR"], "VARCHAR", type=func.PythonUDFType.ARROW)
+        try:
+            con.execute("select f('a')").fetchall()
+        except duckdb.Error as error:
+            return error
+        raise AssertionError("the function did not raise")
+
+    cases += [(udf_raising(KeyboardInterrupt()), signal.SIGINT, "interrupted (Ctrl-C)"),
+              (udf_raising(Terminated(signal.SIGTERM)), signal.SIGTERM, "stopped by SIGTERM"),
+              (udf_raising(TerminationSignal(signal.SIGTERM)), signal.SIGTERM, "stopped by SIGTERM")]
     for exc, signum, told in cases:
         assert interrupted(exc) and stop_signal(exc) == signum and stop_reason(exc) == told, exc
         assert stop_exit_code(exc) == (143 if signum == signal.SIGTERM else 130), exc
         row = failed_row({"run_id": "r", "year": 2024}, exc)
         assert (row["status"], row["message"]) == ("interrupted", told), row
-    for exc in (ValueError("Query interrupted"), RuntimeError("Query interrupted: no"), SystemExit(1)):
+    for exc in (ValueError("Query interrupted"), RuntimeError("Query interrupted: no"), SystemExit(1),
+                udf_raising(ValueError("KeyboardInterrupt")),
+                ValueError("Python exception occurred while executing the UDF: KeyboardInterrupt: ")):
         assert not interrupted(exc) and stop_signal(exc) is None, exc
     row = failed_row({"run_id": "r", "year": 2024}, RuntimeError("disk full"))
     assert (row["status"], row["message"]) == ("failed", "disk full")
