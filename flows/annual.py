@@ -43,12 +43,18 @@ TASK_RUNNERS = ("default", "dask")
 T = TypeVar("T")
 
 
+NOT_TRANSIENT = (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)
+
+
 def _filesystem_hiccup(task: Any, task_run: Any, state: Any) -> bool:
-    """Retry only transient filesystem errors, never data or methodology errors."""
+    """Retry only transient filesystem errors: an OSError the system raised (it has an errno: EIO, ESTALE on
+    a network mount, …), not one of a missing path or permissions; never data or methodology errors, nor an
+    OSError raised without an errno, such as Dask's "Timed out trying to connect" to a scheduler (each try
+    waited 30 s)."""
     try:
         state.result()
-    except (OSError, TimeoutError) as exc:
-        return not isinstance(exc, (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError))
+    except OSError as exc:
+        return exc.errno is not None and not isinstance(exc, NOT_TRANSIENT)
     except Exception:
         return False
     return False
@@ -280,11 +286,10 @@ def annual_flow(task_runner: str = "default", dask_address: str | None = None) -
     # distributed logs its cluster's every step at INFO (~35 lines a run, through Prefect's handler):
     # its warnings and errors are kept
     logging.getLogger("distributed").setLevel(logging.WARNING)
-    # a local cluster: its workers leave Ctrl-C to this process (flows.daskworker); its scheduler's HTTP
-    # server (the dashboard, with bokeh) on a free port, so that two runs at once do not contend for 8787
-    runner = (DaskTaskRunner(address=dask_address) if dask_address else DaskTaskRunner(cluster_kwargs={
-        "n_workers": 2, "processes": True, "threads_per_worker": 1, "dashboard_address": "127.0.0.1:0",
-        "silence_logs": logging.ERROR, "preload": ["flows.daskworker"]}))
+    from flows.daskcluster import local_cluster
+
+    runner = (DaskTaskRunner(address=dask_address) if dask_address
+              else DaskTaskRunner(cluster_kwargs=local_cluster()))
     return annual.with_options(task_runner=cast(Any, runner))
 
 

@@ -129,6 +129,12 @@ def _check_runner(task_runner: str, dask_address: str | None) -> None:
         fail(f"--task-runner {task_runner!r}: use default or dask", 2)
     if dask_address and task_runner != "dask":
         fail("--dask-address needs --task-runner dask", 2)
+    if dask_address:  # before a year is locked or Prefect started (flows.daskcluster)
+        from flows.daskcluster import scheduler_problem
+
+        problem = scheduler_problem(dask_address)
+        if problem:
+            fail(*problem)
 
 
 def _stopped(exc: BaseException) -> tuple[str, int]:

@@ -405,3 +405,71 @@ def test_how_a_stop_is_told() -> None:
         assert not interrupted(exc) and stop_signal(exc) is None, exc
     row = failed_row({"run_id": "r", "year": 2024}, RuntimeError("disk full"))
     assert (row["status"], row["message"]) == ("failed", "disk full")
+
+
+def _closed_port() -> int:
+    """A local port nothing listens on (bound, then released)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize("command", [["run", "--year", "2024"], ["backfill", "--years", "2023-2024"]])
+def test_a_dask_address_is_checked_before_the_run(command: list[str], tmp_path: Path, years_run: list[int],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A malformed --dask-address is a usage error, and one nothing answers at fails in one line with what to do,
+    before a year is locked or Prefect started. Before, the run started and its ingest tried to connect for 30 s,
+    three times (a retry for a filesystem hiccup took the OSError for one), then said only Dask's error."""
+    monkeypatch.setattr(cli, "_hold_year", lambda *a: pytest.fail("a year was locked"))
+    for address, code, says in (
+            ("nonsense", 2, "--dask-address 'nonsense' is not a scheduler's address (missing port number in "
+                            "address 'nonsense'); give it as tcp://scheduler-host:8786"),
+            ("tcp://127.0.0.1:80x", 2, "is not a scheduler's address (invalid literal"),
+            (f"tcp://127.0.0.1:{_closed_port()}", 1, "(Connection refused): start it (dask scheduler --port ")):
+        result = runner.invoke(app, [*command, "--home", str(tmp_path), "--task-runner", "dask",
+                                     "--dask-address", address], terminal_width=80)
+        assert result.exit_code == code, result.output
+        line = one_line_error(result)
+        assert says in line and "Traceback" not in result.output, line
+        assert years_run == [] and list(tmp_path.iterdir()) == []
+
+
+def test_a_dask_address_that_answers_passes_the_check() -> None:
+    """The check connects and lets go: a listening scheduler port passes (as do protocols it cannot test)."""
+    import socket
+
+    from flows.daskcluster import scheduler_problem
+
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        port = listening.getsockname()[1]
+        assert scheduler_problem(f"tcp://127.0.0.1:{port}") is None
+        assert scheduler_problem(f"127.0.0.1:{port}") is None  # tcp when no protocol is given
+    assert scheduler_problem("ucx://10.0.0.5:13337") is None
+
+
+def test_only_a_transient_filesystem_error_is_retried() -> None:
+    """The ingest and publish tasks retry an OSError the system raised (EIO, ESTALE on a network mount), not a
+    missing path or permissions, nor an OSError without an errno such as Dask's failed connection to a scheduler
+    (each try waited 30 s), nor any other error."""
+    import errno
+
+    from flows.settings import configure_prefect_defaults
+
+    configure_prefect_defaults()
+    from prefect.states import Completed, Failed
+
+    from flows.annual import _filesystem_hiccup
+
+    def retried(exc: BaseException) -> bool:
+        return _filesystem_hiccup(None, None, Failed(data=exc))
+
+    assert retried(OSError(errno.EIO, "Input/output error")) and retried(OSError(errno.ESTALE, "Stale file handle"))
+    assert retried(TimeoutError(errno.ETIMEDOUT, "Connection timed out"))
+    for exc in (FileNotFoundError(errno.ENOENT, "No such file or directory"), PermissionError(errno.EACCES, "no"),
+                OSError("Timed out trying to connect to tcp://10.0.0.5:8786 after 30 s"), ValueError("bad data")):
+        assert not retried(exc), exc
+    assert not _filesystem_hiccup(None, None, Completed(data=1))

@@ -54,6 +54,34 @@ def test_dask_and_default_runners_publish_the_same_release(tmp_path_factory: pyt
     assert (homes["dask"].published_year(YEAR) / "release=1" / "validation" / "index.html").is_file()
 
 
+def test_a_run_on_an_existing_cluster_publishes_the_same_release(tmp_path_factory: pytest.TempPathFactory,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--dask-address``: a cluster the run did not start (its workers reporting to the flow's Prefect server, as
+    the README says to set up) gives the release the default runner gives."""
+    configure_prefect_defaults()
+    from distributed import LocalCluster
+    from prefect.server.api.server import SubprocessASGIServer
+
+    from flows.annual import run_annual
+
+    homes = {}
+    for runner in ("default", "address"):
+        homes[runner] = Home.resolve(tmp_path_factory.mktemp(runner))
+        generate_year(homes[runner], YEAR, seed=8, scale=0.01, defect_rate=0.1)
+    run_annual("default", year=YEAR, home=str(homes["default"].root))
+    server = SubprocessASGIServer()  # this process's temporary server, which the flow reports to
+    server.start(timeout=180)
+    monkeypatch.setenv("PREFECT_API_URL", server.api_url)  # what the cluster's workers report to
+    with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address="127.0.0.1:0") as cluster:
+        assert cluster.scheduler.transition_counter == 0
+        result = run_annual("dask", cluster.scheduler_address, year=YEAR, home=str(homes["address"].root))
+        assert result["publish"]["published"]
+        assert cluster.scheduler.transition_counter > 0  # the tasks ran on this cluster
+    default, address = _manifest(homes["default"]), _manifest(homes["address"])
+    assert address["content_hashes"] == default["content_hashes"]
+    assert address["validation"] == default["validation"]
+
+
 def test_local_worker_pool_parses_the_same_rows(tmp_path_factory: pytest.TempPathFactory,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     from flows import ingest
@@ -128,7 +156,7 @@ def test_a_local_cluster_worker_quiets_only_its_heartbeat_to_a_closed_scheduler(
     record, is kept."""
     from distributed.comm.core import CommClosedError
 
-    from flows.daskworker import HEARTBEAT_LOST, _SchedulerGone
+    from flows.daskcluster import HEARTBEAT_LOST, _SchedulerGone
 
     def record(msg: str, exc: BaseException | None) -> logging.LogRecord:
         info = (type(exc), exc, None) if exc else None

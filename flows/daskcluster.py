@@ -1,0 +1,81 @@
+"""The Dask cluster of ``--task-runner dask``: the address given is checked before a run, and the local
+cluster started when none is given is set up here.
+
+- **An address** (``--dask-address``) is checked before anything is locked or started
+  (:func:`scheduler_problem`): a malformed one, or a scheduler that does not answer, is told in one line
+  with what to do. Before, the run started, and its ingest tried to connect for 30 s, three times (the task's
+  retries for a filesystem hiccup took the connection's OSError for one): 106 s, then the bare error.
+- **The local cluster** (:func:`local_cluster`) has two worker processes of one thread, its scheduler's
+  HTTP endpoints (the dashboard, with bokeh) on a free port, so that two runs at once do not contend for
+  8787, and this module as the workers' preload (:func:`dask_setup`):
+
+  - Ctrl-C in a terminal sends SIGINT to every process of the terminal's group: the run and the worker
+    processes its local cluster spawned. The run stops the flow and closes the cluster, which stops the
+    workers; a worker that took the signal itself died first with a KeyboardInterrupt traceback on the
+    terminal (two of them, ~35 lines, before the run's own line). A worker of this cluster leaves SIGINT
+    to the run that owns it; it still ends with its cluster, and on SIGTERM or SIGKILL.
+  - As the cluster closes, a worker's heartbeat can find the scheduler gone before the worker is told to
+    stop, and logs "Failed to communicate with scheduler during heartbeat." with a 25-line traceback
+    (about one run in ten here; dask/distributed#7105). The scheduler runs in the run's own process, so
+    it is gone only when the run ends or has ended: that record is left out, every other one is kept.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import socket
+from typing import Any
+
+HEARTBEAT_LOST = "Failed to communicate with scheduler during heartbeat."
+CONNECT_SECONDS = 10  # how long a scheduler is given to accept the check's connection
+EXAMPLE = "tcp://scheduler-host:8786"
+
+
+def scheduler_problem(address: str, timeout: float = CONNECT_SECONDS) -> tuple[str, int] | None:
+    """Why the Dask scheduler at ``address`` cannot be used, and the exit code to give (2 for an address
+    that is not one, 1 for one nothing answers at); None when it accepts a connection (a ``tcp://`` or
+    ``tls://`` address; another protocol is left to Dask to try)."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        scheme, location = parse_address(address)  # no scheme: tcp
+        if scheme not in ("tcp", "tls"):
+            return None
+        host, port = parse_host_port(location)
+    except ValueError as exc:
+        return f"--dask-address {address!r} is not a scheduler's address ({exc}); give it as {EXAMPLE}", 2
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as exc:
+        why = exc.strerror or str(exc) or type(exc).__name__
+        if isinstance(exc, TimeoutError) and not exc.strerror:
+            why = f"no answer in {timeout:g} s"
+        return (f"no Dask scheduler answers at {address} ({why}): start it (dask scheduler --port {port}), or give "
+                "the address it prints with --dask-address; without --dask-address, the run starts a local "
+                "cluster of its own"), 1
+    return None
+
+
+def local_cluster() -> dict[str, Any]:
+    """The keyword arguments of the local cluster a run starts when no address is given."""
+    return {"n_workers": 2, "processes": True, "threads_per_worker": 1, "dashboard_address": "127.0.0.1:0",
+            "silence_logs": logging.ERROR, "preload": [__name__]}
+
+
+class _SchedulerGone(logging.Filter):
+    """Leaves out the record of a heartbeat that found its closed connection to the scheduler."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg != HEARTBEAT_LOST or not record.exc_info:
+            return True
+        from distributed.comm.core import CommClosedError
+
+        return not isinstance(record.exc_info[1], CommClosedError)
+
+
+def dask_setup(worker: Any) -> None:
+    """Ignore SIGINT in this worker process, and quiet its heartbeat's end (Dask calls this as a worker of
+    the local cluster starts, on the process's main thread)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logging.getLogger("distributed.worker").addFilter(_SchedulerGone())
