@@ -286,6 +286,13 @@ def annual_flow(task_runner: str = "default", dask_address: str | None = None) -
     # distributed logs its cluster's every step at INFO (~35 lines a run, through Prefect's handler):
     # its warnings and errors are kept
     logging.getLogger("distributed").setLevel(logging.WARNING)
+    # a validation chunk's frame goes to its worker as the task's argument, once (up to ~50 MB at 500,000
+    # rows): Dask's warning of a graph over 10 MB ("Sending large graph … Consider loading the data with
+    # Dask directly", 8 lines, five times in a national year) advises against repeating data, which this
+    # does not do
+    import dask
+
+    dask.config.set({"distributed.admin.large-graph-warning-threshold": "4GB"})
     from flows.daskcluster import local_cluster
 
     runner = (DaskTaskRunner(address=dask_address) if dask_address

@@ -52,6 +52,11 @@ def test_dask_and_default_runners_publish_the_same_release(tmp_path_factory: pyt
     assert default["counts"]["predicates"] == dask["counts"]["predicates"]
     assert sum(v for s in default["validation"]["suites"] for v in s["failing_rows_by_rule"].values()) > 0
     assert (homes["dask"].published_year(YEAR) / "release=1" / "validation" / "index.html").is_file()
+    # a frame sent once as a task's argument (~50 MB a chunk in a national year) is not warned of
+    from dask import config
+    from dask.utils import parse_bytes
+
+    assert parse_bytes(config.get("distributed.admin.large-graph-warning-threshold")) >= 2**30
 
 
 def test_a_run_on_an_existing_cluster_publishes_the_same_release(tmp_path_factory: pytest.TempPathFactory,
