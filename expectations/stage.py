@@ -32,6 +32,7 @@ from expectations.validate import (
 )
 from flows.methodology import Methodology
 from flows.privacy import register_shown_files, remembered_quotes
+from flows.progress import show
 from transforms.runner import allow_compaction, bind, load_reference, materialise
 
 if TYPE_CHECKING:
@@ -246,8 +247,11 @@ def _run_suites(con: duckdb.DuckDBPyConnection, names: tuple[str, ...], params: 
                                         coverage=coverage[name]))
     by_suite: dict[str, list[ChunkOutcome]] = {name: [] for name in names}
     ahead = read_ahead(frames)
+    checked = dict.fromkeys(names, 0)
     try:
         for outcome in validate(ahead, params):
+            checked[outcome.suite] += outcome.rows
+            show(f"validate: {outcome.suite}, rows checked", checked[outcome.suite])
             chunk = len(by_suite[outcome.suite])
             _insert_failures(con, outcome, batch_id, chunk)
             if batch_id is not None:
@@ -393,6 +397,7 @@ def validate_year(con: duckdb.DuckDBPyConnection, year: int, method: Methodology
     for name in YEAR_WIDE_SUITES:
         outcome, results[name] = merge_outcomes(name, chunks[name])
         outcomes.append(outcome)
+    show("validate: quarantine, data quality and Data Docs")
     with _docs_beside(docs_dir, f"annual-{year}", results), remembered_quotes(con, key):
         # iid_quote: what the two quote of the input is published, its contacts masked
         quarantined = materialise(con, SQL / "quarantine.sql", sql_params)

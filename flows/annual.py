@@ -30,6 +30,7 @@ from flows import pipeline, workdb
 from flows.errors import first_line
 from flows.locks import year_lock
 from flows.methodology import for_year
+from flows.progress import show
 from flows.runs import begin_run, end_run, failed_row, final_row, record_run, run_row
 from flows.settings import Home
 from flows.versioning import code_version
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
     from expectations.outcomes import ChunkOutcome
 
 TASK_RUNNERS = ("default", "dask")
+STAGE_WORDS = {"ingest": "ingest: reading the drop zone", "validate": "validate: checking the records",
+               "transform": "score: the SQL models", "publish": "publish: writing the release"}
 T = TypeVar("T")
 
 
@@ -110,6 +113,7 @@ def _validate_on_cluster(frames: Iterable[tuple[str, Any]], params: dict[str, An
       retry_delay_seconds=[2, 10], retry_condition_fn=_filesystem_hiccup)
 def ingest_task(home_root: str, year: int, force: bool = False) -> dict[str, Any]:
     result = pipeline.ingest(Home.resolve(home_root), year, force=force,
+                             progress=lambda done, total: show("ingest: files read", done, total),
                              parse=_parse_on_cluster if _scaled_out() else None)
     get_run_logger().info("ingest %s: %s files (%s rejected, %s read now, %s dropped), records %s", year,
                           result["files"], result["rejected_files"], result["files_parsed"], result["files_dropped"],
@@ -187,12 +191,14 @@ def _stages(root: str, year: int, first: int, force: bool, run: dict[str, Any], 
             results[stage] = None
             continue
         started, cpu = time.perf_counter(), _cpu_seconds()
+        show(STAGE_WORDS[stage])
         results[stage] = tasks[stage](root, year, force=force or (position == first and first > 0))
         run["stage_seconds"][stage] = round(time.perf_counter() - started, 3)
         run["stage_cpu_seconds"][stage] = round(_cpu_seconds() - cpu, 3)
         if results[stage].get("skipped"):
             run["stages_skipped"].append(stage)
     started, cpu = time.perf_counter(), _cpu_seconds()
+    show(STAGE_WORDS["publish"])
     results["publish"] = publish_task(root, year, run)
     run["stage_seconds"]["publish"] = round(time.perf_counter() - started, 3)
     run["stage_cpu_seconds"]["publish"] = round(_cpu_seconds() - cpu, 3)
@@ -217,6 +223,7 @@ def _run_year(home: Home, year: int, first: int, force: bool, copy_url: str | No
         results["set_aside"] = str(set_aside)
     if copy_url:
         started, cpu = time.perf_counter(), _cpu_seconds()
+        show(f"copy: to {copy_url}")
         results["copy"] = _copy(root, year, copy_url)
         run["stage_seconds"]["copy"] = round(time.perf_counter() - started, 3)
         run["stage_cpu_seconds"]["copy"] = round(_cpu_seconds() - cpu, 3)

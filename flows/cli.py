@@ -35,6 +35,7 @@ from flows.cli_base import (
 from flows.errors import first_line, interrupted, stop_exit_code, stop_reason, stop_signal
 from flows.imports import collection_paused
 from flows.process import terminated_as_interrupt
+from flows.progress import displayed
 from flows.settings import Home, configure_prefect_defaults, environment_restored
 
 
@@ -120,8 +121,9 @@ def _run_one(year: int, home: Home, from_stage: str = "ingest", force: bool = Fa
             tempserver.adopt()
 
         console_without_tracebacks()  # a failing step ends in one line here, not a traceback
-        return run_annual(task_runner, dask_address, year=year, home=str(home.root), from_stage=from_stage,
-                          force=force, copy_to=copy_to)
+        with displayed(str(year), err.is_terminal):  # what the run is doing, under Prefect's log (flows.progress)
+            return run_annual(task_runner, dask_address, year=year, home=str(home.root), from_stage=from_stage,
+                              force=force, copy_to=copy_to)
 
 
 def _check_runner(task_runner: str, dask_address: str | None) -> None:

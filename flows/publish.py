@@ -25,6 +25,7 @@ import duckdb
 from flows.catalog import rebuild_catalog
 from flows.errors import os_reason
 from flows.faults import pause_point
+from flows.progress import show
 from flows.releases import RELEASE_FOLDER, Release, damage, history_read_by, release_dirs
 from flows.runs import logged_release, run_row, write_runs
 from flows.settings import Home
@@ -199,7 +200,8 @@ def _write_staging(con: duckdb.DuckDBPyConnection, staging: Path, year: int, num
     pause_point("publish:staging-created")
     files: dict[str, Any] = {}
     shown = shown_names(con)
-    for name, select in TABLES.items():
+    for done, (name, select) in enumerate(TABLES.items()):
+        show(f"publish: {name}.parquet", done, len(TABLES))
         target = staging / f"{name}.parquet"
         params: dict[str, Any] = {"release": number, "year": year, "target": str(target)}
         sql = f"copy ({_published(name, shown(name, select))}) to $target (format parquet)"
@@ -276,6 +278,7 @@ def publish_release(con: duckdb.DuckDBPyConnection, home: Home, year: int, manif
     final = year_dir / f"release={number}"
     os.rename(staging, final)
     _fsync_dir(year_dir)
+    show("publish: the catalog")
     rebuild_catalog(home)
     if damaged is not None and previous is not None:
         why += (f" (release {previous.number} is damaged: {damaged}; the catalog shows release {number} as the "

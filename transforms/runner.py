@@ -46,6 +46,7 @@ import duckdb
 import pyarrow as pa
 
 from flows.methodology import Methodology
+from flows.progress import show
 from flows.reference import load_regions
 
 TRANSFORMS = Path(__file__).resolve().parent
@@ -184,8 +185,9 @@ def run_models(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any],
         con.execute("insert into transform_scope select unnest(?::bigint[])", [scope])
         con.execute("create or replace temp macro in_scope(f) as f in (select file_id from transform_scope)")
     counts = {}
-    for model in models:
+    for done, model in enumerate(models):
         path = TRANSFORMS / f"{model}.sql"
+        show(f"score: {path.stem}", done, len(models))
         kind, key = model_config(path.read_text(encoding="utf-8"))
         if kind == "ephemeral":  # no rows of its own to count
             define_ephemeral(con, path)

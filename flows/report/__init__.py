@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flows.methodology import LoadedMethodology, Methodology, for_year
+from flows.progress import show
 from flows.releases import Release
 from flows.report.coaching import coaching_rows, write_csv, write_xlsx
 from flows.report.data import load_history, load_release
@@ -118,7 +119,9 @@ def build_release_report(release_dir: Path, home: Home, year: int, release: int,
         else:
             keep(code, carried)
     page_common = {"year": year, "method_id": method.id}  # a region page does not name the release
-    for code, full in with_innovations(inputs, to_render, data).items():  # their innovations read at once
+    show("publish: region pages", 0, len(to_render))
+    for done, (code, full) in enumerate(with_innovations(inputs, to_render, data).items(), 1):
+        show("publish: region pages", done, len(to_render))
         encoded = page.render({**page_common, **region_context(full, method, lifts[code])}).encode("utf-8")
         path = pages_dir / f"{code}.html"
         write_new(path, encoded)
