@@ -47,6 +47,8 @@ def scheduler_problem(address: str, timeout: float = CONNECT_SECONDS) -> tuple[s
         return f"--dask-address {address!r} is not a scheduler's address ({exc}); give it as {EXAMPLE}", 2
     try:
         socket.create_connection((host, port), timeout=timeout).close()
+    except socket.gaierror as exc:
+        return f"--dask-address {address}: the host {host!r} is not known ({exc.strerror or exc}); check its name", 1
     except OSError as exc:
         why = exc.strerror or str(exc) or type(exc).__name__
         if isinstance(exc, TimeoutError) and not exc.strerror:

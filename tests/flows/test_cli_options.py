@@ -451,6 +451,22 @@ def test_a_dask_address_that_answers_passes_the_check() -> None:
     assert scheduler_problem("ucx://10.0.0.5:13337") is None
 
 
+def test_a_dask_address_whose_host_is_unknown_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A host name the resolver does not know is named as such (the resolver's answer is given here: the tests
+    make no DNS query)."""
+    import socket
+
+    from flows.daskcluster import scheduler_problem
+
+    def unknown(address: tuple[str, int], timeout: float) -> socket.socket:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "create_connection", unknown)
+    assert scheduler_problem("tcp://dask-schedular:8786") == (
+        "--dask-address tcp://dask-schedular:8786: the host 'dask-schedular' is not known (Name or service not known); "
+        "check its name", 1)
+
+
 def test_only_a_transient_filesystem_error_is_retried() -> None:
     """The ingest and publish tasks retry an OSError the system raised (EIO, ESTALE on a network mount), not a
     missing path or permissions, nor an OSError without an errno such as Dask's failed connection to a scheduler
