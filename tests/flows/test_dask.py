@@ -29,16 +29,24 @@ def _manifest(home: Home) -> dict[str, Any]:
     return dict(json.loads((home.published_year(YEAR) / "release=1" / "manifest.json").read_text()))
 
 
-def test_dask_and_default_runners_publish_the_same_release(tmp_path_factory: pytest.TempPathFactory,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def _same_year_twice(factory: pytest.TempPathFactory, other: str, seed: int, scale: float) -> dict[str, Home]:
+    """Two homes with the same generated year, ``default`` and ``other``; the default runner has run the first."""
     configure_prefect_defaults()
     from flows.annual import run_annual
 
     homes = {}
-    for runner in ("default", "dask"):
-        homes[runner] = Home.resolve(tmp_path_factory.mktemp(runner))
-        generate_year(homes[runner], YEAR, seed=5, scale=0.02, defect_rate=0.1)
+    for runner in ("default", other):
+        homes[runner] = Home.resolve(factory.mktemp(runner))
+        generate_year(homes[runner], YEAR, seed=seed, scale=scale, defect_rate=0.1)
     run_annual("default", year=YEAR, home=str(homes["default"].root))
+    return homes
+
+
+def test_dask_and_default_runners_publish_the_same_release(tmp_path_factory: pytest.TempPathFactory,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    homes = _same_year_twice(tmp_path_factory, "dask", seed=5, scale=0.02)
+    from flows.annual import run_annual
+
     # on Dask: smaller chunks, so several parse and validation tasks are merged
     monkeypatch.setenv("IID_INGEST_CHUNK_FILES", "100")
     monkeypatch.setattr("expectations.stage.CHUNK_ROWS", 10_000)
@@ -63,17 +71,12 @@ def test_a_run_on_an_existing_cluster_publishes_the_same_release(tmp_path_factor
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """``--dask-address``: a cluster the run did not start (its workers reporting to the flow's Prefect server, as
     the README says to set up) gives the release the default runner gives."""
-    configure_prefect_defaults()
+    homes = _same_year_twice(tmp_path_factory, "address", seed=8, scale=0.01)
     from distributed import LocalCluster
     from prefect.server.api.server import SubprocessASGIServer
 
     from flows.annual import run_annual
 
-    homes = {}
-    for runner in ("default", "address"):
-        homes[runner] = Home.resolve(tmp_path_factory.mktemp(runner))
-        generate_year(homes[runner], YEAR, seed=8, scale=0.01, defect_rate=0.1)
-    run_annual("default", year=YEAR, home=str(homes["default"].root))
     server = SubprocessASGIServer()  # this process's temporary server, which the flow reports to
     server.start(timeout=180)
     monkeypatch.setenv("PREFECT_API_URL", server.api_url)  # what the cluster's workers report to
