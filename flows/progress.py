@@ -95,7 +95,8 @@ def displayed(label: str, terminal: bool) -> Iterator[None]:
     finally:
         _shown = None
         if "bar" in state:
-            state["bar"].stop()
+            with suppress(Exception):  # as above: an error of the display is not the command's
+                state["bar"].stop()
         if "console" in state:
             state["console"].pop_theme()
         for handler, console in state.get("swapped", []):
