@@ -300,8 +300,9 @@ def annual_flow(task_runner: str = "default", dask_address: str | None = None) -
     import dask
 
     dask.config.set({"distributed.admin.large-graph-warning-threshold": "4GB"})
-    from flows.daskcluster import local_cluster
+    from flows.daskcluster import local_cluster, quiet_dashboard_link
 
+    quiet_dashboard_link()
     runner = (DaskTaskRunner(address=dask_address) if dask_address
               else DaskTaskRunner(cluster_kwargs=local_cluster()))
     return annual.with_options(task_runner=cast(Any, runner))

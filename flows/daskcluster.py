@@ -65,6 +65,27 @@ def local_cluster() -> dict[str, Any]:
             "silence_logs": logging.ERROR, "preload": [__name__]}
 
 
+DASHBOARD_LINK = "The Dask dashboard is available at"
+
+
+class _NoDashboard(logging.Filter):
+    """Leaves out prefect-dask's line giving the dashboard's link: without bokeh, that page only says to
+    install bokeh."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(DASHBOARD_LINK)
+
+
+def quiet_dashboard_link() -> None:
+    """Unless bokeh is installed (then the dashboard is served), prefect-dask's line giving its link is not
+    shown."""
+    import importlib.util
+
+    logger = logging.getLogger("prefect.task_runner.dask")
+    if importlib.util.find_spec("bokeh") is None and not any(isinstance(f, _NoDashboard) for f in logger.filters):
+        logger.addFilter(_NoDashboard())
+
+
 class _SchedulerGone(logging.Filter):
     """Leaves out the record of a heartbeat that found its closed connection to the scheduler."""
 
