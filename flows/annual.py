@@ -290,19 +290,9 @@ def annual_flow(task_runner: str = "default", dask_address: str | None = None) -
         raise ValueError(f"task runner must be one of {TASK_RUNNERS}, not {task_runner!r}")
     from prefect_dask import DaskTaskRunner
 
-    # distributed logs its cluster's every step at INFO (~35 lines a run, through Prefect's handler):
-    # its warnings and errors are kept
-    logging.getLogger("distributed").setLevel(logging.WARNING)
-    # a validation chunk's frame goes to its worker as the task's argument, once (up to ~50 MB at 500,000
-    # rows): Dask's warning of a graph over 10 MB ("Sending large graph … Consider loading the data with
-    # Dask directly", 8 lines, five times in a national year) advises against repeating data, which this
-    # does not do
-    import dask
+    from flows.daskcluster import local_cluster, quiet_client
 
-    dask.config.set({"distributed.admin.large-graph-warning-threshold": "4GB"})
-    from flows.daskcluster import local_cluster, quiet_dashboard_link
-
-    quiet_dashboard_link()
+    quiet_client()
     runner = (DaskTaskRunner(address=dask_address) if dask_address
               else DaskTaskRunner(cluster_kwargs=local_cluster()))
     return annual.with_options(task_runner=cast(Any, runner))

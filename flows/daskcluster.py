@@ -5,6 +5,7 @@ cluster started when none is given is set up here.
   (:func:`scheduler_problem`): a malformed one, or a scheduler that does not answer, is told in one line
   with what to do. Before, the run started, and its ingest tried to connect for 30 s, three times (the task's
   retries for a filesystem hiccup took the connection's OSError for one): 106 s, then the bare error.
+- **The run's own process** shows Dask's warnings and errors, not its routine (:func:`quiet_client`).
 - **The local cluster** (:func:`local_cluster`) has two worker processes of one thread, its scheduler's
   HTTP endpoints (the dashboard, with bokeh) on a free port, so that two runs at once do not contend for
   8787, and this module as the workers' preload (:func:`dask_setup`):
@@ -76,11 +77,22 @@ class _NoDashboard(logging.Filter):
         return not str(record.msg).startswith(DASHBOARD_LINK)
 
 
-def quiet_dashboard_link() -> None:
-    """Unless bokeh is installed (then the dashboard is served), prefect-dask's line giving its link is not
-    shown."""
+def quiet_client() -> None:
+    """What the run's own process shows of Dask (a cluster given by address or a local one):
+
+    - distributed's messages from WARNING up: it logs its cluster's every step at INFO (~35 lines a run,
+      through Prefect's handler);
+    - no warning of a graph over 10 MB ("Sending large graph … Consider loading the data with Dask
+      directly", 8 lines, five times in a national year): a validation chunk's frame goes to its worker as
+      the task's argument, once (up to ~50 MB at 500,000 rows), which is not the repetition it warns of;
+    - prefect-dask's line giving the dashboard's link only when bokeh is installed (the dashboard is
+      served then)."""
     import importlib.util
 
+    import dask
+
+    logging.getLogger("distributed").setLevel(logging.WARNING)
+    dask.config.set({"distributed.admin.large-graph-warning-threshold": "4GB"})
     logger = logging.getLogger("prefect.task_runner.dask")
     if importlib.util.find_spec("bokeh") is None and not any(isinstance(f, _NoDashboard) for f in logger.filters):
         logger.addFilter(_NoDashboard())

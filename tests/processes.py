@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import duckdb
@@ -65,3 +68,29 @@ def alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
     except (OSError, IndexError):
         return False
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def paused_iid_run(args: list[str], point: str, marker: Path, log: Path, env: dict[str, str] | None = None,
+                   new_session: bool = False) -> tuple[subprocess.Popen[bytes], int]:
+    """``iid run`` with ``args`` in a child process (Ctrl-C as in a terminal), its output to ``log``, waited for
+    until it pauses at the fault point ``point`` (flows.faults): the child and the pid that paused. Its own
+    early Prefect server, stopped with it. ``new_session``: the child leads a process group of its own."""
+    environment = {k: v for k, v in os.environ.items() if k != "IID_EARLY_SERVER"}
+    environment.update(env or {})
+    environment.update(IID_PAUSE_AT=point, IID_PAUSE_FILE=str(marker), PYTHONPATH=str(ROOT))
+    child = subprocess.Popen([sys.executable, "-c", "from flows.cli import main; main()", "run", *args],
+                             env=environment, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT,
+                             preexec_fn=interruptible, start_new_session=new_session)
+    deadline = time.monotonic() + 240
+    while not marker.exists():
+        if child.poll() is not None:
+            raise AssertionError(f"the run ended before {point}:\n{log.read_text()}")
+        if time.monotonic() > deadline:
+            child.kill()
+            raise AssertionError(f"{point} not reached:\n{log.read_text()}")
+        time.sleep(0.05)
+    time.sleep(0.05)  # the marker's pid is written whole
+    return child, int(marker.read_text())

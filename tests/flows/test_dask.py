@@ -9,20 +9,17 @@ import logging
 import os
 import resource
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from processes import alive, descendants, interruptible
+from processes import alive, descendants, paused_iid_run
 
 from flows.generator import generate_year
 from flows.settings import Home, configure_prefect_defaults
 
 YEAR = 2024
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _manifest(home: Home) -> dict[str, Any]:
@@ -131,20 +128,12 @@ def test_ctrl_c_stops_a_dask_run_with_its_one_line(tmp_path: Path) -> None:
     assert importlib.util.find_spec("bokeh") is None
     home = Home.resolve(tmp_path / "home")
     generate_year(home, YEAR, seed=3, scale=0.01, defect_rate=0.1)
-    marker, log = tmp_path / "paused.pid", tmp_path / "run.log"
-    env = {k: v for k, v in os.environ.items() if k != "IID_EARLY_SERVER"}
-    env.update(IID_PAUSE_AT="publish:before-rename", IID_PAUSE_FILE=str(marker), PYTHONPATH=str(ROOT),
-               PREFECT_LOGGING_LEVEL="INFO")  # Prefect's INFO lines, as a user sees them (the tests' default: WARNING)
-    child = subprocess.Popen([sys.executable, "-c", "from flows.cli import main; main()", "run", "--year", str(YEAR),
-                              "--home", str(home.root), "--task-runner", "dask"], env=env, cwd=ROOT,
-                             stdout=log.open("w"), stderr=subprocess.STDOUT, preexec_fn=interruptible,
-                             start_new_session=True)
+    log = tmp_path / "run.log"
+    child, _ = paused_iid_run(["--year", str(YEAR), "--home", str(home.root), "--task-runner", "dask"],
+                              "publish:before-rename", tmp_path / "paused.pid", log, new_session=True,
+                              # Prefect's INFO lines, as a user sees them (the tests' default: WARNING)
+                              env={"PREFECT_LOGGING_LEVEL": "INFO"})
     try:
-        deadline = time.monotonic() + 240
-        while not marker.exists():
-            assert child.poll() is None, f"the run ended before publish:before-rename:\n{log.read_text()}"
-            assert time.monotonic() < deadline, "publish:before-rename not reached"
-            time.sleep(0.05)
         workers = {pid for pid in descendants(child.pid) if os.getsid(pid) == child.pid}
         assert len(workers) >= 2, workers  # the cluster's two workers (and the ingest's, if still there)
         os.killpg(child.pid, signal.SIGINT)  # as a terminal's Ctrl-C

@@ -21,7 +21,7 @@ import duckdb
 import pytest
 from factory import innovation, submission, write_home
 from homecopy import copy_home
-from processes import interruptible
+from processes import paused_iid_run
 from typer.testing import CliRunner
 
 from flows import pipeline
@@ -198,19 +198,10 @@ def test_read_only_output_gives_a_clear_error(to_publish: Home, tmp_path: Path) 
 def _cli_run_stopped(home: Home, tmp_path: Path, sig: signal.Signals) -> tuple[int, str]:
     """``iid run`` in a child process, sent ``sig`` when it is about to rename its release into place: its
     exit code and output."""
-    marker = tmp_path / f"paused-{sig.name}.pid"
-    env = {k: v for k, v in os.environ.items() if k != "IID_EARLY_SERVER"}  # its server stops with the child
-    env.update(IID_PAUSE_AT="publish:before-rename", IID_PAUSE_FILE=str(marker), PYTHONPATH=str(ROOT))
     log = tmp_path / f"paused-{sig.name}.log"
-    child = subprocess.Popen([sys.executable, "-c", "from flows.cli import main; main()", "run", "--year", str(YEAR),
-                              "--home", str(home.root)], env=env, cwd=ROOT, stdout=log.open("w"),
-                             stderr=subprocess.STDOUT, preexec_fn=interruptible)
-    deadline = time.monotonic() + 180
-    while not marker.exists():
-        assert child.poll() is None, "the run ended before reaching publish:before-rename"
-        assert time.monotonic() < deadline, "publish:before-rename not reached"
-        time.sleep(0.05)
-    os.kill(int(marker.read_text()), sig)
+    child, paused = paused_iid_run(["--year", str(YEAR), "--home", str(home.root)], "publish:before-rename",
+                                   tmp_path / f"paused-{sig.name}.pid", log)
+    os.kill(paused, sig)
     try:
         child.wait(timeout=120)
     except subprocess.TimeoutExpired:
