@@ -14,7 +14,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from expectations.outcomes import ChunkOutcome
+    from flows.daskcluster import SharedCluster
 
 TASK_RUNNERS = ("default", "dask")
 STAGE_WORDS = {"ingest": "ingest: reading the drop zone", "validate": "validate: checking the records",
@@ -283,19 +284,18 @@ def annual(year: int | None = None, home: str | None = None, from_stage: str = "
 
 def annual_flow(task_runner: str = "default", dask_address: str | None = None) -> Flow[..., dict[str, Any]]:
     """The annual flow on a task runner: ``default`` (this process), or ``dask`` (the cluster at
-    ``dask_address``, else a local cluster of two worker processes)."""
+    ``dask_address``; :func:`run_annual` starts a local one when none is given)."""
     if task_runner == "default":
         return annual
-    if task_runner != "dask":
-        raise ValueError(f"task runner must be one of {TASK_RUNNERS}, not {task_runner!r}")
+    if task_runner != "dask" or not dask_address:
+        raise ValueError(f"task runner must be one of {TASK_RUNNERS} (dask with a scheduler's address), "
+                         f"not {task_runner!r}")
     from prefect_dask import DaskTaskRunner
 
-    from flows.daskcluster import local_cluster, quiet_client
+    from flows.daskcluster import quiet_client
 
     quiet_client()
-    runner = (DaskTaskRunner(address=dask_address) if dask_address
-              else DaskTaskRunner(cluster_kwargs=local_cluster()))
-    return annual.with_options(task_runner=cast(Any, runner))
+    return annual.with_options(task_runner=cast(Any, DaskTaskRunner(address=dask_address)))
 
 
 @contextmanager
@@ -390,12 +390,21 @@ def no_heartbeats_on_a_temporary_server() -> Iterator[None]:
         yield
 
 
-def run_annual(task_runner: str = "default", dask_address: str | None = None, **parameters: Any) -> dict[str, Any]:
-    """Run the annual flow with ``parameters`` on the chosen task runner."""
+def run_annual(task_runner: str = "default", dask_address: str | None = None, cluster: SharedCluster | None = None,
+               **parameters: Any) -> dict[str, Any]:
+    """Run the annual flow with ``parameters`` on the chosen task runner; on Dask without an address, on
+    ``cluster`` when given (a backfill's, :class:`flows.daskcluster.SharedCluster`), else on a local
+    cluster of its own."""
     from flows import tempserver
 
-    flow_on_runner = annual_flow(task_runner, dask_address)
     _prefetch_validation(parameters)
     tempserver.ready()  # a temporary server started early (flows.tempserver), if any
-    with no_heartbeats_on_a_temporary_server(), _local_workers_share_api(task_runner, dask_address):
-        return dict(flow_on_runner(**parameters))
+    with no_heartbeats_on_a_temporary_server(), _local_workers_share_api(task_runner, dask_address), \
+            ExitStack() as own:
+        if task_runner == "dask" and not dask_address:
+            if cluster is None:
+                from flows.daskcluster import shared_local_cluster
+
+                cluster = own.enter_context(shared_local_cluster())  # this run's own, closed as it ends
+            dask_address = cluster.address()  # started now, the first time: its workers inherit the server's URL
+        return dict(annual_flow(task_runner, dask_address)(**parameters))

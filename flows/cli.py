@@ -13,7 +13,7 @@ import signal
 import sys
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -37,6 +37,9 @@ from flows.imports import collection_paused
 from flows.process import terminated_as_interrupt
 from flows.progress import displayed
 from flows.settings import Home, configure_prefect_defaults, environment_restored
+
+if TYPE_CHECKING:
+    from flows.daskcluster import SharedCluster
 
 
 def parse_years(values: list[str]) -> list[int]:
@@ -108,7 +111,8 @@ def _check_year(year: int) -> None:
 
 
 def _run_one(year: int, home: Home, from_stage: str = "ingest", force: bool = False, task_runner: str = "default",
-             dask_address: str | None = None, copy_to: str | None = None) -> dict[str, Any]:
+             dask_address: str | None = None, copy_to: str | None = None,
+             cluster: SharedCluster | None = None) -> dict[str, Any]:
     with environment_restored():  # PREFECT_API_URL and Prefect's defaults end with the run
         configure_prefect_defaults()
         with collection_paused():  # the start-up's imports, without the cyclic collector (flows.imports)
@@ -122,7 +126,7 @@ def _run_one(year: int, home: Home, from_stage: str = "ingest", force: bool = Fa
 
         console_without_tracebacks()  # a failing step ends in one line here, not a traceback
         with displayed(str(year), err.is_terminal):  # what the run is doing, under Prefect's log (flows.progress)
-            return run_annual(task_runner, dask_address, year=year, home=str(home.root), from_stage=from_stage,
+            return run_annual(task_runner, dask_address, cluster, year=year, home=str(home.root), from_stage=from_stage,
                               force=force, copy_to=copy_to)
 
 
@@ -284,7 +288,12 @@ def backfill(ctx: typer.Context,
     if runnable:
         target = writable_home(home, lambda h: h.work_db(runnable[0]).parent)
     locked: list[int] = []
-    with terminated_as_interrupt():  # SIGTERM (kill, a scheduler) stops the backfill as Ctrl-C does
+    from flows.daskcluster import shared_local_cluster
+
+    # SIGTERM (kill, a scheduler) stops the backfill as Ctrl-C does; on Dask, the years share one local cluster
+    with terminated_as_interrupt(), ExitStack() as shared:
+        cluster = (shared.enter_context(shared_local_cluster()) if task_runner == "dask" and not dask_address
+                   else None)
         for year in runnable:
             with ExitStack() as held:  # each year's lock, as iid run takes it: before Prefect starts, to the run's end
                 try:
@@ -295,7 +304,7 @@ def backfill(ctx: typer.Context,
                         err.print(f"[yellow]{year} locked:[/] {escape(str(exc))}", soft_wrap=True)
                         continue
                     _print_run(_run_one(year, target, task_runner=task_runner, dask_address=dask_address,
-                                        copy_to=copy_to))
+                                        copy_to=copy_to, cluster=cluster))
                 except (KeyboardInterrupt, Exception) as exc:  # YearNotLockable included
                     if interrupted(exc):  # Ctrl-C or SIGTERM, also in a DuckDB query: the backfill stops there
                         how, code = _stopped(exc)

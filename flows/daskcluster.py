@@ -6,15 +6,17 @@ cluster started when none is given is set up here.
   with what to do. Before, the run started, and its ingest tried to connect for 30 s, three times (the task's
   retries for a filesystem hiccup took the connection's OSError for one): 106 s, then the bare error.
 - **The run's own process** shows Dask's warnings and errors, not its routine (:func:`quiet_client`).
-- **The local cluster** (:func:`local_cluster`) has two worker processes of one thread, its scheduler's
-  HTTP endpoints (the dashboard, with bokeh) on a free port, so that two runs at once do not contend for
-  8787, and this module as the workers' preload (:func:`dask_setup`):
+- **The local cluster** (:class:`SharedCluster`, started by the run, or once for all of a backfill's years,
+  and given to the flow by address) has two worker processes of one thread (:func:`local_cluster`), its
+  scheduler's HTTP endpoints (the dashboard, with bokeh) on a free port, so that two runs at once do not
+  contend for 8787, and this module as the workers' preload (:func:`dask_setup`):
 
   - Ctrl-C in a terminal sends SIGINT to every process of the terminal's group: the run and the worker
     processes its local cluster spawned. The run stops the flow and closes the cluster, which stops the
     workers; a worker that took the signal itself died first with a KeyboardInterrupt traceback on the
     terminal (two of them, ~35 lines, before the run's own line). A worker of this cluster leaves SIGINT
-    to the run that owns it; it still ends with its cluster, and on SIGTERM or SIGKILL.
+    to the run that owns it (born with it blocked, :func:`sigint_held`, then ignoring it); it still ends
+    with its cluster, and on SIGTERM or SIGKILL.
   - As the cluster closes, a worker's heartbeat can find the scheduler gone before the worker is told to
     stop, and logs "Failed to communicate with scheduler during heartbeat." with a 25-line traceback
     (about one run in ten here; dask/distributed#7105). The scheduler runs in the run's own process, so
@@ -24,8 +26,12 @@ cluster started when none is given is set up here.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 HEARTBEAT_LOST = "Failed to communicate with scheduler during heartbeat."
@@ -114,3 +120,93 @@ def dask_setup(worker: Any) -> None:
     the local cluster starts, on the process's main thread)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.getLogger("distributed.worker").addFilter(_SchedulerGone())
+
+
+
+@contextmanager
+def sigint_held() -> Iterator[None]:
+    """SIGINT held back for the block, then acted on as it would have been, if it came: a Ctrl-C during the
+    block stops the run just after it. On this thread it is blocked, so every thread started in the block is
+    born with it blocked, as is every process those threads start (a blocked signal stays blocked across fork
+    and exec); another thread of the process may still take it, so on the main thread its handler is replaced
+    for the block by one that notes it."""
+    came: list[int] = []
+    on_main = threading.current_thread() is threading.main_thread()
+    handler = signal.signal(signal.SIGINT, lambda signum, frame: came.append(signum)) if on_main else None
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # one that was pending on this thread is noted now
+        if on_main:
+            signal.signal(signal.SIGINT, handler)
+            if came and callable(handler):
+                handler(signal.SIGINT, None)  # Python's own raises KeyboardInterrupt
+            elif came and handler == signal.SIG_DFL:
+                os.kill(os.getpid(), signal.SIGINT)
+
+
+class SharedCluster:
+    """The local cluster of a run on Dask without ``--dask-address``, or of every year of such a backfill.
+
+    The run starts it itself and gives the flow its scheduler's address, as for a cluster given by address
+    (prefect-dask used to start one per flow: in a backfill, each year started its own, ~2.5 s, and its
+    workers imported Great Expectations again to validate, ~2 s). It starts the first time it is asked for
+    (:meth:`address`), inside a year's run once the run's Prefect server is known: the worker processes
+    inherit the run's environment, ``PREFECT_API_URL`` among it (a temporary server stays up until the
+    process ends, so a backfill's years all report to the same one).
+
+    Ctrl-C reaches every process of the terminal's group. A worker still starting (importing this package,
+    before the preload runs) died of it with a KeyboardInterrupt traceback, and the half-started cluster
+    then failed to close (an AssertionError at exit, asyncio's "Task exception was never retrieved"). The
+    cluster is started with SIGINT held (:func:`sigint_held`): its event loop's thread, the threads that
+    start the workers (also when a worker is restarted later) and so the workers themselves have SIGINT
+    blocked for good; a Ctrl-C during the start (~2-3 s) stops the run as soon as the cluster is up."""
+
+    def __init__(self) -> None:
+        self._cluster: Any = None
+
+    def address(self) -> str:
+        """The scheduler's address, starting the cluster if it is not started."""
+        if self._cluster is None:
+            from multiprocessing import resource_tracker
+
+            from distributed import LocalCluster
+
+            quiet_client()
+            # started by the first process spawned otherwise, on a thread of the cluster's, which it would leave
+            # with SIGINT unblocked (multiprocessing blocks SIGINT and SIGTERM as it spawns the tracker, then
+            # unblocks them)
+            resource_tracker.ensure_running()
+            with sigint_held():
+                self._cluster = LocalCluster(**local_cluster())
+            logging.getLogger("prefect.task_runner.dask").info(
+                "Started a local Dask cluster of %d worker processes at %s", len(self._cluster.workers),
+                self._cluster.scheduler_address)
+        return str(self._cluster.scheduler_address)
+
+    @property
+    def started(self) -> bool:
+        return self._cluster is not None
+
+    def close(self) -> None:
+        """Stop the cluster and its workers (nothing when it was never started). A failure to close is
+        logged, not raised: the run's outcome is already known."""
+        cluster, self._cluster = self._cluster, None
+        if cluster is None:
+            return
+        try:
+            cluster.close()
+        except Exception as exc:  # the run's outcome stands; the workers end with this process
+            logging.getLogger("prefect.task_runner.dask").warning("the local Dask cluster did not close cleanly: %s",
+                                                                  exc)
+
+
+@contextmanager
+def shared_local_cluster() -> Iterator[SharedCluster]:
+    """A :class:`SharedCluster`, started when first asked for and closed as the block ends, however it ends."""
+    shared = SharedCluster()
+    try:
+        yield shared
+    finally:
+        shared.close()
