@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 IID := $(BIN)/iid
 YEAR ?= 2024
 SCALE ?= 1
+TASK_RUNNER ?= default
 STAMP := $(VENV)/.installed
 # test modules run on two worker processes, each module whole on one worker (module fixtures built once)
 TEST_WORKERS ?= 2
@@ -49,7 +50,7 @@ test: $(STAMP)
 	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 bench: $(STAMP)
-	$(IID) bench --scale $(SCALE) --year $(YEAR)
+	$(IID) bench --scale $(SCALE) --year $(YEAR) --task-runner $(TASK_RUNNER)
 
 clean:
 	rm -rf data/raw data/warehouse data/published .pytest_cache .mypy_cache .ruff_cache

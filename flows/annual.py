@@ -315,6 +315,12 @@ def _local_workers_share_api(task_runner: str, dask_address: str | None) -> Iter
         del os.environ["PREFECT_API_URL"]
 
 
+def _will_validate(parameters: dict[str, Any]) -> bool:
+    year = int(parameters.get("year") or default_year())
+    return pipeline.will_validate(Home.resolve(parameters.get("home")), year, parameters.get("from_stage", "ingest"),
+                                  bool(parameters.get("force")))
+
+
 def _prefetch_validation(parameters: dict[str, Any]) -> None:
     """If the run will likely validate, import GX on a thread while Prefect's temporary server starts
     (see expectations.prefetch). With a running server there is no idle core to use, so validation
@@ -325,9 +331,7 @@ def _prefetch_validation(parameters: dict[str, Any]) -> None:
 
     if get_current_settings().api.url:
         return
-    year = int(parameters.get("year") or default_year())
-    if pipeline.will_validate(Home.resolve(parameters.get("home")), year, parameters.get("from_stage", "ingest"),
-                              bool(parameters.get("force"))):
+    if _will_validate(parameters):
         from expectations import prefetch
 
         prefetch.start(hide_optional=False)  # Prefect's own temporary server imports SQLAlchemy meanwhile
@@ -406,5 +410,6 @@ def run_annual(task_runner: str = "default", dask_address: str | None = None, cl
                 from flows.daskcluster import shared_local_cluster
 
                 cluster = own.enter_context(shared_local_cluster())  # this run's own, closed as it ends
-            dask_address = cluster.address()  # started now, the first time: its workers inherit the server's URL
+            # started now, the first time: its workers inherit the server's URL
+            dask_address = cluster.address(prefetch_gx=_will_validate(parameters))
         return dict(annual_flow(task_runner, dask_address)(**parameters))

@@ -9,6 +9,11 @@ pays (imports, Prefect's temporary server or the API at ``PREFECT_API_URL``):
   per-stage wall seconds come from the runs table, CPU seconds from the flow's run record;
 - the baseline: ``bench/baseline.sql``, one DuckDB statement from the raw JSON to ``region_scores``.
 
+With ``task_runner="dask"`` every run is on Dask (``iid run --task-runner dask``: a local cluster the run
+starts, or the one at ``dask_address``): the cluster's start and its workers' imports are part of each
+run's work, and a local cluster's workers of its memory (children of the run). The empty flow is the
+same: it has no task to run.
+
 The full run, both re-runs and the baseline are measured ``repeat`` times (default 3; the full run
 ``full_repeat`` times if given) and the median is reported with every repeat beside it: the re-runs
 are short, the share of a re-run is a difference of two walls that each move by up to a second from
@@ -293,11 +298,13 @@ def measure(repeat: int, empty: Callable[[], float], run: Callable[[], tuple[flo
 
 def run_bench(year: int, scale: float, seed: int = 1, workdir: Path | None = None, repeat: int = 3,
               progress: Callable[[str], None] = lambda message: None,
-              full_repeat: int | None = None) -> dict[str, Any]:
+              full_repeat: int | None = None, task_runner: str = "default",
+              dask_address: str | None = None) -> dict[str, Any]:
     """Everything ``iid bench`` reports, as one JSON-ready dict. The full run (``full_repeat`` times,
     default ``repeat``, each from a fresh home), the no-change re-run, the one-region resubmission, the
     correction in place and the baseline are measured ``repeat`` times and the median is used, the
-    fixed start-up before each run (see :func:`measure`)."""
+    fixed start-up before each run (see :func:`measure`); every run on ``task_runner`` (``dask``: at
+    ``dask_address``, or a local cluster each run starts)."""
     if repeat < 1 or (full_repeat is not None and full_repeat < 1):
         raise ValueError("repeat must be at least 1")
     with terminated_as_interrupt():  # SIGTERM, too, stops the step running and removes the temporary home
@@ -313,7 +320,7 @@ def run_bench(year: int, scale: float, seed: int = 1, workdir: Path | None = Non
                 drop.restore()
 
             timings = measure(repeat, lambda: _child(["empty"])[0],
-                              lambda: _child(["run", str(home.root), str(year)]),
+                              lambda: _child(["run", str(home.root), str(year), task_runner, dask_address or ""]),
                               lambda: resubmit_one_region(home, year), progress,
                               lambda: correct_in_place(home, year, drop.keep),
                               lambda: _child(["baseline", str(home.root), str(year)])[1], reset, full_repeat)
@@ -328,6 +335,7 @@ def run_bench(year: int, scale: float, seed: int = 1, workdir: Path | None = Non
         "year": year, "scale": scale, "seed": seed, "repeat": repeat,
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
         "prefect_api": "server at PREFECT_API_URL" if os.environ.get("PREFECT_API_URL") else "temporary server",
+        "task_runner": task_runner, **({"dask_address": dask_address} if dask_address else {}),
         "data": {**data, "landing_records": records, "generate_seconds": gen_wall},
         "fixed_startup_seconds": fixed, "startup_runs_seconds": timings.startups,
         "full_run": full_record,
@@ -377,7 +385,7 @@ def _empty() -> dict[str, Any]:
     return {}
 
 
-def _run(root: str, year: str) -> dict[str, Any]:
+def _run(root: str, year: str, task_runner: str = "default", dask_address: str = "") -> dict[str, Any]:
     from flows import tempserver
     from flows.settings import configure_prefect_defaults
 
@@ -394,13 +402,14 @@ def _run(root: str, year: str) -> dict[str, Any]:
         tempserver.adopt()
 
     with TreeMemory() as memory:
-        result = run_annual(year=int(year), home=str(home.root))  # as `iid run` does
+        result = run_annual(task_runner, dask_address or None, year=int(year), home=str(home.root))  # as `iid run`
     # read with DuckDB: pyarrow's Parquet reader would import pandas (~1 s) and bill it to the run
     cursor = duckdb.connect().execute("select * from read_parquet(?)",
                                       [str(home.warehouse / "runs" / f"{year}-{result['run_id']}.parquet")])
     row = dict(zip([d[0] for d in cursor.description], cursor.fetchall()[0], strict=True))
     ingest = result["ingest"] or {}
-    return {"stage_seconds": json.loads(row["stage_seconds"]), "stage_cpu_seconds": result["stage_cpu_seconds"],
+    return {"task_runner": json.loads(row["parameters"]).get("task_runner", "default"),
+            "stage_seconds": json.loads(row["stage_seconds"]), "stage_cpu_seconds": result["stage_cpu_seconds"],
             "stages_skipped": json.loads(row["stages_skipped"]), "status": row["status"],
             "files_parsed": ingest.get("files_parsed"), "records": ingest.get("records", {}),
             "peak_rss_mb": _peak_mb(resource.RUSAGE_SELF), "peak_rss_workers_mb": _peak_mb(resource.RUSAGE_CHILDREN),

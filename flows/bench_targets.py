@@ -11,9 +11,10 @@ from typing import Any
 from flows.settings import PROJECT_ROOT
 
 
-def default_results_path(scale: float) -> Path:
-    """Where ``iid bench`` writes the results of a scale: ``bench/results-<scale>.json``."""
-    return PROJECT_ROOT / "bench" / f"results-{scale:g}.json"
+def default_results_path(scale: float, task_runner: str = "default") -> Path:
+    """Where ``iid bench`` writes the results of a scale: ``bench/results-<scale>.json``, on Dask
+    ``bench/results-<scale>-dask.json``."""
+    return PROJECT_ROOT / "bench" / f"results-{scale:g}{'' if task_runner == 'default' else '-' + task_runner}.json"
 
 
 def targets(result: dict[str, Any]) -> dict[str, Any]:

@@ -380,7 +380,8 @@ def bench(year: Annotated[int, typer.Option(help="measurement year")] = 2024,
           out: Annotated[Path | None, typer.Option(help="results file (default bench/results-<scale>.json)")]
           = None,
           workdir: Annotated[Path | None, typer.Option(help="temporary home (default: a new temp folder, "
-                                                              "removed afterwards)")] = None) -> None:
+                                                              "removed afterwards)")] = None,
+          task_runner: RunnerOpt = "default", dask_address: DaskOpt = None) -> None:
     """Benchmark: generate a year, run it (full, no change, one region resubmitted), time the baseline SQL."""
     import json
 
@@ -391,13 +392,15 @@ def bench(year: Annotated[int, typer.Option(help="measurement year")] = 2024,
 
     _check_scale(scale)
     _check_year(year)
-    target = out or default_results_path(scale)
+    _check_runner(task_runner, dask_address)
+    target = out or default_results_path(scale, task_runner)
     writable_folder(target.parent, "give --out a file in a folder you can write to")  # before the bench, not after
     if workdir is not None:
         writable_folder(workdir, "give --workdir a folder you can write to, or leave it out (a temporary one)")
     try:
         results = run_bench(year, scale, seed=seed, workdir=workdir, repeat=repeat, full_repeat=full_repeat,
-                            progress=lambda m: err.print(f"[dim]{m}[/]"))
+                            progress=lambda m: err.print(f"[dim]{m}[/]"), task_runner=task_runner,
+                            dask_address=dask_address)
     except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (Terminated): the step running was stopped
         how = "stopped by SIGTERM" if stop_signal(stop) == signal.SIGTERM else "interrupted"
         kept = f"{workdir} is kept" if workdir is not None else "its temporary home is removed"
@@ -408,7 +411,8 @@ def bench(year: Annotated[int, typer.Option(help="measurement year")] = 2024,
         print(json.dumps(results))
         fail(f"cannot write {target} ({exc.strerror or exc}); the results are printed above")
     print(json.dumps(results))
-    table = Table("", "measured", "target", "", title=f"bench, scale {scale:g}, {year}", title_justify="left")
+    table = Table("", "measured", "target", "", title=f"bench, scale {scale:g}, {year}"
+                  + (" (Dask)" if task_runner == "dask" else ""), title_justify="left")
     for what, value, limit, met in summary_rows(results):
         table.add_row(what, value, limit, f"[green]{met}[/]" if met == "met" else f"[bold red]{met}[/]")
     err.print(table)

@@ -234,10 +234,32 @@ def test_a_local_cluster_s_workers_have_sigint_blocked_from_their_start() -> Non
             for pid in client.run(os.getpid).values():
                 blocked = int(Path(f"/proc/{pid}/status").read_text().split("SigBlk:")[1].split()[0], 16)
                 assert blocked & (1 << (signal.SIGINT - 1)), pid
+            assert not any(client.run(_gx_imported).values())  # a run that will not validate: not imported
     deadline = time.monotonic() + 10
     while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not [pid for pid in pids if alive(pid)]
+
+
+def _gx_imported() -> bool:
+    import sys
+
+    from expectations import prefetch
+
+    prefetch.wait()
+    return "great_expectations" in sys.modules
+
+
+def test_the_workers_of_a_run_that_will_validate_import_gx_as_they_start() -> None:
+    """Idle until their first task, the workers import GX on a thread as they start when the run will validate
+    (its first validation task waits for it): a one-region re-run on Dask gave them one parse task, then
+    validation, which imported GX first."""
+    from distributed import Client
+
+    from flows.daskcluster import shared_local_cluster
+
+    with shared_local_cluster() as shared, Client(shared.address(prefetch_gx=True)) as client:
+        assert all(client.run(_gx_imported).values())
 
 
 def test_sigint_held_delivers_a_ctrl_c_as_the_block_ends() -> None:
