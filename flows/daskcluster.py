@@ -134,7 +134,6 @@ def dask_setup(worker: Any) -> None:
         prefetch.start()
 
 
-
 @contextmanager
 def sigint_held() -> Iterator[None]:
     """SIGINT held back for the block, then acted on as it would have been, if it came: a Ctrl-C during the
@@ -143,8 +142,10 @@ def sigint_held() -> Iterator[None]:
     and exec); another thread of the process may still take it, so on the main thread its handler is replaced
     for the block by one that notes it."""
     came: list[int] = []
-    on_main = threading.current_thread() is threading.main_thread()
-    handler = signal.signal(signal.SIGINT, lambda signum, frame: came.append(signum)) if on_main else None
+    handler = signal.getsignal(signal.SIGINT)  # None: set outside Python, left alone
+    on_main = threading.current_thread() is threading.main_thread() and handler is not None
+    if on_main:
+        signal.signal(signal.SIGINT, lambda signum, frame: came.append(signum))
     mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
