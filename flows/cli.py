@@ -308,6 +308,8 @@ def backfill(ctx: typer.Context,
                 except (KeyboardInterrupt, Exception) as exc:  # YearNotLockable included
                     if interrupted(exc):  # Ctrl-C or SIGTERM, also in a DuckDB query: the backfill stops there
                         how, code = _stopped(exc)
+                        if cluster is not None:  # its workers stop, and print nothing after the line below
+                            cluster.close()
                         done = [y for y in runnable if y < year and y not in failed and y not in locked]
                         fail(f"backfill stopped at {year}: {how}; done before it: {done}, failed: "
                              f"{sorted(failed)}, not begun: {[y for y in runnable if y > year]}", code)

@@ -153,6 +153,40 @@ def test_ctrl_c_stops_a_dask_run_with_its_one_line(tmp_path: Path) -> None:
     assert not [pid for pid in workers if alive(pid)]
 
 
+def test_an_interrupted_dask_backfill_closes_its_cluster_before_its_line(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shared cluster outlives each year's run: a backfill stopped by Ctrl-C closes it before it prints its
+    line, or the workers' tasks in flight log "Finished" under that line (seen with a terminal's Ctrl-C)."""
+    from typer.testing import CliRunner
+
+    from flows import cli, daskcluster
+
+    events: list[str] = []
+
+    def run_one(year: int, home: Home, **kwargs: Any) -> dict[str, Any]:
+        kwargs["cluster"].address()  # the real cluster, started as a year's run starts it
+        raise KeyboardInterrupt
+
+    close, fail = daskcluster.SharedCluster.close, cli.fail
+
+    def closing(self: daskcluster.SharedCluster) -> None:
+        events.append("close" if self.started else "nothing to close")
+        close(self)
+
+    def failing(message: str, code: int = 1) -> Any:
+        events.append("line")
+        return fail(message, code)
+
+    monkeypatch.setattr(cli, "_run_one", run_one)
+    monkeypatch.setattr(daskcluster.SharedCluster, "close", closing)
+    monkeypatch.setattr(cli, "fail", failing)
+    result = CliRunner().invoke(cli.app, ["backfill", "--years", "2023-2024", "--home", str(tmp_path),
+                                          "--task-runner", "dask"])
+    assert result.exit_code == 130, result.output
+    assert "backfill stopped at 2023: interrupted (Ctrl-C)" in result.output
+    assert events == ["close", "line", "nothing to close"]
+
+
 def test_a_local_cluster_worker_quiets_only_its_heartbeat_to_a_closed_scheduler() -> None:
     """As a local cluster closes, a worker's heartbeat can meet the closed connection before the worker is told to
     stop (dask/distributed#7105): that record is left out; the same message for another error, and every other
