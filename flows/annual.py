@@ -287,9 +287,10 @@ def annual_flow(task_runner: str = "default", dask_address: str | None = None) -
     ``dask_address``; :func:`run_annual` starts a local one when none is given)."""
     if task_runner == "default":
         return annual
-    if task_runner != "dask" or not dask_address:
-        raise ValueError(f"task runner must be one of {TASK_RUNNERS} (dask with a scheduler's address), "
-                         f"not {task_runner!r}")
+    if task_runner != "dask":
+        raise ValueError(f"task runner must be one of {TASK_RUNNERS}, not {task_runner!r}")
+    if not dask_address:
+        raise ValueError("the dask task runner needs a scheduler's address (run_annual starts a local cluster)")
     from prefect_dask import DaskTaskRunner
 
     from flows.daskcluster import quiet_client

@@ -122,7 +122,9 @@ class _SchedulerGone(logging.Filter):
 
 def dask_setup(worker: Any) -> None:
     """Ignore SIGINT in this worker process, and quiet its heartbeat's end (Dask calls this as a worker of
-    the local cluster starts, on the process's main thread). For a run that will validate, start importing
+    the local cluster starts, on the process's main thread). The worker was started with SIGINT blocked
+    (:class:`SharedCluster`); ignoring it as well holds if something in the worker unblocks it, as
+    multiprocessing does on a thread that spawns its resource tracker. For a run that will validate, start importing
     Great Expectations on a thread (:mod:`expectations.prefetch`; its first validation task waits for it):
     the worker is idle until its first task, and a re-run of one file gives it one parse task, then
     validation, which found GX to import (~2-3 s)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import signal
 
 
 def first_line(exc: BaseException) -> str:
@@ -48,8 +49,6 @@ def _signal_raised(e: BaseException) -> int | None:
     """The signal ``e`` stands for: :class:`flows.process.Terminated`'s, SIGINT for another KeyboardInterrupt,
     and that of Prefect's ``TerminationSignal`` (raised in the flow while it runs, told by its ``signal``
     attribute, so as not to import Prefect here); None for anything else."""
-    import signal
-
     from flows.process import Terminated
 
     if isinstance(e, Terminated):
@@ -70,8 +69,8 @@ def interrupted(exc: BaseException) -> bool:
     """Whether ``exc`` ends work the user (or a scheduler) stopped: KeyboardInterrupt (SIGTERM as
     :class:`flows.process.Terminated` included), Prefect's TerminationSignal, or DuckDB's error for a query
     a signal ended (:data:`DUCKDB_INTERRUPTED`, or one raised in a Python function the query ran), anywhere in
-    its chain of causes. Such a run is not a failure
-    of its year: it is stopped, and what follows it (a backfill's next year) is not begun."""
+    its chain of causes. Such a run is not a failure of its year: it is stopped, and what follows it (a
+    backfill's next year) is not begun."""
     return any(_signal_raised(e) is not None or (isinstance(e, RuntimeError) and str(e) == DUCKDB_INTERRUPTED)
                for e in _causes(exc))
 
@@ -85,16 +84,12 @@ def stop_signal(exc: BaseException) -> int | None:
 def stop_exit_code(exc: BaseException) -> int:
     """The exit code of a command that work ``exc`` ends was stopped (:func:`interrupted`): 128 + the signal,
     SIGINT's when only DuckDB's error tells of it."""
-    import signal
-
     return 128 + (stop_signal(exc) or signal.SIGINT)
 
 
 def stop_reason(exc: BaseException) -> str:
     """How work ``exc`` stopped is told (:func:`interrupted`): ``stopped by SIGTERM``, ``interrupted (Ctrl-C)``,
     or ``interrupted (Ctrl-C or SIGTERM)`` when only DuckDB's error tells of it."""
-    import signal
-
     signum = stop_signal(exc)
     if signum == signal.SIGINT:
         return "interrupted (Ctrl-C)"

@@ -246,6 +246,12 @@ def test_a_dask_backfill_runs_its_years_on_one_local_cluster(tmp_path_factory: p
         assert ours["validation"] == theirs["validation"]
 
 
+def _sigint_blocked(pid: int) -> bool:
+    """Whether SIGINT is in the blocked mask of process ``pid`` (Linux ``/proc``)."""
+    blocked = int(Path(f"/proc/{pid}/status").read_text().split("SigBlk:")[1].split()[0], 16)
+    return bool(blocked & (1 << (signal.SIGINT - 1)))
+
+
 def test_a_local_cluster_s_workers_have_sigint_blocked_from_their_start() -> None:
     """Ctrl-C reaches every process of the terminal's group: a worker still importing as its cluster started died
     of it with a traceback. The cluster is started with SIGINT held, so its workers are born with it blocked (also
@@ -260,14 +266,10 @@ def test_a_local_cluster_s_workers_have_sigint_blocked_from_their_start() -> Non
         assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == before
         with Client(address) as client:
             pids = list(client.run(os.getpid).values())
-            assert len(pids) == 2
-            for pid in pids:
-                blocked = int(Path(f"/proc/{pid}/status").read_text().split("SigBlk:")[1].split()[0], 16)
-                assert blocked & (1 << (signal.SIGINT - 1)), pid
+            assert len(pids) == 2 and all(map(_sigint_blocked, pids)), pids
             client.restart()  # workers started again by the cluster's own threads
-            for pid in client.run(os.getpid).values():
-                blocked = int(Path(f"/proc/{pid}/status").read_text().split("SigBlk:")[1].split()[0], 16)
-                assert blocked & (1 << (signal.SIGINT - 1)), pid
+            restarted = list(client.run(os.getpid).values())
+            assert len(restarted) == 2 and all(map(_sigint_blocked, restarted)), restarted
             assert not any(client.run(_gx_imported).values())  # a run that will not validate: not imported
     deadline = time.monotonic() + 10
     while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
