@@ -83,7 +83,7 @@ def validate_chunk_task(name: str, frame: Any, params: dict[str, Any], label: st
 def _scaled_out() -> bool:
     """Whether the flow runs on a Dask cluster (then chunks become mapped tasks)."""
     context = FlowRunContext.get()
-    return context is not None and type(context.task_runner).__name__ == "DaskTaskRunner"
+    return context is not None and any(c.__name__ == "DaskTaskRunner" for c in type(context.task_runner).__mro__)
 
 
 def _in_order(submit: Callable[[T], PrefectFuture[Any]], items: Iterable[T], ahead: int = 4) -> Iterator[Any]:
@@ -282,21 +282,26 @@ def annual(year: int | None = None, home: str | None = None, from_stage: str = "
     return results
 
 
-def annual_flow(task_runner: str = "default", dask_address: str | None = None) -> Flow[..., dict[str, Any]]:
-    """The annual flow on a task runner: ``default`` (this process), or ``dask`` (the cluster at
-    ``dask_address``; :func:`run_annual` starts a local one when none is given)."""
+def annual_flow(task_runner: str = "default", dask_address: str | None = None,
+                cluster: SharedCluster | None = None, prefetch_gx: bool = False) -> Flow[..., dict[str, Any]]:
+    """The annual flow on a task runner: ``default`` (this process), or ``dask``: the cluster at
+    ``dask_address``, or else the local ``cluster``, started when the flow first submits a task to it
+    (``prefetch_gx``: its workers import Great Expectations as they start; :func:`run_annual` gives one)."""
     if task_runner == "default":
         return annual
     if task_runner != "dask":
         raise ValueError(f"task runner must be one of {TASK_RUNNERS}, not {task_runner!r}")
-    if not dask_address:
-        raise ValueError("the dask task runner needs a scheduler's address (run_annual starts a local cluster)")
-    from prefect_dask import DaskTaskRunner
+    from flows.daskcluster import quiet_client, runner_on_shared
 
-    from flows.daskcluster import quiet_client
+    if dask_address:
+        from prefect_dask import DaskTaskRunner
 
-    quiet_client()
-    return annual.with_options(task_runner=cast(Any, DaskTaskRunner(address=dask_address)))
+        quiet_client()
+        return annual.with_options(task_runner=cast(Any, DaskTaskRunner(address=dask_address)))
+    if cluster is None:
+        raise ValueError("the dask task runner needs a scheduler's address or a local cluster "
+                         "(run_annual starts one)")
+    return annual.with_options(task_runner=cast(Any, runner_on_shared(cluster, prefetch_gx)))
 
 
 @contextmanager
@@ -411,6 +416,6 @@ def run_annual(task_runner: str = "default", dask_address: str | None = None, cl
                 from flows.daskcluster import shared_local_cluster
 
                 cluster = own.enter_context(shared_local_cluster())  # this run's own, closed as it ends
-            # started now, the first time: its workers inherit the server's URL
-            dask_address = cluster.address(prefetch_gx=_will_validate(parameters))
+            # started as the flow submits its first task, if it has one: its workers inherit the server's URL
+            return dict(annual_flow(task_runner, cluster=cluster, prefetch_gx=_will_validate(parameters))(**parameters))
         return dict(annual_flow(task_runner, dask_address)(**parameters))

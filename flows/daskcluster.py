@@ -6,10 +6,10 @@ cluster started when none is given is set up here.
   with what to do. Before, the run started, and its ingest tried to connect for 30 s, three times (the task's
   retries for a filesystem hiccup took the connection's OSError for one): 106 s, then the bare error.
 - **The run's own process** shows Dask's warnings and errors, not its routine (:func:`quiet_client`).
-- **The local cluster** (:class:`SharedCluster`, started by the run, or once for all of a backfill's years,
-  and given to the flow by address) has two worker processes of one thread (:func:`local_cluster`), its
-  scheduler's HTTP endpoints (the dashboard, with bokeh) on a free port, so that two runs at once do not
-  contend for 8787, and this module as the workers' preload (:func:`dask_setup`):
+- **The local cluster** (:class:`SharedCluster`, started by the run when its flow first submits a task,
+  :func:`runner_on_shared`, or once for all of a backfill's years) has two worker processes of one thread
+  (:func:`local_cluster`), its scheduler's HTTP endpoints (the dashboard, with bokeh) on a free port, so
+  that two runs at once do not contend for 8787, and this module as the workers' preload (:func:`dask_setup`):
 
   - Ctrl-C in a terminal sends SIGINT to every process of the terminal's group: the run and the worker
     processes its local cluster spawned. The run stops the flow and closes the cluster, which stops the
@@ -164,10 +164,11 @@ def sigint_held() -> Iterator[None]:
 class SharedCluster:
     """The local cluster of a run on Dask without ``--dask-address``, or of every year of such a backfill.
 
-    The run starts it itself and gives the flow its scheduler's address, as for a cluster given by address
+    The run starts it itself, and the flow's runner connects to its scheduler as to a cluster given by address
     (prefect-dask used to start one per flow: in a backfill, each year started its own, ~2.5 s, and its
     workers imported Great Expectations again to validate, ~2 s). It starts the first time it is asked for
-    (:meth:`address`), inside a year's run once the run's Prefect server is known: the worker processes
+    (:meth:`address`: as a year's flow submits its first task, :func:`runner_on_shared`), once the run's
+    Prefect server is known: the worker processes
     inherit the run's environment, ``PREFECT_API_URL`` among it (a temporary server stays up until the
     process ends, so a backfill's years all report to the same one).
 
@@ -216,6 +217,85 @@ class SharedCluster:
         except Exception as exc:  # the run's outcome stands; the workers end with this process
             logging.getLogger("prefect.task_runner.dask").warning("the local Dask cluster did not close cleanly: %s",
                                                                   exc)
+
+
+CONNECTING = "Connecting to an existing Dask cluster at "  # prefect-dask's line as a runner first connects
+
+
+class _NotOurOwn(logging.Filter):
+    """Leaves out prefect-dask's line saying it connects to "an existing" cluster for the one the run has just
+    started (:class:`SharedCluster` logged its own line, with the address)."""
+
+    def __init__(self, address: str) -> None:
+        super().__init__()
+        self.line = CONNECTING + address
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return str(record.msg) != self.line
+
+
+_RUNNER_CLASS: type | None = None
+
+
+def _runner_class() -> type:
+    """The class of :func:`runner_on_shared`: made the first time (prefect_dask is imported only for Dask)."""
+    global _RUNNER_CLASS
+    if _RUNNER_CLASS is None:
+        from prefect_dask import DaskTaskRunner
+
+        class SharedClusterRunner(DaskTaskRunner):
+            """prefect-dask's runner on a :class:`SharedCluster`, which it starts when it first submits a task."""
+
+            def __init__(self, shared: SharedCluster, prefetch_gx: bool = False) -> None:
+                super().__init__()
+                self.shared, self.prefetch_gx = shared, prefetch_gx
+
+            @property
+            def name(self) -> str:  # its logger's too: prefect.task_runner.dask, as prefect-dask's own runner
+                return "dask"
+
+            def duplicate(self) -> SharedClusterRunner:  # Prefect runs each flow on a duplicate of its runner
+                return type(self)(self.shared, self.prefetch_gx)
+
+            def __eq__(self, other: object) -> bool:
+                return (isinstance(other, SharedClusterRunner) and other.shared is self.shared
+                        and other.prefetch_gx == self.prefetch_gx)
+
+            __hash__ = None  # type: ignore[assignment]
+
+            def __reduce__(self) -> tuple[Any, ...]:
+                # a task sent to a worker carries its flow, and the flow its runner: there, prefect-dask's own runner
+                # on the cluster's address (which the worker's task never submits to), not the cluster itself
+                return _runner_at, (self.shared.address() if self.shared.started else None,)
+
+            @property
+            def client(self) -> Any:
+                if self._client is not None:
+                    return self._client
+                self.address = self.shared.address(self.prefetch_gx)
+                quiet = _NotOurOwn(self.address)
+                self.logger.addFilter(quiet)
+                try:
+                    return super().client
+                finally:
+                    self.logger.removeFilter(quiet)
+
+        _RUNNER_CLASS = SharedClusterRunner
+    return _RUNNER_CLASS
+
+
+def _runner_at(address: str | None) -> Any:
+    from prefect_dask import DaskTaskRunner
+
+    return DaskTaskRunner(address=address)
+
+
+def runner_on_shared(shared: SharedCluster, prefetch_gx: bool = False) -> Any:
+    """A Dask task runner on ``shared``, which is started when the flow first submits a task to it (a chunk of
+    files to parse or of rows to validate): a run with none to submit (nothing changed, or ``--from-stage
+    transform``) starts no cluster (~0.7 s and two processes before), and a backfill's cluster starts with the
+    first year that needs it. ``prefetch_gx``: its workers import Great Expectations as they start."""
+    return _runner_class()(shared, prefetch_gx)
 
 
 @contextmanager

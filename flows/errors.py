@@ -31,8 +31,14 @@ DUCKDB_INTERRUPTED = "Query interrupted"
 # exception's type and text: "Invalid Input Error: Python exception occurred while executing the UDF:
 # KeyboardInterrupt: " (Ctrl-C), "...: Terminated: stopped by SIGTERM" (flows.process.Terminated) or
 # "...: TerminationSignal: " (Prefect's, for SIGTERM during a flow).
-_UDF_STOPPED = re.compile(r"Python exception occurred while executing the UDF: "
-                          r"(KeyboardInterrupt|Terminated|TerminationSignal): ?(?:stopped by (SIG[A-Z0-9]+))?")
+#
+# Likewise a signal raised in a function pydantic calls as it serializes (Prefect's context, sent with each task to
+# a Dask worker, on the flow's thread: seen with a Ctrl-C as a run's first parse task was submitted): pydantic-core
+# raises "PydanticSerializationError: Error calling function `_ser_model`: KeyboardInterrupt: " from it, and the
+# signal's exception, its cause, is lost as Prefect passes the error on through the task's state.
+_WRAPPED_STOP = re.compile(r"(?:Python exception occurred while executing the UDF|Error calling function `[^`]*`): "
+                           r"(KeyboardInterrupt|Terminated|TerminationSignal): ?(?:stopped by (SIG[A-Z0-9]+))?")
+_WRAPPERS = ("duckdb", "pydantic_core")  # the top-level modules whose errors tell of a signal so
 
 
 def _causes(exc: BaseException) -> list[BaseException]:
@@ -48,7 +54,8 @@ def _causes(exc: BaseException) -> list[BaseException]:
 def _signal_raised(e: BaseException) -> int | None:
     """The signal ``e`` stands for: :class:`flows.process.Terminated`'s, SIGINT for another KeyboardInterrupt,
     and that of Prefect's ``TerminationSignal`` (raised in the flow while it runs, told by its ``signal``
-    attribute, so as not to import Prefect here); None for anything else."""
+    attribute, so as not to import Prefect here), and DuckDB's or pydantic's error for one raised in a Python
+    function it called; None for anything else."""
     from flows.process import Terminated
 
     if isinstance(e, Terminated):
@@ -58,9 +65,10 @@ def _signal_raised(e: BaseException) -> int | None:
     signum = getattr(e, "signal", None)
     if not isinstance(e, Exception) and type(e).__name__ == "TerminationSignal" and isinstance(signum, int):
         return signum
-    udf = _UDF_STOPPED.search(str(e)) if type(e).__module__.lstrip("_") == "duckdb" else None
-    if udf is not None:
-        name = udf[2] or ("SIGINT" if udf[1] == "KeyboardInterrupt" else "SIGTERM")
+    wrapped = (_WRAPPED_STOP.search(str(e)) if type(e).__module__.lstrip("_").split(".")[0] in _WRAPPERS
+               else None)
+    if wrapped is not None:
+        name = wrapped[2] or ("SIGINT" if wrapped[1] == "KeyboardInterrupt" else "SIGTERM")
         return signal.Signals[name] if name in signal.Signals.__members__ else signal.SIGTERM
     return None
 

@@ -394,13 +394,36 @@ def test_how_a_stop_is_told() -> None:
     cases += [(udf_raising(KeyboardInterrupt()), signal.SIGINT, "interrupted (Ctrl-C)"),
               (udf_raising(Terminated(signal.SIGTERM)), signal.SIGTERM, "stopped by SIGTERM"),
               (udf_raising(TerminationSignal(signal.SIGTERM)), signal.SIGTERM, "stopped by SIGTERM")]
+    from pydantic import BaseModel, field_serializer
+
+    def pydantic_raising(exc: BaseException) -> BaseException:
+        """pydantic's error for a model whose serializing function raised exc (a signal during Prefect's
+        serialize_context), without its cause, which Prefect loses as it passes the error on."""
+
+        class Model(BaseModel):
+            x: int = 1
+
+            @field_serializer("x")
+            def _ser_model(self, value: int) -> int:
+                raise exc
+
+        try:
+            Model().model_dump()
+        except Exception as error:
+            error.__cause__ = error.__context__ = None
+            return error
+        raise AssertionError("the serializer did not raise")
+
+    cases += [(pydantic_raising(KeyboardInterrupt()), signal.SIGINT, "interrupted (Ctrl-C)"),
+              (pydantic_raising(Terminated(signal.SIGTERM)), signal.SIGTERM, "stopped by SIGTERM")]
     for exc, signum, told in cases:
         assert interrupted(exc) and stop_signal(exc) == signum and stop_reason(exc) == told, exc
         assert stop_exit_code(exc) == (143 if signum == signal.SIGTERM else 130), exc
         row = failed_row({"run_id": "r", "year": 2024}, exc)
         assert (row["status"], row["message"]) == ("interrupted", told), row
     for exc in (ValueError("Query interrupted"), RuntimeError("Query interrupted: no"), SystemExit(1),
-                udf_raising(ValueError("KeyboardInterrupt")),
+                udf_raising(ValueError("KeyboardInterrupt")), pydantic_raising(ValueError("KeyboardInterrupt: ")),
+                ValueError("Error calling function `_ser_model`: KeyboardInterrupt: "),
                 ValueError("Python exception occurred while executing the UDF: KeyboardInterrupt: ")):
         assert not interrupted(exc) and stop_signal(exc) is None, exc
     row = failed_row({"run_id": "r", "year": 2024}, RuntimeError("disk full"))

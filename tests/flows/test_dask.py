@@ -246,6 +246,65 @@ def test_a_dask_backfill_runs_its_years_on_one_local_cluster(tmp_path_factory: p
         assert ours["validation"] == theirs["validation"]
 
 
+def test_a_dask_run_with_no_task_for_the_cluster_starts_none(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The local cluster starts when the flow first submits a task to it: a re-run with nothing changed, or one from
+    the transform stage, has none to submit and starts no cluster (it started one, ~0.7 s and two processes), yet
+    says it ran on Dask. When a file changed, the cluster starts, and prefect-dask's line calling it "an existing"
+    cluster is left out (the run has just said it started it)."""
+    import distributed
+
+    from flows.annual import run_annual
+    from flows.daskcluster import CONNECTING
+
+    started: list[distributed.LocalCluster] = []
+
+    class Counted(distributed.LocalCluster):  # the real cluster, counted
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            started.append(self)
+
+    monkeypatch.setattr(distributed, "LocalCluster", Counted)
+    configure_prefect_defaults()
+    home = Home.resolve(tmp_path)
+    generate_year(home, YEAR, seed=4, scale=0.01, defect_rate=0.1)
+    run_annual("default", year=YEAR, home=str(home.root))
+
+    def ran_on(result: dict[str, Any]) -> str:
+        import duckdb
+
+        path = home.warehouse / "runs" / f"{YEAR}-{result['run_id']}.parquet"
+        parameters = duckdb.connect().execute("select parameters from read_parquet(?)", [str(path)]).fetchone()
+        assert parameters is not None
+        return str(json.loads(parameters[0]).get("task_runner", "default"))
+
+    for from_stage in ("ingest", "transform"):
+        result = run_annual("dask", year=YEAR, home=str(home.root), from_stage=from_stage)
+        assert not result["publish"]["published"]
+        assert ran_on(result) == "dask"
+    assert started == []
+
+    resubmission = next(home.raw_year(YEAR).glob("*.json"))
+    resubmission.write_bytes(resubmission.read_bytes().replace(b"}", b" }", 1))  # the same content, a new file
+    lines: list[str] = []
+
+    class Lines(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(record.getMessage())
+
+    logger, handler = logging.getLogger("prefect.task_runner.dask"), Lines()
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)  # the tests' Prefect logs from WARNING up
+    try:
+        result = run_annual("dask", year=YEAR, home=str(home.root))
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(logging.NOTSET)
+    assert ran_on(result) == "dask" and result["ingest"]["files_parsed"] == 1
+    assert len(started) == 1 and started[0].status == distributed.core.Status.closed
+    assert any(line.startswith("Started a local Dask cluster of 2 worker processes at tcp://") for line in lines), lines
+    assert not any(line.startswith(CONNECTING) for line in lines), lines
+
+
 def _sigint_blocked(pid: int) -> bool:
     """Whether SIGINT is in the blocked mask of process ``pid`` (Linux ``/proc``)."""
     blocked = int(Path(f"/proc/{pid}/status").read_text().split("SigBlk:")[1].split()[0], 16)
