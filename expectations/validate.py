@@ -286,7 +286,12 @@ def suite_runner() -> SuiteRunner:
 
     prefetch.wait()  # the background import may be making the runner
     if _RUNNER is None:
-        _RUNNER = SuiteRunner()
+        from flows.imports import collection_paused
+
+        # as the background import does: with a running Prefect server none is started (no core is idle
+        # meanwhile), and GX was imported here with the collector on, ~0.25 s longer (1.3 s against 1.05 s)
+        with collection_paused():
+            _RUNNER = SuiteRunner()
     return _RUNNER
 
 
