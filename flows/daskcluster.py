@@ -168,9 +168,8 @@ class SharedCluster:
     (prefect-dask used to start one per flow: in a backfill, each year started its own, ~2.5 s, and its
     workers imported Great Expectations again to validate, ~2 s). It starts the first time it is asked for
     (:meth:`address`: as a year's flow submits its first task, :func:`runner_on_shared`), once the run's
-    Prefect server is known: the worker processes
-    inherit the run's environment, ``PREFECT_API_URL`` among it (a temporary server stays up until the
-    process ends, so a backfill's years all report to the same one).
+    Prefect server is known: the worker processes inherit the run's environment, ``PREFECT_API_URL`` among it
+    (a temporary server stays up until the process ends, so a backfill's years all report to the same one).
 
     Ctrl-C reaches every process of the terminal's group. A worker still starting (importing this package,
     before the preload runs) died of it with a KeyboardInterrupt traceback, and the half-started cluster
@@ -293,7 +292,7 @@ def _runner_at(address: str | None) -> Any:
 def runner_on_shared(shared: SharedCluster, prefetch_gx: bool = False) -> Any:
     """A Dask task runner on ``shared``, which is started when the flow first submits a task to it (a chunk of
     files to parse or of rows to validate): a run with none to submit (nothing changed, or ``--from-stage
-    transform``) starts no cluster (~0.7 s and two processes before), and a backfill's cluster starts with the
+    transform``) starts no cluster (~0.5 s and two processes before), and a backfill's cluster starts with the
     first year that needs it. ``prefetch_gx``: its workers import Great Expectations as they start."""
     return _runner_class()(shared, prefetch_gx)
 
