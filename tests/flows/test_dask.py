@@ -206,6 +206,21 @@ def test_a_local_cluster_worker_quiets_only_its_heartbeat_to_a_closed_scheduler(
     assert kept.filter(record("Unexpected exception during heartbeat. Closing worker.", CommClosedError("x")))
 
 
+def _clusters_started(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The local Dask clusters started from now on in this test (real ones, counted), in a list that grows."""
+    import distributed
+
+    started: list[distributed.LocalCluster] = []
+
+    class Counted(distributed.LocalCluster):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            started.append(self)
+
+    monkeypatch.setattr(distributed, "LocalCluster", Counted)
+    return started
+
+
 def test_a_dask_backfill_runs_its_years_on_one_local_cluster(tmp_path_factory: pytest.TempPathFactory,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """``iid backfill --task-runner dask`` without an address starts one local cluster for all its years (each year
@@ -217,14 +232,7 @@ def test_a_dask_backfill_runs_its_years_on_one_local_cluster(tmp_path_factory: p
     from flows.annual import run_annual
     from flows.cli import app
 
-    started: list[distributed.LocalCluster] = []
-
-    class Counted(distributed.LocalCluster):  # the real cluster, counted
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            started.append(self)
-
-    monkeypatch.setattr(distributed, "LocalCluster", Counted)
+    started = _clusters_started(monkeypatch)
     configure_prefect_defaults()
     years = (2023, 2024)
     homes = {runner: Home.resolve(tmp_path_factory.mktemp(runner)) for runner in ("default", "dask")}
@@ -256,14 +264,7 @@ def test_a_dask_run_with_no_task_for_the_cluster_starts_none(tmp_path: Path, mon
     from flows.annual import run_annual
     from flows.daskcluster import CONNECTING
 
-    started: list[distributed.LocalCluster] = []
-
-    class Counted(distributed.LocalCluster):  # the real cluster, counted
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            started.append(self)
-
-    monkeypatch.setattr(distributed, "LocalCluster", Counted)
+    started = _clusters_started(monkeypatch)
     configure_prefect_defaults()
     home = Home.resolve(tmp_path)
     generate_year(home, YEAR, seed=4, scale=0.01, defect_rate=0.1)
