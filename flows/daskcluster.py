@@ -256,12 +256,6 @@ def _runner_class() -> type:
             def duplicate(self) -> SharedClusterRunner:  # Prefect runs each flow on a duplicate of its runner
                 return type(self)(self.shared, self.prefetch_gx)
 
-            def __eq__(self, other: object) -> bool:
-                return (isinstance(other, SharedClusterRunner) and other.shared is self.shared
-                        and other.prefetch_gx == self.prefetch_gx)
-
-            __hash__ = None  # type: ignore[assignment]
-
             def __reduce__(self) -> tuple[Any, ...]:
                 # a task sent to a worker carries its flow, and the flow its runner: there, prefect-dask's own runner
                 # on the cluster's address (which the worker's task never submits to), not the cluster itself

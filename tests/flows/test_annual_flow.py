@@ -3,27 +3,18 @@
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
 from factory import submission, write_home
+from loglines import log_lines
 
 from flows.generator import generate_year
 from flows.settings import Home, configure_prefect_defaults
 
 TABLES = ("region_scores", "innovation_scores", "indicator_scores", "quarantine", "submissions")
-
-
-class _Collect(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
 
 
 LOG_LINES: list[str] = []
@@ -72,21 +63,11 @@ def flow_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Home, dict[str,
     generate_year(home, 2024, seed=7, scale=0.05, defect_rate=0.05)
     _name_files_after_operators(home)
     RAW_BEFORE.update(_raw_digests(home))
-    collect = _Collect()
-    loggers = [logging.getLogger(), logging.getLogger("prefect")]
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.addHandler(collect)
-        logger.setLevel(logging.DEBUG)
-    try:
+    with log_lines("", "prefect") as lines:
         COPY_TO.append(tmp_path_factory.mktemp("copy") / "iid")
         first = annual(year=2024, home=str(home.root), copy_to=str(COPY_TO[0]))
         second = annual(year=2024, home=str(home.root))
-    finally:
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.removeHandler(collect)
-            logger.setLevel(level)
-    LOG_LINES.extend(collect.lines)
+    LOG_LINES.extend(lines)
     return home, first, second
 
 

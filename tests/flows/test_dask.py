@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from loglines import log_lines
 from processes import alive, descendants, paused_iid_run
 
 from flows.generator import generate_year
@@ -242,21 +243,9 @@ def test_a_dask_backfill_runs_its_years_on_one_local_cluster(tmp_path_factory: p
             generate_year(home, year, seed=seed + 11, scale=0.01, defect_rate=0.1)
     for year in years:
         run_annual("default", year=year, home=str(homes["default"].root))
-    lines: list[str] = []
-
-    class Lines(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            lines.append(record.getMessage())
-
-    logger, handler = logging.getLogger("prefect.task_runner.dask"), Lines()
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)  # the tests' Prefect logs from WARNING up
-    try:
+    with log_lines("prefect.task_runner.dask", level=logging.INFO) as lines:
         result = CliRunner().invoke(app, ["backfill", "--years", "2023-2024", "--home", str(homes["dask"].root),
                                           "--task-runner", "dask"])
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(logging.NOTSET)
     assert result.exit_code == 0, result.output
     assert "2 succeeded [2023, 2024]" in result.output
     assert len(started) == 1
