@@ -9,6 +9,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pytest
+
 # One Prefect home per test process: under pytest-xdist (make test) each worker has its own SQLite
 # database and its own temporary server, so the workers never share a Prefect backend.
 _PREFECT_HOME = tempfile.mkdtemp(prefix=f"iid-prefect-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-")
@@ -27,6 +29,21 @@ os.environ.pop("IID_HOME", None)
 os.environ.pop("IID_COPY_TO", None)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import prefectdb  # noqa: E402 - found through the path just set
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """With pytest-xdist (make test), its controller starts migrating the session's Prefect database before it starts
+    its workers, which copy it (tests/prefectdb.py); a run without workers migrates each home as it is used."""
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        prefectdb.start_template()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _migrated_prefect_home() -> None:
+    """This test process's Prefect home gets the session's migrated database before any test starts a server."""
+    prefectdb.prefect_home(Path(_PREFECT_HOME))
 
 # the release tests' fixtures (test_releases, test_release_concurrency); the generator tests' small_reference
 pytest_plugins = ["releasefixtures", "generatedfiles"]

@@ -8,12 +8,15 @@ import json
 import logging
 import os
 import resource
+import shutil
 import signal
 import time
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
+from homecopy import copy_home
 from loglines import log_lines
 from processes import alive, descendants, paused_iid_run
 
@@ -23,69 +26,72 @@ from flows.settings import Home, configure_prefect_defaults
 YEAR = 2024
 
 
-def _manifest(home: Home) -> dict[str, Any]:
-    return dict(json.loads((home.published_year(YEAR) / "release=1" / "manifest.json").read_text()))
+YEARS = (2023, 2024)
 
 
-def _same_year_twice(factory: pytest.TempPathFactory, other: str, seed: int, scale: float) -> dict[str, Home]:
-    """Two homes with the same generated year, ``default`` and ``other``; the default runner has run the first."""
+def _manifest(home: Home, year: int = YEAR) -> dict[str, Any]:
+    return dict(json.loads((home.published_year(year) / "release=1" / "manifest.json").read_text()))
+
+
+def _same_release(ours: Home, theirs: Home, year: int) -> None:
+    """The release of ``year`` in ``ours`` is the one in ``theirs``: its files' content, validation outcomes
+    (merged from chunks on Dask, one whole frame on the default runner), reconciliation and predicates."""
+    mine, other = _manifest(ours, year), _manifest(theirs, year)
+    assert mine["content_hashes"] == other["content_hashes"]
+    assert mine["validation"] == other["validation"]
+    assert mine["reconciliation"] == other["reconciliation"]
+    assert mine["counts"]["predicates"] == other["counts"]["predicates"]
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Home:
+    """Two small years with defects, generated once: each test runs a copy of their drop zone."""
+    home = Home.resolve(tmp_path_factory.mktemp("generated"))
+    for seed, year in enumerate(YEARS):
+        generate_year(home, year, seed=seed + 11, scale=0.01, defect_rate=0.1)
+    return home
+
+
+@pytest.fixture(scope="module")
+def by_default(generated: Home, tmp_path_factory: pytest.TempPathFactory) -> Home:
+    """The generated years published by the default runner, oldest first (as a backfill runs them)."""
     configure_prefect_defaults()
     from flows.annual import run_annual
 
-    homes = {}
-    for runner in ("default", other):
-        homes[runner] = Home.resolve(factory.mktemp(runner))
-        generate_year(homes[runner], YEAR, seed=seed, scale=scale, defect_rate=0.1)
-    run_annual("default", year=YEAR, home=str(homes["default"].root))
-    return homes
+    home = _drop_zone_of(generated, tmp_path_factory.mktemp("default") / "home")
+    for year in YEARS:
+        run_annual("default", year=year, home=str(home.root))
+    return home
 
 
-def test_dask_and_default_runners_publish_the_same_release(tmp_path_factory: pytest.TempPathFactory,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    homes = _same_year_twice(tmp_path_factory, "dask", seed=5, scale=0.02)
-    from flows.annual import run_annual
-
-    # on Dask: smaller chunks, so several parse and validation tasks are merged
-    monkeypatch.setenv("IID_INGEST_CHUNK_FILES", "100")
-    monkeypatch.setattr("expectations.stage.CHUNK_ROWS", 10_000)
-    result = run_annual("dask", year=YEAR, home=str(homes["dask"].root))
-    assert result["publish"]["published"]
-
-    default, dask = _manifest(homes["default"]), _manifest(homes["dask"])
-    assert dask["content_hashes"] == default["content_hashes"]
-    assert dask["validation"] == default["validation"]  # outcomes merged from chunks = one whole frame
-    assert dask["reconciliation"] == default["reconciliation"]
-    assert default["counts"]["predicates"] == dask["counts"]["predicates"]
-    assert sum(v for s in default["validation"]["suites"] for v in s["failing_rows_by_rule"].values()) > 0
-    assert (homes["dask"].published_year(YEAR) / "release=1" / "validation" / "index.html").is_file()
-    # a frame sent once as a task's argument (~50 MB a chunk in a national year) is not warned of
-    from dask import config
-    from dask.utils import parse_bytes
-
-    assert parse_bytes(config.get("distributed.admin.large-graph-warning-threshold")) >= 2**30
+def _drop_zone_of(generated: Home, root: Path, years: tuple[int, ...] = YEARS) -> Home:
+    """A new home at ``root`` holding the generated drop zone of ``years`` and nothing else."""
+    home = Home.resolve(root)
+    for year in years:
+        shutil.copytree(generated.raw_year(year), home.raw_year(year))
+    return home
 
 
-def test_a_run_on_an_existing_cluster_publishes_the_same_release(tmp_path_factory: pytest.TempPathFactory,
+def test_a_run_on_an_existing_cluster_publishes_the_same_release(generated: Home, by_default: Home, tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """``--dask-address``: a cluster the run did not start (its workers reporting to the flow's Prefect server, as
     the README says to set up) gives the release the default runner gives."""
-    homes = _same_year_twice(tmp_path_factory, "address", seed=8, scale=0.01)
     from distributed import LocalCluster
     from prefect.server.api.server import SubprocessASGIServer
 
     from flows.annual import run_annual
 
+    year = YEARS[0]
+    home = _drop_zone_of(generated, tmp_path / "home", (year,))
     server = SubprocessASGIServer()  # this process's temporary server, which the flow reports to
     server.start(timeout=180)
     monkeypatch.setenv("PREFECT_API_URL", server.api_url)  # what the cluster's workers report to
     with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address="127.0.0.1:0") as cluster:
         assert cluster.scheduler.transition_counter == 0
-        result = run_annual("dask", cluster.scheduler_address, year=YEAR, home=str(homes["address"].root))
+        result = run_annual("dask", cluster.scheduler_address, year=year, home=str(home.root))
         assert result["publish"]["published"]
         assert cluster.scheduler.transition_counter > 0  # the tasks ran on this cluster
-    default, address = _manifest(homes["default"]), _manifest(homes["address"])
-    assert address["content_hashes"] == default["content_hashes"]
-    assert address["validation"] == default["validation"]
+    _same_release(home, by_default, year)
 
 
 def test_local_worker_pool_parses_the_same_rows(tmp_path_factory: pytest.TempPathFactory,
@@ -222,59 +228,64 @@ def _clusters_started(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     return started
 
 
-def test_a_dask_backfill_runs_its_years_on_one_local_cluster(tmp_path_factory: pytest.TempPathFactory,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    """``iid backfill --task-runner dask`` without an address starts one local cluster for all its years (each year
-    started its own: ~2.5 s, and its workers imported GX again), closed as the backfill ends; each year publishes
-    what the default runner publishes. The cluster starts as the first year submits its first task."""
+def test_dask_and_default_runners_publish_the_same_releases(generated: Home, by_default: Home, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """``iid backfill --task-runner dask`` (no address: a local cluster of two worker processes) publishes each
+    year exactly as the default runner does, the parse and validation chunks run on the workers. It starts one
+    local cluster for all its years (each year started its own: ~2.5 s, and its workers imported GX again), as the
+    first year submits its first task, and closes it as the backfill ends."""
     import distributed
     from typer.testing import CliRunner
 
-    from flows.annual import run_annual
+    from flows import ingest
     from flows.cli import app
     from flows.daskcluster import CONNECTING
+    from flows.dropzone import drop_zone_files
 
     started = _clusters_started(monkeypatch)
-    configure_prefect_defaults()
-    years = (2023, 2024)
-    homes = {runner: Home.resolve(tmp_path_factory.mktemp(runner)) for runner in ("default", "dask")}
-    for home in homes.values():
-        for seed, year in enumerate(years):
-            generate_year(home, year, seed=seed + 11, scale=0.01, defect_rate=0.1)
-    for year in years:
-        run_annual("default", year=year, home=str(homes["default"].root))
+    home = _drop_zone_of(generated, tmp_path / "home")
+    # smaller chunks than by default, so each year is several parse tasks and several validation tasks
+    monkeypatch.setenv("IID_INGEST_CHUNK_FILES", "100")
+    monkeypatch.setattr("expectations.stage.CHUNK_ROWS", 2_000)
+    raw = home.raw_year(YEAR)
+    files = [(i, p.relative_to(raw).as_posix()) for i, p in enumerate(drop_zone_files(raw))]
+    assert len(ingest.plan_chunks(raw, files, chunk_files=100)) > 2
     with log_lines("prefect.task_runner.dask", level=logging.INFO) as lines:
-        result = CliRunner().invoke(app, ["backfill", "--years", "2023-2024", "--home", str(homes["dask"].root),
+        result = CliRunner().invoke(app, ["backfill", "--years", "2023-2024", "--home", str(home.root),
                                           "--task-runner", "dask"])
     assert result.exit_code == 0, result.output
     assert "2 succeeded [2023, 2024]" in result.output
+    for year in YEARS:
+        _same_release(home, by_default, year)
+    with duckdb.connect(str(home.work_db(YEAR)), read_only=True) as con:  # validated in several chunks
+        chunks = con.execute("select max(chunk) from validation_results where suite = 'sid_answers'").fetchone()
+    assert chunks is not None and chunks[0] > 1
+    validation = _manifest(home)["validation"]
+    assert sum(v for s in validation["suites"] for v in s["failing_rows_by_rule"].values()) > 0
+    assert (home.published_year(YEAR) / "release=1" / "validation" / "index.html").is_file()
     assert len(started) == 1
     assert started[0].status == distributed.core.Status.closed
     # said once, by the run; prefect-dask's line calling it "an existing" cluster, as each year connects, is left out
     assert sum(line.startswith("Started a local Dask cluster of 2 worker processes at tcp://") for line in lines) == 1
     assert not any(line.startswith(CONNECTING) for line in lines), lines
-    for year in years:
-        ours, theirs = ({**json.loads((h.published_year(year) / "release=1" / "manifest.json").read_text())}
-                        for h in (homes["dask"], homes["default"]))
-        assert ours["content_hashes"] == theirs["content_hashes"]
-        assert ours["validation"] == theirs["validation"]
+    # a frame sent once as a task's argument (~50 MB a chunk in a national year) is not warned of
+    from dask import config
+    from dask.utils import parse_bytes
+
+    assert parse_bytes(config.get("distributed.admin.large-graph-warning-threshold")) >= 2**30
 
 
-def test_a_dask_run_with_no_task_for_the_cluster_starts_none(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_dask_run_with_no_task_for_the_cluster_starts_none(by_default: Home, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """The local cluster starts when the flow first submits a task to it: a re-run with nothing changed, or one from
     the transform stage, has none to submit and starts no cluster (it started one, ~0.5 s and two processes), yet
     says it ran on Dask (a run with a file to parse starts one: the backfill test above)."""
     from flows.annual import run_annual
 
     started = _clusters_started(monkeypatch)
-    configure_prefect_defaults()
-    home = Home.resolve(tmp_path)
-    generate_year(home, YEAR, seed=4, scale=0.01, defect_rate=0.1)
-    run_annual("default", year=YEAR, home=str(home.root))
+    home = copy_home(by_default.root, tmp_path / "home")
 
     def ran_on(result: dict[str, Any]) -> str:
-        import duckdb
-
         path = home.warehouse / "runs" / f"{YEAR}-{result['run_id']}.parquet"
         parameters = duckdb.connect().execute("select parameters from read_parquet(?)", [str(path)]).fetchone()
         assert parameters is not None

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 from factory import innovation, score, submission, write_home, year_locked_elsewhere
+from prefectdb import prefect_home
 from typer.testing import CliRunner
 
 from flows import pipeline
@@ -115,8 +116,9 @@ def test_served_flow_runs_on_a_real_prefect_server(tmp_path: Path) -> None:
     port = _free_port()
     api = f"http://127.0.0.1:{port}/api"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env.update(PREFECT_HOME=str(tmp_path / "prefect"), PREFECT_API_URL=api, PREFECT_SERVER_ANALYTICS_ENABLED="false",
-               DO_NOT_TRACK="1", PREFECT_LOGGING_LEVEL="WARNING", PREFECT_UI_ENABLED="false")
+    env.update(PREFECT_HOME=str(prefect_home(tmp_path / "prefect")), PREFECT_API_URL=api,
+               PREFECT_SERVER_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1", PREFECT_LOGGING_LEVEL="WARNING",
+               PREFECT_UI_ENABLED="false")
     bin_dir = Path(sys.executable).parent
     logs = tmp_path / "logs"
     logs.mkdir()

@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from factory import submission, write_home
+from prefectdb import prefect_home
 from processes import alive, descendants, interruptible
 
 from flows import tempserver
@@ -20,9 +21,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_iid_run_uses_the_early_server_and_stops_it(tmp_path: Path) -> None:
-    """A real `iid run` in a fresh process: the early server is adopted, the run publishes, and the
-    server process is gone when the command returns. Its last step (a copy to a folder that cannot
-    be made) fails: the release is published, so the command succeeds (CONTRACT.md), with one warning
+    """A real `iid run` in a fresh process, on a Prefect home never used (as on a fresh machine: its server migrates
+    the database; the other tests' homes get a migrated copy, tests/prefectdb.py): the early server is adopted,
+    the run publishes, and the server process is gone when the command returns. Its last step (a copy to a folder
+    that cannot be made) fails: the release is published, so the command succeeds (CONTRACT.md), with one warning
     line saying what to do and no traceback anywhere."""
     home = write_home(tmp_path / "home", 2024, {"a.json": submission("35.78", spd_total=30)})
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
@@ -233,7 +235,7 @@ def test_the_server_stops_when_the_process_that_launched_it_is_killed(tmp_path: 
               "print(server.process.pid, flush=True)\n"
               "assert server.verdict(120) == 'serving'\n"
               "os.kill(os.getpid(), signal.SIGKILL)\n")
-    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect")}
+    env = {**os.environ, "PREFECT_HOME": str(prefect_home(tmp_path / "prefect"))}
     env.pop("PREFECT_API_URL", None)
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=180,
                          cwd=Path(__file__).resolve().parents[2])
@@ -269,7 +271,7 @@ def test_the_cli_leaves_the_environment_as_it_found_it(tmp_path: Path) -> None:
             "print(json.dumps(out))\n")
     env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "IID_EARLY_SERVER", "DO_NOT_TRACK",
                                                               "PREFECT_UI_ENABLED", "PREFECT_SERVER_ANALYTICS_ENABLED")}
-    env.update(PREFECT_HOME=str(tmp_path / "prefect"), PYTHONPATH=str(ROOT))
+    env.update(PREFECT_HOME=str(prefect_home(tmp_path / "prefect")), PYTHONPATH=str(ROOT))
     done = subprocess.run([sys.executable, "-c", code, "--home", str(home.root), "--from-stage", "ingest",
                            "--home", str(new.root), "--from-stage", "publish", "--force"],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
@@ -382,7 +384,8 @@ def test_backfill_runs_every_year_on_the_one_early_server(tmp_path: Path) -> Non
     home = write_home(tmp_path / "home", 2023, {"a.json": submission("35.78", year=2023, spd_total=30)})
     write_home(tmp_path / "home", 2024, {"a.json": submission("35.78", spd_total=30)})
     env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "IID_EARLY_SERVER")}
-    env.update(PREFECT_HOME=str(tmp_path / "prefect"), PREFECT_LOGGING_LEVEL="INFO", COLUMNS="200")
+    env.update(PREFECT_HOME=str(prefect_home(tmp_path / "prefect")), PREFECT_LOGGING_LEVEL="INFO",
+               COLUMNS="200")
     done = subprocess.run([sys.executable, "-m", "flows.cli", "backfill", "--years", "2023", "2024",
                            "--home", str(home.root)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     output = done.stdout + done.stderr
@@ -408,7 +411,8 @@ def test_ctrl_c_stops_a_run_at_once_and_its_server_after_it(tmp_path: Path) -> N
     home = Home.resolve(tmp_path / "home")
     generate_year(home, 2024, seed=3, scale=0.05, formats=("json",))
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
-    env.update(PREFECT_HOME=str(tmp_path / "prefect"), PREFECT_LOGGING_LEVEL="INFO", COLUMNS="200")
+    env.update(PREFECT_HOME=str(prefect_home(tmp_path / "prefect")), PREFECT_LOGGING_LEVEL="INFO",
+               COLUMNS="200")
     run = subprocess.Popen([sys.executable, "-m", "flows.cli", "run", "--year", "2024", "--home", str(home.root)],
                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                            start_new_session=True,  # its own group, as a terminal's foreground job
