@@ -327,20 +327,23 @@ def _will_validate(parameters: dict[str, Any]) -> bool:
                                   bool(parameters.get("force")))
 
 
-def _prefetch_validation(parameters: dict[str, Any]) -> None:
+def _prefetch_validation(parameters: dict[str, Any]) -> bool | None:
     """If the run will likely validate, import GX on a thread while Prefect's temporary server starts
-    (see expectations.prefetch). With a running server there is no idle core to use, so validation
-    imports GX when it needs it: importing it on a thread from the start took a national year's full
-    run from 23.0 to 22.1 s but a one-region resubmission from 11.8 to 12.4 s (the thread holds the GIL
-    the ingest of the one file needs), measured with the benchmark."""
+    (see expectations.prefetch); returns whether it will, where that was looked at (None with a running
+    server). With a running server there is no idle core to use, so validation imports GX when it needs
+    it: importing it on a thread from the start took a national year's full run from 23.0 to 22.1 s but
+    a one-region resubmission from 11.8 to 12.4 s (the thread holds the GIL the ingest of the one file
+    needs), measured with the benchmark."""
     from prefect.settings import get_current_settings
 
     if get_current_settings().api.url:
-        return
-    if _will_validate(parameters):
+        return None
+    validates = _will_validate(parameters)
+    if validates:
         from expectations import prefetch
 
         prefetch.start(hide_optional=False)  # Prefect's own temporary server imports SQLAlchemy meanwhile
+    return validates
 
 
 class _WithoutTraceback(logging.Formatter):
@@ -407,7 +410,7 @@ def run_annual(task_runner: str = "default", dask_address: str | None = None, cl
     cluster of its own."""
     from flows import tempserver
 
-    _prefetch_validation(parameters)
+    validates = _prefetch_validation(parameters)
     tempserver.ready()  # a temporary server started early (flows.tempserver), if any
     with no_heartbeats_on_a_temporary_server(), _local_workers_share_api(task_runner, dask_address), \
             ExitStack() as own:
@@ -417,5 +420,6 @@ def run_annual(task_runner: str = "default", dask_address: str | None = None, cl
 
                 cluster = own.enter_context(shared_local_cluster())  # this run's own, closed as it ends
             # started as the flow submits its first task, if it has one: its workers inherit the server's URL
-            return dict(annual_flow(task_runner, cluster=cluster, prefetch_gx=_will_validate(parameters))(**parameters))
+            prefetch_gx = _will_validate(parameters) if validates is None else validates  # looked at once (~7 ms)
+            return dict(annual_flow(task_runner, cluster=cluster, prefetch_gx=prefetch_gx)(**parameters))
         return dict(annual_flow(task_runner, dask_address)(**parameters))

@@ -280,10 +280,19 @@ def test_a_dask_run_with_no_task_for_the_cluster_starts_none(by_default: Home, t
     """The local cluster starts when the flow first submits a task to it: a re-run with nothing changed, or one from
     the transform stage, has none to submit and starts no cluster (it started one, ~0.5 s and two processes), yet
     says it ran on Dask (a run with a file to parse starts one: the backfill test above)."""
+    from flows import annual
     from flows.annual import run_annual
 
     started = _clusters_started(monkeypatch)
     home = copy_home(by_default.root, tmp_path / "home")
+    looked: list[bool] = []  # whether the run will validate is looked at once a run (its drop zone hashed, ~7 ms)
+    will_validate = annual._will_validate
+
+    def looking(parameters: dict[str, Any]) -> bool:
+        looked.append(will_validate(parameters))
+        return looked[-1]
+
+    monkeypatch.setattr(annual, "_will_validate", looking)
 
     def ran_on(result: dict[str, Any]) -> str:
         path = home.warehouse / "runs" / f"{YEAR}-{result['run_id']}.parquet"
@@ -296,6 +305,7 @@ def test_a_dask_run_with_no_task_for_the_cluster_starts_none(by_default: Home, t
         assert not result["publish"]["published"]
         assert ran_on(result) == "dask"
     assert started == []
+    assert looked == [False, False]
 
 
 def _sigint_blocked(pid: int) -> bool:
