@@ -9,7 +9,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -22,6 +25,18 @@ def interruptible() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+@contextmanager
+def sigint_handled_by(handler: Any) -> Iterator[None]:
+    """SIGINT handled by ``handler`` in this process for the block (Python's own, ``signal.default_int_handler``,
+    raises KeyboardInterrupt), then as before. A suite run as a background job of a shell without job control has
+    SIGINT ignored (:func:`interruptible`): a test of what Ctrl-C does sets the handler a terminal's process has."""
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def interrupted_query(con: duckdb.DuckDBPyConnection | None = None) -> None:
     """Run a query on ``con`` (default: a new database) and send this process SIGINT 0.1 s in, with Python's Ctrl-C
     handler in place: DuckDB ends the query and raises its own error, which this lets out (what a run's stage
@@ -32,17 +47,16 @@ def interrupted_query(con: duckdb.DuckDBPyConnection | None = None) -> None:
     the unlikely case it ended before the signal came."""
     if threading.current_thread() is not threading.main_thread():
         pytest.skip("signals reach the main thread only")
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGINT))
     con = con or duckdb.connect()
-    try:
-        timer.start()
-        for _ in range(20):
-            con.execute("select count(*) from range(3000000) t(i) where md5(i::varchar) like 'zzzz%'").fetchall()
-        raise AssertionError("DuckDB ran 20 queries of ~0.5 s and never raised its error for the SIGINT sent")
-    finally:
-        timer.cancel()
-        signal.signal(signal.SIGINT, previous)
+    with sigint_handled_by(signal.default_int_handler):
+        try:
+            timer.start()
+            for _ in range(20):
+                con.execute("select count(*) from range(3000000) t(i) where md5(i::varchar) like 'zzzz%'").fetchall()
+            raise AssertionError("DuckDB ran 20 queries of ~0.5 s and never raised its error for the SIGINT sent")
+        finally:
+            timer.cancel()
 
 
 def descendants(pid: int) -> set[int]:

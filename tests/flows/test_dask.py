@@ -18,7 +18,7 @@ import duckdb
 import pytest
 from homecopy import copy_home
 from loglines import log_lines
-from processes import alive, descendants, paused_iid_run
+from processes import alive, descendants, paused_iid_run, sigint_handled_by
 
 from flows.generator import generate_year
 from flows.settings import Home, configure_prefect_defaults
@@ -361,16 +361,23 @@ def test_the_workers_of_a_run_that_will_validate_import_gx_as_they_start() -> No
 
 
 def test_sigint_held_delivers_a_ctrl_c_as_the_block_ends() -> None:
+    """With Python's own handler (a terminal's), a SIGINT during the block raises KeyboardInterrupt as it ends; with
+    SIGINT ignored (a background job of a script, ``nohup``), it stays ignored."""
     from flows.daskcluster import sigint_held
 
-    handler = signal.getsignal(signal.SIGINT)
-    reached = []
-    with pytest.raises(KeyboardInterrupt), sigint_held():  # this process has other threads, which may take it
-        os.kill(os.getpid(), signal.SIGINT)
-        time.sleep(0.05)
-        reached.append("end of the block")  # not interrupted inside it
-    assert reached == ["end of the block"]
-    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
-    assert signal.getsignal(signal.SIGINT) is handler
-    with sigint_held():  # nothing came: nothing raised
-        pass
+    with sigint_handled_by(signal.default_int_handler):
+        reached = []
+        with pytest.raises(KeyboardInterrupt), sigint_held():  # this process has other threads, which may take it
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+            reached.append("end of the block")  # not interrupted inside it
+        assert reached == ["end of the block"]
+        assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        with sigint_held():  # nothing came: nothing raised
+            pass
+    with sigint_handled_by(signal.SIG_IGN):
+        with sigint_held():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
