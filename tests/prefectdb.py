@@ -15,6 +15,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -36,30 +37,43 @@ def start_template() -> None:
         return
     home = Path(tempfile.mkdtemp(prefix="iid-prefect-template-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API_")}
+    # a group of its own: a session that ends first stops it and the migration below it together
     builder = subprocess.Popen([sys.executable, "-c", _BUILD, str(home)], env={**env, "PREFECT_HOME": str(home)},
-                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    (home / "builder.pid").write_text(str(builder.pid), encoding="utf-8")
     os.environ[TEMPLATE] = str(home)
 
     def remove() -> None:
         if builder.poll() is None:  # a session that ended before it was needed
-            builder.terminate()
+            os.killpg(builder.pid, signal.SIGTERM)
             builder.wait()
         shutil.rmtree(home, ignore_errors=True)
 
     atexit.register(remove)
 
 
+def _builder_gone(folder: Path) -> bool:
+    """Whether the process migrating the template has ended (it is the controller's child: a zombie counts)."""
+    try:
+        state = Path(f"/proc/{int((folder / 'builder.pid').read_text())}/stat").read_text()
+    except (OSError, ValueError):
+        return True
+    return state.rsplit(")", 1)[1].split()[0] in ("Z", "X")
+
+
 def _template(timeout: float = 300) -> Path | None:
-    """The migrated template database, once ready; None if its migration failed or there is none."""
-    folder = os.environ.get(TEMPLATE)
-    if not folder:
+    """The migrated template database, once ready; None if its migration failed (or its process died without
+    saying) or there is none."""
+    folder = Path(os.environ.get(TEMPLATE) or "")
+    if not os.environ.get(TEMPLATE):
         return None
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if (Path(folder) / "failed").exists():
+        if (folder / "migrated").exists():
+            return folder / DATABASE
+        if (folder / "failed").exists() or (_builder_gone(folder) and not (folder / "migrated").exists()):
             return None
-        if (Path(folder) / "migrated").exists():
-            return Path(folder) / DATABASE
         time.sleep(0.05)
     return None
 
