@@ -65,9 +65,9 @@ def _builder_gone(folder: Path) -> bool:
 def _template(timeout: float = 300) -> Path | None:
     """The migrated template database, once ready; None if its migration failed (or its process died without
     saying) or there is none."""
-    folder = Path(os.environ.get(TEMPLATE) or "")
     if not os.environ.get(TEMPLATE):
         return None
+    folder = Path(os.environ[TEMPLATE])
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if (folder / "migrated").exists():
