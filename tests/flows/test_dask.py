@@ -24,8 +24,6 @@ from flows.generator import generate_year
 from flows.settings import Home, configure_prefect_defaults
 
 YEAR = 2024
-
-
 YEARS = (2023, 2024)
 
 
