@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -84,13 +84,20 @@ def differences(left: dict[str, Any], right: dict[str, Any], limit: int = 3) -> 
     return found
 
 
+def copy_drop_zones(home: Home, years: Iterable[int], root: Path) -> Home:
+    """A fresh home at ``root`` holding a copy of ``home``'s drop zones of ``years`` and nothing else."""
+    fresh = Home.resolve(root)
+    for year in years:
+        shutil.copytree(home.raw_year(year), fresh.raw_year(year), symlinks=True)
+    return fresh
+
+
 def rebuild(home: Home, year: int, root: Path) -> Home:
     """A fresh home at ``root`` with a copy of ``home``'s drop zones of ``year`` and the years before it
     (whose releases its report reads), each run once, oldest first."""
-    fresh = Home.resolve(root)
     years = sorted(int(p.name) for p in home.raw.iterdir() if p.name.isdigit() and int(p.name) <= year)
+    fresh = copy_drop_zones(home, years, root)
     for each in years:
-        shutil.copytree(home.raw_year(each), fresh.raw_year(each), symlinks=True)
         run_stages(fresh, each)
     return fresh
 

@@ -8,7 +8,6 @@ import json
 import logging
 import os
 import resource
-import shutil
 import signal
 import time
 from pathlib import Path
@@ -19,6 +18,7 @@ import pytest
 from homecopy import copy_home
 from loglines import log_lines
 from processes import alive, descendants, paused_iid_run, sigint_handled_by
+from rebuild import copy_drop_zones
 
 from flows.generator import generate_year
 from flows.settings import Home, configure_prefect_defaults
@@ -56,17 +56,9 @@ def by_default(generated: Home, tmp_path_factory: pytest.TempPathFactory) -> Hom
     configure_prefect_defaults()
     from flows.annual import run_annual
 
-    home = _drop_zone_of(generated, tmp_path_factory.mktemp("default") / "home")
+    home = copy_drop_zones(generated, YEARS, tmp_path_factory.mktemp("default") / "home")
     for year in YEARS:
         run_annual("default", year=year, home=str(home.root))
-    return home
-
-
-def _drop_zone_of(generated: Home, root: Path, years: tuple[int, ...] = YEARS) -> Home:
-    """A new home at ``root`` holding the generated drop zone of ``years`` and nothing else."""
-    home = Home.resolve(root)
-    for year in years:
-        shutil.copytree(generated.raw_year(year), home.raw_year(year))
     return home
 
 
@@ -80,7 +72,7 @@ def test_a_run_on_an_existing_cluster_publishes_the_same_release(generated: Home
     from flows.annual import run_annual
 
     year = YEARS[0]
-    home = _drop_zone_of(generated, tmp_path / "home", (year,))
+    home = copy_drop_zones(generated, (year,), tmp_path / "home")
     server = SubprocessASGIServer()  # this process's temporary server, which the flow reports to
     server.start(timeout=180)
     monkeypatch.setenv("PREFECT_API_URL", server.api_url)  # what the cluster's workers report to
@@ -241,7 +233,7 @@ def test_dask_and_default_runners_publish_the_same_releases(generated: Home, by_
     from flows.dropzone import drop_zone_files
 
     started = _clusters_started(monkeypatch)
-    home = _drop_zone_of(generated, tmp_path / "home")
+    home = copy_drop_zones(generated, YEARS, tmp_path / "home")
     # smaller chunks than by default, so each year is several parse tasks and several validation tasks
     monkeypatch.setenv("IID_INGEST_CHUNK_FILES", "100")
     monkeypatch.setattr("expectations.stage.CHUNK_ROWS", 2_000)
