@@ -6,7 +6,9 @@ import re
 import time
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
+import pytest
 from factory import validation_results
 
 from expectations.validate import SuiteRunner
@@ -62,17 +64,37 @@ ge_load_time). Now nothing is loaded from the network (the logo is
     assert 'id="iid-offline-listing"' in index and "validation result" in index
 
 
-def test_two_homes_build_the_same_pages_of_the_same_results(tmp_path: Path) -> None:
+def test_two_homes_build_the_same_pages_of_the_same_results(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """Each home keeps its own compiled GX templates (warehouse/work/.gx-templates); GX's collapse template
     drew a random element id as it was compiled, so the same results gave other pages in another home, or
-    once the cache was deleted ('collapse-body-<uuid4>'). Now the id is the same wherever it is compiled."""
+    once the cache was deleted ('collapse-body-<uuid4>'). Now the id is the same wherever it is compiled.
+    The process keeps what it compiled: a third home compiles nothing and still gets the cache files."""
+    import jinja2
+
+    from expectations import gxpatch
+
     results = validation_results(tmp_path)
     runner = SuiteRunner()
     for home in ("one", "two"):  # each its own template cache, compiled anew
+        gxpatch.forget_compiled()
         runner.build_docs(tmp_path / home / "work" / "validation", "annual-2024", results)
-    first, second = (tmp_path / home / "work" for home in ("one", "two"))
+    parsed: list[str] = []
+    real = jinja2.Environment._parse
+
+    def parse(self: jinja2.Environment, source: str, name: str | None, filename: str | None) -> Any:
+        parsed.append(str(name))
+        return real(self, source, name, filename)
+
+    monkeypatch.setattr(jinja2.Environment, "_parse", parse)
+    runner.build_docs(tmp_path / "three" / "work" / "validation", "annual-2024", results)
+    assert parsed == []
+    first, second, third = (tmp_path / home / "work" for home in ("one", "two", "three"))
     assert len(list((first / ".gx-templates").glob("*.cache"))) >= 20
+    assert sorted(p.name for p in (third / ".gx-templates").glob("*.cache")) == \
+        sorted(p.name for p in (first / ".gx-templates").glob("*.cache"))
     pages = {root: {p.relative_to(root / "validation").as_posix(): p.read_bytes()
-                    for p in sorted((root / "validation").rglob("*")) if p.is_file()} for root in (first, second)}
+                    for p in sorted((root / "validation").rglob("*")) if p.is_file()}
+             for root in (first, second, third)}
     assert any(b"collapse-body-" in page for page in pages[first].values())
-    assert len(pages[first]) > 10 and pages[first] == pages[second]
+    assert len(pages[first]) > 10 and pages[first] == pages[second] == pages[third]
