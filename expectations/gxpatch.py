@@ -45,6 +45,21 @@ and failures of a defective year are the same either way (tested). Under the sam
 sources of the two builders, of ``graph_validate`` and the step that makes its metric graphs, and of
 ``get_metric_kwargs``, which builds one of each per metric.
 
+Each suite's validation also works out, expectation by expectation, the graph of metrics it needs
+(``_generate_metric_dependency_subgraphs_for_each_expectation_configuration``): the same graphs each time
+the same suite is validated with the same parameters (the next chunk of a table, the next home or year
+validated in the same process). :func:`subgraphs_kept` keeps the graphs of the last :data:`SUBGRAPHS_KEPT`
+suites validated, by everything they are made of: the execution engine's class, the batch id, the runtime
+configuration and every field of each configuration, as JSON (a time as its type and ISO text; any other
+value that is not JSON, or a configuration with a context or rendered content, keeps nothing). A small
+home's validation took 0.85 s of CPU instead of 1.0 s (the median of 12 each, alternating in one process).
+The graphs hold metric configurations, which GX only reads once a graph is built, and the configurations
+the results are made from (GX gets a copy of their list, as it removes the rejected ones from it); graphs
+built with an error are not kept. Every record suite of a defective year gives the same results and failures
+validated twice on kept graphs as on GX's own (tested). Under the same sha256 rule, on the step it replaces,
+the configuration's fields and the two steps that read the graphs (resolving them, and tracing a metric's
+error to its expectation).
+
 GX's Data Docs views each make their own Jinja environment and compile every template they use from
 source: 24 templates compiled 51 times, ~40 % of building the docs. :func:`cache_templates` gives
 the environments made afterwards a shared Jinja bytecode cache on disk. That is Jinja's own
@@ -64,8 +79,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import inspect
+import json
 import logging
 import threading
+from collections import OrderedDict
+from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -96,7 +114,17 @@ KNOWN_BUILD_SOURCES = {
         "3165fac4b81c0f96e27a88296afa66e1cf988cd40d4d940e85bab3834f863947",
     "get_metric_kwargs": "1c6cab93be71d12856a9179a061a61b87e80115e68ca785a7d4806d4bb6b5e7b",
 }
+# sha256 of the GX sources subgraphs_kept relies on (great_expectations 1.24.1)
+KNOWN_SUBGRAPH_SOURCES = {
+    "Validator._generate_metric_dependency_subgraphs_for_each_expectation_configuration":
+        "3165fac4b81c0f96e27a88296afa66e1cf988cd40d4d940e85bab3834f863947",
+    "ExpectationConfiguration.__init__": "ebb1f72aec4b5880bde520dcda46d6ea05ab28deee2a17b11e10c03641b8cb6c",
+    "ValidationGraph._resolve": "3796cd3358b6aa66c0ac70f7c6580199a3fc9e9499689e835e6cbd8d09c33248",
+    "ExpectationValidationGraph.get_exception_info": "bcf21603070ea08d960ccd983f424036ea61a9c09435cc5dd76a75b54093e782",
+}
+SUBGRAPHS_KEPT = 64  # suites (with their parameters) whose metric graphs a process keeps
 _applied: bool | None = None
+_subgraphs_applied: bool | None = None
 _builds_applied: bool | None = None
 _ids_applied: bool | None = None
 _filters_applied: bool | None = None
@@ -276,6 +304,106 @@ def validating(original: Any) -> Any:
     return graph_validate
 
 
+class _Subgraphs:
+    """The metric graphs of the suites validated lately in this process, by what they are made of."""
+
+    def __init__(self) -> None:
+        self.on = True
+        self.kept: OrderedDict[str, tuple[tuple[Any, ...], tuple[Any, ...]]] = OrderedDict()
+        self.lock = threading.Lock()
+        self.built = 0  # graphs built by GX's step (a suite's validation that found none kept)
+
+
+_subgraphs = _Subgraphs()
+
+
+def _json_only(value: Any) -> Any:
+    """A time (a deadline among a suite's parameters: a pandas Timestamp) as its type and ISO text; any other
+    value that is not JSON stops the key."""
+    if isinstance(value, datetime):
+        return [f"{type(value).__module__}.{type(value).__qualname__}", value.isoformat()]
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def subgraph_key(validator: Any, configurations: list[Any], catch_exceptions: bool,
+                 runtime_configuration: dict[str, Any] | None) -> str | None:
+    """Everything a suite's metric graphs are made of, as JSON text; None when any of it is not JSON."""
+    parts: list[Any] = [type(validator._execution_engine).__qualname__, validator.active_batch_id, catch_exceptions,
+                        runtime_configuration]
+    for c in configurations:
+        if c._expectation_context is not None or c._rendered_content is not None:
+            return None
+        parts.append([c.type, c._kwargs, c._raw_kwargs, c.meta, c.notes, c.description, str(c.severity),
+                      c.success_on_last_run, c._id])
+    try:
+        return json.dumps(parts, sort_keys=True, default=_json_only)
+    except (TypeError, ValueError):
+        return None
+
+
+def subgraphs_kept(original: Any) -> Any:
+    """GX's step that builds each expectation's metric graph, kept per suite and parameters (see above)."""
+    def subgraphs(self: Any, expectation_configurations: list[Any], processed_configurations: list[Any],
+                  catch_exceptions: bool, runtime_configuration: dict[str, Any] | None = None) -> Any:
+        key = (subgraph_key(self, expectation_configurations, catch_exceptions, runtime_configuration)
+               if _subgraphs.on else None)
+        if key is not None:
+            with _subgraphs.lock:
+                found = _subgraphs.kept.get(key)
+                if found is not None:
+                    _subgraphs.kept.move_to_end(key)
+            if found is not None:
+                graphs, processed = found
+                processed_configurations.extend(processed)
+                return list(graphs), [], processed_configurations
+        graphs, evrs, processed = original(self, expectation_configurations, processed_configurations,
+                                           catch_exceptions, runtime_configuration)
+        _subgraphs.built += 1
+        if key is not None and not evrs:
+            with _subgraphs.lock:
+                _subgraphs.kept[key] = (tuple(graphs), tuple(processed))
+                while len(_subgraphs.kept) > SUBGRAPHS_KEPT:
+                    _subgraphs.kept.popitem(last=False)
+        return graphs, evrs, processed
+    subgraphs.__doc__ = original.__doc__
+    return subgraphs
+
+
+def forget_subgraphs() -> None:
+    """Let go of the metric graphs kept."""
+    with _subgraphs.lock:
+        _subgraphs.kept.clear()
+
+
+def subgraph_sources() -> dict[str, Any]:
+    """GX's functions whose sources :func:`subgraphs_kept` relies on, by name."""
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+    from great_expectations.validator.validation_graph import ExpectationValidationGraph, ValidationGraph
+    from great_expectations.validator.validator import Validator
+
+    return {"Validator._generate_metric_dependency_subgraphs_for_each_expectation_configuration":
+            getattr(Validator, "_gx_original_subgraphs",
+                    Validator._generate_metric_dependency_subgraphs_for_each_expectation_configuration),
+            "ExpectationConfiguration.__init__": ExpectationConfiguration.__init__,
+            "ValidationGraph._resolve": ValidationGraph._resolve,
+            "ExpectationValidationGraph.get_exception_info": ExpectationValidationGraph.get_exception_info}
+
+
+def _apply_subgraphs() -> bool:
+    global _subgraphs_applied
+    if _subgraphs_applied is None:
+        from great_expectations.validator.validator import Validator
+
+        sources = subgraph_sources()
+        _subgraphs_applied = all(source_sha256(sources[name]) == sha for name, sha in KNOWN_SUBGRAPH_SOURCES.items())
+        if _subgraphs_applied:
+            name = "_generate_metric_dependency_subgraphs_for_each_expectation_configuration"
+            original = getattr(Validator, name)
+            Validator._gx_original_subgraphs = original  # type: ignore[attr-defined]
+            setattr(Validator, name, subgraphs_kept(original))
+    return _subgraphs_applied
+
+
 REPLACEMENTS = {"_get_success_kwarg": _get_success_kwarg, "_get_domain_kwargs": _get_domain_kwargs,
                 "_get_success_kwargs": _get_success_kwargs, "_get_runtime_kwargs": _get_runtime_kwargs}
 
@@ -283,7 +411,7 @@ REPLACEMENTS = {"_get_success_kwarg": _get_success_kwarg, "_get_domain_kwargs": 
 def apply() -> bool:
     """Put the replacements in place when GX's methods are those they were written from; returns
     whether they are all in place (once per process; GX must be importable)."""
-    return _apply_kwargs() & _apply_ids() & _apply_filters() & _apply_builds()
+    return _apply_kwargs() & _apply_ids() & _apply_filters() & _apply_builds() & _apply_subgraphs()
 
 
 def build_sources() -> dict[str, Any]:
@@ -299,7 +427,7 @@ def build_sources() -> dict[str, Any]:
             "ExpectationConfiguration.to_domain_obj": getattr(ExpectationConfiguration, "_gx_original_to_domain_obj",
                                                               ExpectationConfiguration.to_domain_obj),
             "Validator.graph_validate": getattr(Validator, "_gx_original_graph_validate", Validator.graph_validate),
-            f"Validator.{subgraphs}": getattr(Validator, subgraphs),
+            f"Validator.{subgraphs}": getattr(Validator, "_gx_original_subgraphs", getattr(Validator, subgraphs)),
             "get_metric_kwargs": registry.get_metric_kwargs}
 
 

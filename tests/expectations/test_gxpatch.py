@@ -139,3 +139,17 @@ def test_the_builders_are_replaced_for_the_installed_gx(expectations: list[Any])
     configuration = expectations[0].configuration
     assert configuration.to_domain_obj() is not configuration.to_domain_obj()
     assert configuration.to_domain_obj() == expectations[0]
+
+
+def test_the_metric_graph_step_is_replaced_for_the_installed_gx() -> None:
+    """Fails when a GX release changes a source :func:`gxpatch.subgraphs_kept` relies on: compare it with what
+    the replacement assumes (a metric graph, once built, is only read; a configuration's fields are those the
+    key holds), then update its sha256 in ``expectations/gxpatch.py`` (or drop the replacement)."""
+    from great_expectations.validator.validator import Validator
+
+    assert gxpatch.apply()
+    sources = gxpatch.subgraph_sources()
+    assert {name: gxpatch.source_sha256(function) for name, function in sources.items()} == \
+        gxpatch.KNOWN_SUBGRAPH_SOURCES
+    step = Validator._generate_metric_dependency_subgraphs_for_each_expectation_configuration
+    assert step is not Validator._gx_original_subgraphs  # type: ignore[attr-defined]

@@ -143,6 +143,7 @@ def test_each_expectation_and_configuration_is_built_once_per_validation_with_th
 
     con, params, files = defective
     suite_runner()
+    monkeypatch.setattr(gxpatch._subgraphs, "on", False)  # every validation builds its graphs, as GX's
     configuration = Expectation._gx_original_configuration.fget  # type: ignore[attr-defined]
     to_domain_obj = ExpectationConfiguration._gx_original_to_domain_obj  # type: ignore[attr-defined]
     built: list[str] = []
@@ -177,6 +178,52 @@ def test_each_expectation_and_configuration_is_built_once_per_validation_with_th
             checked += 1
     assert checked >= 6
     assert Validator.graph_validate is not Validator._gx_original_graph_validate  # type: ignore[attr-defined]
+
+
+def test_metric_graphs_kept_for_a_suite_give_the_same_results(
+        defective: tuple[Any, dict[str, Any], list[int]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every record suite on the frames of a defective year, validated twice with the metric graphs kept (the
+    second time on the graphs the first built) and once with GX building them: the same failures and GX
+    results each time; a suite validated again with the same parameters builds no graph."""
+    from expectations import stage
+
+    con, params, files = defective
+    suite_runner()
+    gxpatch.forget_subgraphs()
+    checked = reused = 0
+    for name in stage.RECORD_SUITES:
+        for _, frame in stage.frame_chunks(con, name, None, files=files):
+            monkeypatch.setattr(gxpatch._subgraphs, "on", True)
+            first = _outcome(name, frame, params)
+            built = gxpatch._subgraphs.built
+            again = _outcome(name, frame, params)
+            reused += gxpatch._subgraphs.built == built
+            monkeypatch.setattr(gxpatch._subgraphs, "on", False)
+            assert first == again == _outcome(name, frame, params), name
+            checked += 1
+    assert checked >= 6
+    assert reused == checked  # the parameters are the same each time here (a run's hold its time, for SUB006)
+    gxpatch.forget_subgraphs()
+    assert not gxpatch._subgraphs.kept
+
+
+def test_metric_graphs_are_kept_for_the_latest_suites_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At most SUBGRAPHS_KEPT suites' graphs are kept, the least recently used let go first; a graph built with
+    an error, or from a value that is not JSON, is not kept."""
+    monkeypatch.setattr(gxpatch, "_subgraphs", gxpatch._Subgraphs())
+    monkeypatch.setattr(gxpatch, "SUBGRAPHS_KEPT", 2)
+    keys = iter(["a", "b", "a", "c", "b", None, "d"])
+    monkeypatch.setattr(gxpatch, "subgraph_key", lambda *args: next(keys))
+
+    def original(self: Any, configurations: list[Any], processed: list[Any], catch: bool, runtime: Any) -> Any:
+        processed.extend(configurations)
+        return [f"graph of {configurations[0]}"], (["error"] if configurations[0] == "d" else []), processed
+
+    step = gxpatch.subgraphs_kept(original)
+    made = [step(None, [label], [], True, None) for label in ("a", "b", "a", "c", "b", "x", "d")]
+    assert made[2] == (["graph of a"], [], ["a"])  # kept: no graph built
+    assert gxpatch._subgraphs.built == 6  # a, b, c, b again (let go for c), x (no key), d (an error)
+    assert list(gxpatch._subgraphs.kept) == ["c", "b"]
 
 
 def test_the_kept_rows_are_per_thread() -> None:
