@@ -7,6 +7,7 @@ so their labels wrap on a phone instead of shrinking.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 
@@ -95,9 +96,18 @@ def predicate_strip(counts: Sequence[tuple[str, int]]) -> Markup:
 def row_profile(rows: Sequence[tuple[str, str, float, float]]) -> Markup:
     """Strengths and weaknesses: per row (code, label, attained 0–3, median of the level) a bar and the
     median as a tick; a bar above the median is a strength, below it a weakness."""
+    # Regions with the same rows get the same chart: every pemda without a counting submission has none
+    # attained, against its level's medians (most of the pages of a small year). Each value's text is part of
+    # the key, as -0.0 equals 0.0 but is printed otherwise.
+    return _row_profile(tuple((code, label, value, median, repr(value), repr(median))
+                              for code, label, value, median in rows))
+
+
+@lru_cache(maxsize=64)
+def _row_profile(rows: tuple[tuple[str, str, float, float, str, str], ...]) -> Markup:
     out = []
     numbers: dict[float, str] = {}  # a page shows a few distinct values (zero is formatted each time: ±0)
-    for code, label, value, median in rows:
+    for code, label, value, median, _, _ in rows:
         state = "above" if value > median + 1e-9 else "below" if value < median - 1e-9 else "equal"
         shown = (value and numbers.get(value)) or _formatted(numbers, value)
         middle = (median and numbers.get(median)) or _formatted(numbers, median)

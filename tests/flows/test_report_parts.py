@@ -133,3 +133,21 @@ def test_the_coaching_workbook_is_a_function_of_its_rows(tmp_path: Path) -> None
         assert "1980-01-01T00:00:00Z" in book.read("docProps/core.xml").decode()
     sheet = openpyxl.load_workbook(tmp_path / "a.xlsx")["pembinaan 2024"]
     assert [c.value for c in sheet[2]][:2] == ["35.15", "Kabupaten Sidoarjo"]
+
+
+def test_a_profile_chart_is_made_once_for_the_same_rows_and_printed_as_made_anew() -> None:
+    """Regions with the same rows (every pemda without a counting submission) share one chart, which is the
+    chart made anew; -0.0, equal to 0.0 as a key, is printed as itself."""
+    from flows.report import charts
+
+    made_anew = charts._row_profile.__wrapped__
+    rows = [("1", "Regulasi <inovasi>", 0.0, 1.5), ("2", "SDM", 2.0, 1.0), ("3", "Anggaran", 0.5, 0.5)]
+    charts._row_profile.cache_clear()
+    first = charts.row_profile(rows)
+    assert charts.row_profile(list(rows)) is first  # the second region's chart is the first's
+    assert charts._row_profile.cache_info().hits == 1
+    keyed = tuple((*row, repr(row[2]), repr(row[3])) for row in rows)
+    assert first == made_anew(keyed) and "&lt;inovasi&gt;" in first
+    negative = [("1", "Regulasi <inovasi>", -0.0, 1.5), *rows[1:]]
+    assert charts.row_profile(negative) == made_anew(tuple((*row, repr(row[2]), repr(row[3])) for row in negative))
+    assert charts.row_profile(negative) != first  # "-0,00", as before
