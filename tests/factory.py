@@ -228,3 +228,18 @@ def defective_sample(generated: Home, year: int, target: Home, every: int = 8) -
     for name in files:
         if name.rsplit("-", 1)[0] in kept:
             shutil.copy(raw / name, out / name)
+
+
+def templates_parsed(monkeypatch: Any) -> list[str]:
+    """The names of the Jinja templates parsed (compiled from source) from now on in this test, in order."""
+    import jinja2
+
+    parsed: list[str] = []
+    real = jinja2.Environment._parse
+
+    def parse(self: jinja2.Environment, source: str, name: str | None, filename: str | None) -> Any:
+        parsed.append(str(name))
+        return real(self, source, name, filename)
+
+    monkeypatch.setattr(jinja2.Environment, "_parse", parse)
+    return parsed

@@ -6,10 +6,9 @@ import re
 import time
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
 
 import pytest
-from factory import validation_results
+from factory import templates_parsed, validation_results
 
 from expectations.validate import SuiteRunner
 
@@ -70,8 +69,6 @@ def test_two_homes_build_the_same_pages_of_the_same_results(tmp_path: Path,
     drew a random element id as it was compiled, so the same results gave other pages in another home, or
     once the cache was deleted ('collapse-body-<uuid4>'). Now the id is the same wherever it is compiled.
     The process keeps what it compiled: a third home compiles nothing and still gets the cache files."""
-    import jinja2
-
     from expectations import gxpatch
 
     results = validation_results(tmp_path)
@@ -79,14 +76,7 @@ def test_two_homes_build_the_same_pages_of_the_same_results(tmp_path: Path,
     for home in ("one", "two"):  # each its own template cache, compiled anew
         gxpatch.forget_compiled()
         runner.build_docs(tmp_path / home / "work" / "validation", "annual-2024", results)
-    parsed: list[str] = []
-    real = jinja2.Environment._parse
-
-    def parse(self: jinja2.Environment, source: str, name: str | None, filename: str | None) -> Any:
-        parsed.append(str(name))
-        return real(self, source, name, filename)
-
-    monkeypatch.setattr(jinja2.Environment, "_parse", parse)
+    parsed = templates_parsed(monkeypatch)
     runner.build_docs(tmp_path / "three" / "work" / "validation", "annual-2024", results)
     assert parsed == []
     first, second, third = (tmp_path / home / "work" for home in ("one", "two", "three"))

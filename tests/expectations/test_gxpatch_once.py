@@ -182,27 +182,26 @@ def test_each_expectation_and_configuration_is_built_once_per_validation_with_th
 
 def test_metric_graphs_kept_for_a_suite_give_the_same_results(
         defective: tuple[Any, dict[str, Any], list[int]], monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every record suite on the frames of a defective year, validated twice with the metric graphs kept (the
-    second time on the graphs the first built) and once with GX building them: the same failures and GX
-    results each time; a suite validated again with the same parameters builds no graph."""
+    """Every record suite on a frame of a defective year, validated on the graphs GX builds (none kept yet,
+    each suite its own), then each again on the graphs kept from it: the same failures and GX results, and
+    no graph built the second time."""
     from expectations import stage
 
     con, params, files = defective
     suite_runner()
+    monkeypatch.setattr(gxpatch._subgraphs, "on", True)
     gxpatch.forget_subgraphs()
-    checked = reused = 0
-    for name in stage.RECORD_SUITES:
-        for _, frame in stage.frame_chunks(con, name, None, files=files):
-            monkeypatch.setattr(gxpatch._subgraphs, "on", True)
-            first = _outcome(name, frame, params)
-            built = gxpatch._subgraphs.built
-            again = _outcome(name, frame, params)
-            reused += gxpatch._subgraphs.built == built
-            monkeypatch.setattr(gxpatch._subgraphs, "on", False)
-            assert first == again == _outcome(name, frame, params), name
-            checked += 1
-    assert checked >= 6
-    assert reused == checked  # the parameters are the same each time here (a run's hold its time, for SUB006)
+    frames = {name: next(iter(stage.frame_chunks(con, name, None, files=files)))[1] for name in stage.RECORD_SUITES}
+    first = {}
+    for name, frame in frames.items():
+        built = gxpatch._subgraphs.built
+        first[name] = _outcome(name, frame, params)
+        assert gxpatch._subgraphs.built == built + 1, name  # GX's own graphs, none of another suite's
+    built = gxpatch._subgraphs.built
+    for name, frame in frames.items():
+        assert _outcome(name, frame, params) == first[name], name
+    assert gxpatch._subgraphs.built == built  # the parameters are the same here (a run's hold its time: SUB006)
+    assert len(gxpatch._subgraphs.kept) == len(frames) >= 6
     gxpatch.forget_subgraphs()
     assert not gxpatch._subgraphs.kept
 

@@ -14,13 +14,12 @@ from expectations.validate import SUITE_ORDER, suite_runner
 
 def test_data_docs_templates_are_compiled_once_and_kept_between_runs(tmp_path: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    """A run's Data Docs leave GX's compiled templates beside the docs; a later build compiles none
-    and writes the same pages (but for the time GX stamps on its links)."""
+    """A run's Data Docs leave GX's compiled templates beside the docs; a later build (in a process that holds
+    none of them) compiles none and writes the same pages (but for the time GX stamps on its links)."""
     import re
 
     import duckdb
-    import jinja2
-    from factory import submission, write_home
+    from factory import submission, templates_parsed, write_home
 
     from expectations.stage import RECORD_SUITES, _merged_results
     from expectations.validate import build_docs
@@ -32,14 +31,10 @@ def test_data_docs_templates_are_compiled_once_and_kept_between_runs(tmp_path: P
     first = home.docs_dir(2024)
     assert len(list((first.parent / ".gx-templates").glob("*.cache"))) >= 20
 
-    parsed: list[str] = []
-    real = jinja2.Environment._parse
+    from expectations import gxpatch
 
-    def parse(self: jinja2.Environment, source: str, name: str | None, filename: str | None) -> Any:
-        parsed.append(str(name))
-        return real(self, source, name, filename)
-
-    monkeypatch.setattr(jinja2.Environment, "_parse", parse)
+    gxpatch.forget_compiled()  # as in the next process: only the home's folder holds them
+    parsed = templates_parsed(monkeypatch)
     con = duckdb.connect(str(home.work_db(2024)), read_only=True)
     _, results = _merged_results(con, RECORD_SUITES)
     con.close()
