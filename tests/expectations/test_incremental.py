@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ import duckdb
 import pytest
 from factory import innovation, submission, write_home
 from homecopy import copy_home
+from rebuild import copy_drop_zones
 
 from flows import pipeline
 from flows.settings import Home
@@ -82,8 +82,7 @@ def validated(first_validation: tuple[Home, dict[str, Any]], tmp_path: Path) -> 
 
 def _full_validation_of(home: Home, tmp_path: Path) -> dict[str, list[tuple[Any, ...]]]:
     """The same drop zone validated from scratch in another home."""
-    fresh = Home.resolve(tmp_path / "fresh")
-    shutil.copytree(home.raw_year(YEAR), fresh.raw_year(YEAR))
+    fresh = copy_drop_zones(home, [YEAR], tmp_path / "fresh")
     _stages(fresh)
     return _outcome(fresh)
 
