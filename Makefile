@@ -44,9 +44,20 @@ chromium:
 		|| (sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null) \
 		|| echo "warning: could not install chromium; the browser test will not run"; }
 
-# lint and Chromium's install side by side: on a fresh machine apt (network and disk) goes on while mypy checks
+# lint and Chromium's install side by side: on a fresh machine apt (network and disk) goes on while mypy checks.
+# The tests' temporary files (their homes, DuckDB files, Prefect's SQLite databases) go to a folder in memory
+# (/dev/shm, tmpfs) where there is one, removed afterwards: on this machine's disk every DuckDB checkpoint and
+# every SQLite commit of the tests' Prefect servers waits for fsync (up to ~20 s of a module's run waited on the
+# disk; none on tmpfs). TEST_TMP=disk keeps them in the system's temporary folder.
+TEST_TMP ?= memory
 test: $(STAMP)
 	$(MAKE) -j2 lint chromium
+	@scratch=""; \
+	if [ "$(TEST_TMP)" = memory ]; then scratch=$$(mktemp -d -p /dev/shm iid-tests.XXXXXX 2>/dev/null) || scratch=""; fi; \
+	if [ -n "$$scratch" ]; then \
+		trap 'rm -rf "$$scratch"' EXIT; trap 'exit 130' INT; trap 'exit 143' TERM; \
+		echo "tests' temporary files in $$scratch (tmpfs, removed as the tests end)"; export TMPDIR="$$scratch"; \
+	fi; \
 	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 bench: $(STAMP)
