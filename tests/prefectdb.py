@@ -86,3 +86,16 @@ def prefect_home(path: Path) -> Path:
     if template is not None and not database.exists():
         shutil.copyfile(template, database)
     return path
+
+
+def server_of_this_process() -> str:
+    """The API of this test process's temporary Prefect server (the one its flows run in process report to),
+    started if it is not yet: for a command a test starts in a child process whose subject is not Prefect's
+    server, so that the child reports to it rather than starting a server of its own (~5 s of CPU each, on
+    two cores shared by the whole suite). The tests of the temporary server itself (test_tempserver) give
+    their commands none."""
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()  # Prefect's own: the one an ephemeral client of this process starts
+    server.start(timeout=180)
+    return str(server.api_url)

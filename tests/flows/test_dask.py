@@ -17,6 +17,7 @@ import duckdb
 import pytest
 from homecopy import copy_home
 from loglines import log_lines
+from prefectdb import server_of_this_process
 from processes import alive, descendants, paused_iid_run, sigint_handled_by
 from rebuild import copy_drop_zones
 
@@ -128,8 +129,9 @@ def test_ctrl_c_stops_a_dask_run_with_its_one_line(tmp_path: Path) -> None:
     log = tmp_path / "run.log"
     child, _ = paused_iid_run(["--year", str(YEAR), "--home", str(home.root), "--task-runner", "dask"],
                               "publish:before-rename", tmp_path / "paused.pid", log, new_session=True,
-                              # Prefect's INFO lines, as a user sees them (the tests' default: WARNING)
-                              env={"PREFECT_LOGGING_LEVEL": "INFO"})
+                              # Prefect's INFO lines, as a user sees them (the tests' default: WARNING); the
+                              # server is this process's (the early server's Ctrl-C: test_tempserver)
+                              env={"PREFECT_LOGGING_LEVEL": "INFO", "PREFECT_API_URL": server_of_this_process()})
     try:
         workers = {pid for pid in descendants(child.pid) if os.getsid(pid) == child.pid}
         assert len(workers) >= 2, workers  # the cluster's two workers (and the ingest's, if still there)
@@ -234,12 +236,13 @@ def test_dask_and_default_runners_publish_the_same_releases(generated: Home, by_
 
     started = _clusters_started(monkeypatch)
     home = copy_drop_zones(generated, YEARS, tmp_path / "home")
-    # smaller chunks than by default, so each year is several parse tasks and several validation tasks
-    monkeypatch.setenv("IID_INGEST_CHUNK_FILES", "100")
-    monkeypatch.setattr("expectations.stage.CHUNK_ROWS", 2_000)
+    # smaller chunks than by default, so each year is several parse tasks and several validation tasks (each
+    # task costs Prefect and Dask ~0.2 s: chunks of 100 files and 2,000 rows made ~40 tasks a year, these ~20)
+    monkeypatch.setenv("IID_INGEST_CHUNK_FILES", "200")
+    monkeypatch.setattr("expectations.stage.CHUNK_ROWS", 5_000)
     raw = home.raw_year(YEAR)
     files = [(i, p.relative_to(raw).as_posix()) for i, p in enumerate(drop_zone_files(raw))]
-    assert len(ingest.plan_chunks(raw, files, chunk_files=100)) > 2
+    assert len(ingest.plan_chunks(raw, files, chunk_files=200)) > 2
     with log_lines("prefect.task_runner.dask", level=logging.INFO) as lines:
         result = CliRunner().invoke(app, ["backfill", "--years", "2023-2024", "--home", str(home.root),
                                           "--task-runner", "dask"])
