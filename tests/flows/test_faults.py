@@ -21,6 +21,7 @@ import duckdb
 import pytest
 from factory import innovation, submission, write_home
 from homecopy import copy_home
+from prefectdb import server_of_this_process
 from processes import paused_iid_run
 from typer.testing import CliRunner
 
@@ -195,12 +196,13 @@ def test_read_only_output_gives_a_clear_error(to_publish: Home, tmp_path: Path) 
     shutil.rmtree(tmp_path / "unused", ignore_errors=True)
 
 
-def _cli_run_stopped(home: Home, tmp_path: Path, sig: signal.Signals) -> tuple[int, str]:
-    """``iid run`` in a child process, sent ``sig`` when it is about to rename its release into place: its
-    exit code and output."""
+def _cli_run_stopped(home: Home, tmp_path: Path, sig: signal.Signals,
+                     env: dict[str, str] | None = None) -> tuple[int, str]:
+    """``iid run`` in a child process (``env`` added to its environment), sent ``sig`` when it is about to
+    rename its release into place: its exit code and output."""
     log = tmp_path / f"paused-{sig.name}.log"
     child, paused = paused_iid_run(["--year", str(YEAR), "--home", str(home.root)], "publish:before-rename",
-                                   tmp_path / f"paused-{sig.name}.pid", log)
+                                   tmp_path / f"paused-{sig.name}.pid", log, env=env)
     os.kill(paused, sig)
     try:
         child.wait(timeout=120)
@@ -217,7 +219,8 @@ def test_a_run_that_never_ended_is_not_left_running_in_the_runs_view(to_publish:
     Before, the first two stayed 'running' in the runs view forever; SIGTERM (a scheduler stopping the job)
     ended the process there and then, by the signal, with Prefect's 'Crashed' line and no word of ours."""
     home = to_publish  # release 1, then a new file scored (_next_content)
-    _cli_run_stopped(home, tmp_path, signal.SIGKILL)
+    # the killed run reports to this process's server (not the subject here; Ctrl-C and SIGTERM: its own)
+    _cli_run_stopped(home, tmp_path, signal.SIGKILL, {"PREFECT_API_URL": server_of_this_process()})
     again = "run the same command again to finish: it goes on from what was kept"
     for sig, code, told in ((signal.SIGINT, 130, "interrupted (Ctrl-C)"), (signal.SIGTERM, 143, "stopped by SIGTERM")):
         returncode, output = _cli_run_stopped(home, tmp_path, sig)

@@ -177,6 +177,25 @@ def test_lift_is_computed_from_the_method() -> None:
     assert close.rows_needed == 1 and close.gains[0].code == "12" and close.gains[0].gain == 4  # 2.525 ≤ 4
 
 
+def test_heaviest_rows_are_kept_per_method_and_equal_a_fresh_computation() -> None:
+    """A region without a submission is shown the method's heaviest rows (3 × weight each): computed once per method
+    object and kept, the same rows as computed afresh, each method's own."""
+    from flows.report import lift
+
+    def fresh(method: Any) -> tuple[lift.RowGain, ...]:
+        return lift._ordered([lift._row_gain(r, 0.0, 3 * r.weight) for r in method.rows], method)
+
+    older, newer = for_year(2024).method, for_year(2026).method
+    assert older is not newer
+    first = lift.heaviest_rows(older)
+    assert first == fresh(older) and lift.heaviest_rows(older) is first
+    assert lift.heaviest_rows(newer) == fresh(newer) and lift.heaviest_rows(newer) is not first
+    assert first[0].gain == 3 * max(r.weight for r in older.rows) and all(g.attained == 0 for g in first)
+    for _ in range(lift._HEAVIEST_KEPT + 1):  # methods loaded again, one per publish: the kept ones stay few
+        lift.heaviest_rows(for_year(2024).method.model_copy())
+    assert len(lift._HEAVIEST) <= lift._HEAVIEST_KEPT and lift.heaviest_rows(older) == fresh(older)
+
+
 def test_coaching_list_has_every_kurang_inovatif_and_tdd_region(built: tuple[Home, Path, ReportSummary]) -> None:
     _, release, summary = built
     scores = regions(release)
