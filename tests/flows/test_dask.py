@@ -77,7 +77,8 @@ def test_a_run_on_an_existing_cluster_publishes_the_same_release(generated: Home
     server = SubprocessASGIServer()  # this process's temporary server, which the flow reports to
     server.start(timeout=180)
     monkeypatch.setenv("PREFECT_API_URL", server.api_url)  # what the cluster's workers report to
-    with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address="127.0.0.1:0") as cluster:
+    # one worker process: a cluster the run did not start is the subject (two workers: the backfill test below)
+    with LocalCluster(n_workers=1, processes=True, threads_per_worker=1, dashboard_address="127.0.0.1:0") as cluster:
         assert cluster.scheduler.transition_counter == 0
         result = run_annual("dask", cluster.scheduler_address, year=year, home=str(home.root))
         assert result["publish"]["published"]
