@@ -94,21 +94,17 @@ def row_gains(method: Methodology, level_sums: Mapping[str, float], n_innovation
     return _ordered(gains, method)
 
 
-# heaviest_rows of the methods seen last, by identity (a method is frozen), each beside its method so that its
-# id is not reused while kept: every region without a counting submission gets the same rows (543 of a small
-# year's 546 took ~0.1 s of a publish computing them again)
-_HEAVIEST: dict[int, tuple[Methodology, tuple[RowGain, ...]]] = {}
-_HEAVIEST_KEPT = 8
+# the method heaviest_rows was last asked for, with its rows: every region without a counting submission gets the
+# same rows (543 of a small year's 546 computed them again, ~0.1 s of a publish); a method is frozen
+_HEAVIEST: list[tuple[Methodology, tuple[RowGain, ...]]] = []
 
 
 def heaviest_rows(method: Methodology) -> tuple[RowGain, ...]:
     """For a region without a counting submission: the rows that weigh most (3 × weight each)."""
-    kept = _HEAVIEST.get(id(method))
+    kept = _HEAVIEST[-1] if _HEAVIEST else None
     if kept is None or kept[0] is not method:
-        if len(_HEAVIEST) >= _HEAVIEST_KEPT:  # each publish loads its method anew
-            _HEAVIEST.clear()
         kept = (method, _ordered([_row_gain(r, 0.0, 3 * r.weight) for r in method.rows], method))
-        _HEAVIEST[id(method)] = kept
+        _HEAVIEST[:] = [kept]
     return kept[1]
 
 

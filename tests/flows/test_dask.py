@@ -68,15 +68,13 @@ def test_a_run_on_an_existing_cluster_publishes_the_same_release(generated: Home
     """``--dask-address``: a cluster the run did not start (its workers reporting to the flow's Prefect server, as
     the README says to set up) gives the release the default runner gives."""
     from distributed import LocalCluster
-    from prefect.server.api.server import SubprocessASGIServer
 
     from flows.annual import run_annual
 
     year = YEARS[0]
     home = copy_drop_zones(generated, (year,), tmp_path / "home")
-    server = SubprocessASGIServer()  # this process's temporary server, which the flow reports to
-    server.start(timeout=180)
-    monkeypatch.setenv("PREFECT_API_URL", server.api_url)  # what the cluster's workers report to
+    # this process's temporary server, which the flow reports to, and so the cluster's workers
+    monkeypatch.setenv("PREFECT_API_URL", server_of_this_process())
     # one worker process: a cluster the run did not start is the subject (two workers: the backfill test below)
     with LocalCluster(n_workers=1, processes=True, threads_per_worker=1, dashboard_address="127.0.0.1:0") as cluster:
         assert cluster.scheduler.transition_counter == 0
