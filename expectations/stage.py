@@ -9,6 +9,7 @@ here; the year-wide suites (the counting submissions, verification) and the SQL 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -42,6 +43,10 @@ RECORD_SUITES = ("files", "submissions", "spd_answers", "innovations", "sid_answ
 # Suites whose rules look across files (a region's submissions, the verification decisions against the counting
 # submission): validated on the whole year at every validation, after submission_status, never kept per file
 YEAR_WIDE_SUITES = ("counting_submissions", "verification")
+# The order :func:`warm_suites` validates them in: the suites that cost most to start first, ``submissions`` (whose
+# metric graphs hold the run's clock, which the stage's own validation has moved on from) last
+WARM_ORDER = ("innovations", "sid_answers", "spd_answers", "verification", "files", "evidence",
+              "counting_submissions", "submissions")
 
 T = TypeVar("T")
 
@@ -362,6 +367,37 @@ def _docs_beside(docs_dir: Path | None, run_name: str, results: dict[str, dict[s
         built = pool.submit(build_docs, docs_dir, run_name, results)
         yield  # an error of the block is raised as it is, once the docs are done
         built.result()  # the docs' own error, if any
+
+
+def warm_suites(year: int, stop: threading.Event | None = None) -> list[str]:
+    """Validate every suite once on an empty year of its own (an in-memory database), in this process; returns
+    the suites validated, in order, until ``stop`` is set (checked before each)."""
+    from flows.ingest import create_landing_tables
+    from flows.methodology import for_year
+
+    method = for_year(year).method
+    con = duckdb.connect()
+    done: list[str] = []
+    try:
+        create_landing_tables(con)
+        load_reference(con, year, method)
+        _prepare_cache(con)
+        regions = [(c, bool(a)) for c, a in con.execute("select code, autonomous from regions").fetchall()]
+        params = suite_parameters(method, year, regions)
+        sql_params = {"year": year, "deadline": method.deadline_for(year)}
+        for name in WARM_ORDER:
+            if stop is not None and stop.is_set():
+                break
+            if name in YEAR_WIDE_SUITES and not any(n in YEAR_WIDE_SUITES for n in done):
+                materialise(con, SQL / "rejected_records.sql", sql_params)
+                materialise(con, SQL / "submission_status.sql", sql_params)
+                register_shown_files(con)
+            for suite, frame in frame_chunks(con, name, sql_params):
+                validate_chunk(suite, frame, params)
+            done.append(name)
+    finally:
+        con.close()
+    return done
 
 
 def validate_year(con: duckdb.DuckDBPyConnection, year: int, method: Methodology,

@@ -394,7 +394,8 @@ def _run(root: str, year: str, task_runner: str = "default", dask_address: str =
     with collection_paused():  # as `iid run` does
         from flows import pipeline
 
-        tempserver.launch(lambda: pipeline.will_validate(home, int(year)), pipeline.STAGE_MODULES)  # as `iid run`
+        tempserver.launch(lambda: pipeline.will_validate(home, int(year)), pipeline.STAGE_MODULES,  # as `iid run`
+                          int(year))
         import duckdb
 
         from flows.annual import run_annual

@@ -119,7 +119,8 @@ def _run_one(year: int, home: Home, from_stage: str = "ingest", force: bool = Fa
             from flows import pipeline, tempserver
 
             # Prefect's temporary server boots while the flow's code (and GX, if needed) is imported.
-            tempserver.launch(lambda: pipeline.will_validate(home, year, from_stage, force), pipeline.STAGE_MODULES)
+            tempserver.launch(lambda: pipeline.will_validate(home, year, from_stage, force), pipeline.STAGE_MODULES,
+                              year)
             from flows.annual import console_without_tracebacks, run_annual
 
             tempserver.adopt()

@@ -80,7 +80,8 @@ def region_hint(data: bytes) -> str | None:
     return match.group(1).decode("ascii") if match else None
 
 
-def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
+def create_landing_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """The landing tables, empty (those of an earlier ingest replaced)."""
     for name, schema in [*SCHEMAS.items(), ("verification", VERIFICATION_SCHEMA)]:
         empty = schema.empty_table()  # noqa: F841 - read by DuckDB's replacement scan
         con.execute(f"create or replace table landing_{name} as select * from empty")  # noqa: S608
@@ -302,7 +303,7 @@ def ingest_year(home: Home, year: int, con: duckdb.DuckDBPyConnection,
         from transforms.runner import allow_compaction
 
         allow_compaction(con)  # built from scratch: what earlier runs left deleted may go
-        _create_tables(con)
+        create_landing_tables(con)
     started_ns = time.time_ns()
     to_read, drop = plan_files(con, raw_year, reuse)
     with transaction(con):

@@ -122,6 +122,7 @@ class EarlyServer:
     serving: bool = False
     announced: bool = False
     prefetch: bool = False  # import Great Expectations on a thread while the server boots (see ready)
+    warm_year: int | None = None  # the year whose suites that thread then validates on an empty year (see ready)
     preload: tuple[str, ...] = ()  # modules the run's stages import, imported while the server boots (see ready)
 
     @property
@@ -206,7 +207,8 @@ def spawn() -> EarlyServer | None:
     return _EARLY
 
 
-def launch(will_validate: Callable[[], bool] | None = None, preload: Sequence[str] = ()) -> bool:
+def launch(will_validate: Callable[[], bool] | None = None, preload: Sequence[str] = (),
+           year: int | None = None) -> bool:
     """Call before Prefect is imported (after :func:`flows.settings.configure_prefect_defaults`); then
     import what the run needs, Prefect among it, and call :func:`adopt`.
 
@@ -221,7 +223,8 @@ def launch(will_validate: Callable[[], bool] | None = None, preload: Sequence[st
     its flow 0.15 and 0.29 s later in two of three pairs, 0.06 s sooner in the third). ``preload``: modules
     the run's stages will import, imported by :func:`ready` while it waits for the server instead of by
     the stages on the way (a run with nothing to do imported ~0.2 s of them, pyarrow among them, after the
-    server had answered).
+    server had answered). ``year``: the year the run validates; that thread then validates its suites on an
+    empty year until the server answers (:mod:`expectations.prefetch`).
     """
     if _EARLY is not None and _EARLY.serving:  # started for an earlier run of this process (backfill's years)
         return True
@@ -229,6 +232,7 @@ def launch(will_validate: Callable[[], bool] | None = None, preload: Sequence[st
     if early is None:
         return False
     early.prefetch = will_validate is not None and will_validate()  # while the launched process reads the settings
+    early.warm_year = year if early.prefetch else None
     early.preload = tuple(preload)
     return True
 
@@ -285,11 +289,14 @@ def ready() -> None:
         if early.prefetch:  # the run's imports are done: this process only waits for the server from here
             from expectations import prefetch
 
-            prefetch.start()
+            prefetch.start(year=early.warm_year)
             early.prefetch = False
         if not early.announced:
             _import_flow_call(early.preload)
         healthy = early.healthy(startup_timeout())
+    warming = sys.modules.get("expectations.prefetch")
+    if warming is not None:  # GX's warm-up ends with the suite in flight: the flow starts, and its ingest's
+        warming.stop_warming()  # parse workers take both cores
     logger = logging.getLogger("prefect")
     if not healthy:
         code = early.process.poll()

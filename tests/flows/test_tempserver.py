@@ -84,7 +84,7 @@ def test_a_server_in_the_profile_is_used_and_the_launcher_exits(monkeypatch: pyt
     from expectations import prefetch
 
     calls: list[str] = []  # with a running server there is no idle core: validation imports GX itself
-    monkeypatch.setattr(prefetch, "start", lambda: _record(calls, "start"))
+    monkeypatch.setattr(prefetch, "start", lambda **kwargs: _record(calls, "start"))
     assert tempserver.launch(lambda: True) is True  # launched: its verdict is not known yet
     assert tempserver.adopt() is False
     assert calls == []
@@ -121,18 +121,21 @@ def test_great_expectations_starts_importing_when_the_run_waits_for_the_server(
     # Prefect's settings as they are, back after the test (adopt makes Prefect read them again)
     monkeypatch.setattr(prefect.context, "GLOBAL_SETTINGS_CONTEXT", prefect.context.GLOBAL_SETTINGS_CONTEXT)
     calls: list[str] = []
-    monkeypatch.setattr(prefetch, "start", lambda: _record(calls, "start"))
+    monkeypatch.setattr(prefetch, "start", lambda **kwargs: _record(calls, f"start {kwargs}"))
+    monkeypatch.setattr(prefetch, "stop_warming", lambda: _record(calls, "stop warming"))
     monkeypatch.setattr(tempserver, "_import_flow_call", lambda preload: _record(calls, f"flow call {preload}"))
     monkeypatch.setenv("PREFECT_API_URL", "")  # recorded, so that what adopt sets is undone
     monkeypatch.delenv("PREFECT_API_URL")
-    for validates, expected in ((True, ["start", "flow call ('m',)"]), (False, ["flow call ('m',)"])):
+    # and it warms the year's suites up until the server answers (expectations.prefetch)
+    for validates, expected in ((True, ["start {'year': 2024}", "flow call ('m',)", "stop warming"]),
+                                (False, ["flow call ('m',)", "stop warming"])):
         calls.clear()
         early = tempserver.EarlyServer(4299, _Launched())  # type: ignore[arg-type]
         monkeypatch.setattr(early, "verdict", lambda timeout: tempserver.SERVING)
         monkeypatch.setattr(early, "healthy", lambda timeout: True)
         monkeypatch.setattr(tempserver, "_EARLY", None)
         monkeypatch.setattr(tempserver, "spawn", functools.partial(_same, early))
-        assert tempserver.launch(functools.partial(bool, validates), ["m"]) is True
+        assert tempserver.launch(functools.partial(bool, validates), ["m"], 2024) is True
         tempserver.ready()  # before adopt: nothing (the run is importing Prefect and the flow)
         assert calls == [] and "PREFECT_API_URL" not in os.environ
         assert tempserver.adopt() is True
@@ -141,9 +144,29 @@ def test_great_expectations_starts_importing_when_the_run_waits_for_the_server(
         assert calls == []  # not while the run imports Prefect and the flow
         monkeypatch.setattr(tempserver, "_EARLY", early)
         tempserver.ready()
+        assert calls == expected
         tempserver.ready()
-        assert calls == expected  # once
+        assert calls == [*expected, "stop warming"]  # started once
         del os.environ["PREFECT_API_URL"]
+
+
+def test_a_run_gives_the_start_up_the_year_it_validates(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """``iid run`` (each year of a backfill) names its year to the start-up, whose GX thread warms that year's
+    suites up (test_prefetch)."""
+    from flows import annual, cli, pipeline
+    from flows.settings import Home
+
+    seen: list[tuple[bool, tuple[str, ...], int | None]] = []
+
+    def launch(will_validate: object, preload: tuple[str, ...] = (), year: int | None = None) -> bool:
+        seen.append((callable(will_validate), tuple(preload), year))
+        return False
+
+    monkeypatch.setattr(tempserver, "launch", launch)
+    monkeypatch.setattr(tempserver, "adopt", lambda: False)
+    monkeypatch.setattr(annual, "run_annual", lambda *args, **kwargs: {"year": kwargs["year"]})
+    assert cli._run_one(2023, Home.resolve(tmp_path)) == {"year": 2023}
+    assert seen == [(True, pipeline.STAGE_MODULES, 2023)]
 
 
 def test_what_calling_a_flow_imports_is_imported_while_the_server_boots() -> None:
