@@ -13,8 +13,10 @@ its own (:func:`expectations.stage.warm_suites`, ~0.8 s of CPU): what GX, pandas
 first time in a process (lazy imports, the metric graphs of each suite: ``expectations.gxpatch``) is
 then done while the server boots, not in the validate stage. It stops after the suite in flight when
 the server answers (:func:`stop_warming`, as the flow starts: the ingest's parse workers take both
-cores then) or the validate stage needs the runner (:func:`wait`). A one-region re-run's validate stage
-took ~0.4 s less (five alternating pairs at scale 1), its transform and publish ~0.2 s less.
+cores then) or the validate stage needs the runner (:func:`wait`). Without it, the first validation of
+a one-region resubmission in a process took ~0.2 s longer than the next ones, and as long with it (scale 1,
+four processes each way); in whole runs, alternating, its validate stage took 0.17 s less (the mean of
+five pairs, within this machine's noise).
 
 Every import of GX goes through :func:`import_gx`, which leaves out what GX loads but never uses
 here (:mod:`flows.imports`), ~3 s of the 6:

@@ -385,13 +385,15 @@ def warm_suites(year: int, stop: threading.Event | None = None) -> list[str]:
         regions = [(c, bool(a)) for c, a in con.execute("select code, autonomous from regions").fetchall()]
         params = suite_parameters(method, year, regions)
         sql_params = {"year": year, "deadline": method.deadline_for(year)}
+        status_made = False  # the tables the year-wide suites' frames are read from
         for name in WARM_ORDER:
             if stop is not None and stop.is_set():
                 break
-            if name in YEAR_WIDE_SUITES and not any(n in YEAR_WIDE_SUITES for n in done):
+            if name in YEAR_WIDE_SUITES and not status_made:
                 materialise(con, SQL / "rejected_records.sql", sql_params)
                 materialise(con, SQL / "submission_status.sql", sql_params)
                 register_shown_files(con)
+                status_made = True
             for suite, frame in frame_chunks(con, name, sql_params):
                 validate_chunk(suite, frame, params)
             done.append(name)
