@@ -32,6 +32,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import prefectdb  # noqa: E402 - found through the path just set
 
+# Modules of websockets that draw from the global random state: the payload of each keepalive ping
+# (``random.getrandbits``) and the reconnect backoff. Prefect's events client keeps a websocket open to the
+# tests' server, pinging on Prefect's event-loop thread: a ping during a Hypothesis draw changed the global
+# state there, which Hypothesis reports as a strategy using ``random`` (HypothesisDeprecationWarning, seen in
+# test_landing and test_hostile). Each gets a generator of its own.
+WEBSOCKETS_RANDOM = ("websockets.asyncio.connection", "websockets.sync.connection", "websockets.client")
+
+
+def _own_random_for_websockets() -> None:
+    import importlib
+    import random
+
+    for name in WEBSOCKETS_RANDOM:
+        module = importlib.import_module(name)
+        if getattr(module, "random", None) is random:
+            module.random = random.Random()  # type: ignore[attr-defined]
+
+
+_own_random_for_websockets()
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """With pytest-xdist (make test), its controller starts migrating the session's Prefect database before it starts
