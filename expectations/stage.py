@@ -369,6 +369,24 @@ def _docs_beside(docs_dir: Path | None, run_name: str, results: dict[str, dict[s
         built.result()  # the docs' own error, if any
 
 
+def _prepare_year(con: duckdb.DuckDBPyConnection, year: int, method: Methodology,
+                  now: datetime | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The year's reference tables and the kept validation tables made; returns the suites' parameters (at the
+    clock ``now``) and the parameters of the frames' and models' SQL."""
+    load_reference(con, year, method)
+    _prepare_cache(con)
+    regions = [(c, bool(a)) for c, a in con.execute("select code, autonomous from regions").fetchall()]
+    return suite_parameters(method, year, regions, now), {"year": year, "deadline": method.deadline_for(year)}
+
+
+def _prepare_year_wide(con: duckdb.DuckDBPyConnection, sql_params: dict[str, Any]) -> None:
+    """What the year-wide suites' frames are read from: the records rejected and each submission's status, and
+    ``iid_shown`` (SUB009 names the other files as they are published)."""
+    materialise(con, SQL / "rejected_records.sql", sql_params)
+    materialise(con, SQL / "submission_status.sql", sql_params)
+    register_shown_files(con)
+
+
 def warm_suites(year: int, stop: threading.Event | None = None) -> list[str]:
     """Validate every suite once on an empty year of its own (an in-memory database), in this process; returns
     the suites validated, in order, until ``stop`` is set (checked before each)."""
@@ -380,20 +398,14 @@ def warm_suites(year: int, stop: threading.Event | None = None) -> list[str]:
     done: list[str] = []
     try:
         create_landing_tables(con)
-        load_reference(con, year, method)
-        _prepare_cache(con)
-        regions = [(c, bool(a)) for c, a in con.execute("select code, autonomous from regions").fetchall()]
-        params = suite_parameters(method, year, regions)
-        sql_params = {"year": year, "deadline": method.deadline_for(year)}
-        status_made = False  # the tables the year-wide suites' frames are read from
+        params, sql_params = _prepare_year(con, year, method)
+        year_wide_ready = False
         for name in WARM_ORDER:
             if stop is not None and stop.is_set():
                 break
-            if name in YEAR_WIDE_SUITES and not status_made:
-                materialise(con, SQL / "rejected_records.sql", sql_params)
-                materialise(con, SQL / "submission_status.sql", sql_params)
-                register_shown_files(con)
-                status_made = True
+            if name in YEAR_WIDE_SUITES and not year_wide_ready:
+                _prepare_year_wide(con, sql_params)
+                year_wide_ready = True
             for suite, frame in frame_chunks(con, name, sql_params):
                 validate_chunk(suite, frame, params)
             done.append(name)
@@ -417,20 +429,14 @@ def validate_year(con: duckdb.DuckDBPyConnection, year: int, method: Methodology
     """
     validate = validate or validate_here
     now = now or datetime.now(UTC)
-    load_reference(con, year, method)
-    _prepare_cache(con)
-    regions = [(c, bool(a)) for c, a in con.execute("select code, autonomous from regions").fetchall()]
-    params = suite_parameters(method, year, regions, now)
+    params, sql_params = _prepare_year(con, year, method, now)
     if con.execute("select count(*) from validation_batches where key <> ?", [key]).fetchall()[0][0]:
         allow_compaction(con)  # validated from scratch: the kept results all go (transforms.runner)
     _prune_chunks(con, key, now)
     validated, rows = _validate_stale(con, key, now, params, validate)
     outcomes, results = _merged_results(con, RECORD_SUITES)
-    sql_params = {"year": year, "deadline": method.deadline_for(year)}
-    materialise(con, SQL / "rejected_records.sql", sql_params)
-    materialise(con, SQL / "submission_status.sql", sql_params)
+    _prepare_year_wide(con, sql_params)
     con.execute("delete from validation_failures where suite in (select unnest(?))", [list(YEAR_WIDE_SUITES)])
-    register_shown_files(con)  # SUB009 names the other files as they are published (iid_shown)
     chunks = _run_suites(con, YEAR_WIDE_SUITES, params, validate_here, sql_params)
     for name in YEAR_WIDE_SUITES:
         outcome, results[name] = merge_outcomes(name, chunks[name])
