@@ -343,15 +343,21 @@ def reference_files(year: int) -> dict[str, dict[str, str]]:
             "region_master": {"file": regions_path().name, "sha256": regions_sha256()}}
 
 
-def _report_builder(home: Home, year: int, history: Mapping[int, Release],
-                    methodology: LoadedMethodology) -> Callable[[Path, int], dict[str, str]]:
+def _report_builder(home: Home, year: int, history: Mapping[int, Release], methodology: LoadedMethodology,
+                    con: duckdb.DuckDBPyConnection) -> Callable[[Path, int], dict[str, str]]:
     """The yearly report, region profiles and coaching list, built into the release before its manifest
     from the earlier years' releases ``history`` and the methodology file ``methodology`` (those its
-    manifest names); returns the sha256 of the region pages (hashed as they were written)."""
+    manifest names); returns the sha256 of the region pages (hashed as they were written). The sums of
+    ``indicator_scores`` come from the rows the publisher is writing into that file meanwhile, through the
+    work database ``con`` (``flows.publish.WRITTEN_BESIDE_THE_REPORT``)."""
     def build(staging: Path, number: int) -> dict[str, str]:
+        from flows.publish import TABLES
         from flows.report import build_release_report
+        from flows.report.data import indicator_sums
 
-        return build_release_report(staging, home, year, number, history_from=history, methodology=methodology).sha256
+        sums = indicator_sums(con, TABLES["indicator_scores"])  # the rows published (sums name no file)
+        return build_release_report(staging, home, year, number, history_from=history, methodology=methodology,
+                                    indicator_sums=sums).sha256
     return build
 
 
@@ -398,6 +404,6 @@ def publish(home: Home, year: int, run: dict[str, Any]) -> dict[str, Any]:
         scored_under = {"methodology": method.method.id, "methodology_sha256": method.sha256}
         result = publish_release(con, home, year, manifest, {"validation": docs} if docs.is_dir() else None,
                                  hashes=hashes, run={**run, **scored_under},
-                                 before_manifest=_report_builder(home, year, history, method))
+                                 before_manifest=_report_builder(home, year, history, method, con))
     return {"release": result.release, "path": str(result.path) if result.path else None,
             "published": result.published, "message": result.message, "scored_under": scored_under}

@@ -21,6 +21,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flows.methodology import LoadedMethodology, Methodology, for_year
 from flows.progress import show
@@ -40,6 +41,9 @@ from flows.report.profile import (
 )
 from flows.report.render import cache_templates, render_to, template
 from flows.settings import Home
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 @dataclass(frozen=True)
@@ -73,17 +77,19 @@ class _Lifts(dict[str, Lift]):
 def build_release_report(release_dir: Path, home: Home, year: int, release: int,
                          out_dir: Path | None = None, carry_over: bool = True,
                          history_from: Mapping[int, Release] | None = None,
-                         methodology: LoadedMethodology | None = None) -> ReportSummary:
+                         methodology: LoadedMethodology | None = None,
+                         indicator_sums: pa.Table | None = None) -> ReportSummary:
     """Build the report of one release from its Parquet tables (no manifest needed) and earlier years'
     releases (``history_from``: year -> release; by default the latest of each); write it into ``out_dir``
     (default: the release folder itself, whose pages are then recorded for the next release to carry
     over). ``carry_over=False`` renders every page. ``methodology``: the method the release was scored under
-    (default: the file in force for the year)."""
+    (default: the file in force for the year). ``indicator_sums``: the sums of ``indicator_scores``
+    (:func:`flows.report.data.indicator_sums`) from a publisher still writing that file."""
     started = time.perf_counter()
     cache_templates(home.work_db(year).parent / ".report-templates")
     loaded = methodology or for_year(year)
     method = loaded.method
-    data = load_release(release_dir, year, release, method)
+    data = load_release(release_dir, year, release, method, indicator_sums)
     history = load_history(home, year, history_from)
     years = YearContext.build(data, history)
     inputs = {r.code: region_inputs(r, data, years, method) for r in data.regions}

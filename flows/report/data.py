@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import duckdb
 
@@ -21,6 +21,9 @@ from flows.methodology import Methodology
 from flows.releases import Release
 from flows.scratch import scratch
 from flows.settings import Home
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 LEVELS = ("provinsi", "kabupaten", "kota")
 
@@ -122,13 +125,31 @@ def mean_iid(regions: list[RegionScore]) -> Decimal:
     return (sum((r.iid for r in regions), Decimal(0)) / len(regions)).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
-def _row_grid(con: duckdb.DuckDBPyConnection, release_dir: Path, method: Methodology) -> list[tuple[Any, ...]]:
+# Σ credited levels per region, part and indicator of ``indicator_scores`` (the rows a profile shows are built
+# from them): ``{source}`` is a release's file or, at publish, the work database's table (this module's constants)
+_SUMS = ("select region_code, part, indicator, sum(credited_level)::double as level_sum "
+         "from {source} group by all")
+
+
+def indicator_sums(con: duckdb.DuckDBPyConnection, select: str) -> pa.Table:
+    """The sums a report reads from ``indicator_scores.parquet`` (``_SUMS``), of the rows of ``select``: the
+    publisher's query of the rows it writes into that file, so that its report is built while the file is
+    written (``flows.publish``). The same rows give the same sums (tested)."""
+    return con.sql(_SUMS.format(source=f"({select})")).to_arrow_table()
+
+
+def _row_grid(con: duckdb.DuckDBPyConnection, release_dir: Path, method: Methodology,
+              sums: pa.Table | None) -> list[tuple[Any, ...]]:
     con.execute("create or replace temp table method_rows (code varchar, part varchar)")
     con.executemany("insert into method_rows values (?, ?)", [(r.code, r.part) for r in method.rows])
+    given = sums  # noqa: F841 - read by DuckDB's replacement scan
+    source = "(select * from given)" if sums is not None else _SUMS.format(source="read_parquet($ind)")
+    params = {"rs": str(release_dir / "region_scores.parquet")}
+    if sums is None:
+        params["ind"] = str(release_dir / "indicator_scores.parquet")
     return con.execute(
-        "with rs as (select region_code, level, submitted, divisor_used from read_parquet($rs)), "
-        "sums as (select region_code, part, indicator, sum(credited_level)::double as level_sum "
-        "         from read_parquet($ind) group by all), "
+        "with rs as (select region_code, level, submitted, divisor_used from read_parquet($rs)), "  # noqa: S608
+        f"sums as ({source}), "
         "grid as (select rs.region_code, rs.level, rs.submitted, m.code, "
         "                coalesce(s.level_sum, 0) as level_sum, "
         "                case when m.part = 'spd' then coalesce(s.level_sum, 0) "
@@ -137,9 +158,7 @@ def _row_grid(con: duckdb.DuckDBPyConnection, release_dir: Path, method: Methodo
         "         left join sums s on s.region_code = rs.region_code and s.part = m.part and s.indicator = m.code) "
         "select region_code, level, code, level_sum, attained, "
         "       median(attained) filter (where submitted) over (partition by level, code) as level_median "
-        "from grid",
-        {"rs": str(release_dir / "region_scores.parquet"),
-         "ind": str(release_dir / "indicator_scores.parquet")}).fetchall()
+        "from grid", params).fetchall()
 
 
 # Innovation's fields, as the pages show them, and the order a profile lists them in (the digest of a
@@ -245,18 +264,20 @@ def _findings(con: duckdb.DuckDBPyConnection, release_dir: Path) -> dict[str, Re
                 "from region_findings group by all").fetchall()}
 
 
-def load_release(release_dir: Path, year: int, release: int, method: Methodology) -> ReleaseData:
+def load_release(release_dir: Path, year: int, release: int, method: Methodology,
+                 indicator_sums: pa.Table | None = None) -> ReleaseData:
     """Read one release folder (a staging folder without a manifest is fine). On a database of its own,
     closed after, as :func:`load_innovations`: the process's scratch database keeps memory its queries
     used, and with these reads on it a report of a year at ten times the national size peaked ~60-90 MB
-    higher while it went on rendering."""
+    higher while it went on rendering. ``indicator_sums`` (:func:`indicator_sums`): the sums of
+    ``indicator_scores``, given by a publisher that is still writing that file; otherwise read from it."""
     con = duckdb.connect()
     try:
         regions = _regions(con, release_dir / "region_scores.parquet")
         level_sums: dict[str, dict[str, float]] = defaultdict(dict)
         attained: dict[str, dict[str, float]] = defaultdict(dict)
         medians: dict[tuple[str, str], float] = {}
-        for code, level, row, level_sum, value, median in _row_grid(con, release_dir, method):
+        for code, level, row, level_sum, value, median in _row_grid(con, release_dir, method, indicator_sums):
             level_sums[code][row] = float(level_sum)
             attained[code][row] = float(value)
             medians[(level, row)] = float(median or 0)

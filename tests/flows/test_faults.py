@@ -212,6 +212,77 @@ def _cli_run_stopped(home: Home, tmp_path: Path, sig: signal.Signals,
     return child.returncode, log.read_text()
 
 
+def test_a_report_that_fails_while_tables_are_written_beside_it_publishes_nothing(
+        to_publish: Home, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The report is built while indicator_scores and reconciliation are written on a thread (flows.publish):
+    when it fails, its error is raised once that thread is done, no release is published, and the next run
+    publishes as usual."""
+    import threading
+
+    import flows.report
+
+    home = to_publish
+    before = _scores(home)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the report failed")
+
+    monkeypatch.setattr(flows.report, "build_release_report", broken)
+    with pytest.raises(RuntimeError, match="the report failed"):
+        pipeline.publish(home, YEAR, {})
+    assert not [t for t in threading.enumerate() if t.name.startswith("publish-tables")]
+    assert [r.number for r in release_dirs(home, YEAR)] == [1] and _scores(home) == before
+    monkeypatch.undo()
+    assert pipeline.publish(home, YEAR, {})["release"] == 2
+    assert not list(home.published_year(YEAR).glob(".staging-*"))  # the failed run's folder is cleaned up
+
+
+def test_duckdb_has_less_memory_while_the_report_is_built_beside_the_last_tables(
+        to_publish: Home, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The report's memory and DuckDB's sort of indicator_scores add up while both run: DuckDB's limit is lowered
+    meanwhile (flows.workdb.STAGE_MEMORY), and IID_DUCKDB_MEMORY still sets it."""
+    from flows.report import data
+
+    seen: list[str] = []
+    sums = data.indicator_sums
+
+    def spy(con: duckdb.DuckDBPyConnection, select: str) -> object:
+        seen.append(con.execute("select current_setting('memory_limit')").fetchall()[0][0])
+        return sums(con, select)
+
+    monkeypatch.setattr(data, "indicator_sums", spy)
+    assert pipeline.publish(to_publish, YEAR, {})["release"] == 2
+    assert seen == ["488.2 MiB"]  # 512MB; the stage's own is 768MB
+    monkeypatch.setenv("IID_DUCKDB_MEMORY", "300MB")
+    (to_publish.raw_year(YEAR) / "35.78-new.json").unlink()
+    pipeline.ingest(to_publish, YEAR)
+    pipeline.validate(to_publish, YEAR)
+    pipeline.transform(to_publish, YEAR)
+    assert pipeline.publish(to_publish, YEAR, {})["release"] == 3
+    assert seen[1] == "286.1 MiB"
+
+
+def test_a_table_that_cannot_be_written_beside_the_report_gives_a_clear_error(
+        to_publish: Home, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A write that fails on the thread (here indicator_scores, as a full disk would fail it) is the publish's
+    error, in its words, once the report is built: nothing is published."""
+    from flows import publish
+
+    home = to_publish
+    written = publish._write_table
+
+    def failing(con: duckdb.DuckDBPyConnection, staging: Path, name: str, *args: object) -> dict[str, object]:
+        if name == "indicator_scores":
+            raise duckdb.IOException(f'Could not write file "{staging / name}.parquet": No space left on device')
+        return written(con, staging, name, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(publish, "_write_table", failing)
+    with pytest.raises(PublishError, match=r"No space left on device.*nothing was published"):
+        pipeline.publish(home, YEAR, {})
+    assert [r.number for r in release_dirs(home, YEAR)] == [1]
+    assert not list(home.published_year(YEAR).glob(".staging-*"))
+
+
 def test_a_run_that_never_ended_is_not_left_running_in_the_runs_view(to_publish: Home, tmp_path: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """A run killed (kill -9) is recorded as interrupted by the next run of its year, which names itself; one

@@ -4,6 +4,7 @@ byte what a full rendering gives."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -92,6 +93,37 @@ def test_only_changed_pages_are_rendered_and_every_page_equals_a_full_rendering(
     manifest = json.loads((release(home, 2) / "manifest.json").read_text(encoding="utf-8"))
     for name, data in carried.items():
         assert manifest["files"][f"report/region/{name}"]["sha256"] == hashlib.sha256(data).hexdigest()
+
+
+def test_the_sums_a_publisher_gives_its_report_are_those_of_the_file_it_writes(
+        two_releases: tuple[Home, list[ReportSummary]], tmp_path: Path) -> None:
+    """At publish the report takes indicator_scores' sums from the rows being written into that file (on a
+    thread, flows.publish.WRITTEN_BESIDE_THE_REPORT): they are the sums the file gives, and with them the
+    report reads neither that file nor reconciliation's."""
+    from flows.methodology import for_year
+    from flows.publish import TABLES, WRITTEN_BESIDE_THE_REPORT
+    from flows.report.data import indicator_sums, load_release
+    from flows.workdb import work_database
+
+    home, _ = two_releases
+    folder = release(home, 2)  # the latest: the work database holds its rows
+    with work_database(home, YEAR, "publish") as con:
+        given = indicator_sums(con, TABLES["indicator_scores"])
+        from_file = con.sql("select region_code, part, indicator, sum(credited_level)::double as level_sum "
+                            "from read_parquet(?) group by all",
+                            params=[str(folder / "indicator_scores.parquet")]).to_arrow_table()
+    assert given is not None and from_file is not None
+    assert given.num_rows > 0 and given.sort_by([("region_code", "ascending"), ("part", "ascending"),
+                                                 ("indicator", "ascending")]).equals(
+        from_file.sort_by([("region_code", "ascending"), ("part", "ascending"), ("indicator", "ascending")]))
+    method = for_year(YEAR).method
+    without = tmp_path / "without"  # the release as its report sees it while those files are being written
+    shutil.copytree(folder, without, ignore=shutil.ignore_patterns(
+        *(f"{name}.parquet" for name in WRITTEN_BESIDE_THE_REPORT)))
+    read = load_release(without, YEAR, 2, method, given)
+    assert dataclasses.replace(read, innovations_path=folder / "innovation_scores.parquet") == load_release(
+        folder, YEAR, 2, method)
+    assert read.level_sums["35.78"] and read.medians
 
 
 @pytest.mark.parametrize("change", [b"Malang!", b"Malanq"])  # a byte more; the same size and time
