@@ -15,6 +15,7 @@ import shutil
 import stat
 import uuid
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -273,7 +274,8 @@ def _write_staging(con: duckdb.DuckDBPyConnection, staging: Path, year: int, num
     files: dict[str, Any] = _write_tables(con, staging, first, number, year, hashes, shown)
     writer = con.cursor()
     limit = con.execute("select current_setting('memory_limit')").fetchall()[0][0]
-    con.execute("set memory_limit = ?", [duckdb_memory_limit("publish-beside-report")])
+    with suppress(duckdb.Error):  # memory DuckDB cannot give back now: the stage's limit stays
+        con.execute("set memory_limit = ?", [duckdb_memory_limit("publish-beside-report")])
     try:
         with ThreadPoolExecutor(1, thread_name_prefix="publish-tables") as pool:  # its end waits for the thread
             started: list[str] = []
@@ -290,7 +292,8 @@ def _write_staging(con: duckdb.DuckDBPyConnection, staging: Path, year: int, num
         files.update(beside.result())  # its own error, if any
     finally:
         writer.close()
-        con.execute("set memory_limit = ?", [limit])
+        with suppress(duckdb.Error):  # never in place of the error on its way
+            con.execute("set memory_limit = ?", [limit])
     files = {f"{name}.parquet": files[f"{name}.parquet"] for name in TABLES}  # the manifest lists them in order
     for path in sorted(staging.rglob("*")):
         rel = path.relative_to(staging).as_posix()
