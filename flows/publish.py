@@ -213,21 +213,21 @@ def _write_table(con: duckdb.DuckDBPyConnection, staging: Path, name: str, selec
             "content_hash": content_hash}
 
 
-def _show_table(name: str) -> None:
-    show(f"publish: {name}.parquet", list(TABLES).index(name), len(TABLES))
+def _show_tables(begun: list[str]) -> None:
+    """The table begun last, with how many were begun before it (the display counts the release's tables)."""
+    show(f"publish: {begun[-1]}.parquet", len(begun) - 1, len(TABLES))
 
 
 def _write_tables(con: duckdb.DuckDBPyConnection, staging: Path, names: tuple[str, ...], number: int, year: int,
-                  hashes: dict[str, str], shown: Callable[[str, str], str], started: list[str] | None = None
+                  hashes: dict[str, str], shown: Callable[[str, str], str], begun: list[str], progress: bool
                   ) -> dict[str, dict[str, Any]]:
-    """The tables ``names``, in order; their manifest entries by file name. Each table's name is shown as it is
-    started, or, on a thread (which does not draw the display), appended to ``started``."""
+    """The tables ``names``, in order, each appended to ``begun`` as it is started (and shown, with ``progress``:
+    a thread does not draw the display); their manifest entries by file name."""
     files: dict[str, dict[str, Any]] = {}
     for name in names:
-        if started is None:
-            _show_table(name)
-        else:
-            started.append(name)
+        begun.append(name)
+        if progress:
+            _show_tables(begun)
         files[f"{name}.parquet"] = _write_table(con, staging, name, shown(name, TABLES[name]), number, year,
                                                 hashes[name])
     return files
@@ -271,24 +271,24 @@ def _write_staging(con: duckdb.DuckDBPyConnection, staging: Path, year: int, num
     pause_point("publish:staging-created")
     shown = shown_names(con)
     first = tuple(name for name in TABLES if name not in WRITTEN_BESIDE_THE_REPORT)
-    files: dict[str, Any] = _write_tables(con, staging, first, number, year, hashes, shown)
+    begun: list[str] = []
+    files: dict[str, Any] = _write_tables(con, staging, first, number, year, hashes, shown, begun, progress=True)
     writer = con.cursor()
     limit = con.execute("select current_setting('memory_limit')").fetchall()[0][0]
     with suppress(duckdb.Error):  # memory DuckDB cannot give back now: the stage's limit stays
         con.execute("set memory_limit = ?", [duckdb_memory_limit("publish-beside-report")])
     try:
         with ThreadPoolExecutor(1, thread_name_prefix="publish-tables") as pool:  # its end waits for the thread
-            started: list[str] = []
             beside = pool.submit(_write_tables, writer, staging, WRITTEN_BESIDE_THE_REPORT, number, year, hashes,
-                                 shown, started)
-            _show_table(WRITTEN_BESIDE_THE_REPORT[0])  # until the report shows its own steps
+                                 shown, begun, False)
+            _show_tables([*first, WRITTEN_BESIDE_THE_REPORT[0]])  # until the report shows its own steps
             try:
                 known = _write_the_rest(staging, year, number, extra_files, run, before_manifest)
             except BaseException:
                 writer.interrupt()  # the error goes first; the thread's query stops rather than run on
                 raise
             if not beside.done():  # what the release now waits for
-                _show_table(started[-1] if started else WRITTEN_BESIDE_THE_REPORT[0])
+                _show_tables(begun if len(begun) > len(first) else [*first, WRITTEN_BESIDE_THE_REPORT[0]])
         files.update(beside.result())  # its own error, if any
     finally:
         writer.close()

@@ -52,6 +52,8 @@ def test_a_run_on_a_terminal_shows_its_stages_and_how_far_each_is(tmp_path: Path
                  f"{YEAR} score: region_scores", "/11", f"{YEAR} publish: indicator_scores.parquet",
                  f"{YEAR} publish: region pages", "546/546", f"{YEAR} publish: the catalog"):
         assert what in shown, (what, shown[-3000:])
+    # written beside the report, after the five tables the report reads: counted as the release's sixth of seven
+    assert re.search(rf"{YEAR} publish: indicator_scores\.parquet [━╺╸ ]+ 5/7", shown), shown[-3000:]
     assert progress._shown is None  # the display is gone with the block
     with pytest.raises(MissingStyle):  # the styles lent to Prefect's console for the display are given back
         terminal.get_style("bar.back")
