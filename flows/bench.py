@@ -54,7 +54,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.bench_inputs import DropZone, correct_in_place, fresh_home, resubmit_one_region
-from flows.bench_targets import targets
+from flows.bench_targets import pace, targets
 from flows.dropzone import drop_zone_files, file_name, verification_files
 from flows.imports import collection_paused
 from flows.process import terminated_as_interrupt
@@ -350,6 +350,7 @@ def run_bench(year: int, scale: float, seed: int = 1, workdir: Path | None = Non
     result["ratios"] = {"full_run_to_baseline": round(full_wall / baseline["wall_seconds"], 2),
                         "work_to_baseline": round(full_work / baseline["wall_seconds"], 2)}
     result["targets"] = targets(result)
+    result["pace"] = pace(timings.startups, baseline["runs_wall_seconds"])
     return result
 
 

@@ -391,7 +391,7 @@ def bench(year: Annotated[int, typer.Option(help="measurement year")] = 2024,
     from rich.table import Table
 
     from flows.bench import run_bench
-    from flows.bench_targets import default_results_path, summary_rows
+    from flows.bench_targets import default_results_path, pace_warning, summary_rows
 
     _check_scale(scale)
     _check_year(year)
@@ -417,8 +417,11 @@ def bench(year: Annotated[int, typer.Option(help="measurement year")] = 2024,
     table = Table("", "measured", "target", "", title=f"bench, scale {scale:g}, {year}"
                   + (" (Dask)" if task_runner == "dask" else ""), title_justify="left")
     for what, value, limit, met in summary_rows(results):
-        table.add_row(what, value, limit, f"[green]{met}[/]" if met == "met" else f"[bold red]{met}[/]")
+        table.add_row(what, value, limit, f"[green]{met}[/]" if met in ("met", "steady") else f"[bold red]{met}[/]")
     err.print(table)
+    warning = pace_warning(results)
+    if warning is not None:
+        err.print(f"[yellow]warning: {warning}[/]")
     err.print(f"written: {target}")
 
 

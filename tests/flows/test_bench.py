@@ -393,6 +393,65 @@ def test_the_summary_says_which_targets_are_met() -> None:
                         ("full run, wall", "14.0 s", "≤ 45.0 s", "met")]
 
 
+def test_the_summary_says_whether_the_machine_s_pace_held_during_the_benchmark() -> None:
+    """The same empty flow and the same baseline, run again and again: how far apart their walls are tells whether
+    the machine's pace moved (round 44's benchmark at scale 1: empty flows 4.3-7.1 s, its last cycle's one-region
+    re-run 56 % against 24 % in the first two). The first empty flow, a warm-up, is left out."""
+    from flows.bench_targets import PACE_LIMIT, pace, pace_warning, summary_rows
+
+    steady = pace([9.0, 4.29, 4.66, 4.51, 4.92], [1.035, 1.056, 1.064])
+    assert steady["empty_flow"] == {"fastest_seconds": 4.29, "slowest_seconds": 4.92, "slowest_over_fastest": 1.15}
+    assert steady["baseline"]["slowest_over_fastest"] == 1.03 and steady["limit"] == PACE_LIMIT
+    assert steady["steady"] is True
+    moved = pace([5.29, 4.29, 4.66, 5.83, 7.06], [1.339, 1.014, 1.483])
+    assert moved["empty_flow"]["slowest_over_fastest"] == 1.65 and moved["steady"] is False
+    assert pace([4.3, 4.4], [1.0, 1.6])["steady"] is False  # a baseline that moved is enough
+    result: dict[str, Any] = {"full_run": {"wall_seconds": 14.0, "work_seconds": 10.0},
+                              "fixed_startup_seconds": 4.0, "baseline": {"wall_seconds": 1.25}, "targets": {}}
+    assert pace_warning(result) is None and len(summary_rows(result)) == 2  # results written before the check
+    result["pace"] = steady
+    assert summary_rows(result)[-1] == ("machine's pace: empty flows; baselines", "4.3–4.9 s; 1.03–1.06 s",
+                                        "≤ 1.25 × apart", "steady")
+    assert pace_warning(result) is None
+    result["pace"] = moved
+    assert summary_rows(result)[-1][1:] == ("4.3–7.1 s; 1.01–1.48 s", "≤ 1.25 × apart", "MOVED")
+    warning = pace_warning(result)
+    assert warning is not None and "4.3–7.1 s" in warning and "1.01–1.48 s" in warning and "run it again" in warning
+
+
+def test_a_benchmark_s_results_say_how_steady_the_machine_was(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``run_bench`` puts the pace of the empty flows and baselines it measured beside the targets (its steps
+    here stand-ins that return walls: the steps themselves are measured by the tests above and below)."""
+    from flows import bench
+
+    empties = iter([6.0, 4.3, 4.4, 4.5, 4.4, 7.1, 4.4, 4.3, 4.4, 4.5, 4.4, 4.3, 4.4])
+    baselines = iter([1.0, 1.1, 1.05])
+    stages = {"ingest": 1.0, "validate": 1.0, "transform": 1.0, "publish": 1.0}
+
+    def child(args: list[str], env: dict[str, str] | None = None) -> tuple[float, dict[str, Any]]:
+        if args[0] == "generate":
+            (tmp_path / "home" / "raw" / "2024").mkdir(parents=True)
+            return 2.0, {"regions": 546}
+        if args[0] == "empty":
+            return next(empties), {}
+        if args[0] == "baseline":
+            wall = next(baselines)
+            return wall, {"wall_seconds": wall, "cpu_seconds": 2 * wall}
+        return 12.0, {"stage_seconds": stages, "records": {"sid_answers": 1000}, "peak_rss_tree_mb": 900.0}
+
+    monkeypatch.setattr(bench, "_child", child)
+    monkeypatch.setattr(bench, "resubmit_one_region", lambda home, year: "11")
+    monkeypatch.setattr(bench, "correct_in_place", lambda home, year, keep: "35.78")
+    result = bench.run_bench(2024, 1, workdir=tmp_path / "home")
+    assert result["startup_runs_seconds"] == [6.0, 4.3, 4.4, 4.5, 4.4, 7.1, 4.4, 4.3, 4.4, 4.5, 4.4, 4.3, 4.4]
+    assert result["pace"]["empty_flow"] == {"fastest_seconds": 4.3, "slowest_seconds": 7.1,
+                                            "slowest_over_fastest": 1.65}  # the warm-up (6.0 s) left out
+    assert result["pace"]["baseline"]["slowest_over_fastest"] == 1.1 and result["pace"]["steady"] is False
+    assert result["fixed_startup_seconds"] == 4.4 and result["baseline"]["wall_seconds"] == 1.05
+    assert set(result["targets"]) == {"no_change_share_of_work", "one_region_share_of_work", "work_to_baseline",
+                                      "full_run_wall_seconds"}
+
+
 @pytest.mark.parametrize(("sent", "to_group", "said"), [
     ("SIGTERM", False, "bench stopped by SIGTERM"),  # `kill`, a CI job's time limit: the benchmark's process alone
     ("SIGINT", True, "bench interrupted"),  # Ctrl-C: every process of the terminal's foreground group
