@@ -50,8 +50,8 @@ answers as (
     union all
     select 'sid_answers', record_id, locator, rule, reason from sid
 ),
-evid as (
-    select e.record_id, e.file_id, e.source_file, e.locator,
+rejected_evidence as (
+    select e.record_id, e.file_id, e.position, e.answer_table, e.answer_record_id,
            coalesce(d.rule, an.rule) as rule,
            coalesce(d.reason, 'its answer ' || an.locator || ' was rejected: ' || an.reason) as reason,
            coalesce(d.value, case when d.rule is not null then e.item end) as value,
@@ -60,6 +60,18 @@ evid as (
     left join direct d on d.suite = 'evidence' and d.record_id = e.record_id
     left join answers an on an.answer_table = e.answer_table and an.record_id = e.answer_record_id
     where d.rule is not null or an.rule is not null
+),
+-- an evidence item keeps neither its file's name nor its locator in landing (flows/landing.py): the locator is its
+-- answer's followed by its place in the answer's evidence, `.evidence[i]` in JSON, `#evidence[i]` in an XLSX cell
+evid as (
+    select r.record_id, r.file_id, f.source_file,
+           coalesce(s.locator, a.locator) || case when f.format = 'xlsx' then '#evidence[' else '.evidence[' end
+               || r.position || ']' as locator,
+           r.rule, r.reason, r.value, r.cascaded
+    from rejected_evidence r
+    join landing_files f on f.file_id = r.file_id
+    left join landing_spd_answers s on r.answer_table = 'spd_answers' and s.record_id = r.answer_record_id
+    left join landing_sid_answers a on r.answer_table = 'sid_answers' and a.record_id = r.answer_record_id
 ),
 final as (
     select 'submission' as record_type, * from subs

@@ -152,5 +152,5 @@ def test_bulk_answer_rows_equal_the_general_conversions() -> None:
         assert rows["value"][i] == value or (value != value and rows["value"][i] != rows["value"][i])
         assert rows["value_raw"][i] == (text(a["value"]) if a["value"] is not None else None)
     assert evidence["item"] == [text(item) for a in raws for item in a["evidence"]]
-    assert evidence["locator"] == [f"$.spd[{i}].evidence[{j}]" for i in range(len(raws)) for j in range(3)]
+    assert evidence["position"] == [j for _ in range(len(raws)) for j in range(3)]  # item j of answer i
     assert evidence["answer_record_id"] == [i for i in range(len(raws)) for _ in range(3)]

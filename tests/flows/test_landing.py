@@ -144,7 +144,8 @@ def test_bulk_conversions_are_taken_for_plain_and_awkward_values(monkeypatch: py
     _assert_same(bulk, _tables([_submission(spd, sid)], False, monkeypatch))
     assert bulk["spd_answers"].column("value_raw").to_pylist()[:4] == ["0.5", "0", "1e-07", "2.5e-05"]
     assert bulk["evidence"].column("item").to_pylist()[:6] == ["bukti-0", None, None, "x\u200b", None, "ok"]
-    assert bulk["evidence"].column("locator").to_pylist()[7] == "$.spd[1].evidence[1]"
+    assert bulk["evidence"].column("position").to_pylist()[:8] == [0, 1, 2, 3, 4, 5, 0, 1]  # $.spd[1].evidence[1]
+    assert bulk["evidence"].column("answer_record_id").to_pylist()[6:8] == [1, 1]
     # numbers written as numbers: none of them can be read two ways (ANS010 looks only at text)
     for table in ("spd_answers", "sid_answers"):
         assert set(bulk[table].column("value_is_text").to_pylist()) == {False}
