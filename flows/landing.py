@@ -65,8 +65,12 @@ SCHEMAS: dict[str, pa.Schema] = {
         # JSON: the innovation itself where it is not an object (``number 42``, ``string "x"``, ``null``: INO001)
         ("not_object", pa.string()),
     ]),
+    # a SID answer's file name and locator are not kept with it either (616,000 answers in a national year): its
+    # ``position`` is its place in its innovation's ``sid`` list in JSON (the locator is the innovation's with
+    # ``.sid[position]`` after it) and its row of the sheet ``sid`` in XLSX (``sid!position``): the ``sid_locator``
+    # macro (transforms/runner.py)
     "sid_answers": pa.schema([
-        ("record_id", pa.int64()), ("file_id", pa.int64()), ("source_file", pa.string()), ("locator", pa.string()),
+        ("record_id", pa.int64()), ("file_id", pa.int64()), ("position", pa.int32()),
         ("innovation_record_id", pa.int64()), ("innovation_id", pa.string()),
         ("indicator", pa.string()), ("level", pa.int64()), ("level_raw", pa.string()),
         ("value", pa.float64()), ("value_raw", pa.string()), ("value_is_text", pa.bool_()),
@@ -103,6 +107,12 @@ ANSWER_TYPE = pa.struct([("indicator", pa.string()), ("level", pa.int64()), ("va
                          ("evidence", pa.list_(pa.string()))])
 _BULK_KINDS: dict[str, set[type]] = {"level": {int, type(None)}, "value": {int, float, type(None)},
                                      "evidence": {list, type(None)}}
+
+
+def sid_positions(locators: list[str]) -> list[int]:
+    """The place of each SID answer its locator gives: ``j`` of ``$.innovations[i].sid[j]`` (JSON), ``n`` of
+    ``sid!n`` (XLSX)."""
+    return [int(loc[loc.rindex("[") + 1:-1]) if loc.endswith("]") else int(loc.rpartition("!")[2]) for loc in locators]
 
 
 def text_chars(value: Any) -> int | None:
@@ -231,8 +241,11 @@ class LandingBatch:
         self.next_ids["evidence"] = first_ev + ev_count
         cols["record_id"].extend(range(first, first + count))
         cols["file_id"].extend([file_id] * count)
-        cols["source_file"].extend([source_file] * count)
-        cols["locator"].extend(locators)
+        if table == "sid_answers":
+            cols["position"].extend(sid_positions(locators))
+        else:
+            cols["source_file"].extend([source_file] * count)
+            cols["locator"].extend(locators)
         cols["indicator"].extend(indicators)
         cols["level"].extend(levels)
         cols["level_raw"].extend(level_raws)
@@ -301,14 +314,13 @@ class LandingBatch:
         :meth:`_answers`: the same rows (a test compares both on generated and odd answers).
         """
         raws: list[Any] = []
-        locators: list[str] = []
         lengths: list[int] = []
         for answers, _ in groups:
             if not answers.json:
                 return False
             raws.extend(answers.raws)
-            locators.extend(answers.locators)
             lengths.append(len(answers))
+        locators = groups[0][0].locators  # the SPD answers' (a SID answer lands with its place, SCHEMAS)
         n = len(raws)
         if n == 0:
             return True
@@ -337,10 +349,8 @@ class LandingBatch:
         n_sid, n_ev = n - n_spd, len(items)
         record_ids = np.concatenate([np.arange(first["spd_answers"], first["spd_answers"] + n_spd),
                                      np.arange(first["sid_answers"], first["sid_answers"] + n_sid)])
-        locator = pa.array(locators, pa.string())
         common = {"file_id": pa.repeat(pa.scalar(file_id, pa.int64()), n),
-                  "source_file": pa.repeat(pa.scalar(source_file, pa.string()), n),
-                  "locator": locator, "indicator": indicator, "level": level, "level_raw": level_raw,
+                  "indicator": indicator, "level": level, "level_raw": level_raw,
                   "value": value, "value_raw": value_raw, "value_is_text": value_is_text,
                   "n_evidence": pa.array(counts, pa.int64())}
         owner_of = np.repeat(np.arange(len(groups) - 1), lengths[1:])
@@ -352,7 +362,13 @@ class LandingBatch:
                 continue
             row = {"record_id": pa.array(record_ids[start:stop])}
             row.update({k: v.slice(start, stop - start) for k, v in common.items()})
-            if name == "sid_answers":
+            if name == "spd_answers":
+                row["source_file"] = pa.repeat(pa.scalar(source_file, pa.string()), n_spd)
+                row["locator"] = pa.array(locators[:n_spd], pa.string())
+            else:
+                # each answer's place in its innovation's list: 0, 1, … again from each innovation's first
+                group_starts = np.cumsum(lengths[1:]) - lengths[1:]
+                row["position"] = pa.array((np.arange(n_sid) - group_starts[owner_of]).astype(np.int32))
                 row["innovation_record_id"] = owner_ids.take(owner_of)
                 row["innovation_id"] = owner_keys.take(owner_of)
             self.chunks[name].append(pa.Table.from_pydict(row, schema=SCHEMAS[name]))

@@ -249,11 +249,20 @@ create or replace macro ambiguous_value(is_text, raw, kind) as
 """
 
 
+# A SID answer's locator, which landing does not keep (flows/landing.py): its row of the sheet `sid` in a workbook,
+# its place in its innovation's `sid` list in JSON (`format`: the file's, landing_files.format)
+SID_LOCATOR_MACRO = """
+create or replace macro sid_locator(format, position, innovation_locator) as
+    case when format = 'xlsx' then 'sid!' || position else innovation_locator || '.sid[' || position || ']' end
+"""
+
+
 def load_reference(con: duckdb.DuckDBPyConnection, year: int, method: Methodology) -> None:
     """The year's region master and the method (rows, bands, affairs) as tables for the models, and the
-    ``value_level`` and ``ambiguous_value`` macros."""
+    ``value_level``, ``ambiguous_value`` and ``sid_locator`` macros."""
     con.execute(VALUE_LEVEL_MACRO)
     con.execute(AMBIGUOUS_VALUE_MACRO)
+    con.execute(SID_LOCATOR_MACRO)
     _table(con, "regions", [r.__dict__ for r in load_regions(year)], pa.schema([
         ("code", pa.string()), ("name", pa.string()), ("level", pa.string()), ("province_code", pa.string()),
         ("autonomous", pa.bool_()), ("tertinggal", pa.bool_()), ("perbatasan", pa.bool_()),

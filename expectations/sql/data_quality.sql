@@ -9,16 +9,19 @@ verification as (
 ),
 located as (
     select w.suite, w.record_id, w.rule, w.reason, w.value, v.region_code as verification_region,
-           coalesce(f.source_file, s.source_file, a.source_file, b.source_file, i.source_file, v.source_file)
+           coalesce(f.source_file, s.source_file, a.source_file, bf.source_file, i.source_file, v.source_file)
                as source_file,
-           coalesce(case when f.file_id is not null then '(file)' end, s.locator, a.locator, b.locator, i.locator,
-                    v.locator) as locator,
+           -- a SID answer keeps neither its file's name nor its locator in landing (flows/landing.py): sid_locator
+           coalesce(case when f.file_id is not null then '(file)' end, s.locator, a.locator,
+                    sid_locator(bf.format, b.position, bi.locator), i.locator, v.locator) as locator,
            coalesce(f.file_id, s.file_id, a.file_id, b.file_id, i.file_id) as file_id
     from warnings w
     left join landing_files f on w.suite = 'files' and f.file_id = w.record_id
     left join landing_submissions s on w.suite in ('submissions', 'counting_submissions') and s.record_id = w.record_id
     left join landing_spd_answers a on w.suite = 'spd_answers' and a.record_id = w.record_id
     left join landing_sid_answers b on w.suite = 'sid_answers' and b.record_id = w.record_id
+    left join landing_files bf on bf.file_id = b.file_id
+    left join landing_innovations bi on bi.record_id = b.innovation_record_id
     left join landing_innovations i on w.suite = 'innovations' and i.record_id = w.record_id
     left join verification v on w.suite = 'verification' and v.record_id = w.record_id
 ),

@@ -33,8 +33,8 @@ inno as (
     left join subs sb on sb.file_id = i.file_id
     where d.rule is not null or sb.rule is not null
 ),
-sid as (
-    select a.record_id, a.file_id, a.source_file, a.locator,
+rejected_sid as (
+    select a.record_id, a.file_id, a.position, a.innovation_record_id,
            coalesce(d.rule, inn.rule, sb.rule) as rule,
            coalesce(d.reason, 'its innovation ' || inn.locator || ' was rejected: ' || inn.reason,
                     'the whole submission was rejected: ' || sb.reason) as reason,
@@ -44,6 +44,14 @@ sid as (
     left join inno inn on inn.record_id = a.innovation_record_id
     left join subs sb on sb.file_id = a.file_id
     where d.rule is not null or inn.rule is not null or sb.rule is not null
+),
+-- a SID answer keeps neither its file's name nor its locator in landing (flows/landing.py): sid_locator
+sid as (
+    select r.record_id, r.file_id, f.source_file, sid_locator(f.format, r.position, i.locator) as locator,
+           r.rule, r.reason, r.value, r.cascaded
+    from rejected_sid r
+    join landing_files f on f.file_id = r.file_id
+    left join landing_innovations i on i.record_id = r.innovation_record_id
 ),
 answers as (
     select 'spd_answers' as answer_table, record_id, locator, rule, reason from spd
@@ -63,15 +71,17 @@ rejected_evidence as (
 ),
 -- an evidence item keeps neither its file's name nor its locator in landing (flows/landing.py): the locator is its
 -- answer's followed by its place in the answer's evidence, `.evidence[i]` in JSON, `#evidence[i]` in an XLSX cell
+-- (a SID answer's own: sid_locator)
 evid as (
     select r.record_id, r.file_id, f.source_file,
-           coalesce(s.locator, a.locator) || case when f.format = 'xlsx' then '#evidence[' else '.evidence[' end
-               || r.position || ']' as locator,
+           coalesce(s.locator, sid_locator(f.format, a.position, i.locator))
+               || case when f.format = 'xlsx' then '#evidence[' else '.evidence[' end || r.position || ']' as locator,
            r.rule, r.reason, r.value, r.cascaded
     from rejected_evidence r
     join landing_files f on f.file_id = r.file_id
     left join landing_spd_answers s on r.answer_table = 'spd_answers' and s.record_id = r.answer_record_id
     left join landing_sid_answers a on r.answer_table = 'sid_answers' and a.record_id = r.answer_record_id
+    left join landing_innovations i on i.record_id = a.innovation_record_id
 ),
 final as (
     select 'submission' as record_type, * from subs

@@ -1,8 +1,8 @@
 """A SID answer or evidence item in the quarantine, the warnings and the scored tables has its file and its
 locator: a SID answer's is its innovation's with ``.sid[j]`` after it in JSON, its row of the sheet ``sid`` in
 XLSX (``sid!n``); an evidence item's is its answer's with ``.evidence[i]`` (JSON) or ``#evidence[i]`` (XLSX)
-after it. Landing keeps neither text with an evidence item (flows/landing.py), so the SQL works them out; the
-expected locators here are those the rows were landed with before (checked against that code)."""
+after it. Landing keeps neither text with those rows (flows/landing.py), so the SQL works them out; the expected
+locators here are those the rows were landed with before (checked against that code)."""
 
 from __future__ import annotations
 
@@ -106,9 +106,8 @@ def test_a_sid_answer_rejected_warned_or_scored_has_its_locator_in_json_and_xlsx
 
 
 def test_landing_keeps_an_evidence_item_s_place_not_its_texts(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """What the SQL works an item's locator out from: its place in its answer's evidence. A SID answer keeps its
-    own (its locator worked out in SQL made scoring a year at ten times the national size ~8 s longer: round 44,
-    bench/HISTORY.md)."""
+    """What the SQL works the locators out from: an item's place in its answer's evidence, a SID answer's in its
+    innovation's list."""
     sub, one, _ = _with_bad_evidence("35.03")
     home = write_home(tmp_path_factory.mktemp("landing"), YEAR, {"35.03-1.json": sub})
     from flows import pipeline
@@ -122,7 +121,14 @@ def test_landing_keeps_an_evidence_item_s_place_not_its_texts(tmp_path_factory: 
         places = con.execute("select e.position from landing_evidence e join landing_spd_answers a "
                              "on e.answer_table = 'spd_answers' and a.record_id = e.answer_record_id "
                              "where a.locator = ? order by e.record_id", [f"$.spd[{one}]"]).fetchall()
+        sid_columns = [r[0] for r in con.execute("select column_name from information_schema.columns "
+                                                 "where table_name = 'landing_sid_answers'").fetchall()]
+        sid_places = con.execute("select i.locator, list(a.position order by a.record_id) from landing_sid_answers a "
+                                 "join landing_innovations i on i.record_id = a.innovation_record_id "
+                                 "group by all order by all").fetchall()
     finally:
         con.close()
     assert "locator" not in columns and "source_file" not in columns and "position" in columns
     assert places == [(0,), (1,)]
+    assert "locator" not in sid_columns and "source_file" not in sid_columns and "position" in sid_columns
+    assert sid_places == [(f"$.innovations[{k}]", list(range(len(sub["innovations"][k]["sid"])))) for k in (0, 1)]
