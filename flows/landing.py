@@ -79,7 +79,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     # an evidence item's file name and locator are not kept with it (a national year has 1.1 million items, where
     # the two texts took ~40 % of inserting them): ``position`` is the item's place in its answer's evidence, and
     # the locator is the answer's with ``.evidence[position]`` (JSON) or ``#evidence[position]`` (XLSX) after it
-    # (``evid`` in expectations/sql/rejected_records.sql), worked out for the few items a locator is shown for
+    # (the ``evidence_locator`` macro, transforms/runner.py), worked out for the few items a locator is shown for
     "evidence": pa.schema([
         ("record_id", pa.int64()), ("file_id", pa.int64()), ("position", pa.int32()),
         ("answer_table", pa.string()), ("answer_record_id", pa.int64()), ("item", pa.string()),
@@ -107,12 +107,6 @@ ANSWER_TYPE = pa.struct([("indicator", pa.string()), ("level", pa.int64()), ("va
                          ("evidence", pa.list_(pa.string()))])
 _BULK_KINDS: dict[str, set[type]] = {"level": {int, type(None)}, "value": {int, float, type(None)},
                                      "evidence": {list, type(None)}}
-
-
-def sid_positions(locators: list[str]) -> list[int]:
-    """The place of each SID answer its locator gives: ``j`` of ``$.innovations[i].sid[j]`` (JSON), ``n`` of
-    ``sid!n`` (XLSX)."""
-    return [int(loc[loc.rindex("[") + 1:-1]) if loc.endswith("]") else int(loc.rpartition("!")[2]) for loc in locators]
 
 
 def text_chars(value: Any) -> int | None:
@@ -242,7 +236,7 @@ class LandingBatch:
         cols["record_id"].extend(range(first, first + count))
         cols["file_id"].extend([file_id] * count)
         if table == "sid_answers":
-            cols["position"].extend(sid_positions(locators))
+            cols["position"].extend(answers.places)
         else:
             cols["source_file"].extend([source_file] * count)
             cols["locator"].extend(locators)

@@ -70,19 +70,24 @@ class Answers:
     Evidence item ``i`` of an answer sits at ``f"{locator}.evidence[{i}]"`` in JSON, where the
     evidence is a list (or one string), and at ``f"{locator}#evidence[{i}]"`` in XLSX, where it is one
     cell of items separated by ``;``. Anything but an object stands for an answer with no fields.
+    ``places``: each answer's index in its JSON list, or its row of its sheet: what a SID answer lands with
+    instead of its locator (``flows.landing.SCHEMAS``; the ``sid_locator`` macro writes the locator again).
     """
 
     locators: list[str] = field(default_factory=list)
     raws: list[Any] = field(default_factory=list)
     json: bool = True
+    places: list[int] = field(default_factory=list)
 
     @classmethod
     def from_json(cls, prefix: str, items: list[Any]) -> Answers:
         """The answers of a JSON list at path ``prefix`` (``$.spd``, ``$.innovations[7].sid``)."""
-        return cls([f"{prefix}[{i}]" for i in range(len(items))], items, True)
+        return cls([f"{prefix}[{i}]" for i in range(len(items))], items, True, list(range(len(items))))
 
-    def add(self, locator: str, raw: Any) -> None:
-        self.locators.append(locator)
+    def add(self, sheet: str, row: int, raw: Any) -> None:
+        """An XLSX answer: row ``row`` of sheet ``sheet`` (its locator ``sheet!row``)."""
+        self.locators.append(f"{sheet}!{row}")
+        self.places.append(row)
         self.raws.append(raw)
 
     def __len__(self) -> int:

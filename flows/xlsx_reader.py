@@ -335,7 +335,7 @@ def _records(wb: _Workbook, profile: dict[str, Any]) -> ParsedFile:
     operator = {k: profile.get(f"operator_{k}") for k in OPERATOR_FIELDS}
     spd = Answers(json=False)
     for n, r in _sheet_rows(wb, "spd"):
-        spd.add(f"spd!{n}", r)
+        spd.add("spd", n, r)
     inovasi_numbers: dict[int, float] = {}
     inovasi = _sheet_rows(wb, "inovasi", inovasi_numbers)
     innovations = [Innovation(f"inovasi!{n}", {k: r.get(k) for k in INNOVATION_FIELDS}, Answers(json=False))
@@ -365,7 +365,7 @@ def _records(wb: _Workbook, profile: dict[str, Any]) -> ParsedFile:
         owners = by_id.get(key, [])
         target = owners[0].answers if len(owners) == 1 or (owners and not key) else orphans if not owners else \
             shared.setdefault(key, Answers(json=False))
-        target.add(f"sid!{n}", r)
+        target.add("sid", n, r)
     return ParsedFile("xlsx", "profil", header, operator, spd, innovations, False, orphans, shared)
 
 

@@ -249,20 +249,23 @@ create or replace macro ambiguous_value(is_text, raw, kind) as
 """
 
 
-# A SID answer's locator, which landing does not keep (flows/landing.py): its row of the sheet `sid` in a workbook,
-# its place in its innovation's `sid` list in JSON (`format`: the file's, landing_files.format)
-SID_LOCATOR_MACRO = """
+# The locators landing does not keep (flows/landing.py), from a row's place (`format`: its file's,
+# landing_files.format): a SID answer's is its row of the sheet `sid` in a workbook, its place in its innovation's
+# `sid` list in JSON; an evidence item's is its answer's with its place in the answer's evidence after it
+LOCATOR_MACROS = """
 create or replace macro sid_locator(format, position, innovation_locator) as
-    case when format = 'xlsx' then 'sid!' || position else innovation_locator || '.sid[' || position || ']' end
+    case when format = 'xlsx' then 'sid!' || position else innovation_locator || '.sid[' || position || ']' end;
+create or replace macro evidence_locator(format, answer_locator, position) as
+    answer_locator || case when format = 'xlsx' then '#evidence[' else '.evidence[' end || position || ']'
 """
 
 
 def load_reference(con: duckdb.DuckDBPyConnection, year: int, method: Methodology) -> None:
     """The year's region master and the method (rows, bands, affairs) as tables for the models, and the
-    ``value_level``, ``ambiguous_value`` and ``sid_locator`` macros."""
+    ``value_level``, ``ambiguous_value``, ``sid_locator`` and ``evidence_locator`` macros."""
     con.execute(VALUE_LEVEL_MACRO)
     con.execute(AMBIGUOUS_VALUE_MACRO)
-    con.execute(SID_LOCATOR_MACRO)
+    con.execute(LOCATOR_MACROS)
     _table(con, "regions", [r.__dict__ for r in load_regions(year)], pa.schema([
         ("code", pa.string()), ("name", pa.string()), ("level", pa.string()), ("province_code", pa.string()),
         ("autonomous", pa.bool_()), ("tertinggal", pa.bool_()), ("perbatasan", pa.bool_()),

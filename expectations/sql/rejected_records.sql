@@ -69,13 +69,12 @@ rejected_evidence as (
     left join answers an on an.answer_table = e.answer_table and an.record_id = e.answer_record_id
     where d.rule is not null or an.rule is not null
 ),
--- an evidence item keeps neither its file's name nor its locator in landing (flows/landing.py): the locator is its
--- answer's followed by its place in the answer's evidence, `.evidence[i]` in JSON, `#evidence[i]` in an XLSX cell
--- (a SID answer's own: sid_locator)
+-- an evidence item keeps neither its file's name nor its locator in landing (flows/landing.py): evidence_locator,
+-- from its answer's (a SID answer's own: sid_locator)
 evid as (
     select r.record_id, r.file_id, f.source_file,
-           coalesce(s.locator, sid_locator(f.format, a.position, i.locator))
-               || case when f.format = 'xlsx' then '#evidence[' else '.evidence[' end || r.position || ']' as locator,
+           evidence_locator(f.format, coalesce(s.locator, sid_locator(f.format, a.position, i.locator)), r.position)
+               as locator,
            r.rule, r.reason, r.value, r.cascaded
     from rejected_evidence r
     join landing_files f on f.file_id = r.file_id
