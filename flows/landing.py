@@ -229,7 +229,6 @@ class LandingBatch:
                 ev_positions.extend(range(len(items)))
                 ev_owner.extend([record_id] * len(items))
                 ev_items.extend([item.strip() or None if type(item) is str else text(item) for item in items])
-        locators = answers.locators
         count, ev_count = len(answers), len(ev_items)
         self.next_ids[table] = first + count
         self.next_ids["evidence"] = first_ev + ev_count
@@ -239,7 +238,7 @@ class LandingBatch:
             cols["position"].extend(answers.places)
         else:
             cols["source_file"].extend([source_file] * count)
-            cols["locator"].extend(locators)
+            cols["locator"].extend(answers.locators)
         cols["indicator"].extend(indicators)
         cols["level"].extend(levels)
         cols["level_raw"].extend(level_raws)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,22 +73,38 @@ class Answers:
     cell of items separated by ``;``. Anything but an object stands for an answer with no fields.
     ``places``: each answer's index in its JSON list, or its row of its sheet: what a SID answer lands with
     instead of its locator (``flows.landing.SCHEMAS``; the ``sid_locator`` macro writes the locator again).
+    A JSON list's answers keep only its path (``prefix``): their locators are made when asked for
+    (:attr:`locators`), which only the SPD answers' landing rows and the slow path do (a national year's
+    ~650,000 SID locators took ~0.2 s of the parse workers' CPU, to be dropped).
     """
 
-    locators: list[str] = field(default_factory=list)
     raws: list[Any] = field(default_factory=list)
     json: bool = True
-    places: list[int] = field(default_factory=list)
+    prefix: str = ""  # JSON: the path of the list
+    sheet_rows: list[int] = field(default_factory=list)  # XLSX: each answer's row
+    sheet_locators: list[str] = field(default_factory=list)  # XLSX: each answer's ``sheet!row``
 
     @classmethod
     def from_json(cls, prefix: str, items: list[Any]) -> Answers:
         """The answers of a JSON list at path ``prefix`` (``$.spd``, ``$.innovations[7].sid``)."""
-        return cls([f"{prefix}[{i}]" for i in range(len(items))], items, True, list(range(len(items))))
+        return cls(items, True, prefix)
+
+    @property
+    def places(self) -> Sequence[int]:
+        """Each answer's index in its JSON list, or its row of its sheet."""
+        return range(len(self.raws)) if self.json else self.sheet_rows
+
+    @property
+    def locators(self) -> list[str]:
+        """Each answer's locator: ``prefix[i]`` in JSON, ``sheet!row`` in XLSX."""
+        if self.json:
+            return [f"{self.prefix}[{i}]" for i in range(len(self.raws))]
+        return self.sheet_locators
 
     def add(self, sheet: str, row: int, raw: Any) -> None:
         """An XLSX answer: row ``row`` of sheet ``sheet`` (its locator ``sheet!row``)."""
-        self.locators.append(f"{sheet}!{row}")
-        self.places.append(row)
+        self.sheet_locators.append(f"{sheet}!{row}")
+        self.sheet_rows.append(row)
         self.raws.append(raw)
 
     def __len__(self) -> int:
