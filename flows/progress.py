@@ -83,6 +83,8 @@ def displayed(label: str, terminal: bool) -> Iterator[None]:
                 state["bar"].refresh()
             else:
                 state["bar"].update(state["task"], completed=done or 0, total=total, count=count)
+                if total and done == total:  # a step's last count is drawn now, not at the display's next
+                    state["bar"].refresh()   # refresh (1/10 s), by which the next step may have replaced it
         except Exception:  # the display is never worth a run: it goes, the run goes on
             state["off"] = True
             if "bar" in state:

@@ -85,3 +85,17 @@ def test_without_a_terminal_nothing_is_shown(monkeypatch: pytest.MonkeyPatch) ->
         assert progress._shown is None
         progress.show("ingest: files read", 1, 10)
     assert screen.getvalue() == ""
+
+
+def test_a_step_s_last_count_is_drawn_before_the_next_step_replaces_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A step's counts between the display's refreshes (1/10 s) are drawn at the next one, but its last count
+    is drawn at once: a step that ends and is followed at once by the next (a small year's ingest) was shown
+    without ever reaching its total, and the run's display test failed now and then on a busy machine."""
+    _, screen = _terminal(monkeypatch)
+    with progress.displayed(str(YEAR), terminal=True):
+        progress.show("ingest: files read", 0, 566)
+        progress.show("ingest: files read", 300, 566)  # between refreshes: may never be drawn
+        progress.show("ingest: files read", 566, 566)
+        progress.show("validate: files, rows checked", 1)
+    shown = ANSI.sub("", screen.getvalue())
+    assert re.search(rf"{YEAR} ingest: files read [━╺╸ ]+ 566/566", shown), shown
