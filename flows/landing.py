@@ -1,5 +1,5 @@
-"""Typed landing tables: the rows of every file as read, with source file and locator (an evidence item
-with its place in its answer's evidence instead: see ``SCHEMAS["evidence"]``).
+"""Typed landing tables: the rows of every file as read, with source file and locator (a SID answer and an
+evidence item with their place in their innovation's or answer's list instead: see ``SCHEMAS``).
 
 Each typed field keeps its raw text beside it (``level`` and ``level_raw``) so validation can say
 what was wrong with a value that did not convert. Operator contact data goes to a separate private
@@ -313,7 +313,6 @@ class LandingBatch:
                 return False
             raws.extend(answers.raws)
             lengths.append(len(answers))
-        locators = groups[0][0].locators  # the SPD answers' (a SID answer lands with its place, SCHEMAS)
         n = len(raws)
         if n == 0:
             return True
@@ -357,7 +356,8 @@ class LandingBatch:
             row.update({k: v.slice(start, stop - start) for k, v in common.items()})
             if name == "spd_answers":
                 row["source_file"] = pa.repeat(pa.scalar(source_file, pa.string()), n_spd)
-                row["locator"] = pa.array(locators[:n_spd], pa.string())
+                # only the SPD answers' locators are made (a SID answer lands with its place, SCHEMAS)
+                row["locator"] = pa.array(groups[0][0].locators, pa.string())
             else:
                 # each answer's place in its innovation's list: 0, 1, … again from each innovation's first
                 group_starts = np.cumsum(lengths[1:]) - lengths[1:]
