@@ -96,8 +96,10 @@ def validation_key(year: int) -> str:
 
 
 def forget_validation(con: duckdb.DuckDBPyConnection) -> None:
-    """Drop the kept per-file validation results and quotes: every file is validated again."""
-    for table in ("validation_batches", "validation_results", "validation_failures", QUOTES_TABLE):
+    """Drop the kept per-file validation results, the kept verification frame and the quotes: every file is
+    validated again."""
+    for table in ("validation_batches", "validation_results", "validation_failures", "verification_frame",
+                  "verification_frame_regions", QUOTES_TABLE):
         con.execute(f"drop table if exists {table}")
 
 
