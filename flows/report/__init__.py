@@ -37,7 +37,7 @@ from flows.report.profile import (
     region_context,
     region_inputs,
     region_lift,
-    with_innovations,
+    with_lists,
 )
 from flows.report.render import cache_templates, render_to, template
 from flows.settings import Home
@@ -126,7 +126,7 @@ def build_release_report(release_dir: Path, home: Home, year: int, release: int,
             keep(code, carried)
     page_common = {"year": year, "method_id": method.id}  # a region page does not name the release
     show("publish: region pages", 0, len(to_render))
-    for done, (code, full) in enumerate(with_innovations(inputs, to_render, data).items(), 1):
+    for done, (code, full) in enumerate(with_lists(inputs, to_render, data).items(), 1):
         show("publish: region pages", done, len(to_render))
         encoded = page.render({**page_common, **region_context(full, method, lifts[code])}).encode("utf-8")
         path = pages_dir / f"{code}.html"

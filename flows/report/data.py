@@ -93,9 +93,10 @@ class ReleaseData:
     medians: dict[tuple[str, str], float]  # (level, row code) → median attained among submitted regions
     innovation_digests: dict[str, str]  # region → digest of its innovations as listed (``load_innovations``)
     innovation_counts: dict[str, dict[str, int]]  # affair, form, kind, stage → value → counting innovations
-    findings: dict[str, RegionFindings]
+    findings_digests: dict[str, str]  # region → digest of its findings (``load_findings`` reads them)
     not_counting: dict[str, list[tuple[str, datetime | None]]]  # region → (status, submitted_at) of others
     innovations_path: Path  # where ``load_innovations`` reads a region's innovations
+    findings_dir: Path  # the release folder ``load_findings`` reads a region's findings from
     province_names: dict[str, str] = field(default_factory=dict)
 
     def by_code(self) -> dict[str, RegionScore]:
@@ -231,37 +232,60 @@ def _not_counting(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, list[
     return dict(out)
 
 
-# the findings of flows.feedback.findings, numbered per region in its order, with whether their file counts: as in
-# a region's letter, a superseded or late file's are counted apart (aside), not shown, as they change nothing
-_FINDINGS = (  # built from flows.feedback's constants, no data
+# the findings of flows.feedback.findings, with whether their file counts (as in a region's letter, those of a
+# superseded or late file are counted apart, not shown), of the regions named
+_REGION_FINDINGS = (  # built from flows.feedback's constants, no data
+    f"select *, source_file in ({NOT_COUNTING_FILES}) as aside from ({FINDINGS}) "  # noqa: S608
+    "where region_code is not null and region_code <> ''"
+)
+# the same of the regions ``$codes``, numbered per region in flows.feedback.findings' order
+_FINDINGS = (
     "create or replace temp table region_findings as select *, row_number() over (partition by region_code, aside "  # noqa: S608
-    f"order by {FINDINGS_ORDER}) as i from (select *, source_file in ({NOT_COUNTING_FILES}) as aside "
-    f"from ({FINDINGS})) where region_code is not null and region_code <> ''"
+    f"order by {FINDINGS_ORDER}) as i from ({_REGION_FINDINGS}) where region_code in (select unnest($codes::varchar[]))"
 )
 
 
-def _findings(con: duckdb.DuckDBPyConnection, release_dir: Path) -> dict[str, RegionFindings]:
-    """Each region's findings as a profile shows them, counted and cut in SQL: a year can have
-    hundreds of thousands of warnings, of which a profile lists 40."""
-    con.execute(_FINDINGS, {**findings_params(release_dir), "s": str(release_dir / "submissions.parquet")})
-    summary: dict[str, list[tuple[str, str, str, int]]] = defaultdict(list)
-    for code, severity, rule, reason, n in con.execute(
-            "select region_code, severity, rule, reason, count(*) from region_findings where not aside "
-            "group by region_code, severity, rule, reason "
-            "order by region_code, severity <> 'rejected', rule, min(i)").fetchall():
-        summary[code].append((severity, rule, reason, int(n)))
-    listed: dict[str, list[Finding]] = defaultdict(list)
-    make = Finding._make
-    for row in con.execute("select region_code, source_file, locator, rule, severity, reason, value "
-                           "from region_findings where not aside and i <= $n order by region_code, i",
-                           {"n": FINDINGS_LISTED}).fetchall():
-        listed[row[0]].append(make(row[1:]))
-    return {str(code): RegionFindings(summary[code], listed[code], int(total), int(rejected), int(warnings), int(aside))
-            for code, total, rejected, warnings, aside in con.execute(
-                "select region_code, count(*) filter (where not aside), "
-                "count(*) filter (where severity = 'rejected' and not aside), "
-                "count(*) filter (where severity = 'warning' and not aside), count(*) filter (where aside) "
-                "from region_findings group by all").fetchall()}
+def findings_digests(con: duckdb.DuckDBPyConnection, release_dir: Path) -> dict[str, str]:
+    """Per region, a digest of its findings, computed in DuckDB: a page whose inputs are unchanged is carried over
+    without its findings being read (a national year has ~46,000, which took 0.12-0.2 s to count, cut and turn
+    into Python objects for every region at each publish, of a one-region re-run's ~0.6 s of report). What a
+    profile shows of them (:class:`RegionFindings`) is a function of the rows as a set with repeats (the
+    summary counts them, the list takes the first in their order), so the digest is their count and the sum of
+    DuckDB's 64-bit hash of each row, as :func:`innovation_digests`."""
+    rows = con.execute("select region_code, count(*) || ':' || sum(hash(struct_pack(source_file, locator, rule, "  # noqa: S608
+                       f"severity, reason, value, aside)))::hugeint from ({_REGION_FINDINGS}) group by region_code",
+                       {**findings_params(release_dir), "s": str(release_dir / "submissions.parquet")}).fetchall()
+    return {str(code): str(digest) for code, digest in rows}
+
+
+def load_findings(release_dir: Path, codes: Iterable[str]) -> dict[str, RegionFindings]:
+    """The findings of the regions ``codes`` as a profile shows them (a region without any is left out), counted
+    and cut in SQL: a region can have thousands of warnings, of which a profile lists 40. On a database of its own,
+    closed after (see :func:`load_release`)."""
+    con = duckdb.connect()
+    try:
+        con.execute(_FINDINGS, {**findings_params(release_dir), "s": str(release_dir / "submissions.parquet"),
+                                "codes": list(codes)})
+        summary: dict[str, list[tuple[str, str, str, int]]] = defaultdict(list)
+        for code, severity, rule, reason, n in con.execute(
+                "select region_code, severity, rule, reason, count(*) from region_findings where not aside "
+                "group by region_code, severity, rule, reason "
+                "order by region_code, severity <> 'rejected', rule, min(i)").fetchall():
+            summary[code].append((severity, rule, reason, int(n)))
+        listed: dict[str, list[Finding]] = defaultdict(list)
+        make = Finding._make
+        for row in con.execute("select region_code, source_file, locator, rule, severity, reason, value "
+                               "from region_findings where not aside and i <= $n order by region_code, i",
+                               {"n": FINDINGS_LISTED}).fetchall():
+            listed[row[0]].append(make(row[1:]))
+        counts = con.execute("select region_code, count(*) filter (where not aside), "
+                             "count(*) filter (where severity = 'rejected' and not aside), "
+                             "count(*) filter (where severity = 'warning' and not aside), "
+                             "count(*) filter (where aside) from region_findings group by all").fetchall()
+    finally:
+        con.close()
+    return {str(code): RegionFindings(summary[code], listed[code], int(total), int(rejected), int(warnings),
+                                      int(aside)) for code, total, rejected, warnings, aside in counts}
 
 
 def load_release(release_dir: Path, year: int, release: int, method: Methodology,
@@ -284,12 +308,12 @@ def load_release(release_dir: Path, year: int, release: int, method: Methodology
         innovations = release_dir / "innovation_scores.parquet"
         digests, charts = innovation_digests(con, innovations), _chart_counts(con, innovations)
         not_counting = _not_counting(con, release_dir / "submissions.parquet")
-        found = _findings(con, release_dir)
+        found = findings_digests(con, release_dir)
     finally:
         con.close()
     provinces = {r.code: r.name for r in regions if r.level == "provinsi"}
     return ReleaseData(year, release, regions, dict(level_sums), dict(attained), medians, digests, charts, found,
-                       not_counting, innovations, provinces)
+                       not_counting, innovations, release_dir, provinces)
 
 
 def load_history(home: Home, year: int, releases: Mapping[int, Release] | None = None) -> dict[int, list[RegionScore]]:

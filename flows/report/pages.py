@@ -47,13 +47,13 @@ def key_prefix(year: int, method_sha256: str) -> str:
 def page_key(prefix: str, inputs: RegionInputs) -> str | None:
     """A digest of a page's inputs; None when some value has no faithful ``repr``, so the page is rendered.
 
-    The innovations count by their digest (``innovations_digest``, computed in DuckDB from the values
-    the page lists), so they are read only for pages that are rendered. The method rows (plain strings
-    and numbers) are digested as ``marshal`` version 2, exact and without the references later versions
-    write for objects that happen to be shared; the rest as its ``repr`` (frozen dataclasses, decimals,
-    dates).
+    The innovations and findings count by their digests (``innovations_digest``, ``findings_digest``, computed
+    in DuckDB from the values the page lists), so they are read only for pages that are rendered. The method
+    rows (plain strings and numbers) are digested as ``marshal`` version 2, exact and without the references
+    later versions write for objects that happen to be shared; the rest as its ``repr`` (frozen dataclasses,
+    decimals, dates).
     """
-    text = repr(inputs._replace(innovations=[], rows=()))
+    text = repr(inputs._replace(innovations=[], findings=None, rows=()))
     if " object at 0x" in text:
         return None
     digest = hashlib.sha256(f"{prefix}\n{text}\n".encode())

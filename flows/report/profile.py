@@ -20,6 +20,7 @@ from flows.report.data import (
     RegionFindings,
     RegionScore,
     ReleaseData,
+    load_findings,
     load_innovations,
 )
 from flows.report.fmt import FORM_LABEL, LEVEL_LABEL, STATUS_LABEL, predicate_class, sentence_case, short
@@ -59,15 +60,16 @@ class RegionInputs(NamedTuple):
     history: tuple[tuple[int, RegionScore, int], ...]  # (year, its row, its level's size), up to this year
     rows: tuple[tuple[str, float, float, float], ...]  # (method row, Σ credited levels, attained, level median)
     innovations_digest: str  # of its innovations as listed (``flows.report.data.innovation_digests``)
-    innovations: list[Innovation]  # read only for a page that is rendered (``with_innovations``)
+    innovations: list[Innovation]  # read only for a page that is rendered (``with_lists``)
     not_counting: list[tuple[str, datetime | None]]
-    findings: RegionFindings | None
+    findings_digest: str  # of its findings (``flows.report.data.findings_digests``)
+    findings: RegionFindings | None  # read only for a page that is rendered (``with_lists``); None: none
     leader_iid: float | None  # the best IID of the region's level this year (the top band's gap to first)
 
 
 def region_inputs(region: RegionScore, data: ReleaseData, years: YearContext, method: Methodology) -> RegionInputs:
     """The inputs of one region's page, picked from the release's data (rows in the method's order), its
-    innovations by their digest only: ``with_innovations`` reads them for the pages that are rendered."""
+    innovations and findings by their digests only: ``with_lists`` reads them for the pages that are rendered."""
     code, level, year = region.code, region.level, data.year
     history = tuple((y, years.by_year[y][code], years.level_sizes.get((y, years.by_year[y][code].level), 0))
                     for y in sorted(years.by_year) if y <= year and code in years.by_year[y])
@@ -76,14 +78,18 @@ def region_inputs(region: RegionScore, data: ReleaseData, years: YearContext, me
                  for row in method.rows)
     return RegionInputs(year, region, data.province_names.get(region.province_code, ""), history, rows,
                         data.innovation_digests.get(code, ""), [], data.not_counting.get(code, []),
-                        data.findings.get(code), years.leaders.get(level))
+                        data.findings_digests.get(code, ""), None, years.leaders.get(level))
 
 
-def with_innovations(inputs: Mapping[str, RegionInputs], codes: Sequence[str], data: ReleaseData,
-                     ) -> dict[str, RegionInputs]:
-    """The inputs of the regions ``codes`` with their innovations read (one query for all of them)."""
-    found = load_innovations(data.innovations_path, codes) if codes else {}  # none to render: no query
-    return {code: inputs[code]._replace(innovations=found.get(code, [])) for code in codes}
+def with_lists(inputs: Mapping[str, RegionInputs], codes: Sequence[str], data: ReleaseData,
+               ) -> dict[str, RegionInputs]:
+    """The inputs of the regions ``codes`` with their innovations and findings read (a query each for all of
+    them; none when there is no region to render)."""
+    if not codes:
+        return {}
+    innovations, findings = load_innovations(data.innovations_path, codes), load_findings(data.findings_dir, codes)
+    return {code: inputs[code]._replace(innovations=innovations.get(code, []), findings=findings.get(code))
+            for code in codes}
 
 
 def region_lift(method: Methodology, inputs: RegionInputs) -> Lift:

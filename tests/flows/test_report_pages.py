@@ -121,8 +121,8 @@ def test_the_sums_a_publisher_gives_its_report_are_those_of_the_file_it_writes(
     shutil.copytree(folder, without, ignore=shutil.ignore_patterns(
         *(f"{name}.parquet" for name in WRITTEN_BESIDE_THE_REPORT)))
     read = load_release(without, YEAR, 2, method, given)
-    assert dataclasses.replace(read, innovations_path=folder / "innovation_scores.parquet") == load_release(
-        folder, YEAR, 2, method)
+    assert dataclasses.replace(read, innovations_path=folder / "innovation_scores.parquet",
+                               findings_dir=folder) == load_release(folder, YEAR, 2, method)
     assert read.level_sums["35.78"] and read.medians
 
 
@@ -327,3 +327,84 @@ def test_a_digest_tells_swapped_and_repeated_innovations_apart(tmp_path: Path) -
     for changed in (swapped, twice):
         assert changed["35.15"] != digests["35.15"] and changed["35.78"] == digests["35.78"]
     assert reordered == digests  # the rows' order in the file does not change the list a profile shows
+
+
+# A release's findings of two regions: a rejected record and two warnings of 35.15 (one in a superseded file,
+# counted apart), a warning of 35.78, and rows no profile shows (no region; a cascaded rejection; a rejected
+# verification row)
+FINDING_FILES = {
+    "quarantine": "select * from (values "
+                  "('35.15', 'sda.json', '$.innovations[0]', 'INO005', 'stage not in the list', 'hampir', false, "
+                  "  'innovation'), "
+                  "('35.15', 'sda.json', '$.innovations[0].sid[2]', 'INO005', 'its innovation was rejected', null, "
+                  "  true, 'sid_answer'), "
+                  "('35.78', 'verification/v.csv', 'line 2', 'VER002', 'points at nothing', 'X / reject', false, "
+                  "  'verification'), "
+                  "(null, 'stray.json', '(file)', 'FIL001', 'not JSON', null, false, 'file')) "
+                  "t(region_code, source_file, locator, rule, reason, value, cascaded, record_type)",
+    "data_quality": "select * from (values "
+                    "('35.15', 'sda.json', '$.spd[3]', 'ANS007', 'no evidence', '2'), "
+                    "('35.15', 'sda-old.json', '$.spd[1]', 'ANS007', 'no evidence', '1'), "
+                    "('35.78', 'sby.json', '$.spd[0]', 'ANS008', 'value out of range', '-4')) "
+                    "t(region_code, source_file, locator, rule, reason, value)",
+    "submissions": "select * from (values ('sda.json', 'counting'), ('sda-old.json', 'superseded'), "
+                   "('sby.json', 'counting')) t(source_file, status)",
+}
+FINDING_CHANGES = {  # one change to each field a profile shows of a finding, or that decides whether it shows
+    "value": ("data_quality", "value", "'3'"), "locator": ("data_quality", "locator", "'$.spd[4]'"),
+    "rule": ("data_quality", "rule", "'ANS008'"), "reason": ("data_quality", "reason", "'no evidence given'"),
+    "source_file": ("data_quality", "source_file", "'sda-2.json'"),
+    "aside": ("submissions", "status", "'superseded'"),  # sda.json no longer counts: its findings go aside
+}
+
+
+def _findings_folder(folder: Path, change: tuple[str, str, str] | None = None, order: str = "") -> Path:
+    import duckdb
+
+    folder.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    for name, select in FINDING_FILES.items():
+        if change is not None and change[0] == name:
+            _, column, value = change
+            first = "source_file = 'sda.json'" if name == "submissions" else "locator = '$.spd[3]'"
+            select = f"select * replace (case when {first} then {value} else {column} end as {column}) from ({select})"
+        con.execute(f"copy ({select} {order}) to $path (format parquet)", {"path": str(folder / f"{name}.parquet")})
+    con.close()
+    return folder
+
+
+def test_every_field_of_a_finding_reaches_its_regions_digest(tmp_path: Path) -> None:
+    """A page is carried over by the digest of its region's findings: any change to what its profile shows of
+    them changes that region's digest and no other; the same rows in another order give the same digests."""
+    import duckdb
+
+    from flows.feedback import Finding
+    from flows.report.data import RegionFindings, findings_digests, load_findings
+
+    base = _findings_folder(tmp_path / "base")
+    con = duckdb.connect()
+    digests = findings_digests(con, base)
+    listed = load_findings(base, ["35.15", "35.78", "11"])  # 11 has no finding
+    assert set(digests) == set(listed) == {"35.15", "35.78"}
+    assert listed["35.15"] == RegionFindings(
+        [("rejected", "INO005", "stage not in the list", 1), ("warning", "ANS007", "no evidence", 1)],
+        [Finding("sda.json", "$.innovations[0]", "INO005", "rejected", "stage not in the list", "hampir"),
+         Finding("sda.json", "$.spd[3]", "ANS007", "warning", "no evidence", "2")], 2, 1, 1, 1)
+    assert load_findings(base, ["35.78"]) == {"35.78": listed["35.78"]}
+    assert load_findings(base, []) == {}
+    for what, change in FINDING_CHANGES.items():
+        changed = _findings_folder(tmp_path / what, change)
+        after = findings_digests(con, changed)
+        assert after["35.15"] != digests["35.15"], what
+        assert after["35.78"] == digests["35.78"], what
+        assert load_findings(changed, ["35.15"])["35.15"] != listed["35.15"], what
+    severity = _findings_folder(tmp_path / "severity")  # the same row a rejection instead of a warning
+    (severity / "data_quality.parquet").unlink()
+    con.execute(f"copy (select * from ({FINDING_FILES['data_quality']}) where locator <> '$.spd[3]') "
+                "to $path (format parquet)", {"path": str(severity / "data_quality.parquet")})
+    con.execute(f"copy (select * from ({FINDING_FILES['quarantine']}) union all select '35.15', 'sda.json', "
+                "'$.spd[3]', 'ANS007', 'no evidence', '2', false, 'spd_answer') to $path (format parquet)",
+                {"path": str(severity / "quarantine.parquet")})
+    assert findings_digests(con, severity)["35.15"] != digests["35.15"]
+    reordered = findings_digests(con, _findings_folder(tmp_path / "reordered", order="order by all desc"))
+    assert reordered == digests
