@@ -258,12 +258,14 @@ def _write_staging(con: duckdb.DuckDBPyConnection, staging: Path, year: int, num
     """Every file of the release, then the manifest (written last, atomically).
 
     The tables of :data:`WRITTEN_BESIDE_THE_REPORT` are written on a thread, through a cursor of their own,
-    while the rest of the release is (the run's row, the extra files, ``before_manifest``'s report): DuckDB
-    lets go of the interpreter while it writes, which the report's Python needs. A one-region re-run at
-    the national size spent ~0.35 s writing indicator_scores before its report started, and a year at ten
-    times that size ~2.5 s. Meanwhile DuckDB has less memory (``flows.workdb.STAGE_MEMORY``): the report's
-    own beside its sort took the run's peak at ten times the national size ~0.25 GB higher than publishing
-    one after the other. Whatever fails on either side, the thread is done before this returns or raises.
+    from the start, while the rest of the release is (the other tables, which the report reads, then the run's
+    row, the extra files and ``before_manifest``'s report): DuckDB lets go of the interpreter while it writes,
+    which the report's Python needs. A one-region re-run at the national size spent ~0.35 s writing
+    indicator_scores before its report started, and a year at ten times that size ~2.5 s; then ~0.1 s writing
+    the other tables before the thread started. Meanwhile DuckDB has less memory
+    (``flows.workdb.STAGE_MEMORY``): the report's own beside its sort took the run's peak at ten times the
+    national size ~0.25 GB higher than publishing one after the other. Whatever fails on either side, the
+    thread is done before this returns or raises.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -271,8 +273,6 @@ def _write_staging(con: duckdb.DuckDBPyConnection, staging: Path, year: int, num
     pause_point("publish:staging-created")
     shown = shown_names(con)
     first = tuple(name for name in TABLES if name not in WRITTEN_BESIDE_THE_REPORT)
-    begun: list[str] = []
-    files: dict[str, Any] = _write_tables(con, staging, first, number, year, hashes, shown, begun, progress=True)
     writer = con.cursor()
     limit = con.execute("select current_setting('memory_limit')").fetchall()[0][0]
     with suppress(duckdb.Error):  # memory DuckDB cannot give back now: the stage's limit stays
@@ -280,15 +280,17 @@ def _write_staging(con: duckdb.DuckDBPyConnection, staging: Path, year: int, num
     try:
         with ThreadPoolExecutor(1, thread_name_prefix="publish-tables") as pool:  # its end waits for the thread
             beside = pool.submit(_write_tables, writer, staging, WRITTEN_BESIDE_THE_REPORT, number, year, hashes,
-                                 shown, begun, False)
-            _show_tables([*first, WRITTEN_BESIDE_THE_REPORT[0]])  # until the report shows its own steps
+                                 shown, [], False)
             try:
+                files: dict[str, Any] = _write_tables(con, staging, first, number, year, hashes, shown, [],
+                                                      progress=True)
+                _show_tables([*first, WRITTEN_BESIDE_THE_REPORT[0]])  # until the report shows its own steps
                 known = _write_the_rest(staging, year, number, extra_files, run, before_manifest)
             except BaseException:
                 writer.interrupt()  # the error goes first; the thread's query stops rather than run on
                 raise
             if not beside.done():  # what the release now waits for
-                _show_tables(begun if len(begun) > len(first) else [*first, WRITTEN_BESIDE_THE_REPORT[0]])
+                _show_tables([*first, WRITTEN_BESIDE_THE_REPORT[0]])
         files.update(beside.result())  # its own error, if any
     finally:
         writer.close()
