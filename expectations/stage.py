@@ -428,11 +428,12 @@ def refresh_verification_frame(con: duckdb.DuckDBPyConnection, sql_params: dict[
 
     A verification row's frame row joins only rows of its own region (``sql/verification_frame.sql``), so a
     region's rows stand as long as its inputs (:data:`VERIFICATION_FINGERPRINTS`) and the key are those they were
-    built with. Only the other regions' rows are built again: after one region's resubmission, that region's
-    (the whole frame took 0.14-0.22 s of a national year's one-region re-run, ~5 % of it). Its rows go before
-    a region is built again, and a region is listed as built once its rows are in, so a run cut short anywhere
-    leaves no region listed without its rows. ``tests/expectations/test_verification_frame.py`` compares the
-    kept frame with one built whole after each kind of change.
+    built with, and only the regions whose inputs or key changed are built again: after one region's
+    resubmission, that region's rows (the whole frame took 0.14-0.22 s of a national year's one-region re-run,
+    ~5 % of it). A region's listing and rows go before it is built again, and it is listed again once its rows
+    are in, so a run cut short anywhere leaves no region listed without its rows.
+    ``tests/expectations/test_verification_frame.py`` compares the kept frame with one built whole after each
+    kind of change.
     """
     frame_sql = (SQL / "verification_frame.sql").read_text(encoding="utf-8")
     params = bind(frame_sql, sql_params)
