@@ -522,8 +522,8 @@ def validate_year(con: duckdb.DuckDBPyConnection, year: int, method: Methodology
     show("validate: quarantine, data quality and Data Docs")
     with _docs_beside(docs_dir, f"annual-{year}", results), remembered_quotes(con, key):
         # iid_quote: what the two quote of the input is published, its contacts masked
-        quarantined = materialise(con, SQL / "quarantine.sql", sql_params)
-        warnings = materialise(con, SQL / "data_quality.sql", sql_params)
+        quarantined = materialise(con, SQL / "quarantine.sql", sql_params, sort_apart=False)
+        warnings = materialise(con, SQL / "data_quality.sql", sql_params, sort_apart=False)
     status = dict(con.execute("select status, count(*) from submission_status group by all").fetchall())
     return ValidationSummary(year, [o.as_dict() for o in outcomes], quarantined, warnings,
                              {str(k): int(v) for k, v in status.items()}, validated, rows)
