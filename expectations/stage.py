@@ -435,8 +435,8 @@ def refresh_verification_frame(con: duckdb.DuckDBPyConnection, sql_params: dict[
     ``tests/expectations/test_verification_frame.py`` compares the kept frame with one built whole after each
     kind of change.
     """
-    frame_sql = (SQL / "verification_frame.sql").read_text(encoding="utf-8")
-    params = bind(frame_sql, sql_params)
+    model = (SQL / "verification_frame.sql").read_text(encoding="utf-8")
+    params = bind(model, sql_params)
     con.execute(VERIFICATION_REGIONS_DDL)
     con.execute(VERIFICATION_FINGERPRINTS)
     kept = con.execute("select count(*) from duckdb_tables() where table_name = 'verification_frame' "
@@ -455,9 +455,9 @@ def refresh_verification_frame(con: duckdb.DuckDBPyConnection, sql_params: dict[
     if con.execute("select count(*) from verification_standing").fetchall()[0][0]:
         con.execute("delete from verification_frame f where not exists (select 1 from verification_standing s "
                     "where s.region_code is not distinct from f.frame_region)")
-        built = int(con.execute(f"insert into verification_frame {frame_sql}", params).fetchall()[0][0])
+        built = int(con.execute(f"insert into verification_frame {model}", params).fetchall()[0][0])
     else:  # built whole (and so in the layout of this code)
-        con.execute(f"create or replace table verification_frame as {frame_sql}", params)
+        con.execute(f"create or replace table verification_frame as {model}", params)
         built = int(con.execute("select count(*) from verification_frame").fetchall()[0][0])
     con.execute("insert into verification_frame_regions select ?, n.region_code, n.fingerprint "
                 "from verification_fingerprints n where not exists (select 1 from verification_standing s "

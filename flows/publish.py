@@ -219,15 +219,14 @@ def _show_tables(begun: list[str]) -> None:
 
 
 def _write_tables(con: duckdb.DuckDBPyConnection, staging: Path, names: tuple[str, ...], number: int, year: int,
-                  hashes: dict[str, str], shown: Callable[[str, str], str], begun: list[str], progress: bool
+                  hashes: dict[str, str], shown: Callable[[str, str], str], progress: bool
                   ) -> dict[str, dict[str, Any]]:
-    """The tables ``names``, in order, each appended to ``begun`` as it is started (and shown, with ``progress``:
-    a thread does not draw the display); their manifest entries by file name."""
+    """The tables ``names``, in order, each shown as it is started with ``progress`` (a thread does not draw the
+    display); their manifest entries by file name."""
     files: dict[str, dict[str, Any]] = {}
-    for name in names:
-        begun.append(name)
+    for begun, name in enumerate(names, 1):
         if progress:
-            _show_tables(begun)
+            _show_tables(list(names[:begun]))
         files[f"{name}.parquet"] = _write_table(con, staging, name, shown(name, TABLES[name]), number, year,
                                                 hashes[name])
     return files
@@ -280,10 +279,9 @@ def _write_staging(con: duckdb.DuckDBPyConnection, staging: Path, year: int, num
     try:
         with ThreadPoolExecutor(1, thread_name_prefix="publish-tables") as pool:  # its end waits for the thread
             beside = pool.submit(_write_tables, writer, staging, WRITTEN_BESIDE_THE_REPORT, number, year, hashes,
-                                 shown, [], False)
+                                 shown, False)
             try:
-                files: dict[str, Any] = _write_tables(con, staging, first, number, year, hashes, shown, [],
-                                                      progress=True)
+                files: dict[str, Any] = _write_tables(con, staging, first, number, year, hashes, shown, progress=True)
                 _show_tables([*first, WRITTEN_BESIDE_THE_REPORT[0]])  # until the report shows its own steps
                 known = _write_the_rest(staging, year, number, extra_files, run, before_manifest)
             except BaseException:

@@ -245,6 +245,11 @@ _FINDINGS = (
 )
 
 
+def _region_findings_params(release_dir: Path) -> dict[str, str | None]:
+    """The parameters of :data:`_REGION_FINDINGS` for a release folder: its findings' files and its submissions."""
+    return {**findings_params(release_dir), "s": str(release_dir / "submissions.parquet")}
+
+
 def findings_digests(con: duckdb.DuckDBPyConnection, release_dir: Path) -> dict[str, str]:
     """Per region, a digest of its findings, computed in DuckDB: a page whose inputs are unchanged is carried over
     without its findings being read (a national year has ~46,000, which took 0.12-0.2 s to count, cut and turn
@@ -254,7 +259,7 @@ def findings_digests(con: duckdb.DuckDBPyConnection, release_dir: Path) -> dict[
     DuckDB's 64-bit hash of each row, as :func:`innovation_digests`."""
     rows = con.execute("select region_code, count(*) || ':' || sum(hash(struct_pack(source_file, locator, rule, "  # noqa: S608
                        f"severity, reason, value, aside)))::hugeint from ({_REGION_FINDINGS}) group by region_code",
-                       {**findings_params(release_dir), "s": str(release_dir / "submissions.parquet")}).fetchall()
+                       _region_findings_params(release_dir)).fetchall()
     return {str(code): str(digest) for code, digest in rows}
 
 
@@ -264,8 +269,7 @@ def load_findings(release_dir: Path, codes: Iterable[str]) -> dict[str, RegionFi
     closed after (see :func:`load_release`)."""
     con = duckdb.connect()
     try:
-        con.execute(_FINDINGS, {**findings_params(release_dir), "s": str(release_dir / "submissions.parquet"),
-                                "codes": list(codes)})
+        con.execute(_FINDINGS, {**_region_findings_params(release_dir), "codes": list(codes)})
         summary: dict[str, list[tuple[str, str, str, int]]] = defaultdict(list)
         for code, severity, rule, reason, n in con.execute(
                 "select region_code, severity, rule, reason, count(*) from region_findings where not aside "
