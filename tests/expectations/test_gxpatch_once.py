@@ -1,6 +1,7 @@
 """The replacements that do a step of GX's once instead of once per metric (a row condition's filter, a
 column pair's rows, an expectation's configuration and back) give GX's own failures and results on every
-record suite of a defective year, and keep what they keep per thread."""
+record suite of a defective year, and keep what they keep per thread; and a result's JSON made without GX's
+copies (``expectations.resultjson``) is GX's own."""
 
 from __future__ import annotations
 
@@ -274,3 +275,75 @@ def test_builds_are_kept_per_thread_and_only_during_a_validation() -> None:
     assert gxpatch.validating(graph_validate)(None) == ["built 1", "built 1", "built 1"]
     assert seen == ["built 2", "built 3"]
     assert build(thing) == "built 4" and not gxpatch._built.made
+
+
+def _drop_used_columns(frame: Any) -> Any:
+    """A frame without three of the columns its expectations read (each of them then raises in GX)."""
+    return frame.drop(columns=[c for c in frame.columns if c not in ("record_id", "file_id")][:3])
+
+
+def test_results_as_json_are_gxs_own_for_every_record_suite_and_for_expectations_that_raised(
+        defective: tuple[Any, dict[str, Any], list[int]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """``result_json`` gives the text of GX's ``to_json_dict``, key for key and in the same order, for every
+    record suite of a defective year (with its failures) and for frames missing columns (expectations that
+    raised), without calling GX's ``to_json_dict``."""
+    import pandas as pd
+    from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResult
+
+    from expectations import resultjson, stage
+
+    con, params, files = defective
+    runner = suite_runner()
+    assert resultjson.plain_path() is not None
+    own = ExpectationSuiteValidationResult.to_json_dict
+    compared = failed = raised = 0
+    for name in stage.RECORD_SUITES:
+        for _, frame in stage.frame_chunks(con, name, None, files=files):
+            for shown in (frame, _drop_used_columns(frame)):
+                shown = shown.copy()
+                shown.index = pd.Index(shown["record_id"].to_numpy())
+                result = runner.validate(name, shown, params)
+
+                def gx_not_called(self: Any) -> Any:
+                    raise AssertionError("GX's to_json_dict called")
+
+                monkeypatch.setattr(ExpectationSuiteValidationResult, "to_json_dict", gx_not_called)
+                ours = resultjson.result_json(result)
+                monkeypatch.setattr(ExpectationSuiteValidationResult, "to_json_dict", own)
+                assert json.dumps(ours) == json.dumps(result.to_json_dict()), name
+                compared += 1
+                failed += sum(not item["success"] for item in ours["results"])
+                raised += sum(any(info.get("raised_exception") for info in item["exception_info"].values())
+                              for item in ours["results"] if "raised_exception" not in item["exception_info"])
+    assert compared == 2 * len(stage.RECORD_SUITES) and failed > 20 and raised > 20, (compared, failed, raised)
+
+
+def test_a_result_outside_the_plain_path_gets_gxs_own_json(defective: tuple[Any, dict[str, Any], list[int]]) -> None:
+    """An expectation's result with rendered content, or a configuration with a context, is not of the shape
+    ``result_json`` reproduces: the whole result is then GX's own ``to_json_dict``."""
+    import pandas as pd
+    from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResult
+    from great_expectations.expectations.expectation_configuration import ExpectationContext
+
+    from expectations import resultjson, stage
+
+    con, params, files = defective
+    frame = next(iter(stage.frame_chunks(con, "innovations", None, files=files)))[1]
+    frame.index = pd.Index(frame["record_id"].to_numpy())
+    result = suite_runner().validate("innovations", frame, params)
+    before = resultjson.result_json(result)
+    assert "rendered_content" not in json.dumps(before) and "expectation_context" not in json.dumps(before)
+    result.results[0].expectation_config.expectation_context = ExpectationContext(description="why")
+    ours = resultjson.result_json(result)
+    assert ours == ExpectationSuiteValidationResult.to_json_dict(result)
+    assert ours["results"][0]["expectation_config"]["expectation_context"] == {"description": "why"}
+    assert ours["results"][1:] == before["results"][1:]
+
+
+def test_result_json_follows_the_installed_gx_and_marshmallow() -> None:
+    """Fails when a GX or marshmallow release changes what ``result_json`` reproduces: compare the new sources
+    with ``expectations/resultjson.py``, then update it and the sha256s there (or drop it)."""
+    from expectations import resultjson
+
+    assert {name: gxpatch.source_sha256(source) for name, source in resultjson.sources().items()} == \
+        resultjson.KNOWN_SOURCES
