@@ -153,3 +153,33 @@ def test_the_metric_graph_step_is_replaced_for_the_installed_gx() -> None:
         gxpatch.KNOWN_SUBGRAPH_SOURCES
     step = Validator._generate_metric_dependency_subgraphs_for_each_expectation_configuration
     assert step is not Validator._gx_original_subgraphs  # type: ignore[attr-defined]
+
+
+def test_the_unexpected_index_step_is_replaced_for_the_installed_gx() -> None:
+    """Fails when a GX release changes ``_pandas_map_condition_index`` or ``compute_unexpected_pandas_indices``:
+    compare them with what :func:`gxpatch.unexpected_index_only` assumes (a frame whose index has no name and no
+    ``unexpected_index_column_names``: the labels of the rows a boolean Series keeps, after the column's nulls),
+    then update their sha256 in ``expectations/gxpatch.py`` (or drop the replacement)."""
+    assert gxpatch.apply()
+    assert {name: gxpatch.source_sha256(function) for name, function in gxpatch.index_sources().items()} == \
+        gxpatch.KNOWN_INDEX_SOURCES
+    assert not gxpatch.index_metrics()  # every metric GX gave its function has the replacement
+    assert len(gxpatch.index_metrics(gxpatch.index_replacement)) >= 20
+
+
+@pytest.mark.parametrize("values", [[True, False, True], [False, False, False], [True, True, True], [],
+                                    [True, None, False, None], [None, None]])
+@pytest.mark.parametrize("dtype", ["bool", "boolean"])
+def test_rows_a_boolean_series_keeps_are_those_a_frame_keeps(values: list[bool | None], dtype: str) -> None:
+    """``_bool_rows`` gives the index labels ``frame[key]`` keeps (a missing value as false), and nothing for a
+    Series on another index or of another type."""
+    import pandas as pd
+
+    if dtype == "bool" and None in values:
+        return
+    index = pd.Index([10 * (i + 1) for i in range(len(values))])
+    frame = pd.DataFrame({"x": range(len(values))}, index=index)
+    key = pd.Series(values, index=index, dtype=dtype)
+    assert list(gxpatch._bool_rows(index, key)) == list(frame[key].index)
+    assert gxpatch._bool_rows(index[::-1], key) is None or len(values) < 2
+    assert gxpatch._bool_rows(index, key.astype(object)) is None

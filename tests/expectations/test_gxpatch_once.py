@@ -347,3 +347,50 @@ def test_result_json_follows_the_installed_gx_and_marshmallow() -> None:
 
     assert {name: gxpatch.source_sha256(source) for name, source in resultjson.sources().items()} == \
         resultjson.KNOWN_SOURCES
+
+
+def test_failing_rows_are_listed_off_the_index_with_gxs_own_results(
+        defective: tuple[Any, dict[str, Any], list[int]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every record suite on the frames of a defective year: the same failures and GX results with the failing
+    rows' labels read off the index as with GX's own function, which the replacement never falls back to there;
+    on a frame whose index has a name it does, with GX's results."""
+    import pandas as pd
+    from great_expectations.expectations import registry
+
+    from expectations import stage
+
+    con, params, files = defective
+    suite_runner()
+    metrics = gxpatch.index_metrics(gxpatch.index_replacement)
+    original = gxpatch.index_sources()["_pandas_map_condition_index"]
+    calls: list[int] = []
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    def provide(function: Any) -> None:
+        for name, metric_class in metrics:
+            monkeypatch.setitem(registry._registered_metrics[name]["providers"], "PandasExecutionEngine",
+                                (metric_class, function))
+
+    replacement = gxpatch.unexpected_index_only(counted)
+    replacement.__dict__.update(original.__dict__)
+    failing = 0
+    for name in stage.RECORD_SUITES:
+        for _, frame in stage.frame_chunks(con, name, None, files=files):
+            provide(replacement)
+            ours = _outcome(name, frame, params)
+            provide(original)
+            assert _outcome(name, frame, params) == ours, name
+            failing += len(ours[0])
+    assert not calls and failing > 100, (calls, failing)
+    frame = next(iter(stage.frame_chunks(con, "innovations", None, files=files)))[1]
+    named = frame.copy()
+    named.index = pd.Index(named["record_id"].to_numpy(), name="record_id")
+    provide(replacement)
+    ours_named = suite_runner().validate("innovations", named, params)
+    assert calls
+    provide(original)
+    gx_named = suite_runner().validate("innovations", named, params)
+    assert [r.result for r in ours_named.results] == [r.result for r in gx_named.results]
