@@ -150,6 +150,11 @@ def source_sha256(function: Any) -> str:
     return hashlib.sha256(inspect.getsource(function).encode()).hexdigest()
 
 
+def sources_known(sources: dict[str, Any], known: dict[str, str]) -> bool:
+    """Whether each of ``known``'s sources (by name) is, by sha256, the one of that name in ``sources``."""
+    return all(source_sha256(sources[name]) == sha for name, sha in known.items())
+
+
 def _kwarg(expectation: Any, kwargs: dict[str, Any], key: str, default: Any = None) -> Any:
     """``_get_success_kwarg`` on configuration kwargs already read."""
     if key in kwargs:
@@ -411,7 +416,7 @@ def _apply_subgraphs() -> bool:
         from great_expectations.validator.validator import Validator
 
         sources = subgraph_sources()
-        _subgraphs_applied = all(source_sha256(sources[name]) == sha for name, sha in KNOWN_SUBGRAPH_SOURCES.items())
+        _subgraphs_applied = sources_known(sources, KNOWN_SUBGRAPH_SOURCES)
         if _subgraphs_applied:
             name = "_generate_metric_dependency_subgraphs_for_each_expectation_configuration"
             original = getattr(Validator, name)
@@ -482,14 +487,13 @@ def index_metrics(provider: Any = None) -> list[tuple[str, Any]]:
 
 
 def _apply_index() -> bool:
-    global _index_applied
+    global _index_applied, index_replacement
     if _index_applied is None:
         from great_expectations.expectations import registry
 
         sources = index_sources()
-        _index_applied = all(source_sha256(sources[name]) == sha for name, sha in KNOWN_INDEX_SOURCES.items())
+        _index_applied = sources_known(sources, KNOWN_INDEX_SOURCES)
         if _index_applied:
-            global index_replacement
             original = sources["_pandas_map_condition_index"]
             index_replacement = unexpected_index_only(original)
             index_replacement.__dict__.update(original.__dict__)  # what registering set on GX's (its metric_fn_type)
@@ -535,7 +539,7 @@ def _apply_builds() -> bool:
         from great_expectations.validator.validator import Validator
 
         sources = build_sources()
-        _builds_applied = all(source_sha256(sources[name]) == sha for name, sha in KNOWN_BUILD_SOURCES.items())
+        _builds_applied = sources_known(sources, KNOWN_BUILD_SOURCES)
         if _builds_applied:
             configuration = Expectation.__dict__["configuration"]
             Expectation._gx_original_configuration = configuration  # type: ignore[attr-defined]

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from expectations.gxpatch import plain_json, source_sha256
+from expectations.gxpatch import plain_json, sources_known
 
 # sha256 of the sources whose output result_json reproduces (great_expectations 1.24.1, marshmallow 4.4.0)
 KNOWN_SOURCES = {
@@ -72,8 +72,7 @@ def plain_path() -> Any:
     if _plain is None:
         from great_expectations import util
 
-        known = all(source_sha256(source) == KNOWN_SOURCES[name] for name, source in sources().items())
-        _plain = plain_json(util.convert_to_json_serializable) if known else False
+        _plain = plain_json(util.convert_to_json_serializable) if sources_known(sources(), KNOWN_SOURCES) else False
     return _plain or None
 
 
