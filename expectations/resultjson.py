@@ -115,20 +115,20 @@ def _item(item: Any, convert: Any) -> dict[str, Any] | None:
             "meta": convert(item.meta), "exception_info": convert(item.exception_info)}
 
 
-def result_json(result: Any) -> dict[str, Any]:
-    """``result.to_json_dict()`` of a GX suite validation result (see the module's doc)."""
-    convert = plain_path()
-    if convert is None:
-        return dict(result.to_json_dict())
-    items = []
-    for item in result.results:
-        found = _item(item, convert)
-        if found is None:
-            return dict(result.to_json_dict())
-        items.append(found)
+def _suite(result: Any, convert: Any) -> dict[str, Any] | None:
     for part in (result.suite_parameters, result.statistics, result.meta):
         if not (part is None or type(part) is dict):
-            return dict(result.to_json_dict())
+            return None
+    items = [_item(item, convert) for item in result.results]
+    if any(found is None for found in items):
+        return None
     return {"success": result.success, "results": items, "suite_name": str(result.suite_name),
             "suite_parameters": convert(result.suite_parameters), "statistics": convert(result.statistics),
             "meta": convert(result.meta), "id": None if result.id is None else str(result.id)}
+
+
+def result_json(result: Any) -> dict[str, Any]:
+    """``result.to_json_dict()`` of a GX suite validation result (see the module's doc)."""
+    convert = plain_path()
+    found = None if convert is None else _suite(result, convert)
+    return result.to_json_dict() if found is None else found

@@ -457,8 +457,7 @@ def refresh_verification_frame(con: duckdb.DuckDBPyConnection, sql_params: dict[
                     "where s.region_code is not distinct from f.frame_region)")
         built = int(con.execute(f"insert into verification_frame {model}", params).fetchall()[0][0])
     else:  # built whole (and so in the layout of this code)
-        con.execute(f"create or replace table verification_frame as {model}", params)
-        built = int(con.execute("select count(*) from verification_frame").fetchall()[0][0])
+        built = materialise(con, SQL / "verification_frame.sql", sql_params)
     con.execute("insert into verification_frame_regions select ?, n.region_code, n.fingerprint "
                 "from verification_fingerprints n where not exists (select 1 from verification_standing s "
                 "where s.region_code is not distinct from n.region_code)", [key])
