@@ -162,6 +162,20 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 _KEY = re.compile(r'"[ \t\n\r]*:')
+_SPACED_KEY = re.compile(r'"[ \t\n\r]+:')  # a key token with JSON's whitespace before its colon
+
+
+def _key_tokens(text: str) -> int:
+    """How many key tokens (``"…":``, :data:`_KEY`) a JSON text holds, counting a ``":`` inside a text as one too.
+
+    Where no quote is followed by whitespace and a colon (JSON written compactly, with Python's default separators
+    or indented by it) every such token is the two characters ``":``, which ``str.count`` counts without a match
+    object each (a national year: ~0.2 against ~0.45 s of CPU, the search for a spaced token ~0.09 s); otherwise
+    :data:`_KEY` counts them.
+    """
+    if _SPACED_KEY.search(text) is None:
+        return text.count('":')
+    return len(_KEY.findall(text))
 
 
 MAX_JSON_DEPTH = 100  # a submission is 6 levels deep; a fixed limit, not wherever Python's stack runs out
@@ -248,7 +262,7 @@ def _loads(text: str) -> Any:
         pass
     else:
         keys, depth = _shape(doc)
-        if keys == len(_KEY.findall(text)):
+        if keys == _key_tokens(text):
             _check_depth(depth)
             return doc
     try:

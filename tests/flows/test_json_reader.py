@@ -60,6 +60,29 @@ def test_duplicate_keys_anywhere_are_refused(text: str) -> None:
     assert caught.value.rule == "FIL009"
 
 
+@pytest.mark.parametrize("text", [
+    '{"schema":"iid.submission/v1","year":2024,"year"\t:2025}',  # compact but for one key: the general count
+    '{"schema":"iid.submission/v1","spd":[{"level":1,"level"\n:2}]}',
+    '{"schema":"iid.submission/v1","note":"a\\":b","year":1,"year":2}',  # a ":" in a text, counted as a key token
+])
+def test_duplicate_keys_in_compact_json_are_refused(text: str) -> None:
+    """Compact JSON, where the key tokens are counted without the pattern; one key spaced from its colon."""
+    with pytest.raises(FileRejected) as caught:
+        parse_json(text.encode())
+    assert caught.value.rule == "FIL009"
+
+
+@pytest.mark.parametrize("text", [
+    json.dumps(_doc()), json.dumps(_doc(), separators=(",", ":")), json.dumps(_doc(), indent=2),
+    json.dumps(_doc(region_name='Kota "Batu": kota apel')), '{"a" :1,"b":2}', '{"a"\r\n\t :1}', '{"a":"b" , "c":1}',
+    '{"a":"\\"","b":1}', '{"a":"\\":x"}', '""', '":', '" :', "", '"":"":', '{"x":"\\" \\":"}',
+])
+def test_key_tokens_are_counted_as_the_pattern_counts_them(text: str) -> None:
+    from flows.readers import _KEY, _key_tokens
+
+    assert _key_tokens(text) == len(_KEY.findall(text))
+
+
 @pytest.mark.parametrize(("text", "where"), [
     ('{"schema": "iid.submission/v1", "region_name": "Kota \\ud800"}', "$.region_name holds the escape \\ud800"),
     ('{"schema": "iid.submission/v1", "spd": [{"evidence": ["a", "\\udc01b"]}]}', "$.spd[0].evidence[1] holds"),
