@@ -15,8 +15,15 @@ cluster started when none is given is set up here.
     processes its local cluster spawned. The run stops the flow and closes the cluster, which stops the
     workers; a worker that took the signal itself died first with a KeyboardInterrupt traceback on the
     terminal (two of them, ~35 lines, before the run's own line). A worker of this cluster leaves SIGINT
-    to the run that owns it (born with it blocked, :func:`sigint_held`, then ignoring it); it still ends
-    with its cluster, and on SIGTERM or SIGKILL.
+    to the run that owns it (born with it blocked, :func:`stop_signals_held`, then ignoring it); it still
+    ends with its cluster, with the run (its nanny's pipe, whatever ends the run, SIGKILL included), and on
+    SIGKILL.
+  - SIGTERM to the group (a scheduler or a CI job stopping the run, ``kill -- -PGID``) reached the workers
+    too, which died of it: the run's nanny logged "Restarting worker" twice, the scheduler that the cluster
+    lost computed tasks, and at exit multiprocessing's resource tracker two leaked semaphores (~6 lines
+    under the run's own). A worker leaves SIGTERM to the run as it does SIGINT; its nanny still stops it
+    (asking, then SIGKILL), and Dask's memory monitor sends SIGKILL after its SIGTERM, as it does for a
+    worker that ignores it.
   - As the cluster closes, a worker's heartbeat can find the scheduler gone before the worker is told to
     stop, and logs "Failed to communicate with scheduler during heartbeat." with a 25-line traceback
     (about one run in ten here; dask/distributed#7105). The scheduler runs in the run's own process, so
@@ -121,14 +128,15 @@ class _SchedulerGone(logging.Filter):
 
 
 def dask_setup(worker: Any) -> None:
-    """Ignore SIGINT in this worker process, and quiet its heartbeat's end (Dask calls this as a worker of
-    the local cluster starts, on the process's main thread). The worker was started with SIGINT blocked
-    (:class:`SharedCluster`); ignoring it as well holds if something in the worker unblocks it, as
+    """Ignore SIGINT and SIGTERM in this worker process, and quiet its heartbeat's end (Dask calls this as a
+    worker of the local cluster starts, on the process's main thread). The worker was started with both
+    blocked (:class:`SharedCluster`); ignoring them as well holds if something in the worker unblocks them, as
     multiprocessing does on a thread that spawns its resource tracker. For a run that will validate, start importing
     Great Expectations on a thread (:mod:`expectations.prefetch`; its first validation task waits for it):
     the worker is idle until its first task, and a re-run of one file gives it one parse task, then
     validation, which found GX to import (~2-3 s)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
     logging.getLogger("distributed.worker").addFilter(_SchedulerGone())
     if os.environ.get(PREFETCH_GX) == "1":
         from expectations import prefetch
@@ -136,29 +144,36 @@ def dask_setup(worker: Any) -> None:
         prefetch.start()
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # what stops a run (Ctrl-C, kill): the run's, not its workers'
+
+
 @contextmanager
-def sigint_held() -> Iterator[None]:
-    """SIGINT held back for the block, then acted on as it would have been, if it came: a Ctrl-C during the
-    block stops the run just after it. On this thread it is blocked, so every thread started in the block is
-    born with it blocked, as is every process those threads start (a blocked signal stays blocked across fork
-    and exec); another thread of the process may still take it, so on the main thread its handler is replaced
-    for the block by one that notes it."""
-    came: list[int] = []
-    handler = signal.getsignal(signal.SIGINT)  # None: set outside Python, left alone
-    on_main = threading.current_thread() is threading.main_thread() and handler is not None
-    if on_main:
-        signal.signal(signal.SIGINT, lambda signum, frame: came.append(signum))
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+def stop_signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM held back for the block, then acted on as they would have been, if one came: a Ctrl-C
+    or a ``kill`` during the block stops the run just after it. On this thread they are blocked, so every thread
+    started in the block is born with them blocked, as is every process those threads start (a blocked signal
+    stays blocked across fork and exec); another thread of the process may still take one, so on the main
+    thread their handlers are replaced for the block by one that notes them. The first that came is acted on
+    (its handler raises: KeyboardInterrupt, or ``flows.process.Terminated``)."""
+    came: list[signal.Signals] = []
+    handlers = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}  # None: set outside Python, left alone
+    on_main = threading.current_thread() is threading.main_thread()
+    noted = [signum for signum, handler in handlers.items() if on_main and handler is not None]
+    for signum in noted:
+        signal.signal(signum, lambda number, frame: came.append(signal.Signals(number)))
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, set(STOP_SIGNALS))
     try:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # one that was pending on this thread is noted now
-        if on_main:
-            signal.signal(signal.SIGINT, handler)
-            if came and callable(handler):
-                handler(signal.SIGINT, None)  # Python's own raises KeyboardInterrupt
-            elif came and handler == signal.SIG_DFL:
-                os.kill(os.getpid(), signal.SIGINT)
+        for signum in noted:
+            signal.signal(signum, handlers[signum])
+        if came:
+            first, handler = came[0], handlers[came[0]]
+            if callable(handler):
+                handler(first, None)  # Python's own raises KeyboardInterrupt; flows.process's Terminated
+            elif handler == signal.SIG_DFL:
+                os.kill(os.getpid(), first)
 
 
 class SharedCluster:
@@ -171,12 +186,13 @@ class SharedCluster:
     Prefect server is known: the worker processes inherit the run's environment, ``PREFECT_API_URL`` among it
     (a temporary server stays up until the process ends, so a backfill's years all report to the same one).
 
-    Ctrl-C reaches every process of the terminal's group. A worker still starting (importing this package,
-    before the preload runs) died of it with a KeyboardInterrupt traceback, and the half-started cluster
-    then failed to close (an AssertionError at exit, asyncio's "Task exception was never retrieved"). The
-    cluster is started with SIGINT held (:func:`sigint_held`): its event loop's thread, the threads that
-    start the workers (also when a worker is restarted later) and so the workers themselves have SIGINT
-    blocked for good; a Ctrl-C during the start (~2-3 s) stops the run as soon as the cluster is up."""
+    Ctrl-C reaches every process of the terminal's group, as does a SIGTERM sent to the group. A worker still
+    starting (importing this package, before the preload runs) died of it with a KeyboardInterrupt traceback,
+    and the half-started cluster then failed to close (an AssertionError at exit, asyncio's "Task exception was
+    never retrieved"). The cluster is started with SIGINT and SIGTERM held (:func:`stop_signals_held`): its event
+    loop's thread, the threads that start the workers (also when a worker is restarted later) and so the workers
+    themselves have both blocked for good; a Ctrl-C or SIGTERM during the start (~2-3 s) stops the run as soon
+    as the cluster is up."""
 
     def __init__(self) -> None:
         self._cluster: Any = None
@@ -191,10 +207,10 @@ class SharedCluster:
 
             quiet_client()
             # started by the first process spawned otherwise, on a thread of the cluster's, which it would leave
-            # with SIGINT unblocked (multiprocessing blocks SIGINT and SIGTERM as it spawns the tracker, then
+            # with SIGINT and SIGTERM unblocked (multiprocessing blocks them as it spawns the tracker, then
             # unblocks them)
             resource_tracker.ensure_running()
-            with sigint_held():
+            with stop_signals_held():
                 self._cluster = LocalCluster(**local_cluster(prefetch_gx))
             logging.getLogger("prefect.task_runner.dask").info(
                 "Started a local Dask cluster of %d worker processes at %s", len(self._cluster.workers),

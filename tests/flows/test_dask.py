@@ -114,12 +114,19 @@ def test_local_worker_pool_parses_the_same_rows(tmp_path_factory: pytest.TempPat
         assert pool.submit(eval, "__import__('gc').get_freeze_count()").result() > 10_000
 
 
-def test_ctrl_c_stops_a_dask_run_with_its_one_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("signum", "code", "line"), [
+    (signal.SIGINT, 130, "interrupted (Ctrl-C)"),  # a terminal's Ctrl-C
+    (signal.SIGTERM, 143, "stopped by SIGTERM"),  # a scheduler or a CI job stopping the run: kill -- -PGID
+])
+def test_a_stopped_dask_run_ends_with_its_one_line(tmp_path: Path, signum: int, code: int, line: str) -> None:
     """Ctrl-C in a terminal sends SIGINT to the run and to the worker processes of its local cluster (one process
-    group). The run ends with its line and exit code 130; the workers leave the signal to it (each died with a
-    KeyboardInterrupt traceback first) and end with the cluster. The run's output has no INFO line of Dask's
-    (~35 of them a run) nor GX's ("Created temporary directory … for ephemeral docs site"), nor the dashboard's
-    link (bokeh is not installed here: that page only says to install it)."""
+    group), as ``kill -- -PGID`` sends SIGTERM. The run ends with its line and exit code 128 + the signal; the
+    workers leave the signal to it and end with the cluster. Before, a worker died of SIGINT with a
+    KeyboardInterrupt traceback; of SIGTERM, silently, but the run's nanny restarted it ("Restarting worker"),
+    the scheduler logged the computed tasks it lost, and multiprocessing's resource tracker leaked semaphores at
+    exit. The run's output has no INFO line of Dask's (~35 of them a run) nor GX's ("Created temporary directory
+    … for ephemeral docs site"), nor the dashboard's link (bokeh is not installed here: that page only says to
+    install it)."""
     import importlib.util
 
     assert importlib.util.find_spec("bokeh") is None
@@ -134,16 +141,17 @@ def test_ctrl_c_stops_a_dask_run_with_its_one_line(tmp_path: Path) -> None:
     try:
         workers = {pid for pid in descendants(child.pid) if os.getsid(pid) == child.pid}
         assert len(workers) >= 2, workers  # the cluster's two workers (and the ingest's, if still there)
-        os.killpg(child.pid, signal.SIGINT)  # as a terminal's Ctrl-C
-        assert child.wait(timeout=120) == 130, log.read_text()
+        os.killpg(child.pid, signum)
+        assert child.wait(timeout=120) == code, log.read_text()
     finally:
         if child.poll() is None:
             os.killpg(child.pid, signal.SIGKILL)
             child.wait()
     output = log.read_text()
-    assert f"error: {YEAR}: interrupted (Ctrl-C); run the same command again" in output, output
+    assert f"error: {YEAR}: {line}; run the same command again" in output, output
     for noise in ("Traceback", "KeyboardInterrupt", "| INFO    | distributed.", "for ephemeral docs site",
-                  "The Dask dashboard is available at"):  # without bokeh, that page only says to install it
+                  "The Dask dashboard is available at",  # without bokeh, that page only says to install it
+                  "Restarting worker", "lose already computed", "leaked semaphore"):
         assert noise not in output, output
     deadline = time.monotonic() + 10
     while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
@@ -352,24 +360,36 @@ def test_the_workers_of_a_run_that_will_validate_import_gx_as_they_start() -> No
         assert all(client.run(_gx_imported).values())
 
 
-def test_sigint_held_delivers_a_ctrl_c_as_the_block_ends() -> None:
+def test_stop_signals_held_deliver_a_ctrl_c_or_a_sigterm_as_the_block_ends() -> None:
     """With Python's own handler (a terminal's), a SIGINT during the block raises KeyboardInterrupt as it ends; with
-    SIGINT ignored (a background job of a script, ``nohup``), it stays ignored."""
-    from flows.daskcluster import sigint_held
+    SIGINT ignored (a background job of a script, ``nohup``), it stays ignored. A SIGTERM during the block reaches the
+    run's handler (``flows.process.terminated_as_interrupt``) as it ends; both are blocked only inside the block."""
+    from flows.daskcluster import stop_signals_held
+    from flows.process import Terminated, terminated_as_interrupt
 
     with sigint_handled_by(signal.default_int_handler):
         reached = []
-        with pytest.raises(KeyboardInterrupt), sigint_held():  # this process has other threads, which may take it
+        with pytest.raises(KeyboardInterrupt), stop_signals_held():  # this process has other threads, which may take it
             os.kill(os.getpid(), signal.SIGINT)
             time.sleep(0.05)
             reached.append("end of the block")  # not interrupted inside it
         assert reached == ["end of the block"]
-        assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+        assert not {signal.SIGINT, signal.SIGTERM} & signal.pthread_sigmask(signal.SIG_BLOCK, [])
         assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
-        with sigint_held():  # nothing came: nothing raised
+        with stop_signals_held():  # nothing came: nothing raised
             pass
+        with terminated_as_interrupt():
+            handler = signal.getsignal(signal.SIGTERM)
+            reached = []
+            with pytest.raises(Terminated), stop_signals_held():
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(0.05)
+                reached.append("end of the block")
+            assert reached == ["end of the block"]
+            assert signal.getsignal(signal.SIGTERM) is handler
+            assert not {signal.SIGINT, signal.SIGTERM} & signal.pthread_sigmask(signal.SIG_BLOCK, [])
     with sigint_handled_by(signal.SIG_IGN):
-        with sigint_held():
+        with stop_signals_held():
             os.kill(os.getpid(), signal.SIGINT)
             time.sleep(0.05)
         assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
