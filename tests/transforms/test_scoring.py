@@ -86,6 +86,12 @@ def test_value_level_evidence_and_verification(tmp_path: Path) -> None:
     credited = dict(con.execute("select indicator, credited_level from indicator_scores where part = 'spd' "
                                 "and credited_level > 0").fetchall())
     assert credited == {"7": 2, "5b": 3, "1": 1}
+    # a score is the weight times the credited level, exactly, as the 8-byte decimal(18, 4) (decimal(28, 4), the
+    # product's own type, took 16 bytes a score in the work database and the release)
+    assert con.execute("select distinct typeof(score), score = weight * credited_level from indicator_scores"
+                       ).fetchall() == [("DECIMAL(18,4)", True)]
+    assert con.execute("select score from indicator_scores where innovation_id = 'K-1' and indicator = '16'"
+                       ).fetchall() == [(Decimal("6.0000"),)]
     assert s["spd_score"] == 1.5 * 2 + 0.75 * 3 + 1
     assert s["n_innovations"] == 3 and s["n_innovations_rejected"] == 1
     assert abs(s["sid_maturity_score"] - (6 + 12) / 10) < 1e-9
