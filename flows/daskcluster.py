@@ -16,11 +16,11 @@ cluster started when none is given is set up here.
     workers; a worker that took the signal itself died first with a KeyboardInterrupt traceback on the
     terminal (two of them, ~35 lines, before the run's own line). A worker of this cluster leaves SIGINT
     to the run that owns it (born with it blocked, :func:`stop_signals_held`, then ignoring it); it still
-    ends with its cluster, with the run (its nanny's pipe, whatever ends the run, SIGKILL included), and on
-    SIGKILL.
+    ends with its cluster, with the run whatever ends it (its nanny's pipe: a ``kill -9`` of the run
+    included), and on a SIGKILL of its own.
   - SIGTERM to the group (a scheduler or a CI job stopping the run, ``kill -- -PGID``) reached the workers
     too, which died of it: the run's nanny logged "Restarting worker" twice, the scheduler that the cluster
-    lost computed tasks, and at exit multiprocessing's resource tracker two leaked semaphores (~6 lines
+    had lost computed tasks, and at exit multiprocessing's resource tracker two leaked semaphores (~6 lines
     under the run's own). A worker leaves SIGTERM to the run as it does SIGINT; its nanny still stops it
     (asking, then SIGKILL), and Dask's memory monitor sends SIGKILL after its SIGTERM, as it does for a
     worker that ignores it.
