@@ -21,6 +21,7 @@ import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -49,6 +50,23 @@ def _digits(phone: str) -> str:
     return digits[2:] if digits.startswith("62") else digits[1:] if digits.startswith("0") else digits
 
 
+@lru_cache(maxsize=4096)
+def _contact_parts(name: str | None, email: str | None, phone: str | None
+                   ) -> tuple[str | None, str | None, tuple[str, ...] | None]:
+    """What :func:`redact_contact` looks for of one operator's contact, worked out once per contact (a national
+    year's ~18,000 warned values share ~530 of them): the e-mail address as written, the phone's own digits,
+    the name's words lower-cased; None for a contact too short to look for. The patterns that mask them are
+    made only where one is found (``re`` keeps them)."""
+    address = email.strip() if email else None
+    digits = _digits(phone) if phone else None
+    words = tuple(word.lower() for word in name.split()) if name and len(name.strip()) >= 4 else None
+    return (address if address and len(address) >= 4 else None, digits if digits and len(digits) >= 7 else None,
+            words)
+
+
+_ASCII_DIGITS = "0123456789"
+
+
 def redact_contact(text: str | None, name: str | None = None, email: str | None = None,
                    phone: str | None = None) -> str | None:
     """``text`` with the given operator contact (a file's header: name, e-mail, phone) masked wherever it
@@ -58,14 +76,17 @@ def redact_contact(text: str | None, name: str | None = None, email: str | None 
     if text is None:
         return None
     low = text.lower()  # each contact is looked for with a regular expression only where its text is there
-    if email and len(address := email.strip()) >= 4 and address.lower() in low:
+    address, digits, words = _contact_parts(name, email, phone)
+    if address and address.lower() in low:
         text = re.sub(re.escape(address), "[e-mail]", text, flags=re.IGNORECASE)
-    if phone and len(digits := _digits(phone)) >= 7 and digits in _NOT_DIGIT.sub("", text):
+    # the phone's digits are looked for among the text's: an ASCII text with fewer digits cannot hold them
+    if digits and (not text.isascii() or sum(map(text.count, _ASCII_DIGITS)) >= len(digits)) \
+            and digits in _NOT_DIGIT.sub("", text):
         spaced = r"[\s.-]?".join(digits)
         text = re.sub(rf"(?<!\d)(?:(?:\+?62|0)[\s.-]?)?{spaced}(?!\d)", "[phone]", text)
-    if name and len(name.strip()) >= 4 and all(word.lower() in low for word in name.split()):
-        words = r"\s+".join(re.escape(w) for w in name.split())
-        text = re.sub(rf"(?<!\w){words}(?!\w)", "[name]", text, flags=re.IGNORECASE)
+    if name and words and all(word in low for word in words):
+        pattern = r"\s+".join(re.escape(w) for w in name.split())
+        text = re.sub(rf"(?<!\w){pattern}(?!\w)", "[name]", text, flags=re.IGNORECASE)
     return redact(text)
 
 
