@@ -52,16 +52,16 @@ def _digits(phone: str) -> str:
 
 @lru_cache(maxsize=4096)
 def _contact_parts(name: str | None, email: str | None, phone: str | None
-                   ) -> tuple[str | None, str | None, tuple[str, ...] | None]:
+                   ) -> tuple[tuple[str, str] | None, str | None, tuple[str, ...] | None]:
     """What :func:`redact_contact` looks for of one operator's contact, worked out once per contact (a national
-    year's ~18,000 warned values share ~530 of them): the e-mail address as written, the phone's own digits,
-    the name's words lower-cased; None for a contact too short to look for. The patterns that mask them are
+    year's ~18,000 warned values share ~530 of them): the e-mail address as written and lower-cased, the phone's
+    own digits, the name's words lower-cased; None for a contact too short to look for. The patterns that mask them are
     made only where one is found (``re`` keeps them)."""
     address = email.strip() if email else None
     digits = _digits(phone) if phone else None
     words = tuple(word.lower() for word in name.split()) if name and len(name.strip()) >= 4 else None
-    return (address if address and len(address) >= 4 else None, digits if digits and len(digits) >= 7 else None,
-            words)
+    return ((address, address.lower()) if address and len(address) >= 4 else None,
+            digits if digits and len(digits) >= 7 else None, words)
 
 
 _ASCII_DIGITS = "0123456789"
@@ -77,8 +77,8 @@ def redact_contact(text: str | None, name: str | None = None, email: str | None 
         return None
     low = text.lower()  # each contact is looked for with a regular expression only where its text is there
     address, digits, words = _contact_parts(name, email, phone)
-    if address and address.lower() in low:
-        text = re.sub(re.escape(address), "[e-mail]", text, flags=re.IGNORECASE)
+    if address and address[1] in low:
+        text = re.sub(re.escape(address[0]), "[e-mail]", text, flags=re.IGNORECASE)
     # the phone's digits are looked for among the text's: an ASCII text with fewer digits cannot hold them
     if digits and (not text.isascii() or sum(map(text.count, _ASCII_DIGITS)) >= len(digits)) \
             and digits in _NOT_DIGIT.sub("", text):
