@@ -214,12 +214,14 @@ def _run_year(home: Home, year: int, first: int, force: bool, copy_url: str | No
     try:
         start = 0 if set_aside else first
         pipeline.check_ready(home, year, pipeline.STAGES[start])
-        _stages(root, year, start, force, run, results)
+        with workdb.held_open(home, year):  # one DuckDB instance for the stages, closed before a set-aside
+            _stages(root, year, start, force, run, results)
     except workdb.DamagedWorkDatabase:  # found on reading a block, not on opening
         if not force:
             raise
         set_aside = workdb.set_aside(home, year)
-        _stages(root, year, 0, force, run, results)
+        with workdb.held_open(home, year):
+            _stages(root, year, 0, force, run, results)
     if set_aside:
         results["set_aside"] = str(set_aside)
     if copy_url:

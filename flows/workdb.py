@@ -10,8 +10,10 @@ look, and builds the year again from the drop zone.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -74,28 +76,103 @@ def _raise_if_damage(exc: duckdb.Error, path: Path, year: int) -> None:
         raise DamagedWorkDatabase(path, year, reason) from None
 
 
+# Python functions the stages register on their connection (flows.privacy): removed from a cursor of a held
+# database before it closes (:func:`work_database`), since DuckDB (2.0.1) keeps a function registered on one
+# cursor for the others and crashes the process (a segmentation fault) when one calls it once that cursor closed
+STAGE_FUNCTIONS = ("iid_redact",)
+
+
+@dataclass
+class _Held:
+    """A work database kept open by :func:`held_open`: opened by the first stage that asks for it."""
+
+    con: duckdb.DuckDBPyConnection | None = None
+
+
+_HELD: dict[str, _Held] = {}  # the work database's path -> its instance, held for a run's stages
+_HELD_GUARD = threading.Lock()
+
+
 @contextmanager
-def work_database(home: Home, year: int, stage: str = "transform") -> Iterator[duckdb.DuckDBPyConnection]:
-    """The year's work database, open for one stage; a damaged one raises :class:`DamagedWorkDatabase`
-    whether DuckDB finds it out on opening or on reading a block."""
-    path = home.work_db(year)
-    path.parent.mkdir(parents=True, exist_ok=True)
+def held_open(home: Home, year: int) -> Iterator[None]:
+    """Keep the year's work database open for the block, one DuckDB instance: each :func:`work_database` in
+    it (a run's stages, one after the other) is a cursor of that instance rather than a database opened and
+    closed again, with its checkpoint. A one-region re-run at the national size opened and closed it four
+    times, ~0.2 s in all; the blocks DuckDB read in a stage stay in its memory for the next (each stage still
+    sets its own memory limit, :data:`STAGE_MEMORY`). It is closed (checkpointed) when the block ends, also
+    by an error; a stage that allowed compaction (``transforms.runner.allow_compaction``, a build from
+    scratch) checkpoints at its end as before. Within a held block, nothing else may open the file (the
+    run's year lock keeps other runs out)."""
+    key = os.path.abspath(home.work_db(year))
+    with _HELD_GUARD:
+        nested = key in _HELD
+        held = _HELD.setdefault(key, _Held())
+    if nested:
+        yield
+        return
+    ended = False
     try:
-        con = duckdb.connect(str(path), config={"memory_limit": duckdb_memory_limit(stage)})
+        yield
+        ended = True
+    finally:
+        with _HELD_GUARD:
+            del _HELD[key]
+        if held.con is not None:
+            if ended:
+                _close(held.con, home.work_db(year), year)
+            else:
+                with suppress(duckdb.Error):  # never in place of the error on its way
+                    held.con.close()
+
+
+def _close(con: duckdb.DuckDBPyConnection, path: Path, year: int) -> None:
+    try:
+        con.close()
     except duckdb.Error as exc:
         _raise_if_damage(exc, path, year)
         raise
+
+
+def _connect(path: Path, year: int, stage: str) -> duckdb.DuckDBPyConnection:
+    path.parent.mkdir(parents=True, exist_ok=True)
     try:
+        return duckdb.connect(str(path), config={"memory_limit": duckdb_memory_limit(stage)})
+    except duckdb.Error as exc:
+        _raise_if_damage(exc, path, year)
+        raise
+
+
+@contextmanager
+def work_database(home: Home, year: int, stage: str = "transform") -> Iterator[duckdb.DuckDBPyConnection]:
+    """The year's work database, open for one stage (a cursor of it while :func:`held_open` holds it); a
+    damaged one raises :class:`DamagedWorkDatabase` whether DuckDB finds it out on opening or on reading a
+    block."""
+    path = home.work_db(year)
+    with _HELD_GUARD:
+        held = _HELD.get(os.path.abspath(path))
+    if held is not None and held.con is None:
+        held.con = _connect(path, year, stage)
+    con = held.con.cursor() if held is not None and held.con is not None else _connect(path, year, stage)
+    try:
+        if held is not None:
+            con.execute("set memory_limit = ?", [duckdb_memory_limit(stage)])
         # No compaction of row groups with deleted rows at checkpoints ("vacuum"), until a stage builds
         # from scratch and allows it (transforms.runner.allow_compaction): the few rows an incremental run
         # replaces in large tables had DuckDB rewrite their row groups at the next checkpoint, 0.2-0.6 s,
         # in whichever stage came next.
         con.execute("set max_vacuum_tasks = 0")
         yield con
+        if held is not None and con.execute("select current_setting('max_vacuum_tasks')").fetchall()[0][0]:
+            con.execute("checkpoint")  # what closing the database did: the compaction it allowed
+            con.execute("set max_vacuum_tasks = 0")
     except duckdb.Error as exc:
         _raise_if_damage(exc, path, year)
         raise
     finally:
+        if held is not None:
+            for name in STAGE_FUNCTIONS:
+                with suppress(duckdb.Error):  # not registered on this cursor
+                    con.remove_function(name)
         con.close()
 
 

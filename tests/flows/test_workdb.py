@@ -12,7 +12,9 @@ from typer.testing import CliRunner
 
 from flows import workdb
 from flows.cli import app
+from flows.privacy import register_redaction
 from flows.settings import Home
+from transforms.runner import allow_compaction
 
 
 @pytest.fixture(autouse=True)
@@ -117,3 +119,83 @@ def test_force_from_a_later_stage_rebuilds_from_ingest(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "the work database was damaged" in result.output
     assert (home.published_year(2024) / "release=1" / "manifest.json").is_file()
+
+
+def _closed(home: Home) -> bool:
+    """Whether no instance of this process holds the year's work database (DuckDB refuses a read-only
+    connection to a file this process has open for writing)."""
+    try:
+        duckdb.connect(str(home.work_db(2024)), read_only=True).close()
+    except duckdb.ConnectionException:
+        return False
+    return True
+
+
+def test_a_held_database_serves_each_stage_a_cursor_and_is_checkpointed_when_it_ends(tmp_path: Path) -> None:
+    home = Home.resolve(tmp_path)
+    wal = home.work_db(2024).with_name("2024.duckdb.wal")
+    with workdb.held_open(home, 2024):
+        with workdb.work_database(home, 2024, "ingest") as con:
+            con.execute("create table t as select range as i from range(1000)")
+            con.execute("create temp table scratch as select 1 as one")
+            ingest_limit = con.execute("select current_setting('memory_limit')").fetchall()[0][0]
+        assert not _closed(home) and wal.stat().st_size > 0  # still open, not checkpointed between stages
+        with workdb.work_database(home, 2024, "validate") as con:
+            assert con.execute("select count(*) from t").fetchall() == [(1000,)]
+            assert con.execute("select count(*) from duckdb_tables() where table_name = 'scratch'").fetchall() == [(0,)]
+            assert con.execute("select current_setting('memory_limit')").fetchall()[0][0] != ingest_limit
+            allow_compaction(con)  # a stage that builds from scratch checkpoints as it ends, as closing did
+            con.execute("delete from t where i < 10")
+        assert not wal.exists() or wal.stat().st_size == 0
+        with workdb.work_database(home, 2024) as con:
+            assert con.execute("select current_setting('max_vacuum_tasks')").fetchall() == [(0,)]
+            con.execute("insert into t values (5)")
+        assert wal.stat().st_size > 0
+    assert _closed(home) and (not wal.exists() or wal.stat().st_size == 0)
+    with workdb.work_database(home, 2024) as con:
+        assert con.execute("select count(*) from t").fetchall() == [(991,)]
+
+
+def test_a_stages_python_function_goes_with_its_cursor(tmp_path: Path) -> None:
+    """DuckDB 2.0.1 keeps a function registered on one cursor for the others, and crashed the process when
+    one called it after that cursor closed: a held database's cursor takes the stages' functions with it."""
+    home = Home.resolve(tmp_path)
+    with workdb.held_open(home, 2024):
+        with workdb.work_database(home, 2024, "validate") as con:
+            register_redaction(con, known="(select null as quoted_text, null as operator_name, null as "
+                                          "operator_email, null as operator_phone, null as quoted)")
+            assert con.execute("select iid_redact('budi@mail.id', null, null, null)").fetchall() == [("[e-mail]",)]
+        with workdb.work_database(home, 2024, "publish") as con, pytest.raises(duckdb.CatalogException):
+            con.execute("select iid_redact('budi@mail.id', null, null, null)").fetchall()
+
+
+def test_a_held_database_is_closed_by_an_error_and_not_before_the_outer_block(tmp_path: Path) -> None:
+    home = Home.resolve(tmp_path)
+    with pytest.raises(ZeroDivisionError), workdb.held_open(home, 2024):
+        with workdb.held_open(home, 2024), workdb.work_database(home, 2024) as con:
+            con.execute("create table t (i integer)")
+        assert not _closed(home)  # the inner block leaves it to the outer one
+        (held,) = workdb._HELD.values()
+        with workdb.work_database(home, 2024) as con:
+            con.execute("select 1 / 0 as x").fetchall()
+            raise ZeroDivisionError
+    assert _closed(home) and not workdb._HELD
+    with pytest.raises(duckdb.ConnectionException, match="closed"):
+        assert held.con is not None
+        held.con.execute("select 1")
+
+
+def test_a_run_opens_its_work_database_once_for_its_stages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = write_home(tmp_path, 2024, {"a.json": submission("35.78", spd_total=30)})
+    opened: list[str] = []
+    connect = workdb._connect
+
+    def counted(path: Path, year: int, stage: str) -> duckdb.DuckDBPyConnection:
+        opened.append(stage)
+        return connect(path, year, stage)
+    monkeypatch.setattr(workdb, "_connect", counted)
+    result = CliRunner().invoke(app, ["run", "--year", "2024", "--home", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert (home.published_year(2024) / "release=1" / "manifest.json").is_file()
+    assert opened and not {"validate", "transform", "publish"} & set(opened), opened
+    assert _closed(home)
