@@ -32,6 +32,7 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # no dot right after the 0 or 62: 0.8333333333 and 62.8333333333 are numbers a value is written as)
 _PHONE = re.compile(r"(?<![\w.])(?:\+?62[\s-]?|0[\s-]?)8(?:[\s.-]?\d){7,11}(?![\w.])")
 _installed = False
+REDACT_FUNCTION = "iid_redact"  # the Python function :func:`register_redaction` puts on a connection
 
 
 def redact(message: str) -> str:
@@ -175,13 +176,13 @@ def register_redaction(con: duckdb.DuckDBPyConnection, known: str) -> Quotes:
         return pa.array([quotes.quote(row) for row in rows], pa.string())
 
     with suppress(Exception):  # not registered on this connection yet
-        con.remove_function("iid_redact")
-    con.create_function("iid_redact", vectorised, ["VARCHAR"] * 4, "VARCHAR", type=func.PythonUDFType.ARROW,
+        con.remove_function(REDACT_FUNCTION)
+    con.create_function(REDACT_FUNCTION, vectorised, ["VARCHAR"] * 4, "VARCHAR", type=func.PythonUDFType.ARROW,
                         null_handling=func.FunctionNullHandling.SPECIAL, side_effects=False)
     # ``known`` is a table name of this module's, never user data
     redacted = (f"coalesce((select k.quoted from {known} k where k.quoted_text = text "  # noqa: S608
                 "and k.operator_name is not distinct from name and k.operator_email is not distinct from email "
-                "and k.operator_phone is not distinct from phone), iid_redact(text, name, email, phone))")
+                f"and k.operator_phone is not distinct from phone), {REDACT_FUNCTION}(text, name, email, phone))")
     con.execute("create or replace temp macro iid_quote(text, name, email, phone) as case "
                 f"when text is null then null when {_QUOTABLE} then {redacted} else text end")
     return quotes

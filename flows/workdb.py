@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 
+from flows.privacy import REDACT_FUNCTION
 from flows.settings import Home
 
 # DuckDB's memory per stage: ingest and validation run beside parse workers and pandas frames, so they
@@ -79,7 +80,7 @@ def _raise_if_damage(exc: duckdb.Error, path: Path, year: int) -> None:
 # Python functions the stages register on their connection (flows.privacy): removed from a cursor of a held
 # database before it closes (:func:`work_database`), since DuckDB (2.0.1) keeps a function registered on one
 # cursor for the others and crashes the process (a segmentation fault) when one calls it once that cursor closed
-STAGE_FUNCTIONS = ("iid_redact",)
+STAGE_FUNCTIONS = (REDACT_FUNCTION,)
 
 
 @dataclass
@@ -150,9 +151,12 @@ def work_database(home: Home, year: int, stage: str = "transform") -> Iterator[d
     path = home.work_db(year)
     with _HELD_GUARD:
         held = _HELD.get(os.path.abspath(path))
-    if held is not None and held.con is None:
-        held.con = _connect(path, year, stage)
-    con = held.con.cursor() if held is not None and held.con is not None else _connect(path, year, stage)
+    if held is None:
+        con = _connect(path, year, stage)
+    else:
+        if held.con is None:  # the first stage of the block opens it
+            held.con = _connect(path, year, stage)
+        con = held.con.cursor()
     try:
         if held is not None:
             con.execute("set memory_limit = ?", [duckdb_memory_limit(stage)])
