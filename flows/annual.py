@@ -86,36 +86,80 @@ def _scaled_out() -> bool:
     return context is not None and any(c.__name__ == "DaskTaskRunner" for c in type(context.task_runner).__mro__)
 
 
-def _in_order(submit: Callable[[T], PrefectFuture[Any]], items: Iterable[T], ahead: int = 4) -> Iterator[Any]:
-    """Submit tasks and yield their results in submission order, with at most ``ahead`` in flight."""
+def slots_of(client: Any) -> int:
+    """How many tasks the Dask cluster of ``client`` runs at once: its workers' threads, as its scheduler counts
+    them now (at least one: a cluster whose workers have yet to join runs tasks as they do)."""
+    return max(1, sum(client.nthreads().values()))
+
+
+def cluster_slots() -> int:
+    """The slots (:func:`slots_of`) of the flow's Dask cluster. Asking starts the run's local cluster if it has
+    not started."""
+    context = FlowRunContext.get()
+    assert context is not None, "asked outside a flow run"
+    return slots_of(cast(Any, context.task_runner).client)
+
+
+SENT_PER_SLOT = 2  # tasks in flight per task slot of the cluster: one running, one waiting to start
+
+
+def _in_order(submit: Callable[[T], PrefectFuture[Any]], items: Iterable[T],
+              ahead: Callable[[], int]) -> Iterator[Any]:
+    """Submit tasks and yield their results in submission order, with at most ``ahead()`` in flight (asked as
+    the first item comes: a run with nothing to send starts no cluster)."""
     pending: deque[PrefectFuture[Any]] = deque()
+    limit = 0
     for item in items:
+        limit = limit or ahead()
         pending.append(submit(item))
-        if len(pending) >= ahead:
+        if len(pending) >= limit:
             yield pending.popleft().result()
     while pending:
         yield pending.popleft().result()
 
 
-def _parse_on_cluster(raw_year: Path, chunks: list[list[tuple[int, str]]]) -> Iterator[dict[str, pa.Table]]:
-    return _in_order(lambda items: parse_chunk_task.submit(str(raw_year), items,
-                                                           f"{raw_year.name}-{items[0][0]}"), chunks)
+class OnCluster:
+    """A stage's chunks on the flow's Dask cluster: as many in flight as keep each of its task slots busy
+    (:data:`SENT_PER_SLOT` per slot; four in all before round 50, whatever the cluster's size), and the files of a
+    chunk sized for the slots (``flows.ingest.cluster_chunk_bytes``). The slots are counted once, when first
+    needed: by a stage with something to send."""
 
+    def __init__(self, slots: Callable[[], int] = cluster_slots) -> None:
+        self._count = slots
+        self._slots = 0
 
-def _validate_on_cluster(frames: Iterable[tuple[str, Any]], params: dict[str, Any]) -> Iterator[ChunkOutcome]:
-    def submit(chunk: tuple[str, Any]) -> PrefectFuture[Any]:
-        name, frame = chunk
-        label = str(frame["record_id"].iloc[0]) if len(frame) else "empty"
-        return validate_chunk_task.submit(name, frame, params, label)
-    return _in_order(submit, frames)
+    def slots(self) -> int:
+        self._slots = self._slots or self._count()
+        return self._slots
+
+    def in_flight(self) -> int:
+        return SENT_PER_SLOT * self.slots()
+
+    def chunk_bytes(self, total: int) -> int:
+        from flows.ingest import cluster_chunk_bytes
+
+        return cluster_chunk_bytes(total, self.slots())
+
+    def parse(self, raw_year: Path, chunks: list[list[tuple[int, str]]]) -> Iterator[dict[str, pa.Table]]:
+        return _in_order(lambda items: parse_chunk_task.submit(str(raw_year), items, f"{raw_year.name}-{items[0][0]}"),
+                         chunks, self.in_flight)
+
+    def validate(self, frames: Iterable[tuple[str, Any]], params: dict[str, Any]) -> Iterator[ChunkOutcome]:
+        def submit(chunk: tuple[str, Any]) -> PrefectFuture[Any]:
+            name, frame = chunk
+            label = str(frame["record_id"].iloc[0]) if len(frame) else "empty"
+            return validate_chunk_task.submit(name, frame, params, label)
+        return _in_order(submit, frames, self.in_flight)
 
 
 @task(task_run_name="ingest-{year}", cache_policy=NO_CACHE, retries=2,
       retry_delay_seconds=[2, 10], retry_condition_fn=_filesystem_hiccup)
 def ingest_task(home_root: str, year: int, force: bool = False) -> dict[str, Any]:
+    cluster = OnCluster() if _scaled_out() else None
     result = pipeline.ingest(Home.resolve(home_root), year, force=force,
                              progress=lambda done, total: show("ingest: files read", done, total),
-                             parse=_parse_on_cluster if _scaled_out() else None)
+                             parse=cluster.parse if cluster else None,
+                             chunk_bytes=cluster.chunk_bytes if cluster else None)
     get_run_logger().info("ingest %s: %s files (%s rejected, %s read now, %s dropped), records %s", year,
                           result["files"], result["rejected_files"], result["files_parsed"], result["files_dropped"],
                           result["records"])
@@ -125,7 +169,7 @@ def ingest_task(home_root: str, year: int, force: bool = False) -> dict[str, Any
 @task(task_run_name="validate-{year}", cache_policy=NO_CACHE)
 def validate_task(home_root: str, year: int, force: bool = False) -> dict[str, Any]:
     result = pipeline.validate(Home.resolve(home_root), year, force=force,
-                               validate_chunks=_validate_on_cluster if _scaled_out() else None)
+                               validate_chunks=OnCluster().validate if _scaled_out() else None)
     get_run_logger().info("validate %s%s: %s quarantined, %s warnings, submissions %s", year,
                           " (unchanged, skipped)" if result["skipped"] else "", result["quarantined"],
                           result["warnings"], result["submissions"])

@@ -43,10 +43,17 @@ from flows.versioning import sha256_file
 # holds a chunk's parsed objects and its Arrow tables, and the run process up to two chunks per worker.
 # At ten times a national year, ingest alone: 16 MB chunks peaked at 1.61-1.63 GB for the run process
 # and its workers, 8 MB chunks at 1.45-1.48 GB (the workers 560-600 MB against 660-720 MB), as fast
-# (56.5 s against 56.8-57.1 s; at scale 1 5.1-5.7 s against 5.2-5.4 s). A Dask task costs ~0.2 s
-# more, so chunks sent to a cluster stay at 16 MB.
+# (56.5 s against 56.8-57.1 s; at scale 1 5.1-5.7 s against 5.2-5.4 s).
 CHUNK_BYTES = 8 * 1024 * 1024
-CLUSTER_CHUNK_BYTES = 16 * 1024 * 1024
+# On a Dask cluster each chunk is a Prefect task, which costs ~0.2 s of wall more than its parsing (on a worker:
+# Prefect's settings built again and a new API client, with its TLS context, for every task run; in the flow:
+# the task and its context serialized). Chunks sent there are about a quarter of what each of the cluster's
+# task slots (its workers' threads) gets, so that every slot has work to the end, within 16-64 MB. Ten times a
+# national year on the local cluster of two workers, ingest (one run each, same hour): 16 MB chunks (136 tasks)
+# 115-121 s, 48 MB (40) 87-103 s, 96 MB (20) 84 s; then, alternating, 64 MB (30) 86.9 and 90.3 s against 16 MB
+# 105.8 and 132.6 s. The peak of the run and its workers was 2.78-2.90 GB in all of them.
+CLUSTER_CHUNK_BYTES = (16 * 1024 * 1024, 64 * 1024 * 1024)
+CHUNKS_PER_SLOT = 4
 POOL_MIN_BYTES = 16 * 1024 * 1024  # below this a worker pool costs more than it saves
 # raw bytes inserted per transaction: a run killed mid-ingest reads the uncommitted files again. A
 # commit writes DuckDB's write-ahead log (large inserts go straight to the database file; the log holds
@@ -196,14 +203,29 @@ def _drop_files(con: duckdb.DuckDBPyConnection, file_ids: list[int]) -> None:
 ChunkParser = Callable[[Path, list[list[tuple[int, str]]]], Iterable[dict[str, pa.Table]]]
 
 
+def cluster_chunk_bytes(total: int, slots: int) -> int:
+    """Bytes per chunk for ``total`` bytes to parse on a cluster that runs ``slots`` tasks at once: about
+    :data:`CHUNKS_PER_SLOT` chunks for each slot, within :data:`CLUSTER_CHUNK_BYTES`."""
+    low, high = CLUSTER_CHUNK_BYTES
+    return min(high, max(low, total // (CHUNKS_PER_SLOT * max(1, slots))))
+
+
+def _file_bytes(path: Path) -> int:
+    return path.lstat().st_size if path.is_file() else 0
+
+
 def plan_chunks(raw_year: Path, to_read: list[tuple[int, str]], chunk_files: int,
-                chunk_bytes: int = CHUNK_BYTES) -> list[list[tuple[int, str]]]:
-    """Consecutive runs of files to parse together: at most ``chunk_files`` files and about ``chunk_bytes``."""
+                chunk_bytes: int | Callable[[int], int] = CHUNK_BYTES) -> list[list[tuple[int, str]]]:
+    """Consecutive runs of files to parse together: at most ``chunk_files`` files and about ``chunk_bytes``
+    (or what ``chunk_bytes`` gives for the bytes of all of them, asked only when there is a file to read)."""
+    if not to_read:
+        return []
+    sizes = [_file_bytes(raw_year / rel) for _, rel in to_read]
+    if callable(chunk_bytes):
+        chunk_bytes = chunk_bytes(sum(sizes))
     chunks: list[list[tuple[int, str]]] = []
     size = 0
-    for item in to_read:
-        path = raw_year / item[1]
-        nbytes = path.lstat().st_size if path.is_file() else 0
+    for item, nbytes in zip(to_read, sizes, strict=True):
         if not chunks or len(chunks[-1]) >= chunk_files or (size + nbytes > chunk_bytes and chunks[-1]):
             chunks.append([])
             size = 0
@@ -281,13 +303,16 @@ def parse_locally(raw_year: Path, chunks: list[list[tuple[int, str]]]) -> Iterat
 
 def ingest_year(home: Home, year: int, con: duckdb.DuckDBPyConnection,
                 progress: Callable[[int, int], None] | None = None, reuse: bool = True,
-                chunk_files: int | None = None, parse: ChunkParser = parse_locally) -> IngestSummary:
+                chunk_files: int | None = None, parse: ChunkParser = parse_locally,
+                chunk_bytes: int | Callable[[int], int] | None = None) -> IngestSummary:
     """Bring the ``landing_*`` tables in line with the year's drop zone.
 
     Files already ingested with the same sha256 are kept (when ``reuse``); new or changed files are
     parsed (by ``parse``, chunk by chunk: in this process, a local pool or mapped tasks) and inserted
     in file order, so record ids do not depend on where a chunk was parsed. Removed files are dropped.
-    Verification CSVs are always read again (they are small).
+    Verification CSVs are always read again (they are small). ``chunk_bytes``: the bytes of a chunk, or
+    what gives them for the bytes to read (:func:`plan_chunks`; default :data:`CHUNK_BYTES`; a cluster's
+    parser gives :func:`cluster_chunk_bytes`).
     """
     raw_year = home.raw_year(year)
     if not raw_year.is_dir():
@@ -309,8 +334,7 @@ def ingest_year(home: Home, year: int, con: duckdb.DuckDBPyConnection,
     with transaction(con):
         _drop_files(con, drop)
     done = 0
-    chunks = plan_chunks(raw_year, to_read, chunk_files,
-                         CHUNK_BYTES if parse is parse_locally else CLUSTER_CHUNK_BYTES)
+    chunks = plan_chunks(raw_year, to_read, chunk_files, chunk_bytes or CHUNK_BYTES)
     # a file is in landing whole or not at all, whatever kills the process: chunks (whole files) are
     # committed together up to COMMIT_BYTES, and a run killed meanwhile reads the uncommitted ones again
     pending = 0

@@ -152,9 +152,11 @@ def _remember_validated(home: Home, year: int) -> None:
 
 
 def ingest(home: Home, year: int, progress: Callable[[int, int], None] | None = None,
-           force: bool = False, parse: ChunkParser | None = None) -> dict[str, Any]:
+           force: bool = False, parse: ChunkParser | None = None,
+           chunk_bytes: Callable[[int], int] | None = None) -> dict[str, Any]:
     """Bring the landing tables in line with the drop zone; files already ingested (same sha256, same
-    code and method) are not read again. ``parse`` maps the parsing of file chunks (default: local)."""
+    code and method) are not read again. ``parse`` maps the parsing of file chunks (default: local), and
+    ``chunk_bytes`` gives a chunk's bytes for the bytes to read (default: ``flows.ingest.CHUNK_BYTES``)."""
     from flows.ingest import ingest_year, parse_locally
 
     key = hashlib.sha256(json.dumps([code_version(), for_year(year).sha256]).encode()).hexdigest()
@@ -165,7 +167,8 @@ def ingest(home: Home, year: int, progress: Callable[[int, int], None] | None = 
             _forget_state(con, STAGES)
             forget_validation(con)  # file and record ids start again: nothing built from the old ones is kept
             forget_scoring(con)
-        summary = asdict(ingest_year(home, year, con, progress, reuse=reuse, parse=parse or parse_locally))
+        summary = asdict(ingest_year(home, year, con, progress, reuse=reuse, parse=parse or parse_locally,
+                                     chunk_bytes=chunk_bytes))
         summary["skipped"] = reuse and summary["files_parsed"] == 0 and summary["files_dropped"] == 0
         _save_state(con, "ingest", key, summary)
     return summary

@@ -237,6 +237,7 @@ def test_dask_and_default_runners_publish_the_same_releases(generated: Home, by_
     from typer.testing import CliRunner
 
     from flows import ingest
+    from flows.annual import OnCluster
     from flows.cli import app
     from flows.daskcluster import CONNECTING
     from flows.dropzone import drop_zone_files
@@ -250,10 +251,22 @@ def test_dask_and_default_runners_publish_the_same_releases(generated: Home, by_
     raw = home.raw_year(YEAR)
     files = [(i, p.relative_to(raw).as_posix()) for i, p in enumerate(drop_zone_files(raw))]
     assert len(ingest.plan_chunks(raw, files, chunk_files=200)) > 2
+    planned: list[Any] = []  # how each year's chunks were sized: for the cluster's slots (flows.annual.OnCluster)
+    plan = ingest.plan_chunks
+
+    def recorded(raw_year: Path, to_read: list[tuple[int, str]], chunk_files: int, chunk_bytes: Any) -> Any:
+        planned.append(chunk_bytes)
+        return plan(raw_year, to_read, chunk_files, chunk_bytes)
+
+    monkeypatch.setattr(ingest, "plan_chunks", recorded)
     with log_lines("prefect.task_runner.dask", level=logging.INFO) as lines:
         result = CliRunner().invoke(app, ["backfill", "--years", "2023-2024", "--home", str(home.root),
                                           "--task-runner", "dask"])
     assert result.exit_code == 0, result.output
+    # the slots counted in each year's flow: two workers of one thread, so four chunks in flight
+    on_cluster = [getattr(chunk_bytes, "__self__", None) for chunk_bytes in planned]
+    assert len(on_cluster) == 2 and all(isinstance(c, OnCluster) and (c.slots(), c.in_flight()) == (2, 4)
+                                        for c in on_cluster), planned
     assert "2 succeeded [2023, 2024]" in result.output
     for year in YEARS:
         _same_release(home, by_default, year)
