@@ -211,6 +211,7 @@ def cluster_chunk_bytes(total: int, slots: int) -> int:
 
 
 def _file_bytes(path: Path) -> int:
+    """A drop-zone file's size as chunks count it: 0 for what is no regular file (read as a rejected file)."""
     return path.lstat().st_size if path.is_file() else 0
 
 
@@ -277,8 +278,7 @@ def parse_locally(raw_year: Path, chunks: list[list[tuple[int, str]]]) -> Iterat
     Workers are spawned: a script that calls the pipeline needs the usual ``if __name__ == "__main__":``
     guard; if the pool cannot work, the remaining chunks are parsed here.
     """
-    total = sum((raw_year / rel).lstat().st_size for chunk in chunks for _, rel in chunk
-                if (raw_year / rel).is_file())
+    total = sum(_file_bytes(raw_year / rel) for chunk in chunks for _, rel in chunk)
     workers = min(len(chunks), ingest_workers())
     done = 0
     if workers > 1 and total >= POOL_MIN_BYTES:
@@ -352,7 +352,7 @@ def ingest_year(home: Home, year: int, con: duckdb.DuckDBPyConnection,
             offsets = next_record_ids(con)
             for items, tables in zip(chunks, parse(raw_year, chunks), strict=True):
                 insert_chunk(con, tables, offsets)
-                pending += sum(p.lstat().st_size for _, rel in items if (p := raw_year / rel).is_file())
+                pending += sum(_file_bytes(raw_year / rel) for _, rel in items)
                 if pending >= commit_bytes:
                     con.execute("commit")
                     con.execute("begin transaction")
